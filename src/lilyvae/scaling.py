@@ -1,0 +1,163 @@
+"""Scaling: the distribution-aware transform the models see.
+
+Magnetic susceptibility and natural gamma have long tails and (for MS) negative values,
+so they get a signed log1p; colour channels are non-negative and right-skewed, so they
+get log1p; bulk density is left as is. All six are then standardised. Parameters
+serialise to JSON, never to a pickle.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from .data import FEATURE_COLS
+from .errors import LilyVAEError
+
+#: Per-feature transform before standardisation, in FEATURE_COLS order.
+DEFAULT_TRANSFORMS: tuple[str, ...] = (
+    "identity",
+    "signed_log1p",
+    "signed_log1p",
+    "log1p",
+    "log1p",
+    "log1p",
+)
+
+_FORWARD = {
+    "identity": lambda v: v,
+    "signed_log1p": lambda v: np.sign(v) * np.log1p(np.abs(v)),
+    "log1p": np.log1p,
+}
+_INVERSE = {
+    "identity": lambda v: v,
+    "signed_log1p": lambda v: np.sign(v) * np.expm1(np.abs(v)),
+    "log1p": np.expm1,
+}
+
+
+class DistributionAwareScaler:
+    """Per-feature log transform, then standardisation (scikit-learn style).
+
+    ``fit`` learns ``mean_`` and ``scale_`` (population standard deviation; a constant
+    feature gets scale 1) of the transformed features and returns ``self``.
+    """
+
+    def __init__(
+        self,
+        transforms: tuple[str, ...] = DEFAULT_TRANSFORMS,
+        feature_names: tuple[str, ...] = FEATURE_COLS,
+    ):
+        self.transforms = tuple(transforms)
+        self.feature_names = tuple(feature_names)
+
+    # -- validation ---------------------------------------------------------------
+    def _check_input(self, X, what: str) -> np.ndarray:
+        arr = np.asarray(X, dtype=np.float64)
+        if arr.ndim != 2 or arr.shape[1] != len(self.transforms):
+            raise LilyVAEError(
+                f"{what}: expected a 2-D array with {len(self.transforms)} columns "
+                f"({', '.join(self.feature_names)}), got shape {arr.shape}"
+            )
+        if not np.isfinite(arr).all():
+            raise LilyVAEError(f"{what}: input holds missing or non-finite values")
+        return arr
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "mean_"):
+            raise LilyVAEError("DistributionAwareScaler is not fitted; call fit() first")
+
+    def _log_transform(self, arr: np.ndarray) -> np.ndarray:
+        out = np.empty_like(arr)
+        for j, name in enumerate(self.transforms):
+            col = arr[:, j]
+            if name == "log1p" and (col <= -1).any():
+                raise LilyVAEError(
+                    f"feature {self.feature_names[j]!r} has values <= -1, outside log1p's domain"
+                )
+            out[:, j] = _FORWARD[name](col)
+        return out
+
+    # -- scikit-learn style API ---------------------------------------------------
+    def fit(self, X) -> DistributionAwareScaler:
+        arr = self._check_input(X, "fit")
+        if arr.shape[0] == 0:
+            raise LilyVAEError("fit: no rows to fit the scaler on")
+        logged = self._log_transform(arr)
+        self.mean_ = logged.mean(axis=0)
+        scale = logged.std(axis=0)
+        self.scale_ = np.where(scale > 0, scale, 1.0)
+        self.n_samples_seen_ = int(arr.shape[0])
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        self._check_fitted()
+        arr = self._check_input(X, "transform")
+        return (self._log_transform(arr) - self.mean_) / self.scale_
+
+    def fit_transform(self, X) -> np.ndarray:
+        return self.fit(X).transform(X)
+
+    def inverse_transform(self, Z) -> np.ndarray:
+        self._check_fitted()
+        arr = np.asarray(Z, dtype=np.float64)
+        logged = arr * self.scale_ + self.mean_
+        out = np.empty_like(logged)
+        for j, name in enumerate(self.transforms):
+            out[:, j] = _INVERSE[name](logged[:, j])
+        return out
+
+    # -- serialisation ------------------------------------------------------------
+    def to_dict(self) -> dict:
+        self._check_fitted()
+        return {
+            "type": "DistributionAwareScaler",
+            "feature_names": list(self.feature_names),
+            "transforms": list(self.transforms),
+            "mean": [float(v) for v in self.mean_],
+            "scale": [float(v) for v in self.scale_],
+            "n_samples_seen": self.n_samples_seen_,
+        }
+
+    @classmethod
+    def from_dict(cls, params: dict, source: str = "scaler parameters") -> DistributionAwareScaler:
+        try:
+            transforms = tuple(params["transforms"])
+            names = tuple(params["feature_names"])
+            mean = np.asarray(params["mean"], dtype=np.float64)
+            scale = np.asarray(params["scale"], dtype=np.float64)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LilyVAEError(f"{source}: malformed scaler parameters ({exc})") from None
+        unknown = [t for t in transforms if t not in _FORWARD]
+        if unknown or not (len(transforms) == len(names) == mean.size == scale.size):
+            raise LilyVAEError(f"{source}: inconsistent scaler parameters")
+        scaler = cls(transforms=transforms, feature_names=names)
+        scaler.mean_ = mean
+        scaler.scale_ = scale
+        scaler.n_samples_seen_ = int(params.get("n_samples_seen", 0))
+        return scaler
+
+    def save(self, path: str | os.PathLike) -> None:
+        from .files import write_json_atomic
+
+        write_json_atomic(path, self.to_dict())
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> DistributionAwareScaler:
+        try:
+            params = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise LilyVAEError(f"{path}: cannot read scaler parameters ({exc})") from None
+        return cls.from_dict(params, source=str(path))
+
+    def __repr__(self) -> str:
+        state = "fitted" if hasattr(self, "mean_") else "unfitted"
+        return f"DistributionAwareScaler({state}, transforms={self.transforms})"
+
+
+def fit_scaler(features: np.ndarray) -> DistributionAwareScaler:
+    """Fit the default scaler on raw features in FEATURE_COLS order."""
+    return DistributionAwareScaler().fit(features)
