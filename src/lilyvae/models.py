@@ -1,0 +1,207 @@
+"""The two networks, exactly as the specification documents them.
+
+Pure ``nn.Module`` s: layers and maths only. Training lives in :mod:`lilyvae.training`,
+saving and loading in :mod:`lilyvae.checkpoint`. Parameter names match the reference
+checkpoints, so ``VAE().load_state_dict(torch.load("unsup.pt", weights_only=True))``
+works for the published ``unsup.pt`` (and likewise ``SemiSupervisedVAE`` for
+``semisup.pt``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+DEFAULT_LATENT_DIM = 10
+DEFAULT_HIDDEN_DIMS = (64, 32)
+CLASSIFIER_HIDDEN = 64
+CLASSIFIER_DROPOUT = 0.3
+
+
+class VAELoss(NamedTuple):
+    """Named loss parts; unpacks as ``total, recon, kl`` like the specification's tuple."""
+
+    total: torch.Tensor
+    recon: torch.Tensor
+    kl: torch.Tensor
+
+
+class SemiSupervisedLoss(NamedTuple):
+    """``total, recon, kl, cls``; ``cls`` is the classification term (``class`` in histories)."""
+
+    total: torch.Tensor
+    recon: torch.Tensor
+    kl: torch.Tensor
+    cls: torch.Tensor
+
+
+def _block(n_in: int, n_out: int) -> list[nn.Module]:
+    # The reference's order: Linear -> ReLU -> BatchNorm1d.
+    return [nn.Linear(n_in, n_out), nn.ReLU(), nn.BatchNorm1d(n_out)]
+
+
+def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor, reduction: str = "sum") -> torch.Tensor:
+    """KL(q(z|x) || N(0, I)) = -0.5 * (1 + logvar - mu^2 - exp(logvar)), reduced."""
+    terms = 1 + logvar - mu.pow(2) - logvar.exp()
+    if reduction == "sum":
+        return -0.5 * terms.sum()
+    if reduction == "mean":
+        return -0.5 * terms.mean()
+    raise ValueError(f"unknown reduction {reduction!r}")
+
+
+class VAE(nn.Module):
+    """Unsupervised VAE: 6 -> 64 -> 32 -> (mu, logvar) in 10-D, and the mirror back."""
+
+    kind = "unsupervised"
+
+    def __init__(
+        self,
+        input_dim: int = 6,
+        latent_dim: int = DEFAULT_LATENT_DIM,
+        hidden_dims: Sequence[int] = DEFAULT_HIDDEN_DIMS,
+    ):
+        super().__init__()
+        self.input_dim = int(input_dim)
+        self.latent_dim = int(latent_dim)
+        self.hidden_dims = [int(h) for h in hidden_dims]
+        if not self.hidden_dims:
+            raise ValueError("hidden_dims must name at least one layer")
+
+        enc: list[nn.Module] = []
+        n_in = self.input_dim
+        for h in self.hidden_dims:
+            enc += _block(n_in, h)
+            n_in = h
+        self.encoder = nn.Sequential(*enc)
+        self.fc_mu = nn.Linear(n_in, self.latent_dim)
+        self.fc_logvar = nn.Linear(n_in, self.latent_dim)
+
+        dec: list[nn.Module] = []
+        n_in = self.latent_dim
+        for h in reversed(self.hidden_dims):
+            dec += _block(n_in, h)
+            n_in = h
+        self.decoder = nn.Sequential(*dec)
+        self.fc_out = nn.Linear(n_in, self.input_dim)
+
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        h = self.encoder(x)
+        return self.fc_mu(h), self.fc_logvar(h)
+
+    def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+        std = torch.exp(0.5 * logvar)
+        return mu + torch.randn_like(std) * std
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return self.fc_out(self.decoder(z))
+
+    def forward(self, x: torch.Tensor):
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z), mu, logvar
+
+    @torch.no_grad()
+    def get_embeddings(self, x: torch.Tensor) -> torch.Tensor:
+        """The posterior mean: the deterministic 10-D embedding of each row."""
+        return self.encode(x)[0]
+
+    def loss_function(self, recon, x, mu, logvar, beta: float = 1.0, reduction: str = "sum"):
+        """Standard recipe loss: MSE(recon, x) + beta * KL, both ``reduction``-reduced.
+
+        Returns ``(total, recon, kl)`` as the specification writes it.
+        """
+        recon_loss = F.mse_loss(recon, x, reduction=reduction)
+        kl = kl_divergence(mu, logvar, reduction)
+        return VAELoss(recon_loss + beta * kl, recon_loss, kl)
+
+
+class SemiSupervisedVAE(VAE):
+    """The VAE plus a lithology head on the latent code: 10 -> 64 -> ReLU -> Dropout -> classes.
+
+    During training the head reads the sampled code ``z`` (so class information must
+    survive the posterior noise); :meth:`classify` reads the mean.
+    """
+
+    kind = "semisupervised"
+
+    def __init__(
+        self,
+        input_dim: int = 6,
+        latent_dim: int = DEFAULT_LATENT_DIM,
+        hidden_dims: Sequence[int] = DEFAULT_HIDDEN_DIMS,
+        n_classes: int = 139,
+        dropout: float = CLASSIFIER_DROPOUT,
+    ):
+        super().__init__(input_dim, latent_dim, hidden_dims)
+        self.n_classes = int(n_classes)
+        if self.n_classes < 1:
+            raise ValueError("n_classes must be at least 1")
+        self.classifier = nn.Sequential(
+            nn.Linear(self.latent_dim, CLASSIFIER_HIDDEN),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(CLASSIFIER_HIDDEN, self.n_classes),
+        )
+
+    def forward(self, x: torch.Tensor):
+        mu, logvar = self.encode(x)
+        z = self.reparameterize(mu, logvar)
+        return self.decode(z), mu, logvar, self.classifier(z)
+
+    @torch.no_grad()
+    def classify(self, x: torch.Tensor) -> torch.Tensor:
+        """Class logits from the posterior mean (call ``eval()`` first for inference)."""
+        return self.classifier(self.encode(x)[0])
+
+    def loss_function(
+        self,
+        recon,
+        x,
+        mu,
+        logvar,
+        logits=None,
+        labels=None,
+        beta: float = 1.0,
+        alpha: float = 0.1,
+        reduction: str = "sum",
+    ):
+        """MSE + beta * KL + alpha * CE; CE uses only labelled rows (label >= 0).
+
+        Returns ``(total, recon, kl, class)``.
+        """
+        total, recon_loss, kl = super().loss_function(recon, x, mu, logvar, beta, reduction)
+        ce = classification_loss(logits, labels)
+        return SemiSupervisedLoss(total + alpha * ce, recon_loss, kl, ce)
+
+
+def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over labelled rows (label >= 0); zero when none is labelled."""
+    labelled = labels >= 0
+    if not bool(labelled.any()):
+        return logits.sum() * 0.0
+    return F.cross_entropy(logits[labelled], labels[labelled])
+
+
+MODEL_CLASSES = {VAE.kind: VAE, SemiSupervisedVAE.kind: SemiSupervisedVAE}
+
+
+def build_model(
+    kind: str,
+    input_dim: int = 6,
+    latent_dim: int = DEFAULT_LATENT_DIM,
+    hidden_dims: Sequence[int] = DEFAULT_HIDDEN_DIMS,
+    n_classes: int | None = None,
+) -> VAE:
+    """Construct a model by kind name (``unsupervised`` or ``semisupervised``)."""
+    if kind == VAE.kind:
+        return VAE(input_dim, latent_dim, hidden_dims)
+    if kind == SemiSupervisedVAE.kind:
+        if n_classes is None:
+            raise ValueError("a semi-supervised model needs n_classes")
+        return SemiSupervisedVAE(input_dim, latent_dim, hidden_dims, n_classes)
+    raise ValueError(f"unknown model kind {kind!r}; choose unsupervised or semisupervised")
