@@ -1,0 +1,291 @@
+"""Checkpoints: the plain state dict, its training history, and its model card.
+
+For ``--output models/unsup.pt`` a run writes three files, each atomically:
+
+- ``models/unsup.pt``: ``torch.save(model.state_dict())``, as the specification saves
+  it, so the reference's own loading code works on it;
+- ``models/unsup.json``: the per-epoch history;
+- ``models/unsup.meta.json``: the model card (kind, recipe and every hyper-parameter,
+  input columns, scaler parameters, class names in index order, data fingerprint and
+  row counts, seed, device, versions, wall time, and the sha256 of the ``.pt``).
+
+``.pt`` plus ``.meta.json`` are enough to embed new data: no training table needed.
+Checkpoints are always read with ``torch.load(weights_only=True)``; a file that is
+not a plain state dict of tensors is refused, never unpickled.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import platform
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import __version__
+from .data import FEATURE_COLS
+from .errors import LilyVAEError
+from .files import sha256_file, write_atomic, write_json_atomic
+from .models import VAE, build_model
+from .recipes import recipe_from_dict
+from .scaling import DistributionAwareScaler
+
+CARD_FORMAT = "lilyvae-model-card"
+CARD_VERSION = 1
+
+
+def card_path(checkpoint: str | os.PathLike) -> Path:
+    p = Path(checkpoint)
+    return p.with_name(p.stem + ".meta.json")
+
+
+def history_path(checkpoint: str | os.PathLike) -> Path:
+    p = Path(checkpoint)
+    return p.with_name(p.stem + ".json")
+
+
+def environment() -> dict:
+    return {
+        "lilyvae": __version__,
+        "torch": torch.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+# --- reading state dicts safely --------------------------------------------------------
+
+
+def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """Load a ``.pt`` with ``weights_only=True`` and insist on a plain state dict."""
+    path = Path(path)
+    if not path.is_file():
+        raise LilyVAEError(f"{path}: no such checkpoint file")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        raise LilyVAEError(
+            f"{path}: refused: not a plain state dict (it holds objects that only an "
+            "unsafe unpickle could load; checkpoints are read with weights_only=True)"
+        ) from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise LilyVAEError(f"{path}: not a readable PyTorch checkpoint ({reason})") from None
+    if not isinstance(state, dict) or not state:
+        raise LilyVAEError(f"{path}: not a plain state dict (found {type(state).__name__})")
+    bad = [k for k, v in state.items() if not isinstance(k, str) or not isinstance(v, torch.Tensor)]
+    if bad:
+        raise LilyVAEError(
+            f"{path}: not a plain state dict (entry {bad[0]!r} is not a named tensor)"
+        )
+    return state
+
+
+def kind_of_state_dict(state: dict[str, torch.Tensor]) -> str:
+    return "semisupervised" if any(k.startswith("classifier.") for k in state) else "unsupervised"
+
+
+def architecture_of_state_dict(state: dict[str, torch.Tensor]) -> dict:
+    """Infer input, latent, hidden sizes and classes from a state dict's shapes."""
+    try:
+        hidden = []
+        i = 0
+        while f"encoder.{i}.weight" in state:
+            hidden.append(int(state[f"encoder.{i}.weight"].shape[0]))
+            i += 3
+        arch = {
+            "input_dim": int(state["encoder.0.weight"].shape[1]),
+            "latent_dim": int(state["fc_mu.weight"].shape[0]),
+            "hidden_dims": hidden,
+            "n_classes": None,
+        }
+        if kind_of_state_dict(state) == "semisupervised":
+            arch["n_classes"] = int(state["classifier.3.weight"].shape[0])
+    except (KeyError, IndexError):
+        raise LilyVAEError(
+            "not a lilyvae/reference VAE state dict (missing encoder layers)"
+        ) from None
+    return arch
+
+
+def check_state_dict(state: dict, model: VAE, path) -> None:
+    """Compare keys and shapes; raise one line naming the first difference."""
+    expected = model.state_dict()
+    got_kind = kind_of_state_dict(state)
+    if got_kind != model.kind:
+        raise LilyVAEError(
+            f"{path}: holds a {got_kind} model, but a {model.kind} model was expected"
+        )
+    missing = [k for k in expected if k not in state]
+    unexpected = [k for k in state if k not in expected]
+    if missing or unexpected:
+        what = f"missing {missing[0]!r}" if missing else f"unexpected {unexpected[0]!r}"
+        raise LilyVAEError(f"{path}: parameters do not match the model ({what})")
+    for key, value in expected.items():
+        if tuple(state[key].shape) != tuple(value.shape):
+            raise LilyVAEError(
+                f"{path}: shape of {key} is {tuple(state[key].shape)}, "
+                f"the model expects {tuple(value.shape)}"
+            )
+
+
+def load_state_dict_into(model: VAE, path: str | os.PathLike) -> VAE:
+    """Fill ``model`` from a ``.pt`` (for example the reference's ``unsup.pt``), checked."""
+    state = read_state_dict(path)
+    check_state_dict(state, model, path)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+# --- the user-facing trained model ------------------------------------------------------
+
+
+def _as_features(data) -> np.ndarray:
+    """Raw inputs (n, 6) from a DataFrame with the input columns, or an array."""
+    if isinstance(data, pd.DataFrame):
+        missing = [c for c in FEATURE_COLS if c not in data.columns]
+        if missing:
+            raise LilyVAEError(f"data: missing input column(s) {', '.join(map(repr, missing))}")
+        data = data[list(FEATURE_COLS)].to_numpy(np.float64)
+    return np.asarray(data, dtype=np.float64)
+
+
+@dataclass
+class TrainedModel:
+    """A network with everything needed to use it: scaler, class names, its card.
+
+    ``embed``, ``reconstruct`` and ``predict_proba`` take raw measurements (a
+    DataFrame with the input columns, or an (n, 6) array in FEATURE_COLS order).
+    """
+
+    module: VAE
+    scaler: DistributionAwareScaler
+    class_names: tuple[str, ...] = ()
+    card: dict = field(default_factory=dict)
+    history: dict | None = None
+
+    @property
+    def kind(self) -> str:
+        return self.module.kind
+
+    def _scaled(self, data) -> torch.Tensor:
+        return torch.as_tensor(self.scaler.transform(_as_features(data)), dtype=torch.float32)
+
+    @torch.no_grad()
+    def _batched(self, fn, data, batch_size: int = 65536) -> np.ndarray:
+        self.module.eval()
+        x = self._scaled(data)
+        outs = [fn(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
+        if not outs:
+            return np.zeros((0, 0), dtype=np.float32)
+        return torch.cat(outs).numpy()
+
+    def embed(self, data, batch_size: int = 65536) -> np.ndarray:
+        """The posterior means (n, latent_dim): the embeddings."""
+        return self._batched(self.module.get_embeddings, data, batch_size)
+
+    def reconstruct(self, data, batch_size: int = 65536) -> np.ndarray:
+        """Decode the posterior mean and undo the scaling: raw units, deterministic."""
+        scaled = self._batched(
+            lambda x: self.module.decode(self.module.encode(x)[0]), data, batch_size
+        )
+        return self.scaler.inverse_transform(scaled)
+
+    def predict_proba(self, data, batch_size: int = 65536) -> np.ndarray:
+        if self.kind != "semisupervised":
+            raise LilyVAEError("only the semi-supervised model has a lithology head")
+        logits = self._batched(self.module.classify, data, batch_size)
+        return torch.softmax(torch.as_tensor(logits), dim=1).numpy()
+
+    def predict(self, data, batch_size: int = 65536) -> np.ndarray:
+        """Most likely lithology name per row (semi-supervised model)."""
+        idx = self.predict_proba(data, batch_size).argmax(axis=1)
+        return np.asarray(self.class_names, dtype=object)[idx]
+
+    # -- files ------------------------------------------------------------------------
+    def save(self, path: str | os.PathLike) -> dict[str, Path]:
+        """Write ``.pt``, ``.json`` (history) and ``.meta.json`` (card), each atomically."""
+        path = Path(path)
+        if path.suffix != ".pt":
+            raise LilyVAEError(f"{path}: a checkpoint's name must end in .pt")
+        state = self.module.state_dict()
+        write_atomic(path, lambda tmp: torch.save(state, tmp))
+        card = dict(self.card)
+        card["checkpoint"] = {"file": path.name, "sha256": sha256_file(path)}
+        card["history_file"] = history_path(path).name
+        self.card = card
+        out = {"checkpoint": path}
+        if self.history is not None:
+            out["history"] = write_json_atomic(history_path(path), self.history)
+        out["card"] = write_json_atomic(card_path(path), card)
+        return out
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> TrainedModel:
+        return load_model(path)
+
+
+def read_card(path: str | os.PathLike) -> dict:
+    meta = card_path(path)
+    if not meta.is_file():
+        raise LilyVAEError(
+            f"{path}: model card {meta.name} is missing (it holds the scaler and class names "
+            "needed to use the checkpoint)"
+        )
+    try:
+        card = json.loads(meta.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LilyVAEError(f"{meta}: not a readable model card ({exc})") from None
+    if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
+        raise LilyVAEError(f"{meta}: not a lilyvae model card")
+    return card
+
+
+def load_model(path: str | os.PathLike) -> TrainedModel:
+    """Rebuild a trained model from its ``.pt`` and ``.meta.json``; checks they match."""
+    path = Path(path)
+    state = read_state_dict(path)
+    card = read_card(path)
+    meta = card_path(path)
+    try:
+        arch = card["model"]["architecture"]
+        kind = card["model"]["kind"]
+        scaler = DistributionAwareScaler.from_dict(card["scaler"], source=str(meta))
+        class_names = tuple(card.get("class_names") or ())
+    except (KeyError, TypeError):
+        raise LilyVAEError(f"{meta}: model card lacks the model or scaler section") from None
+    expected_sha = card.get("checkpoint", {}).get("sha256")
+    if expected_sha and expected_sha != sha256_file(path):
+        raise LilyVAEError(
+            f"{path}: does not match its model card {meta.name} (sha256 differs: the "
+            "checkpoint was replaced or the card belongs to another run)"
+        )
+    try:
+        module = build_model(kind, **arch)
+    except (TypeError, ValueError) as exc:
+        raise LilyVAEError(f"{meta}: invalid model section ({exc})") from None
+    check_state_dict(state, module, path)
+    module.load_state_dict(state)
+    history = None
+    hist_file = path.with_name(card.get("history_file", history_path(path).name))
+    if hist_file.is_file():
+        try:
+            history = json.loads(hist_file.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError):
+            history = None
+    if kind == "semisupervised" and len(class_names) != arch.get("n_classes"):
+        raise LilyVAEError(
+            f"{meta}: {len(class_names)} class names for {arch.get('n_classes')} outputs"
+        )
+    return TrainedModel(module.eval(), scaler, class_names, card, history)
+
+
+def recipe_of(card: dict):
+    return recipe_from_dict(card["training"]["recipe"])

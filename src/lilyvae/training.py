@@ -1,0 +1,454 @@
+"""Training: one trainer for both models and every recipe.
+
+:func:`train` is the user's entry point (a table or :class:`TrainingData` in, a
+:class:`TrainedModel` out). Underneath, :func:`train_members` trains K members of one
+architecture together on the engine of :mod:`lilyvae.engine`; a single model is a
+stack of one. Each member has its own seed, its own rows (all rows, or a bootstrap
+resample), and its own random stream for data order, posterior noise, input masks
+and dropout, so a member is the same model whether it trains alone or in a pack.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import random
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .data import FEATURE_COLS, TrainingData
+from .engine import ModelStack, StepInputs, StepWeights
+from .errors import LilyVAEError
+from .models import DEFAULT_HIDDEN_DIMS, DEFAULT_LATENT_DIM, VAE, build_model
+from .recipes import Recipe, StandardRecipe
+from .scaling import DistributionAwareScaler
+
+MODEL_KINDS = ("unsupervised", "semisupervised")
+
+# Random numbers are drawn per member in chunks of this many batches: bounded memory
+# for large packs, and a member's stream does not depend on the pack it trains in.
+CHUNK_BATCHES = 64
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    """Everything that decides a training run, apart from the data."""
+
+    model: str = "unsupervised"
+    recipe: Recipe = field(default_factory=StandardRecipe)
+    epochs: int = 100
+    batch_size: int = 256
+    lr: float = 1e-3
+    seed: int = 42
+    latent_dim: int = DEFAULT_LATENT_DIM
+    hidden_dims: tuple[int, ...] = DEFAULT_HIDDEN_DIMS
+    device: str = "auto"
+    deterministic: bool = False
+    compile: bool = False  # torch.compile the training step (pays off on long runs)
+
+    def __post_init__(self) -> None:
+        if self.model not in MODEL_KINDS:
+            raise LilyVAEError(
+                f"unknown model {self.model!r}; choose one of {', '.join(MODEL_KINDS)}"
+            )
+        for name in ("epochs", "batch_size", "latent_dim"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value <= 0:
+                raise LilyVAEError(
+                    f"{name.replace('_', '-')} must be a positive integer, not {value!r}"
+                )
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and np.isfinite(self.lr)):
+            raise LilyVAEError(f"lr must be a positive number, not {self.lr!r}")
+        if not self.hidden_dims or any(int(h) <= 0 for h in self.hidden_dims):
+            raise LilyVAEError(f"hidden-dims must be positive integers, not {self.hidden_dims!r}")
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise LilyVAEError(f"unknown device {self.device!r}; choose auto, cpu or cuda")
+
+    def to_dict(self) -> dict:
+        out = dataclasses.asdict(self)
+        out["recipe"] = self.recipe.to_dict()
+        out["hidden_dims"] = list(self.hidden_dims)
+        return out
+
+    def architecture(self, n_classes: int | None) -> dict:
+        return {
+            "input_dim": len(FEATURE_COLS),
+            "latent_dim": self.latent_dim,
+            "hidden_dims": list(self.hidden_dims),
+            "n_classes": n_classes if self.model == "semisupervised" else None,
+        }
+
+
+def resolve_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise LilyVAEError(f"device {name!r} asked for, but no CUDA device is available")
+    return torch.device(name)
+
+
+def make_deterministic(seed: int) -> None:
+    """The specification's full reproducibility recipe, plus deterministic algorithms."""
+    os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.cuda.manual_seed_all(seed)
+    torch.backends.cudnn.deterministic = True
+    torch.backends.cudnn.benchmark = False
+    torch.use_deterministic_algorithms(True)
+
+
+def init_member(kind: str, arch: dict, seed: int) -> tuple[VAE, torch.Generator]:
+    """A freshly initialised model and its random stream, both from one seed.
+
+    As in the reference script: seed, build the model (PyTorch's default
+    initialisation draws from the stream), then keep drawing from the same stream
+    for shuffling and noise. The global RNG is left as it was.
+    """
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        model = build_model(kind, **arch)
+        gen = torch.Generator()
+        gen.set_state(torch.get_rng_state())
+    return model, gen
+
+
+@dataclass
+class MemberSpec:
+    """One member of a pack: its seed and the rows it trains on (indices into X)."""
+
+    seed: int
+    rows: np.ndarray | None = None  # None: every row once
+
+
+@dataclass
+class MemberResult:
+    model: VAE
+    history: dict[str, list[float]]
+    seed: int
+    error: str | None = None  # why the member failed, or None
+
+
+class PlateauScheduler:
+    """ReduceLROnPlateau (mode min, relative threshold 1e-4), one state per member.
+
+    The same rule as ``torch.optim.lr_scheduler.ReduceLROnPlateau`` with its
+    defaults, kept per member so that members of a pack can diverge.
+    """
+
+    threshold = 1e-4
+    eps = 1e-8
+
+    def __init__(self, lrs: list[float], patience: int, factor: float):
+        self.lrs = list(lrs)
+        self.patience = patience
+        self.factor = factor
+        self.best = [float("inf")] * len(lrs)
+        self.bad_epochs = [0] * len(lrs)
+
+    def step(self, losses: Sequence[float]) -> None:
+        for k, loss in enumerate(losses):
+            if loss < self.best[k] * (1.0 - self.threshold):
+                self.best[k] = loss
+                self.bad_epochs[k] = 0
+            else:
+                self.bad_epochs[k] += 1
+            if self.bad_epochs[k] > self.patience:
+                new_lr = self.lrs[k] * self.factor
+                if self.lrs[k] - new_lr > self.eps:
+                    self.lrs[k] = new_lr
+                self.bad_epochs[k] = 0
+
+
+def _history_terms(kind: str, recipe: Recipe) -> list[str]:
+    terms = ["loss", "recon", "kl"]
+    if recipe.mask_ratio > 0:
+        terms.append("masked")
+    if kind == "semisupervised":
+        terms.append("class")
+    return terms
+
+
+class _PackRun:
+    """The state of one pack's training run: the engine, the data, the random streams."""
+
+    def __init__(self, X, labels, members, config: TrainingConfig, n_classes, device):
+        self.config = config
+        self.recipe = recipe = config.recipe
+        self.device = device
+        self.semi = config.model == "semisupervised"
+        arch = config.architecture(n_classes)
+        inits = [init_member(config.model, arch, m.seed) for m in members]
+        self.stack = ModelStack([model for model, _ in inits], device=device)
+        self.gens = [gen for _, gen in inits]
+        self.k = len(members)
+        n_total = X.shape[0]
+        rows = [np.arange(n_total) if m.rows is None else np.asarray(m.rows) for m in members]
+        self.n = len(rows[0])
+        if any(len(r) != self.n for r in rows):
+            raise ValueError("all members of a pack must train on the same number of rows")
+        self.rows = torch.as_tensor(np.stack(rows).astype(np.int64))  # (K, n), on the CPU
+        self.X = X.to(device=device, dtype=torch.float32)
+        self.Y = labels.to(device) if self.semi else None
+        self.d_in, self.lat = arch["input_dim"], arch["latent_dim"]
+        self.terms = _history_terms(config.model, recipe)
+        self.lrs = [config.lr] * self.k
+        self.scheduler = (
+            PlateauScheduler(self.lrs, recipe.plateau_patience, recipe.plateau_factor)
+            if recipe.plateau_patience is not None
+            else None
+        )
+        self.step_fn = self.stack.forward_backward
+        if config.compile:
+            # Compiled for full batches only; the last, shorter batch runs eagerly rather
+            # than paying for a second compilation.
+            self.step_fn = torch.compile(self.stack.forward_backward, dynamic=False)
+        self._weights_full = self._term_weights(config.batch_size)
+
+    def _term_weights(self, rows_in_batch: int) -> torch.Tensor:
+        """Weights that turn batch loss values into per-row epoch averages.
+
+        Sum-reduced terms are already summed over a batch's rows; mean-reduced ones
+        (and the classification term, a mean over labelled rows) get the row count.
+        """
+        summed = {"loss", "recon", "kl"} if self.recipe.reduction == "sum" else set()
+        w = [1.0 if t in summed else float(rows_in_batch) for t in self.terms]
+        return torch.tensor(w, device=self.device).unsqueeze(1)
+
+    def _draw(self, sampler, rows: int, width: int) -> torch.Tensor:
+        """Per-member draws (rows, width), side by side as (rows, K*width), on the device."""
+        draws = [sampler(rows, width, generator=g) for g in self.gens]
+        return torch.cat(draws, dim=1).to(self.device)
+
+    def run_epoch(self, epoch: int) -> list[dict]:
+        """One pass over every member's rows; returns one history row per member."""
+        t0 = time.perf_counter()
+        recipe, k, n, bs = self.recipe, self.k, self.n, self.config.batch_size
+        beta = recipe.beta_at(epoch)
+        weights = StepWeights(beta, recipe.alpha, recipe.reduction, recipe.mask_weight)
+        # Each member's stream, in order: its permutation, then per chunk of batches
+        # its posterior noise, input-mask uniforms and dropout uniforms.
+        order = torch.stack(
+            [self.rows[j][torch.randperm(n, generator=self.gens[j])] for j in range(k)]
+        )
+        order = order.t().contiguous().to(self.device)  # (n, K): row b of member k
+        Xe = self.X[order].reshape(n, k * self.d_in)
+        Ye = self.Y[order] if self.semi else None
+        acc = torch.zeros(len(self.terms), k, device=self.device)
+        chunk_rows = CHUNK_BATCHES * bs
+        for c0 in range(0, n, chunk_rows):
+            c = min(chunk_rows, n - c0)
+            eps = self._draw(torch.randn, c, self.lat)
+            mask = keep = None
+            if recipe.mask_ratio > 0:
+                u = self._draw(torch.rand, c, self.d_in)
+                mask = (u < recipe.mask_ratio).float()
+            if self.semi:
+                hidden = self.stack.head[0].b.shape[-1]
+                p = self.stack.dropout_p
+                u = self._draw(torch.rand, c, hidden)
+                keep = (u >= p).float().div_(1.0 - p)
+            for b0 in range(0, c, bs):
+                b1 = min(b0 + bs, c)
+                batch = StepInputs(
+                    x=Xe[c0 + b0 : c0 + b1],
+                    eps=eps[b0:b1],
+                    mask=None if mask is None else mask[b0:b1],
+                    labels=None if Ye is None else Ye[c0 + b0 : c0 + b1],
+                    dropout=None if keep is None else keep[b0:b1],
+                )
+                full = b1 - b0 == bs
+                parts = (self.step_fn if full else self.stack.forward_backward)(batch, weights)
+                self.stack.apply_gradient(self.lrs, recipe.grad_clip)
+                w = self._weights_full if full else self._term_weights(b1 - b0)
+                acc.addcmul_(torch.stack([parts[t] for t in self.terms]), w)
+
+        values = (acc / n).cpu().tolist()  # the one device sync of the epoch
+        seconds = time.perf_counter() - t0
+        rows = []
+        for j in range(k):
+            row = {t: values[i][j] for i, t in enumerate(self.terms)}
+            rows.append(row | {"beta": beta, "lr": self.lrs[j], "epoch_seconds": seconds})
+        if self.scheduler is not None:
+            self.scheduler.step([r["loss"] for r in rows])
+            self.lrs = list(self.scheduler.lrs)
+        return rows
+
+
+def train_members(
+    X: torch.Tensor,
+    labels: torch.Tensor | None,
+    members: Sequence[MemberSpec],
+    config: TrainingConfig,
+    n_classes: int | None = None,
+    progress: Callable[[int, list[dict]], None] | None = None,
+) -> list[MemberResult]:
+    """Train K members of one architecture together: the one trainer of the package.
+
+    ``X`` holds scaled inputs (N, 6), ``labels`` class indices (N,) with -1 where
+    unlabelled (None for the unsupervised model). Every member trains on the same
+    number of rows. ``progress(epoch, rows)`` is called after each epoch with one
+    history row per member. A member whose loss stops being finite is marked failed
+    (its ``error`` says when) and stops counting; the others train on, unaffected,
+    since members share no arithmetic.
+    """
+    if config.model == "semisupervised" and labels is None:
+        raise LilyVAEError("the semi-supervised model needs labels")
+    if X.shape[0] == 0:
+        raise LilyVAEError("no rows to train on")
+    device = resolve_device(config.device)
+    if config.deterministic:
+        make_deterministic(config.seed)
+    run = _PackRun(X, labels, members, config, n_classes, device)
+    histories = [{t: [] for t in run.terms + ["beta", "lr", "epoch_seconds"]} for _ in members]
+    errors: list[str | None] = [None] * run.k
+    # Tiny gradients and Adam moments underflow to subnormal floats, which x86 cores
+    # process many times slower; flushing them to zero changes nothing measurable.
+    flush = device.type == "cpu" and torch.set_flush_denormal(True)
+    try:
+        for epoch in range(config.epochs):
+            rows = run.run_epoch(epoch)
+            for j, row in enumerate(rows):
+                if errors[j] is None and not np.isfinite(row["loss"]):
+                    errors[j] = f"diverged: non-finite loss at epoch {epoch + 1}"
+                if errors[j] is None:
+                    for key, value in row.items():
+                        histories[j][key].append(value)
+            if all(e is not None for e in errors):
+                break
+            if progress is not None:
+                progress(epoch, rows)
+    finally:
+        if flush:
+            torch.set_flush_denormal(False)
+    return [
+        MemberResult(run.stack.to_module(j), histories[j], members[j].seed, errors[j])
+        for j in range(run.k)
+    ]
+
+
+# --- the user's entry point ---------------------------------------------------------------
+
+_TRAINING_FIELDS = {f.name for f in dataclasses.fields(TrainingConfig)} - {"recipe"}
+
+
+def make_config(
+    model: str = "unsupervised", recipe: str | Recipe = "standard", **options
+) -> TrainingConfig:
+    """A TrainingConfig from a model kind, a recipe (name or object) and flat overrides.
+
+    ``options`` mixes training fields (epochs, batch_size, lr, seed, ...) and recipe
+    fields (beta, alpha, mask_ratio, ...); ``None`` means "keep the default".
+    """
+    from .recipes import get_recipe
+
+    options = {k: v for k, v in options.items() if v is not None}
+    training = {k: options.pop(k) for k in list(options) if k in _TRAINING_FIELDS}
+    if "hidden_dims" in training:
+        training["hidden_dims"] = tuple(int(h) for h in training["hidden_dims"])
+    if isinstance(recipe, Recipe):
+        recipe_obj = recipe.with_overrides(**options)
+    else:
+        recipe_obj = get_recipe(recipe, **options)
+    return TrainingConfig(model=model, recipe=recipe_obj, **training)
+
+
+def scale_for_training(data: TrainingData, scaler: DistributionAwareScaler | None = None):
+    """Fit the scaler on the training rows (unless given) and return tensors for the trainer."""
+    if scaler is None:
+        scaler = DistributionAwareScaler().fit(data.features)
+    X = torch.as_tensor(scaler.transform(data.features), dtype=torch.float32)
+    labels = torch.as_tensor(data.labels, dtype=torch.int64)
+    return scaler, X, labels
+
+
+def _progress_bar(config: TrainingConfig, quiet: bool):
+    """A tqdm bar over epochs showing the current loss, or nothing when quiet."""
+    if quiet:
+        return None, None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=config.epochs, desc=f"{config.model}/{config.recipe.name}", unit="epoch")
+
+    def update(epoch: int, rows: list[dict]) -> None:
+        loss = float(np.mean([r["loss"] for r in rows]))
+        bar.set_postfix_str(f"loss {loss:.4g}", refresh=False)
+        bar.update(1)
+
+    return bar, update
+
+
+def train(
+    data,
+    config: TrainingConfig | None = None,
+    *,
+    quiet: bool = True,
+    **options,
+):
+    """Train one model and return a :class:`~lilyvae.checkpoint.TrainedModel`.
+
+    ``data`` is a table path, a DataFrame or :class:`TrainingData`. Give a
+    ``config`` or the options of :func:`make_config` (``model=``, ``recipe=``,
+    ``epochs=``, ``beta=`` ...). The scaler is fitted on the rows trained on.
+    """
+    from .checkpoint import CARD_FORMAT, CARD_VERSION, TrainedModel, environment
+    from .data import load_training_data, training_data_from_frame
+
+    if config is None:
+        config = make_config(**options)
+    elif options:
+        raise TypeError("give either a config or options, not both")
+    if isinstance(data, (str, os.PathLike)):
+        data = load_training_data(data)
+    elif not isinstance(data, TrainingData):
+        data = training_data_from_frame(data)
+    if config.model == "semisupervised" and data.n_labelled == 0:
+        raise LilyVAEError(
+            f"{data.source}: no labelled rows (column 'Principal' is empty or absent); "
+            "the semi-supervised model needs lithology labels"
+        )
+    device = resolve_device(config.device)
+    start = time.perf_counter()
+    scaler, X, labels = scale_for_training(data)
+    n_classes = len(data.class_names) if config.model == "semisupervised" else None
+    bar, update = _progress_bar(config, quiet)
+    try:
+        (result,) = train_members(
+            X,
+            labels if config.model == "semisupervised" else None,
+            [MemberSpec(config.seed)],
+            config,
+            n_classes=n_classes,
+            progress=update,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+    wall = time.perf_counter() - start
+    if result.error is not None:
+        raise LilyVAEError(f"{data.source}: training {result.error}; try a smaller --lr")
+    module = result.model
+    card = {
+        "format": CARD_FORMAT,
+        "format_version": CARD_VERSION,
+        "model": {
+            "kind": config.model,
+            "architecture": config.architecture(n_classes),
+            "n_parameters": int(sum(p.numel() for p in module.parameters())),
+        },
+        "training": config.to_dict() | {"device": str(device)},
+        "input_columns": list(FEATURE_COLS),
+        "scaler": scaler.to_dict(),
+        "class_names": list(data.class_names) if config.model == "semisupervised" else [],
+        "data": data.provenance(),
+        "seed": config.seed,
+        "final": {k: v[-1] for k, v in result.history.items()},
+        "environment": environment(),
+        "wall_time_s": round(wall, 3),
+    }
+    return TrainedModel(module, scaler, card["class_names"], card, result.history)
