@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .data import FEATURE_COLS, TrainingData
+from .data import FEATURE_COLS, BoreholeSplit, TrainingData
 from .engine import ModelStack, StepInputs, StepWeights
 from .errors import LilyVAEError
 from .models import DEFAULT_HIDDEN_DIMS, DEFAULT_LATENT_DIM, VAE, build_model
@@ -310,6 +310,11 @@ def train_members(
     # Tiny gradients and Adam moments underflow to subnormal floats, which x86 cores
     # process many times slower; flushing them to zero changes nothing measurable.
     flush = device.type == "cpu" and torch.set_flush_denormal(True)
+    # A single member's operations are too small to split across cores: one intra-op
+    # thread is faster. Packs have larger operations and keep every thread.
+    threads = torch.get_num_threads()
+    if device.type == "cpu" and run.k == 1:
+        torch.set_num_threads(1)
     try:
         for epoch in range(config.epochs):
             rows = run.run_epoch(epoch)
@@ -324,6 +329,7 @@ def train_members(
             if progress is not None:
                 progress(epoch, rows)
     finally:
+        torch.set_num_threads(threads)
         if flush:
             torch.set_flush_denormal(False)
     return [
@@ -387,6 +393,7 @@ def train(
     data,
     config: TrainingConfig | None = None,
     *,
+    split: BoreholeSplit | None = None,
     quiet: bool = True,
     **options,
 ):
@@ -394,7 +401,8 @@ def train(
 
     ``data`` is a table path, a DataFrame or :class:`TrainingData`. Give a
     ``config`` or the options of :func:`make_config` (``model=``, ``recipe=``,
-    ``epochs=``, ``beta=`` ...). The scaler is fitted on the rows trained on.
+    ``epochs=``, ``beta=`` ...). With a ``split``, its held-out boreholes are left
+    out and recorded in the model card. The scaler is fitted on the rows trained on.
     """
     from .checkpoint import CARD_FORMAT, CARD_VERSION, TrainedModel, environment
     from .data import load_training_data, training_data_from_frame
@@ -412,6 +420,11 @@ def train(
             f"{data.source}: no labelled rows (column 'Principal' is empty or absent); "
             "the semi-supervised model needs lithology labels"
         )
+    full = data
+    if split is not None:
+        data = data.subset(~split.holdout_mask(data.boreholes))
+    if config.model == "semisupervised" and data.n_labelled == 0:
+        raise LilyVAEError(f"{full.source}: no labelled rows left after holding out boreholes")
     device = resolve_device(config.device)
     start = time.perf_counter()
     scaler, X, labels = scale_for_training(data)
@@ -445,7 +458,10 @@ def train(
         "input_columns": list(FEATURE_COLS),
         "scaler": scaler.to_dict(),
         "class_names": list(data.class_names) if config.model == "semisupervised" else [],
-        "data": data.provenance(),
+        "data": full.provenance() | {"rows_trained": data.n_rows},
+        "split": None
+        if split is None
+        else split.to_dict() | {"rows_held_out": full.n_rows - data.n_rows},
         "seed": config.seed,
         "final": {k: v[-1] for k, v in result.history.items()},
         "environment": environment(),

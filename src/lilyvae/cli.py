@@ -1,0 +1,328 @@
+"""The ``lilyvae`` command: a thin layer over the Python API.
+
+Every subcommand parses its flags, calls one function of the package, and prints
+what it did. A :class:`~lilyvae.errors.LilyVAEError` (bad input) becomes one line
+on stderr and exit status 1; a usage error becomes one line and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import LilyVAEError
+
+DEFAULT_DATA = "data/vae_training_data_v2_20cm.csv"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage dump) and exit status 2."""
+
+    def error(self, message: str):  # noqa: D102 - argparse hook
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, not {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, not {text}")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0, not {text}")
+    return value
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list") from None
+    if not values or any(v <= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"sizes must be positive, not {text}")
+    return values
+
+
+# --- train ----------------------------------------------------------------------------------
+
+
+def add_training_options(p: argparse.ArgumentParser, model_required: bool = True) -> None:
+    """Model, recipe and every hyper-parameter, shared by train, bootstrap and sweep."""
+    from .training import MODEL_KINDS
+
+    p.add_argument("--model", choices=MODEL_KINDS, required=model_required, default="unsupervised")
+    p.add_argument("--recipe", choices=("standard", "hybrid"), default="standard")
+    g = p.add_argument_group("hyper-parameters (defaults: the recipe's)")
+    g.add_argument("--epochs", type=_positive_int, help="default 100")
+    g.add_argument("--batch-size", type=_positive_int, help="default 256")
+    g.add_argument("--lr", type=_positive_float, help="Adam learning rate, default 1e-3")
+    g.add_argument("--seed", type=int, help="default 42")
+    g.add_argument(
+        "--beta",
+        type=_non_negative_float,
+        help="KL weight (standard: fixed, default 1.0; hybrid: after annealing, default 0.5)",
+    )
+    g.add_argument("--alpha", type=_non_negative_float, help="classification weight")
+    g.add_argument("--beta-start", type=_non_negative_float, help="hybrid: KL weight at epoch 0")
+    g.add_argument("--anneal-epochs", type=int, help="hybrid: epochs of the KL ramp (0: none)")
+    g.add_argument("--mask-ratio", type=float, help="fraction of input entries zeroed per batch")
+    g.add_argument("--mask-weight", type=_non_negative_float, help="weight of the masked MSE")
+    g.add_argument("--grad-clip", type=_positive_float, help="max gradient L2 norm")
+    g.add_argument("--plateau-patience", type=int, help="ReduceLROnPlateau patience")
+    g.add_argument("--plateau-factor", type=float, help="ReduceLROnPlateau factor")
+    g.add_argument("--latent-dim", type=_positive_int, help="default 10")
+    g.add_argument("--hidden-dims", type=_int_list, help="comma-separated, default 64,32")
+    r = p.add_argument_group("running")
+    r.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    r.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="seed every RNG, set cuDNN flags, use deterministic algorithms",
+    )
+    r.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the training step (a few seconds up front, faster epochs)",
+    )
+    r.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+HYPER_FLAGS = (
+    "epochs",
+    "batch_size",
+    "lr",
+    "seed",
+    "beta",
+    "alpha",
+    "beta_start",
+    "anneal_epochs",
+    "mask_ratio",
+    "mask_weight",
+    "grad_clip",
+    "plateau_patience",
+    "plateau_factor",
+    "latent_dim",
+    "hidden_dims",
+)
+
+
+def config_from_args(args: argparse.Namespace):
+    from .training import make_config
+
+    options = {name: getattr(args, name) for name in HYPER_FLAGS}
+    return make_config(
+        model=args.model,
+        recipe=args.recipe,
+        device=args.device,
+        deterministic=args.deterministic,
+        compile=args.compile,
+        **options,
+    )
+
+
+def _check_output(path: Path, suffix: str) -> None:
+    """Refuse an output name before any work is done, so bad input writes nothing."""
+    if path.suffix != suffix:
+        raise LilyVAEError(f"{path}: the output name must end in {suffix}")
+    if path.is_dir():
+        raise LilyVAEError(f"{path}: is a directory")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise LilyVAEError(f"{path}: {parent} is not a directory")
+
+
+def add_split_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("held-out boreholes (default: train on every row)")
+    x = g.add_mutually_exclusive_group()
+    x.add_argument(
+        "--holdout-boreholes",
+        type=float,
+        metavar="F",
+        help="keep this fraction of boreholes out of training, e.g. 0.2",
+    )
+    x.add_argument("--split", metavar="FILE", help="file listing the held-out borehole IDs")
+    g.add_argument("--split-seed", type=int, default=0, help="seed of the borehole draw")
+
+
+def split_from_args(args: argparse.Namespace, data):
+    from .data import read_split_file, split_boreholes
+
+    if args.split:
+        return read_split_file(args.split, data)
+    if args.holdout_boreholes is not None:
+        return split_boreholes(data, args.holdout_boreholes, args.split_seed)
+    return None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from .data import load_training_data
+    from .training import train
+
+    config = config_from_args(args)
+    output = Path(args.output)
+    _check_output(output, ".pt")
+    data = load_training_data(args.data)
+    print(
+        f"{args.data}: {data.rows_read:,} rows read, {data.rows_dropped:,} dropped "
+        f"(missing or non-finite input), {data.n_rows:,} used "
+        f"({data.n_labelled:,} labelled, {len(data.class_names)} classes)"
+    )
+    split = split_from_args(args, data)
+    if split is not None:
+        print(f"holding out {len(split.holdout)} boreholes (recorded in the model card)")
+    trained = train(data, config, split=split, quiet=args.quiet)
+    paths = trained.save(output)
+    final = trained.card["final"]
+    losses = ", ".join(
+        f"{k} {final[k]:.4g}" for k in ("loss", "recon", "kl", "masked", "class") if k in final
+    )
+    print(
+        f"trained {config.model}/{config.recipe.name} for {config.epochs} epochs "
+        f"in {trained.card['wall_time_s']:.1f} s on {trained.card['training']['device']}: {losses}"
+    )
+    for what, path in paths.items():
+        print(f"  {what:<10} {path}")
+    return 0
+
+
+# --- synth ----------------------------------------------------------------------------------
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from .synth import sidecar_path, write_synthetic_table
+
+    path = write_synthetic_table(args.output, rows=args.rows, seed=args.seed)
+    print(f"wrote SYNTHETIC LILY-like table {path} (not real data; see {sidecar_path(path)})")
+    return 0
+
+
+# --- inspect --------------------------------------------------------------------------------
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from .checkpoint import (
+        architecture_of_state_dict,
+        card_path,
+        check_state_dict,
+        kind_of_state_dict,
+        load_model,
+        read_state_dict,
+    )
+    from .models import build_model
+
+    path = Path(args.checkpoint)
+    if card_path(path).is_file():
+        trained = load_model(path)
+        if args.model and args.model != trained.kind:
+            raise LilyVAEError(f"{path}: holds a {trained.kind} model, not {args.model}")
+        card = trained.card
+        print(f"{path}: {trained.kind} model with a model card")
+        print(f"  recipe      {card['training']['recipe']['name']}")
+        print(f"  trained on  {card['data']['path']} (sha256 {str(card['data']['sha256'])[:12]})")
+        used, dropped = card["data"]["rows_used"], card["data"]["rows_dropped"]
+        print(f"  rows        {used:,} used, {dropped:,} dropped")
+        print(f"  final loss  {card['final']['loss']:.6g}")
+        module = trained.module
+    else:
+        state = read_state_dict(path)
+        kind = kind_of_state_dict(state)
+        if args.model and args.model != kind:
+            raise LilyVAEError(f"{path}: holds a {kind} model, not {args.model}")
+        arch = architecture_of_state_dict(state)
+        module = build_model(kind, **arch)
+        check_state_dict(state, module, path)
+        print(f"{path}: {kind} model, plain state dict without a model card")
+    n_params = sum(p.numel() for p in module.parameters())
+    print(
+        f"  architecture input {module.input_dim}, hidden {module.hidden_dims}, "
+        f"latent {module.latent_dim}"
+        + (f", {module.n_classes} classes" if module.kind == "semisupervised" else "")
+    )
+    print(f"  parameters  {n_params:,}")
+    return 0
+
+
+# --- demo -----------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import run_demo
+
+    run_demo(Path(args.output_dir), epochs=args.epochs, quiet=args.quiet)
+    return 0
+
+
+# --- the parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="lilyvae",
+        description="VAEs for IODP LILY core measurements: build, train, embed, evaluate.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("train", help="train one model (unsupervised or semi-supervised)")
+    p.add_argument("--data", default=DEFAULT_DATA, help=f"training table, default {DEFAULT_DATA}")
+    p.add_argument("--output", required=True, help="checkpoint path, e.g. models/unsup.pt")
+    add_split_options(p)
+    add_training_options(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("synth", help="write a SYNTHETIC LILY-like training table")
+    p.add_argument("--rows", type=_positive_int, default=None, help="default 238,506")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--output", required=True, help="table path (.csv or .parquet)")
+    p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser("inspect", help="check a checkpoint and print what it holds")
+    p.add_argument("checkpoint")
+    p.add_argument("--model", choices=("unsupervised", "semisupervised"), help="expected kind")
+    p.set_defaults(func=cmd_inspect)
+
+    p = sub.add_parser("demo", help="the main job on the embedded synthetic data")
+    p.add_argument("--output-dir", default="runs/demo")
+    p.add_argument("--epochs", type=_positive_int, default=None, help="per model (default: short)")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except LilyVAEError as exc:
+        print(f"lilyvae {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"lilyvae {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
