@@ -16,6 +16,7 @@ not a plain state dict of tensors is refused, never unpickled.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import pickle
@@ -68,6 +69,11 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     path = Path(path)
     if not path.is_file():
         raise LilyVAEError(f"{path}: no such checkpoint file")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    # torch.save writes a zip archive; very old files are bare pickles (protocol >= 2).
+    if not (magic.startswith(b"PK\x03\x04") or magic[:1] == b"\x80"):
+        raise LilyVAEError(f"{path}: not a PyTorch checkpoint (unrecognised file format)")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError:
@@ -144,6 +150,17 @@ def load_state_dict_into(model: VAE, path: str | os.PathLike) -> VAE:
     return model.eval()
 
 
+def state_dict_bytes(module: torch.nn.Module) -> bytes:
+    """``torch.save(module.state_dict())`` as bytes.
+
+    Saved through a buffer: torch.save names the archive after the file it writes,
+    and a temporary file name would make identical models differ byte for byte.
+    """
+    buffer = io.BytesIO()
+    torch.save(module.state_dict(), buffer)
+    return buffer.getvalue()
+
+
 # --- the user-facing trained model ------------------------------------------------------
 
 
@@ -215,8 +232,7 @@ class TrainedModel:
         path = Path(path)
         if path.suffix != ".pt":
             raise LilyVAEError(f"{path}: a checkpoint's name must end in .pt")
-        state = self.module.state_dict()
-        write_atomic(path, lambda tmp: torch.save(state, tmp))
+        write_atomic(path, lambda tmp: tmp.write_bytes(state_dict_bytes(self.module)))
         card = dict(self.card)
         card["checkpoint"] = {"file": path.name, "sha256": sha256_file(path)}
         card["history_file"] = history_path(path).name

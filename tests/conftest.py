@@ -1,0 +1,22 @@
+"""Shared fixtures: small SYNTHETIC tables written once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from lilyvae.synth import generate_table
+
+SMALL_ROWS = 3000
+
+
+@pytest.fixture(scope="session")
+def small_frame():
+    """A small synthetic LILY-like table (all 296 boreholes, all 139 classes)."""
+    return generate_table(rows=SMALL_ROWS, seed=7)
+
+
+@pytest.fixture(scope="session")
+def small_csv(tmp_path_factory, small_frame):
+    path = tmp_path_factory.mktemp("data") / "small.csv"
+    small_frame.to_csv(path, index=False)
+    return path
