@@ -1,19 +1,35 @@
 """The training engine: a stack of K identical networks stepped together, by hand.
 
 Why by hand: these networks are tiny (6 -> 64 -> 32 -> 10), so a training step is
-dominated by per-operation overhead, not arithmetic. Autograd, ``nn.Module`` calls,
-``DataLoader`` collation and a per-parameter optimiser each add their own layer of
-it. The engine keeps every parameter of every member in one flat ``(K, P)`` matrix,
-writes the forward and backward passes of the documented layers with fused PyTorch
-kernels (``baddbmm``, ``native_batch_norm`` and its backward), and runs Adam on the
-whole matrix at once. The gradients are the ones autograd would compute for the same
-``nn.Module`` (a test checks this for every model and recipe), so a member trained
-here is the same model the specification's loop would train.
+dominated by per-operation overhead and memory traffic, not arithmetic. Autograd,
+``nn.Module`` calls, ``DataLoader`` collation and a per-parameter optimiser each add
+their own layer of overhead. The engine keeps every parameter of every member in one
+flat ``(K, P)`` matrix, writes the forward and backward passes of the documented
+layers with a few fused PyTorch kernels (``bmm``, ``native_batch_norm_backward``,
+``threshold_backward``), and runs Adam on the whole matrix at once. The gradients are
+the ones autograd would compute for the same ``nn.Module`` (a test checks this for
+every model and recipe), so a member trained here is the same model the
+specification's loop would train.
 
-Layout: member k's activations live side by side, ``(batch, K * width)``, so batch
-normalisation of all members is one ``native_batch_norm`` call over ``K * width``
-channels; linear layers are batched matrix products over members. With K = 1 every
-reshape is a view and the engine is a plain single-model trainer.
+Two layouts, one set of layer objects:
+
+- one member (K = 1): activations ``(batch, width)``, as ``nn.Module`` has them.
+  Every kernel is the one autograd runs for the module (``addmm``, the native batch
+  norm), so a single model's gradients match autograd's to the last rounding;
+- a pack (K > 1): activations are *feature-major*, ``(K, width, batch)``: member k's
+  activation matrix is the contiguous block ``[k]``, transposed. A linear layer is
+  one ``bmm(W, h)`` over members with the weights as stored (``(K, out, in)``) and no
+  transposes or copies of activations, forward or backward. Batch-norm statistics
+  are reductions along the contiguous last axis (``K * width`` channels of ``batch``
+  values), computed by hand (mean, then the norm of the centred values: two passes,
+  as stable as the native kernel, which is slow on this layout); the backward is one
+  ``native_batch_norm_backward`` on the ``(1, K * width, batch)`` view, and running
+  statistics of every layer live in one buffer, updated with one ``lerp_`` per step.
+
+A member's arithmetic does not depend on the other members of its pack (each
+member's products and reductions are its own), so a member trains to the same
+numbers in any pack of two or more; alone it differs from that only by rounding
+(the two layouts accumulate sums in different orders).
 """
 
 from __future__ import annotations
@@ -66,12 +82,10 @@ class ParamLayout:
         self.n_params += self.params[-1].size
 
     def views(self, theta: torch.Tensor) -> dict[str, torch.Tensor]:
-        """Per-role views ``(K, *shape)``; for a single member, ``shape`` alone."""
+        """Per-role views ``(K, *shape)`` of a ``(K, P)`` matrix (K = 1 included)."""
         k = theta.shape[0]
-        lead = () if k == 1 else (k,)
         return {
-            p.role: theta[:, p.offset : p.offset + p.size].view(*lead, *p.shape)
-            for p in self.params
+            p.role: theta[:, p.offset : p.offset + p.size].view(k, *p.shape) for p in self.params
         }
 
 
@@ -122,56 +136,42 @@ def build_layout(model: VAE) -> tuple[ParamLayout, list[tuple[str, str, int]]]:
     return layout, norms
 
 
-# --- the layers, for K members side by side ------------------------------------------
-
-
-def _linear(h: torch.Tensor, Wt: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """(B, K*i) @ per-member Wt (K, i, o) + b (K, o) -> (B, K*o).
-
-    ``Wt`` is the transposed weight view. A single member (K = 1) keeps 2-D views and
-    takes one ``addmm``.
-    """
-    if Wt.dim() == 2:
-        return torch.addmm(b, h, Wt)
-    k, i, o = Wt.shape
-    n = h.shape[0]
-    out = torch.baddbmm(b.unsqueeze(1), h.view(n, k, i).transpose(0, 1), Wt)
-    return out.transpose(0, 1).reshape(n, k * o)
-
-
-def _linear_backward(g, h, W, gW, gb, need_input: bool = True):
-    """Gradients of :func:`_linear`: written into ``gW``, ``gb``; returns the input's.
-
-    ``gW`` and ``gb`` are views of the stack's flat gradient matrix, so no gather
-    of per-parameter gradients is needed afterwards.
-    """
-    if W.dim() == 2:
-        torch.mm(g.t(), h, out=gW)
-        torch.sum(g, 0, out=gb)
-        return torch.mm(g, W) if need_input else None
-    k, o, i = W.shape
-    n = g.shape[0]
-    gk = g.view(n, k, o).transpose(0, 1)
-    gW.copy_(torch.bmm(gk.transpose(1, 2), h.view(n, k, i).transpose(0, 1)))
-    gb.copy_(g.sum(0).view(k, o))
-    return torch.bmm(gk, W).transpose(0, 1).reshape(n, k * i) if need_input else None
+# --- the layers, for K members -------------------------------------------------------
+#
+# A 2-D activation is one member's (batch, width); a 3-D one is a pack's
+# (K, width, batch). The layers look at the activation to pick the kernels.
 
 
 @dataclass(frozen=True)
 class _Linear:
-    """A linear layer of every member: weight views, transposed views, gradient views."""
+    """A linear layer of every member: weight and bias views, and their gradient views.
 
-    W: torch.Tensor  # (K, o, i), or (o, i) for one member
-    Wt: torch.Tensor  # W transposed, for the forward product
-    b: torch.Tensor
+    ``W`` is ``(K, out, in)`` as stored. For a pack the forward product is
+    ``W @ h`` and the backward ones use transposed *views* (BLAS reads them as
+    transposed operands; nothing is copied). One member takes ``addmm``/``mm`` on
+    2-D views, as ``nn.Linear`` does.
+    """
+
+    W: torch.Tensor  # (K, o, i)
+    b: torch.Tensor  # (K, o)
     gW: torch.Tensor  # views of the stack's flat gradient matrix
     gb: torch.Tensor
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
-        return _linear(h, self.Wt, self.b)
+        """(B, i) -> (B, o) for one member; (K, i, B) -> (K, o, B) for a pack."""
+        if h.dim() == 2:
+            return torch.addmm(self.b[0], h, self.W[0].t())
+        return torch.bmm(self.W, h).add_(self.b.unsqueeze(2))
 
     def backward(self, g: torch.Tensor, h: torch.Tensor, need_input: bool = True):
-        return _linear_backward(g, h, self.W, self.gW, self.gb, need_input)
+        """Gradients into ``gW``, ``gb`` (written in place); returns the input's."""
+        if g.dim() == 2:
+            torch.mm(g.t(), h, out=self.gW[0])
+            torch.sum(g, 0, out=self.gb[0])
+            return torch.mm(g, self.W[0]) if need_input else None
+        torch.bmm(g, h.transpose(1, 2), out=self.gW)
+        torch.sum(g, 2, out=self.gb)
+        return torch.bmm(self.W.transpose(1, 2), g) if need_input else None
 
 
 @dataclass(frozen=True)
@@ -179,63 +179,125 @@ class _Block:
     """A hidden block (Linear -> ReLU -> BatchNorm1d) of every member."""
 
     linear: _Linear
-    gamma: torch.Tensor
+    gamma: torch.Tensor  # (K, o)
     beta: torch.Tensor
     g_gamma: torch.Tensor
     g_beta: torch.Tensor
-    running_mean: torch.Tensor  # (K * width,)
+    running_mean: torch.Tensor  # (K * o,) views of the stack's running statistics
     running_var: torch.Tensor
+    batch_mean: torch.Tensor  # (K * o,) slots for this step's statistics (packs)
+    batch_norm: torch.Tensor  # (K * o,) L2 norm of the centred activations (packs)
 
     def forward(self, h: torch.Tensor, tape: list) -> torch.Tensor:
         r = self.linear.forward(h).relu_()
-        # reshape(-1) is a view for one member and a small copy for a pack.
-        gamma = self.gamma.reshape(-1)
-        out, s_mean, s_invstd = _native_bn(
-            r,
-            gamma,
-            self.beta.reshape(-1),
-            self.running_mean,
-            self.running_var,
-            True,
-            BN_MOMENTUM,
-            BN_EPS,
-        )
-        tape.append((self, h, r, s_mean, s_invstd, gamma))
+        if r.dim() == 2:  # one member: the native kernel, which also updates running stats
+            out, mean, invstd = _native_bn(
+                r,
+                self.gamma[0],
+                self.beta[0],
+                self.running_mean,
+                self.running_var,
+                True,
+                BN_MOMENTUM,
+                BN_EPS,
+            )
+            tape.append((self, h, r, mean, invstd))
+            return out
+        k, o, n = r.shape
+        flat = r.view(k * o, n)
+        mean = torch.mean(flat, 1, out=self.batch_mean)
+        centred = flat - mean.unsqueeze(1)
+        norm = torch.linalg.vector_norm(centred, dim=1, out=self.batch_norm)
+        # invstd = 1 / sqrt(biased variance + eps), variance = |centred|^2 / n
+        invstd = torch.addcmul(_eps_like(norm), norm, norm, value=1.0 / n).rsqrt_()
+        scale = invstd.view(k, o).mul(self.gamma)
+        out = centred.view(k, o, n).mul_(scale.unsqueeze(2)).add_(self.beta.unsqueeze(2))
+        tape.append((self, h, r, mean, invstd))
         return out
 
     @staticmethod
     def backward_all(g: torch.Tensor, tape: list, need_first_input: bool = True):
         """Back through the taped blocks, last first; returns the first block's input grad."""
         for j in range(len(tape) - 1, -1, -1):
-            blk, h_in, r, s_mean, s_invstd, gamma = tape[j]
+            blk, h_in, r, mean, invstd = tape[j]
+            if r.dim() == 2:
+                r_bn, g_bn, gamma = r, g, blk.gamma[0]
+            else:
+                k, o, n = r.shape
+                r_bn, g_bn = r.view(1, k * o, n), g.view(1, k * o, n)
+                gamma = blk.gamma.reshape(-1)  # a small copy (rows of theta are strided)
             gr, g_gamma, g_beta = _native_bn_backward(
-                g,
-                r,
+                g_bn,
+                r_bn,
                 gamma,
                 blk.running_mean,
                 blk.running_var,
-                s_mean,
-                s_invstd,
+                mean,
+                invstd,
                 True,
                 BN_EPS,
                 [True, True, True],
             )
             blk.g_gamma.copy_(g_gamma.view_as(blk.g_gamma))
             blk.g_beta.copy_(g_beta.view_as(blk.g_beta))
-            ga = _relu_backward(gr, r, 0)
+            ga = _relu_backward(gr, r_bn, 0).view_as(r)
             g = blk.linear.backward(ga, h_in, need_first_input or j > 0)
         return g
 
 
+_EPS_TENSORS: dict[tuple, torch.Tensor] = {}
+
+
+def _eps_like(t: torch.Tensor) -> torch.Tensor:
+    """BN_EPS as a 0-d tensor on ``t``'s device (cached: no allocation per step)."""
+    key = (t.device, t.dtype)
+    eps = _EPS_TENSORS.get(key)
+    if eps is None:
+        eps = _EPS_TENSORS[key] = torch.tensor(BN_EPS, device=t.device, dtype=t.dtype)
+    return eps
+
+
 @dataclass
 class StepInputs:
-    """One batch for every member, side by side: row b of member k is column block k."""
+    """One batch for every member.
 
-    x: torch.Tensor  # (B, K*D) scaled inputs (the reconstruction target)
-    eps: torch.Tensor  # (B, K*L) standard normal noise for the reparameterisation
-    mask: torch.Tensor | None = None  # (B, K*D) float 1.0 where an input entry is masked
-    labels: torch.Tensor | None = None  # (B, K) int64, -1 = unlabelled
-    dropout: torch.Tensor | None = None  # (B, K*H) float keep-mask scaled by 1/(1-p)
+    Side by side (the classic layout, any K): ``x`` ``(B, K*D)`` (row b of member k
+    is column block k), ``eps`` ``(B, K*L)``, ``mask`` ``(B, K*D)``, ``dropout``
+    ``(B, K*H)``, ``labels`` ``(B, K)``. Or feature-major (what a pack computes on;
+    the trainer builds it directly for K > 1): ``x`` and ``mask`` ``(K, D, B)``,
+    ``eps`` ``(K, L, B)``, ``dropout`` ``(K, H, B)``, ``labels`` ``(K, B)``. The
+    engine converts whichever it is given to the layout it computes on.
+
+    ``mask`` is float 1.0 where an input entry is masked; ``labels`` are int64 with
+    -1 = unlabelled; ``dropout`` is the keep-mask scaled by 1/(1-p).
+    """
+
+    x: torch.Tensor
+    eps: torch.Tensor
+    mask: torch.Tensor | None = None
+    labels: torch.Tensor | None = None
+    dropout: torch.Tensor | None = None
+
+    def for_stack(self, k: int) -> StepInputs:
+        """This batch in the layout a stack of ``k`` computes on."""
+        feature_major = self.x.dim() == 3
+        if (k > 1) == feature_major:
+            return self
+        if k == 1:  # (1, w, B) -> (B, w)
+
+            def conv(t):
+                return None if t is None else t[0].t()
+
+            labels = None if self.labels is None else self.labels.t()
+        else:  # (B, K*w) -> (K, w, B)
+
+            def conv(t):
+                return (
+                    None if t is None else t.view(t.shape[0], k, -1).permute(1, 2, 0).contiguous()
+                )
+
+            labels = None if self.labels is None else self.labels.t().contiguous()
+        return StepInputs(conv(self.x), conv(self.eps), conv(self.mask), labels, conv(self.dropout))
 
 
 @dataclass
@@ -265,13 +327,23 @@ class ModelStack:
         }
         self.layout, self.norms = build_layout(first)
         self.k = len(models)
+        #: Whether steps compute on the feature-major (K, width, batch) layout (packs).
+        self.feature_major = self.k > 1
         self.theta = torch.zeros(self.k, self.layout.n_params, device=self.device)
-        self.running = {}
+        # Batch-norm state of every layer in one buffer each, so that one lerp_ per
+        # step updates all running statistics of a pack: rows are (running mean,
+        # running var) and (this step's mean, this step's norm of centred activations).
+        total = self.k * sum(width for _role, _prefix, width in self.norms)
+        self._running = torch.empty(2, total, device=self.device)
+        self._batch_stats = torch.zeros(2, total, device=self.device)
+        self.running: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        self._stat_slots: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        offset = 0
         for role, _prefix, width in self.norms:
-            self.running[role] = (
-                torch.empty(self.k * width, device=self.device),
-                torch.empty(self.k * width, device=self.device),
-            )
+            span = slice(offset, offset + self.k * width)
+            self.running[role] = (self._running[0, span], self._running[1, span])
+            self._stat_slots[role] = (self._batch_stats[0, span], self._batch_stats[1, span])
+            offset += self.k * width
         for k, model in enumerate(models):
             if model.kind != self.kind or build_layout(model)[0].params != self.layout.params:
                 raise ValueError("all members of a stack must have the same architecture")
@@ -287,6 +359,8 @@ class ModelStack:
         self.dropout_p = (
             first.classifier[2].p if isinstance(first, SemiSupervisedVAE) else CLASSIFIER_DROPOUT
         )
+        #: Width of the classifier's hidden layer (the dropout mask's), 0 without a head.
+        self.head_width = first.classifier[0].out_features if self.head is not None else 0
 
     # -- conversion to and from nn.Module state dicts ---------------------------------
     def _load_member(self, k: int, state: dict[str, torch.Tensor]) -> None:
@@ -318,10 +392,8 @@ class ModelStack:
 
     # -- one training step -------------------------------------------------------------
     def _linear_layer(self, role: str) -> _Linear:
-        W = self.p[f"{role}.W"]
-        return _Linear(
-            W, W.transpose(-1, -2), self.p[f"{role}.b"], self.g[f"{role}.W"], self.g[f"{role}.b"]
-        )
+        p, g = self.p, self.g
+        return _Linear(p[f"{role}.W"], p[f"{role}.b"], g[f"{role}.W"], g[f"{role}.b"])
 
     def _make_layers(self) -> None:
         """Views of every layer's parameters and gradients, built once.
@@ -331,7 +403,6 @@ class ModelStack:
         """
         self.blocks: dict[str, list[_Block]] = {"enc": [], "dec": []}
         for role, _prefix, _width in self.norms:
-            mean, var = self.running[role]
             self.blocks[role[:3]].append(
                 _Block(
                     self._linear_layer(role),
@@ -339,8 +410,8 @@ class ModelStack:
                     self.p[f"{role}.beta"],
                     self.g[f"{role}.gamma"],
                     self.g[f"{role}.beta"],
-                    mean,
-                    var,
+                    *self.running[role],
+                    *self._stat_slots[role],
                 )
             )
         self.latent = self._linear_layer("latent")
@@ -349,39 +420,54 @@ class ModelStack:
             (self._linear_layer("cls0"), self._linear_layer("cls1")) if "cls0.W" in self.p else None
         )
 
+    def _update_running_stats(self, n: int) -> None:
+        """nn.BatchNorm1d's update for every layer of a pack at once: a lerp towards the
+        batch statistics, with the unbiased batch variance |centred|^2 / (n - 1)."""
+        mean, norm = self._batch_stats[0], self._batch_stats[1]
+        self._running[0].lerp_(mean, BN_MOMENTUM)
+        self._running[1].lerp_(norm.square().div_(max(n - 1, 1)), BN_MOMENTUM)
+
     def forward_backward(self, batch: StepInputs, w: StepWeights):
         """Loss parts per member, and the gradient into ``self.grad`` (K, P), for one batch.
 
         Returns ``parts``: loss / recon / kl / masked / class, each a (K,) tensor reduced
         as the recipe reduces it; ``loss`` is the objective the gradient belongs to.
         """
-        k = self.k
-        n = batch.x.shape[0]
+        batch = batch.for_stack(self.k)
+        fm = self.feature_major
+        x = batch.x
+        n = x.shape[2] if fm else x.shape[0]
         d_in, lat = self.arch["input_dim"], self.arch["latent_dim"]
 
-        # ---- forward
-        x_in = batch.x if batch.mask is None else batch.x * (1.0 - batch.mask)
+        def per_member(t: torch.Tensor) -> torch.Tensor:
+            """Sum over rows and features: (K,)."""
+            return t.sum((1, 2)) if fm else t.sum().view(1)
+
+        # ---- forward (feature axis is dim 1 in both layouts)
+        x_in = x if batch.mask is None else torch.addcmul(x, x, batch.mask, value=-1.0)
         enc_tape: list = []
         h = x_in
         for blk in self.blocks["enc"]:
             h = blk.forward(h, enc_tape)
-        ml = self.latent.forward(h).view(n, k, 2 * lat)
-        mu, logvar = ml[:, :, :lat], ml[:, :, lat:]
+        ml = self.latent.forward(h)  # mu features, then logvar features
+        mu, logvar = ml[:, :lat], ml[:, lat:]
         std = logvar.mul(0.5).exp_()
         var = std * std
-        eps = batch.eps.view(n, k, lat)
-        z = torch.addcmul(mu, eps, std).view(n, k * lat)
+        eps = batch.eps
+        z = torch.addcmul(mu, eps, std)
         dec_tape: list = []
         hd = z
         for blk in self.blocks["dec"]:
             hd = blk.forward(hd, dec_tape)
-        diff = self.out.forward(hd).sub_(batch.x)
+        diff = self.out.forward(hd).sub_(x)
+        if fm:
+            self._update_running_stats(n)
 
         # ---- loss parts per member, and d loss / d reconstruction
-        sq = (diff * diff).view(n, k, d_in)
+        sq = diff * diff
         # KL = -0.5 * sum(1 + logvar - mu^2 - exp(logvar))
-        kl = (logvar - var).sub_(mu * mu).sum((0, 2)).add_(n * lat).mul_(-0.5)
-        recon = sq.sum((0, 2))
+        kl = per_member((logvar - var).sub_(mu * mu)).add_(n * lat).mul_(-0.5)
+        recon = per_member(sq)
         if w.reduction == "mean":
             recon, kl = recon / (n * d_in), kl / (n * lat)
             g_out = diff * (2.0 / (n * d_in))
@@ -392,46 +478,52 @@ class ModelStack:
         parts = {"recon": recon, "kl": kl}
         loss = recon + w.beta * kl
         if batch.mask is not None:
-            m3 = batch.mask.view(n, k, d_in)
-            n_masked = m3.sum((0, 2)).clamp_(min=1.0)
-            parts["masked"] = (sq * m3).sum((0, 2)) / n_masked
+            m = batch.mask
+            n_masked = per_member(m).clamp_(min=1.0)
+            parts["masked"] = per_member(sq * m) / n_masked
             loss = loss + w.mask_weight * parts["masked"]
-            coef = (2.0 * w.mask_weight / n_masked).view(1, k, 1)
-            g_out = g_out.view(n, k, d_in).addcmul_(m3 * diff.view(n, k, d_in), coef)
-            g_out = g_out.view(n, k * d_in)
+            coef = 2.0 * w.mask_weight / n_masked
+            g_out.addcmul_(m * diff, coef.view(-1, 1, 1) if fm else coef)
 
         # ---- backward through the decoder
         gz = _Block.backward_all(self.out.backward(g_out, hd), dec_tape)
 
-        # ---- classifier head on z (semi-supervised)
+        # ---- classifier head on z (semi-supervised); logits are (K, B, classes)
         if self.head is not None:
             cls0, cls1 = self.head
             c_act = cls0.forward(z).relu_()
             c_drop = c_act * batch.dropout
-            n_cls = self.arch["n_classes"]
-            logp = torch.log_softmax(cls1.forward(c_drop).view(n, k, n_cls), dim=2)
-            labels = batch.labels
+            if fm:
+                logits = torch.bmm(c_drop.transpose(1, 2), cls1.W.transpose(1, 2))
+                logits.add_(cls1.b.unsqueeze(1))
+                labels = batch.labels  # (K, B)
+            else:
+                logits = cls1.forward(c_drop).unsqueeze(0)
+                labels = batch.labels.view(1, -1)
+            logp = torch.log_softmax(logits, dim=2)
             labelled = (labels >= 0).to(logp.dtype)
-            n_lab = labelled.sum(0).clamp_(min=1.0)
+            n_lab = labelled.sum(1).clamp_(min=1.0)
             safe = labels.clamp(min=0).unsqueeze(2)
             nll = logp.gather(2, safe).squeeze(2).neg_().mul_(labelled)
-            parts["class"] = nll.sum(0) / n_lab
+            parts["class"] = nll.sum(1) / n_lab
             loss = loss + w.alpha * parts["class"]
             # d CE / d logits = (softmax - onehot) / n_labelled, on labelled rows only.
             # gather + scatter_ (not scatter_add_) stays deterministic on CUDA.
             g_logits = logp.exp_()
             g_logits.scatter_(2, safe, g_logits.gather(2, safe) - 1.0)
-            g_logits.mul_((labelled * (w.alpha / n_lab)).unsqueeze(2))
-            g_drop = cls1.backward(g_logits.view(n, k * n_cls), c_drop)
+            g_logits.mul_((labelled * (w.alpha / n_lab).unsqueeze(1)).unsqueeze(2))
+            g_logits = g_logits.transpose(1, 2) if fm else g_logits[0]  # the layer's layout
+            g_drop = cls1.backward(g_logits, c_drop)
             g_act = _relu_backward(g_drop.mul_(batch.dropout), c_act, 0)
             gz = gz + cls0.backward(g_act, z)
         parts["loss"] = loss
 
         # ---- through the reparameterisation (z = mu + eps * std) and the KL term
-        gz = gz.view(n, k, lat)
-        g_mu = torch.add(gz, mu, alpha=kl_scale)
-        g_logvar = (gz * eps).mul_(std).add_(var, alpha=kl_scale).sub_(kl_scale).mul_(0.5)
-        g_ml = torch.cat([g_mu, g_logvar], dim=2).view(n, k * 2 * lat)
+        g_ml = torch.empty_like(ml)
+        torch.add(gz, mu, alpha=kl_scale, out=g_ml[:, :lat])
+        g_logvar = g_ml[:, lat:]
+        torch.mul(gz, eps, out=g_logvar)
+        g_logvar.mul_(std).add_(var, alpha=kl_scale).sub_(kl_scale).mul_(0.5)
         _Block.backward_all(self.latent.backward(g_ml, h), enc_tape, need_first_input=False)
         return parts
 
@@ -450,16 +542,21 @@ class ModelStack:
         self._adam_step.fill_(self.steps)  # the fused kernel reads t but does not advance it
         b1, b2 = ADAM_BETAS
         # The kernel behind torch.optim.Adam(fused=True): one call updates every
-        # parameter of every member that shares a learning rate.
-        for lr in dict.fromkeys(lrs):
-            rows = [j for j, v in enumerate(lrs) if v == lr]
+        # parameter of every member that shares a learning rate (the whole matrix
+        # when they all do).
+        distinct = list(dict.fromkeys(lrs))
+        for lr in distinct:
+            if len(distinct) == 1:
+                groups = ([self.theta], [grad], [self.exp_avg], [self.exp_avg_sq])
+            else:
+                rows = [j for j, v in enumerate(lrs) if v == lr]
+                groups = tuple(
+                    [t[j] for j in rows] for t in (self.theta, grad, self.exp_avg, self.exp_avg_sq)
+                )
             torch._fused_adam_(
-                [self.theta[j] for j in rows],
-                [grad[j] for j in rows],
-                [self.exp_avg[j] for j in rows],
-                [self.exp_avg_sq[j] for j in rows],
+                *groups,
                 [],
-                [self._adam_step] * len(rows),
+                [self._adam_step] * len(groups[0]),
                 lr=lr,
                 beta1=b1,
                 beta2=b2,

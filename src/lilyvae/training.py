@@ -221,8 +221,11 @@ class _PackRun:
         return torch.tensor(w, device=self.device).unsqueeze(1)
 
     def _draw(self, sampler, rows: int, width: int) -> torch.Tensor:
-        """Per-member draws (rows, width), side by side as (rows, K*width), on the device."""
+        """Per-member draws (rows, width) in the stack's layout, on the device:
+        feature-major (K, width, rows) for a pack, (rows, width) for one member."""
         draws = [sampler(rows, width, generator=g) for g in self.gens]
+        if self.stack.feature_major:
+            return torch.stack(draws).transpose(1, 2).contiguous().to(self.device)
         return torch.cat(draws, dim=1).to(self.device)
 
     def run_epoch(self, epoch: int) -> list[dict]:
@@ -236,9 +239,18 @@ class _PackRun:
         order = torch.stack(
             [self.rows[j][torch.randperm(n, generator=self.gens[j])] for j in range(k)]
         )
-        order = order.t().contiguous().to(self.device)  # (n, K): row b of member k
-        Xe = self.X[order].reshape(n, k * self.d_in)
-        Ye = self.Y[order] if self.semi else None
+        order = order.to(self.device)  # (K, n): row b of member k
+        fm = self.stack.feature_major
+        if fm:  # a pack computes on (K, features, rows); labels are (K, rows)
+            Xe = self.X[order].transpose(1, 2).contiguous()
+            Ye = self.Y[order] if self.semi else None
+        else:  # side by side: (rows, K * features); labels (rows, K)
+            Xe = self.X[order.t()].reshape(n, k * self.d_in)
+            Ye = self.Y[order.t()] if self.semi else None
+
+        def rows_of(t, lo: int, hi: int):
+            return None if t is None else (t[..., lo:hi] if fm else t[lo:hi])
+
         acc = torch.zeros(len(self.terms), k, device=self.device)
         chunk_rows = CHUNK_BATCHES * bs
         for c0 in range(0, n, chunk_rows):
@@ -249,18 +261,18 @@ class _PackRun:
                 u = self._draw(torch.rand, c, self.d_in)
                 mask = (u < recipe.mask_ratio).float()
             if self.semi:
-                hidden = self.stack.head[0].b.shape[-1]
+                hidden = self.stack.head_width
                 p = self.stack.dropout_p
                 u = self._draw(torch.rand, c, hidden)
                 keep = (u >= p).float().div_(1.0 - p)
             for b0 in range(0, c, bs):
                 b1 = min(b0 + bs, c)
                 batch = StepInputs(
-                    x=Xe[c0 + b0 : c0 + b1],
-                    eps=eps[b0:b1],
-                    mask=None if mask is None else mask[b0:b1],
-                    labels=None if Ye is None else Ye[c0 + b0 : c0 + b1],
-                    dropout=None if keep is None else keep[b0:b1],
+                    x=rows_of(Xe, c0 + b0, c0 + b1),
+                    eps=rows_of(eps, b0, b1),
+                    mask=rows_of(mask, b0, b1),
+                    labels=rows_of(Ye, c0 + b0, c0 + b1),
+                    dropout=rows_of(keep, b0, b1),
                 )
                 full = b1 - b0 == bs
                 parts = (self.step_fn if full else self.stack.forward_backward)(batch, weights)
