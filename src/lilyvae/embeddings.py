@@ -1,0 +1,305 @@
+"""Embeddings: the posterior means of trained models, added to a table.
+
+Stage one of the downstream half (embeddings -> evaluation -> figures -> report). Only
+a checkpoint and its model card are needed: the card carries the scaler and the input
+columns, so no training table is read.
+
+Typical use from Python::
+
+    from lilyvae.embeddings import load_models, embed_frame
+    models = load_models(["models/unsup.pt", "semi=models/semisup.pt"])
+    table = embed_frame(df, models)          # df plus unsup_emb_0..9, semi_emb_0..9
+
+A model's name prefixes its columns (``<name>_emb_<i>``). By default the name comes
+from the model's kind (``unsup`` or ``semisup``, as the reference's ``unsup_emb_*``
+and ``semisup_emb_*``); ``NAME=PATH`` names it explicitly. Two models may not share a
+name.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .checkpoint import TrainedModel, load_model
+from .data import FEATURE_COLS, LABEL_COL, finite_feature_mask, table_format, write_table
+from .errors import LilyVAEError
+from .files import write_atomic
+
+#: Default column prefix per model kind (the reference's ``unsup_emb_*``/``semisup_emb_*``).
+DEFAULT_NAMES = {"unsupervised": "unsup", "semisupervised": "semisup"}
+
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
+
+
+@dataclass
+class NamedModel:
+    """A trained model, the name that prefixes its columns, and where it was read from."""
+
+    name: str
+    path: Path | None
+    model: TrainedModel
+
+    @property
+    def kind(self) -> str:
+        return self.model.kind
+
+    @property
+    def recipe(self) -> str | None:
+        try:
+            return self.model.card["training"]["recipe"]["name"]
+        except (KeyError, TypeError):
+            return None
+
+
+def parse_model_arg(text: str | os.PathLike) -> tuple[str | None, Path]:
+    """``"NAME=PATH"`` or ``"PATH"`` -> (name or None, path)."""
+    text = os.fspath(text)
+    head, sep, tail = text.partition("=")
+    if sep and _NAME_RE.match(head) and tail:
+        return head, Path(tail)
+    if sep and not head:
+        raise LilyVAEError(f"--model {text!r}: empty model name before '='")
+    return None, Path(text)
+
+
+def embedding_columns(name: str, latent_dim: int) -> list[str]:
+    return [f"{name}_emb_{i}" for i in range(latent_dim)]
+
+
+def _check_name(name: str) -> str:
+    if not _NAME_RE.match(name):
+        raise LilyVAEError(
+            f"model name {name!r}: use letters, digits, '_', '.' or '-', starting with a letter"
+        )
+    return name
+
+
+def load_models(specs: Iterable) -> list[NamedModel]:
+    """Load checkpoints (each ``.pt`` with its ``.meta.json``) and name them.
+
+    ``specs`` holds ``"NAME=PATH"`` or ``"PATH"`` strings, paths, ``(name, path)``
+    pairs, or :class:`NamedModel` objects. Unnamed models take the default name of
+    their kind; a repeated name is an error.
+    """
+    out: list[NamedModel] = []
+    for spec in specs:
+        if isinstance(spec, NamedModel):
+            item = spec
+        else:
+            if isinstance(spec, tuple):
+                name, path = spec[0], Path(spec[1])
+            else:
+                name, path = parse_model_arg(spec)
+            trained = load_model(path)
+            item = NamedModel(_check_name(name or DEFAULT_NAMES[trained.kind]), path, trained)
+        out.append(item)
+    if not out:
+        raise LilyVAEError("no model given; pass at least one --model PATH")
+    seen: dict[str, NamedModel] = {}
+    for item in out:
+        if item.name in seen:
+            raise LilyVAEError(
+                f"two models are named {item.name!r} ({seen[item.name].path} and {item.path}); "
+                "name them with --model NAME=PATH"
+            )
+        seen[item.name] = item
+    return out
+
+
+def as_named_models(models) -> list[NamedModel]:
+    """Accept a list of NamedModel / specs, or a mapping name -> TrainedModel or path."""
+    if isinstance(models, Mapping):
+        items = []
+        for name, value in models.items():
+            if isinstance(value, TrainedModel):
+                items.append(NamedModel(_check_name(name), None, value))
+            else:
+                items.append((name, value))
+        return load_models(items)
+    if isinstance(models, (NamedModel, TrainedModel, str, os.PathLike)):
+        models = [models]
+    items = [
+        NamedModel(DEFAULT_NAMES[m.kind], None, m) if isinstance(m, TrainedModel) else m
+        for m in models
+    ]
+    return load_models(items)
+
+
+def input_columns(model: NamedModel) -> list[str]:
+    """The raw columns a model reads, from its card (the package's six by default)."""
+    cols = model.model.card.get("input_columns") or list(FEATURE_COLS)
+    if list(cols) != list(FEATURE_COLS):
+        raise LilyVAEError(
+            f"model {model.name!r}: its card lists input columns {cols}, "
+            f"this version reads {list(FEATURE_COLS)}"
+        )
+    return list(cols)
+
+
+def require_model_inputs(df: pd.DataFrame, models: list[NamedModel], source: str) -> None:
+    for m in models:
+        missing = [c for c in input_columns(m) if c not in df.columns]
+        if missing:
+            raise LilyVAEError(
+                f"{source}: missing input column(s) {', '.join(map(repr, missing))} "
+                f"needed by model {m.name!r}"
+            )
+
+
+def embed_arrays(df: pd.DataFrame, models, source: str = "data") -> dict[str, np.ndarray]:
+    """One (n, latent_dim) float32 array per model name; NaN rows where an input is
+    missing or non-finite."""
+    models = as_named_models(models)
+    require_model_inputs(df, models, source)
+    valid = finite_feature_mask(df)
+    features = df.loc[valid, list(FEATURE_COLS)].apply(pd.to_numeric).to_numpy(np.float64)
+    out = {}
+    for m in models:
+        emb = np.full((len(df), m.model.module.latent_dim), np.nan, dtype=np.float32)
+        if valid.any():
+            emb[valid] = m.model.embed(features)
+        out[m.name] = emb
+    return out
+
+
+def embed_frame(df: pd.DataFrame, models, source: str = "data") -> pd.DataFrame:
+    """``df`` plus ``<name>_emb_0..k`` columns per model (existing ones are replaced).
+
+    Rows whose inputs are missing or non-finite get NaN embeddings.
+    """
+    return add_embedding_columns(df, embed_arrays(df, models, source))
+
+
+def add_embedding_columns(df: pd.DataFrame, arrays: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """``df`` plus ``<name>_emb_<i>`` columns from ``{name: (n, k) array}``."""
+    out = df.copy()
+    for name, emb in arrays.items():
+        cols = embedding_columns(name, emb.shape[1])
+        stale = [c for c in out.columns if str(c).startswith(f"{name}_emb_")]
+        out = out.drop(columns=stale)
+        out = pd.concat([out, pd.DataFrame(emb, columns=cols, index=out.index)], axis=1)
+    return out
+
+
+def embedding_matrix(table: pd.DataFrame, name: str) -> np.ndarray:
+    """The ``<name>_emb_*`` columns of an embedded table, in index order."""
+    prefix = f"{name}_emb_"
+    cols = [
+        c for c in table.columns if str(c).startswith(prefix) and str(c)[len(prefix) :].isdigit()
+    ]
+    if not cols:
+        raise LilyVAEError(f"the table has no {prefix}* columns")
+    cols.sort(key=lambda c: int(str(c)[len(prefix) :]))
+    return table[cols].to_numpy(np.float32)
+
+
+def embedded_names(table: pd.DataFrame) -> list[str]:
+    """Model names with ``<name>_emb_0`` columns in an embedded table, in column order."""
+    return [str(c)[: -len("_emb_0")] for c in table.columns if str(c).endswith("_emb_0")]
+
+
+def npz_arrays(df: pd.DataFrame, arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The reference's ``embeddings.npz`` layout: one array per model name (``unsup``,
+    ``semisup``), ``y`` (label index per row in sorted name order, as a LabelEncoder
+    gives; -1 where the label is missing) and ``class_names`` (plain strings)."""
+    out = {name: np.asarray(a, dtype=np.float32) for name, a in arrays.items()}
+    for reserved in ("y", "class_names"):
+        if reserved in out:
+            raise LilyVAEError(f"model name {reserved!r} clashes with an npz entry; rename it")
+    if LABEL_COL in df.columns:
+        names = df[LABEL_COL].astype("string").str.strip()
+        names = names.mask(names == "")
+        classes = sorted(names.dropna().unique())
+        y = pd.Categorical(names, categories=classes).codes.astype(np.int64)
+    else:
+        classes, y = [], np.full(len(df), -1, dtype=np.int64)
+    out["y"] = y
+    out["class_names"] = np.asarray(classes, dtype=str)
+    return out
+
+
+@dataclass
+class EmbedResult:
+    table: pd.DataFrame
+    names: list[str]
+    rows: int
+    rows_without_embedding: int
+    output: Path | None
+    npz: Path | None
+
+
+def _check_output(path: Path, allowed: tuple[str, ...]) -> None:
+    if path.suffix.lower() not in allowed:
+        raise LilyVAEError(f"{path}: the output name must end in {' or '.join(allowed)}")
+    if path.is_dir():
+        raise LilyVAEError(f"{path}: is a directory")
+
+
+def write_embedded_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write CSV or Parquet (by extension) atomically."""
+    path = Path(path)
+    table_format(path)
+
+    def writer(tmp: Path) -> None:
+        named = tmp.with_name(tmp.name + path.suffix)
+        try:
+            write_table(table, named)
+            os.replace(named, tmp)
+        finally:
+            if named.exists():
+                named.unlink()
+
+    return write_atomic(path, writer)
+
+
+def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> Path:
+    path = Path(path)
+
+    def writer(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.savez(fh, **arrays)
+
+    return write_atomic(path, writer)
+
+
+def embed_table(
+    data: str | os.PathLike | pd.DataFrame,
+    models,
+    output: str | os.PathLike | None = None,
+    npz: str | os.PathLike | None = None,
+) -> EmbedResult:
+    """Embed every row of a table with each model; write the table and/or an ``.npz``.
+
+    ``output`` ends in ``.csv`` or ``.parquet``; ``npz`` in ``.npz``. Output names are
+    checked before any work is done.
+    """
+    from .data import read_table
+
+    if output is not None:
+        output = Path(output)
+        _check_output(output, (".csv", ".parquet", ".pq"))
+    if npz is not None:
+        npz = Path(npz)
+        _check_output(npz, (".npz",))
+    models = as_named_models(models)
+    if isinstance(data, pd.DataFrame):
+        df, source = data, "data"
+    else:
+        df, source = read_table(data), str(data)
+    require_model_inputs(df, models, source)
+    arrays = embed_arrays(df, models, source)
+    table = add_embedding_columns(df, arrays) if output is not None else df
+    if output is not None:
+        write_embedded_table(table, output)
+    if npz is not None:
+        write_npz(npz, npz_arrays(df, arrays))
+    first = next(iter(arrays.values()))
+    missing = int(np.isnan(first).any(axis=1).sum()) if first.size else 0
+    return EmbedResult(table, [m.name for m in models], len(df), missing, output, npz)

@@ -1,0 +1,317 @@
+"""Report: one self-contained HTML file for a run.
+
+Stage four of the downstream half (embeddings -> evaluation -> figures -> report). The
+file embeds every figure as base64 PNG and carries the metric tables, the model cards,
+the data's provenance and, for synthetic data, the caveat, so it can be mailed or
+opened from anywhere with a browser. It holds no script and loads nothing.
+
+Inputs are what a run directory holds: ``metrics.json`` (from ``lilyvae evaluate``),
+``figures/figures.json`` with its PNGs (from ``lilyvae figures``) and the model
+checkpoints' ``.meta.json`` cards.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import json
+import os
+from pathlib import Path
+
+from . import __version__
+from .checkpoint import card_path
+from .errors import LilyVAEError
+from .evaluation import (
+    METRICS_FILE,
+    SYNTHETIC_LABEL,
+    _fmt,
+    metric_tables,
+    read_metrics,
+    summary_table,
+)
+from .figures import FIGURES_DIR, MANIFEST, run_models
+from .files import to_json, write_text_atomic
+
+REPORT_FILE = "report.html"
+
+_CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto;
+       max-width: 1200px; padding: 1em 2em; color: #222; line-height: 1.4; }
+h1 { margin-bottom: 0.2em; }
+h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.85em; }
+th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
+th { background: #f0f0f0; }
+td:first-child, th:first-child { text-align: left; }
+.note { color: #555; font-size: 0.85em; max-width: 1100px; }
+.banner { padding: 0.8em 1em; margin: 1em 0; border-radius: 4px; font-weight: 600; }
+.synthetic { background: #fde2e1; border: 2px solid #c0392b; color: #7b1d14; }
+.insample { background: #fff3cd; border: 2px solid #d39e00; color: #6b4f00; }
+.heldout { background: #e3f1e3; border: 1px solid #5a9a5a; color: #1f4d1f; }
+figure { margin: 1.5em 0; }
+figure img { max-width: 100%; border: 1px solid #ddd; }
+figcaption { font-size: 0.85em; color: #444; margin-top: 0.3em; }
+pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.75em; }
+details { margin: 0.4em 0; }
+nav a { margin-right: 1em; }
+.scroll { overflow-x: auto; }
+"""
+
+
+def _e(text) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def _table_html(columns, rows, cls: str = "metrics") -> str:
+    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{_e(_fmt(v))}</td>" for v in row) + "</tr>" for row in rows
+    )
+    return (
+        f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
+
+
+def _figure_html(path: Path, title: str, caption: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode("ascii")
+    return (
+        f'<figure id="fig-{_e(path.stem)}"><img src="data:image/png;base64,{data}" '
+        f'alt="{_e(title)}"><figcaption><b>{_e(title)}.</b> {_e(caption)}</figcaption></figure>'
+    )
+
+
+def _read_json(path: Path) -> dict | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def build_report(
+    run_dir: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    figures_dir: str | os.PathLike | None = None,
+    title: str | None = None,
+) -> Path:
+    """Write ``<run>/report.html`` (or ``output``) from a run directory; return its path."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise LilyVAEError(f"{run_dir}: no such run directory")
+    metrics = read_metrics(run_dir / METRICS_FILE)
+    figures_dir = Path(figures_dir) if figures_dir else run_dir / FIGURES_DIR
+    manifest = _read_json(figures_dir / MANIFEST) if (figures_dir / MANIFEST).is_file() else None
+    output = Path(output) if output else run_dir / REPORT_FILE
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise LilyVAEError(f"{output}: the report's name must end in .html")
+
+    synthetic = bool(metrics.get("synthetic") or (manifest or {}).get("synthetic"))
+    ev = metrics["evaluation"]
+    title = title or ("lilyvae report" + (f" ({SYNTHETIC_LABEL} data)" if synthetic else ""))
+    parts: list[str] = []
+    add = parts.append
+    add(f"<h1>{_e(title)}</h1>")
+    add(
+        f'<p class="note">Run directory <code>{_e(run_dir.resolve())}</code>; written '
+        f"{_e(_dt.datetime.now().isoformat(timespec='seconds'))} by lilyvae {_e(__version__)}."
+        "</p>"
+    )
+    add(
+        '<nav><a href="#summary">summary</a><a href="#metrics">metrics</a>'
+        '<a href="#figures">figures</a><a href="#models">models</a>'
+        '<a href="#data">data</a><a href="#evaluation">evaluation set-up</a></nav>'
+    )
+    if synthetic:
+        add(
+            f'<div class="banner synthetic" id="synthetic-caveat">{SYNTHETIC_LABEL} DATA. '
+            f"{_e(metrics.get('synthetic_notice') or '')} Every number and figure below "
+            "describes the synthetic data set made by lilyvae's generator, not the LILY "
+            "database; they show that the pipeline works, not how the models do on real "
+            "cores.</div>"
+        )
+    if ev["mode"] == "IN-SAMPLE":
+        add(
+            '<div class="banner insample" id="mode">IN-SAMPLE: the model cards record no '
+            "held-out boreholes present in the data, so the encoders were trained on the rows "
+            f"they are scored on. {_e(ev['split'])}.</div>"
+        )
+    else:
+        add(
+            f'<div class="banner heldout" id="mode">Scored on held-out boreholes: '
+            f"{_e(ev['split'])}.</div>"
+        )
+    if ev.get("warnings"):
+        add(
+            '<ul class="warnings">' + "".join(f"<li>{_e(w)}</li>" for w in ev["warnings"]) + "</ul>"
+        )
+
+    tables = metric_tables(metrics)
+    add('<h2 id="summary">Summary</h2>')
+    first = summary_table(metrics)
+    add(_table_html(first.columns, first.rows))
+    add(f'<p class="note">{_e(first.note)}</p>')
+
+    add('<h2 id="metrics">Metrics</h2>')
+    for t in tables:
+        add(f"<h3>{_e(t.title)}</h3>")
+        add(_table_html(t.columns, t.rows))
+        add(f'<p class="note">{_e(t.note)}</p>')
+    cov = ev["coverage"]
+    add("<h3>Lithologies and the split</h3>")
+    add(
+        f'<p class="note">{cov["classes_in_table"]} lithologies in the table, '
+        f"{cov['classes_in_training_rows']} in training-borehole rows, "
+        f"{cov['classes_in_held_out_rows']} in held-out rows. Only in held-out boreholes (no "
+        "classifier can predict them): "
+        f"{_e(', '.join(cov['classes_without_training_rows']) or 'none')}. "
+        "Not in held-out boreholes (not scored): "
+        f"{_e(', '.join(cov['classes_without_held_out_rows']) or 'none')}.</p>"
+    )
+    if ev.get("skipped"):
+        add('<p class="note">Skipped: ' + _e("; ".join(ev["skipped"].values())) + "</p>")
+
+    add('<h2 id="figures">Figures</h2>')
+    if manifest is None:
+        add('<p class="note">No figures: run <code>lilyvae figures</code> first.</p>')
+    else:
+        for fig in manifest.get("figures", []):
+            path = figures_dir / fig["file"]
+            if not path.is_file():
+                raise LilyVAEError(f"{path}: listed in {MANIFEST} but missing")
+            add(_figure_html(path, fig["title"], fig["caption"]))
+        if manifest.get("skipped"):
+            add(
+                '<p class="note">Figures not drawn: '
+                + _e("; ".join(f"{k}: {v}" for k, v in manifest["skipped"].items()))
+                + "</p>"
+            )
+
+    add('<h2 id="models">Models</h2>')
+    rows = []
+    cards = {}
+    for name, info in metrics["models"].items():
+        rows.append(
+            [
+                name,
+                info.get("kind"),
+                info.get("recipe"),
+                info.get("epochs"),
+                info.get("seed"),
+                info.get("rows_trained"),
+                info.get("held_out_boreholes"),
+                ", ".join(info.get("labels_withheld") or []) or "-",
+                info.get("wall_time_s"),
+                info.get("checkpoint"),
+            ]
+        )
+    add(
+        _table_html(
+            [
+                "model",
+                "kind",
+                "recipe",
+                "epochs",
+                "seed",
+                "rows trained",
+                "held-out boreholes",
+                "labels withheld",
+                "training s",
+                "checkpoint",
+            ],
+            rows,
+        )
+    )
+    try:
+        for name, path in run_models(run_dir, metrics):
+            card = _read_json(card_path(path))
+            if card is not None:
+                cards[name] = card
+    except LilyVAEError as exc:
+        add(f'<p class="note">Model cards not found: {_e(exc)}</p>')
+    for name, card in cards.items():
+        add(
+            f"<details><summary>model card of <b>{_e(name)}</b> "
+            f"({_e(card_path(card.get('checkpoint', {}).get('file', name + '.pt')).name)})"
+            f"</summary><pre>{_e(to_json(card))}</pre></details>"
+        )
+
+    add('<h2 id="data">Data provenance</h2>')
+    d = metrics["data"]
+    add(
+        _table_html(
+            [
+                "table",
+                "sha256",
+                "rows read",
+                "rows dropped",
+                "rows used",
+                "labelled",
+                "lithologies",
+                "boreholes",
+            ],
+            [
+                [
+                    d.get("path"),
+                    d.get("sha256"),
+                    d.get("rows_read"),
+                    d.get("rows_dropped"),
+                    d.get("rows_used"),
+                    d.get("rows_labelled"),
+                    d.get("n_classes"),
+                    d.get("boreholes"),
+                ]
+            ],
+        )
+    )
+    if d.get("path"):
+        from .synth import sidecar_path
+
+        side = sidecar_path(d["path"])
+        info = _read_json(side) if side.is_file() else None
+        if info is not None:
+            shown = {k: v for k, v in info.items() if k != "parameters"}
+            add(
+                f'<p class="note">Synthetic sidecar <code>{_e(side.name)}</code>:</p>'
+                f"<pre>{_e(to_json(shown))}</pre>"
+                f"<details><summary>generator parameters</summary>"
+                f"<pre>{_e(to_json(info.get('parameters')))}</pre></details>"
+            )
+
+    add('<h2 id="evaluation">Evaluation set-up</h2>')
+    cfg = ev["config"]
+    add(
+        _table_html(
+            ["setting", "value"],
+            [
+                ["mode", ev["mode"]],
+                ["split", ev["split"]],
+                ["rows fitting the downstream models", ev["rows_train"]],
+                ["rows scored", ev["rows_test"]],
+                [
+                    "SVM rows (training / scored)",
+                    f"{ev['svm_train_rows']:,} / {ev['svm_test_rows']:,}",
+                ],
+                ["GMM", f"{cfg['gmm_components']} components, {ev['gmm_fit_rows']:,} rows"],
+                ["seed", cfg["seed"]],
+                ["ROC classes", ", ".join(ev["top_classes"])],
+                [
+                    "zero-shot classes",
+                    f"{', '.join(ev['zero_shot_classes'])} ({ev['zero_shot_source']})",
+                ],
+                ["held-out boreholes", ", ".join(ev["held_out_boreholes"]) or "-"],
+                ["evaluation time", f"{metrics.get('wall_time_s')} s"],
+            ],
+        )
+    )
+    if manifest is not None:
+        add(f"<pre>{_e(to_json(manifest.get('parameters', {})))}</pre>")
+
+    doc = (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>\n"
+        + "\n".join(parts)
+        + "\n</body></html>\n"
+    )
+    write_text_atomic(output, doc)
+    return output

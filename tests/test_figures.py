@@ -1,0 +1,128 @@
+"""Figures: every figure drawn from code, PNG at 150 dpi, labelled, the map without downloads."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from lilyvae.data import split_boreholes, training_data_from_frame
+from lilyvae.demo import write_synthetic_borehole_table
+from lilyvae.embeddings import NamedModel, embed_frame
+from lilyvae.evaluation import EvalConfig, evaluate
+from lilyvae.figures import (
+    BOREHOLE_TABLE_COLUMNS,
+    borehole_positions,
+    borehole_table_path,
+    fig_borehole_map,
+    land_fraction_grid,
+    make_figures,
+    read_manifest,
+)
+from lilyvae.synth import write_synthetic_table
+from lilyvae.training import train
+
+ALL = {
+    "dataset_overview",
+    "input_distributions",
+    "lithology_counts",
+    "borehole_map",
+    "training_curves",
+    "reconstruction_hybrid",
+    "reconstruction_standard",
+    "prior_samples",
+    "roc",
+    "zero_shot",
+    "umap",
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A synthetic table with its borehole table, two models per recipe, and metrics."""
+    root = tmp_path_factory.mktemp("fig_run")
+    table = write_synthetic_table(root / "syn.csv", rows=3000, seed=5)
+    write_synthetic_borehole_table(table)
+    df = pd.read_csv(table)
+    data = training_data_from_frame(df, source=str(table))
+    split = split_boreholes(data, 0.2, 1)
+    models = []
+    for kind in ("unsupervised", "semisupervised"):
+        for recipe in ("standard", "hybrid"):
+            trained = train(data, model=kind, recipe=recipe, epochs=2, split=split)
+            models.append(NamedModel(f"{kind[:4]}_{recipe}", None, trained))
+    config = EvalConfig(svm_train_rows=500, svm_test_rows=300, gmm_components=4, gmm_rows=500)
+    metrics = evaluate(models, data, config)
+    return {"table": table, "df": df, "models": models, "metrics": metrics}
+
+
+def test_every_figure(tmp_path, run):
+    emb = embed_frame(run["df"], run["models"])
+    result = make_figures(
+        tmp_path,
+        run["table"],
+        run["models"],
+        run["metrics"],
+        embeddings=emb,
+        umap_rows=300,
+        scatter_rows=300,
+        prior_rows=2000,
+        pdf=True,
+    )
+    assert {f.name for f in result.figures} == ALL and not result.skipped
+    for f in result.figures:
+        png = tmp_path / f.file
+        with Image.open(png) as im:
+            assert im.format == "PNG"
+            assert np.allclose(im.info["dpi"], (150, 150), atol=0.5)
+        assert (tmp_path / f.pdf).read_bytes()[:4] == b"%PDF"
+        assert f.title.startswith("SYNTHETIC data") and f.caption.startswith("SYNTHETIC data")
+    manifest = read_manifest(tmp_path)
+    assert manifest["synthetic"] is True and manifest["parameters"]["umap_rows"] == 300
+    assert json.loads((tmp_path / "figures.json").read_text())["figures"][0]["file"].endswith(
+        ".png"
+    )
+
+
+def test_skips_what_it_cannot_draw(tmp_path, run):
+    df = run["df"].drop(columns=["Principal"])
+    result = make_figures(tmp_path, df, None, None)
+    names = {f.name for f in result.figures}
+    assert names == {"dataset_overview", "input_distributions"}
+    assert {"borehole_map", "roc", "zero_shot", "umap", "lithology_counts"} <= set(result.skipped)
+    assert not result.figures[0].title.startswith("SYNTHETIC")
+
+
+def test_borehole_table(run):
+    path = borehole_table_path(run["table"])
+    assert path.name == "syn.boreholes.csv"
+    bt = pd.read_csv(path)
+    assert tuple(bt.columns) == BOREHOLE_TABLE_COLUMNS
+    assert bt["rows"].sum() == 3000 and len(bt) == run["df"]["Borehole_ID"].nunique()
+    assert (bt["min_depth_m"] <= bt["max_depth_m"]).all()
+    assert bt["latitude"].between(-90, 90).all() and bt["longitude"].between(-180, 180).all()
+
+
+def test_positions_from_lat_lon_columns(run):
+    df = run["df"].copy()
+    df["Latitude (DD)"] = 10.0
+    df["Longitude (DD)"] = -30.0
+    pos = borehole_positions(df, None)
+    assert len(pos) == df["Borehole_ID"].nunique() and (pos["latitude"] == 10.0).all()
+    assert borehole_positions(run["df"], None) is None
+
+
+def test_land_mask_without_download():
+    lat, lon, land = land_fraction_grid()
+    assert land.shape == (len(lat), len(lon)) == (720, 1440)
+    # About 29% of the Earth's surface is land; cells near the poles are small.
+    weights = np.cos(np.radians(lat))[:, None] * np.ones_like(land)
+    frac = float((land * weights).sum() / weights.sum())
+    assert 0.25 < frac < 0.35
+    row = int(np.argmin(np.abs(lat - 48.85)))
+    col_paris, col_atlantic = (int(np.argmin(np.abs(lon - x))) for x in (2.35, -30.0))
+    assert land[row, col_paris] > 0.5 and land[row, col_atlantic] < 0.5
+    pos = pd.DataFrame({"Borehole_ID": ["a", "b"], "latitude": [0, 10], "longitude": [0, 20]})
+    fig = fig_borehole_map(pos, ["b"], "t")
+    assert len(fig.axes[0].collections) >= 3

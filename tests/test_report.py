@@ -1,0 +1,161 @@
+"""Report: one self-contained HTML file that a browser renders with every image loaded."""
+
+import base64
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from lilyvae.cli import main
+from lilyvae.data import split_boreholes, training_data_from_frame
+from lilyvae.demo import write_synthetic_borehole_table
+from lilyvae.embeddings import NamedModel
+from lilyvae.errors import LilyVAEError
+from lilyvae.evaluation import EvalConfig, evaluate, write_metrics
+from lilyvae.figures import make_figures
+from lilyvae.report import build_report
+from lilyvae.synth import write_synthetic_table
+from lilyvae.training import train
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CONFIG = EvalConfig(svm_train_rows=400, svm_test_rows=200, gmm_components=3, gmm_rows=400)
+
+# Added to a copy of the report only (the report itself holds no script): after the
+# page has loaded, it writes how many images decoded and how many tables exist.
+CHECK_SCRIPT = """<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  var m = document.createElement('div');
+  m.id = 'lilyvae-check';
+  m.textContent = 'CHECK images ' + ok + '/' + imgs.length +
+    ' tables ' + document.querySelectorAll('table').length + ' END';
+  document.body.appendChild(m);
+});
+</script>"""
+
+
+def render_check(html_path: Path) -> tuple[int, int, int]:
+    """(images loaded, images, tables) as headless Chromium sees the page."""
+    with tempfile.TemporaryDirectory() as profile:
+        page = Path(profile) / "page.html"
+        page.write_text(
+            html_path.read_text(encoding="utf-8").replace("</body>", CHECK_SCRIPT + "</body>"),
+            encoding="utf-8",
+        )
+        proc = subprocess.run(
+            [
+                CHROMIUM,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={profile}/user",
+                "--virtual-time-budget=10000",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    found = re.search(r"CHECK images (\d+)/(\d+) tables (\d+) END", proc.stdout)
+    assert found, f"no check marker in Chromium's DOM (rc {proc.returncode}): {proc.stderr[-500:]}"
+    return tuple(int(v) for v in found.groups())
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory):
+    """A small run directory as ``lilyvae demo`` lays it out."""
+    root = tmp_path_factory.mktemp("report_run")
+    table = write_synthetic_table(root / "data" / "syn.csv", rows=2500, seed=3)
+    write_synthetic_borehole_table(table)
+    data = training_data_from_frame(__import__("pandas").read_csv(table), source=str(table))
+    split = split_boreholes(data, 0.2, 0)
+    models = []
+    for kind, name in (("unsupervised", "unsup"), ("semisupervised", "semisup")):
+        trained = train(data, model=kind, recipe="hybrid", epochs=1, split=split)
+        path = root / "models" / f"{name}.pt"
+        trained.save(path)
+        models.append(NamedModel(name, path, trained))
+    metrics = evaluate(models, data, CONFIG, run_dir=root)
+    write_metrics(metrics, root)
+    make_figures(
+        root / "figures", table, models, metrics, umap_rows=200, scatter_rows=200, prior_rows=1000
+    )
+    return root
+
+
+def test_report_contents(run_dir):
+    path = build_report(run_dir)
+    assert path == run_dir / "report.html"
+    text = path.read_text(encoding="utf-8")
+    n_figures = len(list((run_dir / "figures").glob("*.png")))
+    assert text.count('src="data:image/png;base64,') == n_figures >= 10
+    assert "<script" not in text and "http://" not in text and "https://" not in text
+    assert 'id="synthetic-caveat"' in text and "SYNTHETIC DATA" in text
+    for heading in (
+        "Summary",
+        "Lithology classification from embeddings",
+        "Reconstruction R2 per feature",
+        "Clustering and latent health",
+        "Semi-supervised classification head",
+        "Zero-shot lithologies",
+        "Data provenance",
+        "model card of <b>semisup</b>",
+    ):
+        assert heading in text
+    assert "Scored on held-out boreholes" in text and "IN-SAMPLE:" not in text
+    # Every embedded image is a complete PNG.
+    for blob in re.findall(r'src="data:image/png;base64,([^"]+)"', text):
+        raw = base64.b64decode(blob)
+        assert raw[:8] == b"\x89PNG\r\n\x1a\n" and raw[-8:-4] == b"IEND"
+
+
+@pytest.mark.skipif(
+    CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)"
+)
+def test_report_renders_in_chromium(run_dir, tmp_path):
+    path = build_report(run_dir, output=tmp_path / "r.html")
+    loaded, images, tables = render_check(path)
+    n_figures = len(list((run_dir / "figures").glob("*.png")))
+    assert loaded == images == n_figures
+    assert tables >= 8
+    # The check notices a broken image.
+    broken = tmp_path / "broken.html"
+    broken.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "data:image/png;base64,iVBOR", "data:image/png;base64,AAAA", 1
+        ),
+        encoding="utf-8",
+    )
+    loaded, images, _ = render_check(broken)
+    assert loaded == images - 1
+
+
+def test_in_sample_banner(run_dir, tmp_path):
+    # Metrics of a model trained on every row: the report says so up front.
+    import json
+
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics["evaluation"]["mode"] = "IN-SAMPLE"
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    path = build_report(tmp_path)
+    text = path.read_text()
+    assert 'class="banner insample"' in text and "No figures" in text
+
+
+def test_cli_and_bad_input(run_dir, tmp_path, capsys):
+    assert main(["report", "--run-dir", str(run_dir), "--output", str(tmp_path / "x.html")]) == 0
+    assert (tmp_path / "x.html").is_file()
+    with pytest.raises(LilyVAEError, match="no such metrics file"):
+        build_report(tmp_path)
+    assert main(["report", "--run-dir", str(tmp_path / "nope")]) == 1
+    assert "no such run directory" in capsys.readouterr().err
