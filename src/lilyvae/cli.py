@@ -272,7 +272,93 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import run_demo
 
-    run_demo(Path(args.output_dir), epochs=args.epochs, quiet=args.quiet)
+    run_demo(
+        Path(args.output_dir),
+        epochs=args.epochs,
+        quiet=args.quiet,
+        holdout=args.holdout_boreholes,
+        pdf=args.pdf,
+        umap_rows=args.umap_rows,
+    )
+    return 0
+
+
+# --- embed, evaluate, figures, report -------------------------------------------------------
+
+
+def cmd_embed(args: argparse.Namespace) -> int:
+    from .embeddings import embed_table
+
+    if args.output is None and args.npz is None:
+        raise LilyVAEError("give --output (table) and/or --npz")
+    result = embed_table(args.data, args.model, output=args.output, npz=args.npz)
+    print(
+        f"{args.data}: {result.rows:,} rows embedded by {', '.join(result.names)}"
+        + (
+            f" ({result.rows_without_embedding:,} rows with a missing or non-finite input "
+            "have NaN embeddings)"
+            if result.rows_without_embedding
+            else ""
+        )
+    )
+    for path in (result.output, result.npz):
+        if path is not None:
+            print(f"  wrote {path}")
+    return 0
+
+
+def _eval_config(args: argparse.Namespace):
+    from .evaluation import EvalConfig
+
+    return EvalConfig(
+        svm_train_rows=args.svm_train_rows,
+        svm_test_rows=args.svm_test_rows,
+        gmm_components=args.gmm_components,
+        gmm_rows=args.gmm_rows,
+        zero_shot_classes=tuple(args.zero_shot_classes) if args.zero_shot_classes else None,
+        seed=args.seed,
+    )
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .evaluation import evaluate, summary_text, write_metrics
+
+    config = _eval_config(args)
+    out = Path(args.output_dir)
+    if out.exists() and not out.is_dir():
+        raise LilyVAEError(f"{out}: is not a directory")
+    metrics = evaluate(args.model, args.data, config, run_dir=out, quiet=args.quiet)
+    paths = write_metrics(metrics, out)
+    print(summary_text(metrics))
+    for what, path in paths.items():
+        print(f"  {what:<10} {path}")
+    return 0
+
+
+def cmd_figures(args: argparse.Namespace) -> int:
+    from .figures import figures_from_run
+
+    result = figures_from_run(
+        args.run_dir,
+        data=args.data,
+        models=args.model or None,
+        output_dir=args.output_dir,
+        pdf=args.pdf,
+        umap_rows=args.umap_rows,
+        seed=args.seed,
+        quiet=args.quiet,
+    )
+    print(f"wrote {len(result.figures)} figures to {result.output_dir} ({result.manifest.name})")
+    for name, why in result.skipped.items():
+        print(f"  not drawn: {name}: {why}")
+    return 0
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .report import build_report
+
+    path = build_report(args.run_dir, output=args.output, figures_dir=args.figures_dir)
+    print(f"wrote {path}")
     return 0
 
 
@@ -307,8 +393,61 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="the main job on the embedded synthetic data")
     p.add_argument("--output-dir", default="runs/demo")
     p.add_argument("--epochs", type=_positive_int, default=None, help="per model (default: short)")
+    p.add_argument(
+        "--holdout-boreholes",
+        type=float,
+        default=0.2,
+        metavar="F",
+        help="fraction of boreholes held out of training (default 0.2)",
+    )
+    p.add_argument("--umap-rows", type=_positive_int, default=3000, help="UMAP subsample")
+    p.add_argument("--pdf", action="store_true", help="also write PDF figures")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=cmd_demo)
+
+    model_help = "checkpoint PATH or NAME=PATH (repeat for several models)"
+    p = sub.add_parser("embed", help="add each model's embedding columns to a table")
+    p.add_argument("--model", action="append", required=True, help=model_help)
+    p.add_argument("--data", default=DEFAULT_DATA, help="table to embed (.csv or .parquet)")
+    p.add_argument("--output", help="embedded table (.csv or .parquet)")
+    p.add_argument("--npz", help="also write the reference's embeddings.npz layout here")
+    p.set_defaults(func=cmd_embed)
+
+    p = sub.add_parser("evaluate", help="score embeddings on held-out boreholes")
+    p.add_argument("--model", action="append", required=True, help=model_help)
+    p.add_argument("--data", default=DEFAULT_DATA, help="table with labels (.csv or .parquet)")
+    p.add_argument("--output-dir", required=True, help="metrics.json, metrics.md go here")
+    p.add_argument("--svm-train-rows", type=_positive_int, default=8000)
+    p.add_argument("--svm-test-rows", type=_positive_int, default=4000)
+    p.add_argument("--gmm-components", type=_positive_int, default=20)
+    p.add_argument("--gmm-rows", type=_positive_int, default=10000)
+    p.add_argument(
+        "--zero-shot-classes",
+        nargs="+",
+        metavar="NAME",
+        help="lithologies for the zero-shot test (default: labels withheld from the models, "
+        "else six chosen by seed)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="subsamples and GMM seed")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("figures", help="draw every figure of a run (PNG, optionally PDF)")
+    p.add_argument("--run-dir", required=True, help="holds metrics.json, models/, embeddings")
+    p.add_argument("--data", help="the table (default: the one metrics.json names)")
+    p.add_argument("--model", action="append", help=model_help + " (default: the run's)")
+    p.add_argument("--output-dir", help="default RUN_DIR/figures")
+    p.add_argument("--umap-rows", type=_positive_int, default=3000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--pdf", action="store_true", help="also write PDF files")
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_figures)
+
+    p = sub.add_parser("report", help="one self-contained HTML report of a run")
+    p.add_argument("--run-dir", required=True)
+    p.add_argument("--output", help="default RUN_DIR/report.html")
+    p.add_argument("--figures-dir", help="default RUN_DIR/figures")
+    p.set_defaults(func=cmd_report)
     return parser
 
 

@@ -1,0 +1,82 @@
+"""The main job: the whole pipeline on a small synthetic table, every output in place."""
+
+import json
+
+import pandas as pd
+
+from lilyvae.cli import build_parser
+from lilyvae.demo import RUNS, run_demo
+from lilyvae.evaluation import EvalConfig
+
+
+def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
+    config = EvalConfig(svm_train_rows=500, svm_test_rows=300, gmm_components=4, gmm_rows=500)
+    result = run_demo(tmp_path, epochs=1, quiet=True, rows=4000, umap_rows=300, eval_config=config)
+    printed = capsys.readouterr().out
+    assert "SYNTHETIC" in printed and f"report: {result.report}" in printed
+    assert result.report == tmp_path / "report.html" and result.report.is_file()
+
+    data = tmp_path / "data"
+    assert (data / "synthetic_lily_20cm.csv").is_file()
+    assert (data / "synthetic_lily_20cm.synthetic.json").is_file()
+    boreholes = pd.read_csv(data / "synthetic_lily_20cm.boreholes.csv")
+    assert list(boreholes.columns) == [
+        "Borehole_ID",
+        "latitude",
+        "longitude",
+        "water_depth_m",
+        "rows",
+        "min_depth_m",
+        "max_depth_m",
+    ]
+    for _, _, name in RUNS:
+        for suffix in (".pt", ".json", ".meta.json"):
+            assert (tmp_path / "models" / f"{name}{suffix}").is_file()
+        card = json.loads((tmp_path / "models" / f"{name}.meta.json").read_text())
+        assert card["split"]["holdout_boreholes"]  # trained with held-out boreholes
+        if name.startswith("semisup"):
+            assert card["labels_withheld"]["classes"]
+
+    emb = pd.read_parquet(tmp_path / "embeddings.parquet")
+    assert len(emb) == 4000
+    assert all(f"{name}_emb_9" in emb.columns for _, _, name in RUNS)
+
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["synthetic"] is True
+    assert metrics["evaluation"]["mode"] == "held-out boreholes"
+    assert set(metrics["subjects"]) == {"features"} | {name for _, _, name in RUNS}
+    for name in ("semisup_standard", "semisup_hybrid"):
+        assert metrics["subjects"][name]["zero_shot"]["encoder_saw_labels"] is False
+    assert (tmp_path / "metrics.md").is_file() and (tmp_path / "roc_curves.json").is_file()
+
+    manifest = json.loads((tmp_path / "figures" / "figures.json").read_text())
+    names = {f["name"] for f in manifest["figures"]}
+    assert {
+        "borehole_map",
+        "umap",
+        "roc",
+        "zero_shot",
+        "reconstruction_standard",
+        "reconstruction_hybrid",
+        "prior_samples",
+        "training_curves",
+    } <= names
+    assert "SYNTHETIC" in (tmp_path / "summary.txt").read_text()
+
+    assert set(result.stage_seconds) == {
+        "data",
+        "training",
+        "embeddings",
+        "evaluation",
+        "figures",
+        "report",
+    }
+
+
+def test_demo_flags():
+    args = build_parser().parse_args(
+        ["demo", "--output-dir", "x", "--holdout-boreholes", "0.3", "--pdf", "--umap-rows", "99"]
+    )
+    assert (args.holdout_boreholes, args.pdf, args.umap_rows) == (0.3, True, 99)
+    args = build_parser().parse_args(["demo"])
+    assert (args.holdout_boreholes, args.pdf, args.umap_rows) == (0.2, False, 3000)
