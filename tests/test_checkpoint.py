@@ -111,3 +111,11 @@ def test_interrupted_write_leaves_nothing_half_written(tmp_path):
         write_atomic(target, failing)
     assert target.read_text() == "old"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_atomic_outputs_get_the_ordinary_file_mode(tmp_path):
+    """Outputs are as readable as a plain open() would make them, not owner-only."""
+    plain = tmp_path / "plain.txt"
+    plain.write_text("x")
+    written = write_atomic(tmp_path / "atomic.txt", lambda tmp: tmp.write_text("x"))
+    assert written.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
