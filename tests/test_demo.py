@@ -5,7 +5,7 @@ import json
 import pandas as pd
 
 from lilyvae.cli import build_parser
-from lilyvae.demo import RUNS, run_demo
+from lilyvae.demo import RUNS, run_demo, semi_vs_unsupervised
 from lilyvae.evaluation import EvalConfig
 
 
@@ -61,7 +61,8 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
         "prior_samples",
         "training_curves",
     } <= names
-    assert "SYNTHETIC" in (tmp_path / "summary.txt").read_text()
+    summary = (tmp_path / "summary.txt").read_text()
+    assert "SYNTHETIC" in summary and "semi-supervised vs unsupervised" in summary
 
     assert set(result.stage_seconds) == {
         "data",
@@ -80,3 +81,23 @@ def test_demo_flags():
     assert (args.holdout_boreholes, args.pdf, args.umap_rows) == (0.3, True, 99)
     args = build_parser().parse_args(["demo"])
     assert (args.holdout_boreholes, args.pdf, args.umap_rows) == (0.2, False, 3000)
+
+
+def test_semi_vs_unsupervised_names_the_higher_one():
+    def subject(svm, linear):
+        return {"svm": {"balanced_accuracy": svm}, "linear": {"balanced_accuracy": linear}}
+
+    metrics = {
+        "subjects": {
+            "unsup_standard": subject(0.10, 0.12),
+            "semisup_standard": subject(0.09, 0.13),
+            "unsup_hybrid": subject(0.12, 0.17),
+            "semisup_hybrid": subject(0.17, 0.19),
+        }
+    }
+    standard, hybrid = semi_vs_unsupervised(metrics)
+    assert "svm 0.090 vs 0.100 (unsupervised higher)" in standard
+    assert "linear 0.130 vs 0.120 (semi-supervised higher)" in standard
+    assert hybrid.strip().startswith("hybrid") and "unsupervised higher" not in hybrid
+    # A run without a pair of models has nothing to compare.
+    assert semi_vs_unsupervised({"subjects": {"unsup_hybrid": subject(0.1, 0.1)}}) == []
