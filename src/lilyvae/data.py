@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import LilyVAEError
-from .files import sha256_file
+from .files import sha256_file, write_atomic
 
 BOREHOLE_COL = "Borehole_ID"
 DEPTH_COL = "Depth_Bin"
@@ -79,13 +79,23 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
     return df
 
 
-def write_table(df: pd.DataFrame, path: str | os.PathLike) -> None:
-    """Write CSV or Parquet by extension (callers wrap this in an atomic write)."""
-    fmt = table_format(path)
+def write_table(df: pd.DataFrame, path: str | os.PathLike, fmt: str | None = None) -> None:
+    """Write CSV or Parquet, by ``fmt`` or else by extension.
+
+    ``fmt`` lets an atomic writer put the table under a temporary name that has no
+    table extension; :func:`write_table_atomic` does that.
+    """
+    fmt = fmt or table_format(path)
     if fmt == "csv":
         df.to_csv(path, index=False)
     else:
         df.to_parquet(path, index=False)
+
+
+def write_table_atomic(df: pd.DataFrame, path: str | os.PathLike) -> Path:
+    """Write a CSV or Parquet table (by extension) so that no half-written file appears."""
+    fmt = table_format(path)
+    return write_atomic(path, lambda tmp: write_table(df, tmp, fmt))
 
 
 def require_columns(df: pd.DataFrame, columns, path) -> None:

@@ -28,8 +28,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import BOREHOLE_COL, DEPTH_COL, load_training_data, read_table, split_boreholes
-from .embeddings import NamedModel, add_embedding_columns, embed_arrays, write_embedded_table
+from .data import (
+    BOREHOLE_COL,
+    DEPTH_COL,
+    load_training_data,
+    read_table,
+    split_boreholes,
+    write_table_atomic,
+)
+from .embeddings import NamedModel, add_embedding_columns, embed_arrays
 from .evaluation import (
     EvalConfig,
     choose_zero_shot_classes,
@@ -185,7 +192,7 @@ def run_demo(
     t0 = time.perf_counter()
     df = read_table(table)
     embedded = add_embedding_columns(df, embed_arrays(df, named, str(table)))
-    emb_path = write_embedded_table(embedded, output_dir / "embeddings.parquet")
+    emb_path = write_table_atomic(embedded, output_dir / "embeddings.parquet")
     print(f"wrote {emb_path} ({len(df):,} rows x {len(named)} models)")
     stage("embeddings", t0)
 

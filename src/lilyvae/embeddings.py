@@ -28,7 +28,12 @@ import numpy as np
 import pandas as pd
 
 from .checkpoint import TrainedModel, load_model
-from .data import FEATURE_COLS, LABEL_COL, finite_feature_mask, table_format, write_table
+from .data import (
+    FEATURE_COLS,
+    LABEL_COL,
+    finite_feature_mask,
+    write_table_atomic,
+)
 from .errors import LilyVAEError
 from .files import write_atomic
 
@@ -242,23 +247,6 @@ def _check_output(path: Path, allowed: tuple[str, ...]) -> None:
         raise LilyVAEError(f"{path}: is a directory")
 
 
-def write_embedded_table(table: pd.DataFrame, path: str | os.PathLike) -> Path:
-    """Write CSV or Parquet (by extension) atomically."""
-    path = Path(path)
-    table_format(path)
-
-    def writer(tmp: Path) -> None:
-        named = tmp.with_name(tmp.name + path.suffix)
-        try:
-            write_table(table, named)
-            os.replace(named, tmp)
-        finally:
-            if named.exists():
-                named.unlink()
-
-    return write_atomic(path, writer)
-
-
 def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> Path:
     path = Path(path)
 
@@ -297,7 +285,7 @@ def embed_table(
     arrays = embed_arrays(df, models, source)
     table = add_embedding_columns(df, arrays) if output is not None else df
     if output is not None:
-        write_embedded_table(table, output)
+        write_table_atomic(table, output)
     if npz is not None:
         write_npz(npz, npz_arrays(df, arrays))
     first = next(iter(arrays.values()))

@@ -873,15 +873,7 @@ def write_synthetic_table(path: str | os.PathLike, rows: int | None = None, seed
     digest: dict[str, str] = {}
 
     def writer(tmp: Path) -> None:
-        # write_table picks the format by extension, so write beside tmp under a name
-        # with the table's suffix, then move it onto tmp.
-        named = tmp.with_name(tmp.name + path.suffix)
-        try:
-            write_table(df, named)
-            os.replace(named, tmp)
-        finally:
-            if named.exists():
-                named.unlink()
+        write_table(df, tmp, fmt)
         digest["sha256"] = sha256_file(tmp)
 
     write_atomic(path, writer)
