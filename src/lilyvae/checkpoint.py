@@ -32,7 +32,7 @@ import torch
 from . import __version__
 from .data import FEATURE_COLS
 from .errors import LilyVAEError
-from .files import sha256_file, write_atomic, write_json_atomic
+from .files import read_json_file, sha256_file, write_atomic, write_json_atomic
 from .models import VAE, build_model
 from .recipes import recipe_from_dict
 from .scaling import DistributionAwareScaler
@@ -255,13 +255,7 @@ def read_card(path: str | os.PathLike) -> dict:
             f"{path}: model card {meta.name} is missing (it holds the scaler and class names "
             "needed to use the checkpoint)"
         )
-    try:
-        card = json.loads(meta.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise LilyVAEError(f"{meta}: not a readable model card ({exc})") from None
-    if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
-        raise LilyVAEError(f"{meta}: not a lilyvae model card")
-    return card
+    return read_json_file(meta, "model card", CARD_FORMAT)
 
 
 def load_model(path: str | os.PathLike) -> TrainedModel:

@@ -55,7 +55,7 @@ from .data import (
 )
 from .embeddings import NamedModel, as_named_models
 from .errors import LilyVAEError
-from .files import to_json, write_json_atomic, write_text_atomic
+from .files import read_json_file, to_json, write_json_atomic, write_text_atomic
 from .scaling import DistributionAwareScaler
 
 METRICS_FORMAT = "lilyvae-metrics"
@@ -1087,10 +1087,4 @@ def read_metrics(path: str | os.PathLike) -> dict:
         path = path / METRICS_FILE
     if not path.is_file():
         raise LilyVAEError(f"{path}: no such metrics file (run lilyvae evaluate first)")
-    try:
-        metrics = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
-        raise LilyVAEError(f"{path}: not a readable metrics file ({exc})") from None
-    if not isinstance(metrics, dict) or metrics.get("format") != METRICS_FORMAT:
-        raise LilyVAEError(f"{path}: not a lilyvae metrics file")
-    return metrics
+    return read_json_file(path, "metrics file", METRICS_FORMAT)

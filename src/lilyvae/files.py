@@ -67,6 +67,21 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
     return write_text_atomic(path, to_json(obj))
 
 
+def read_json_file(path: str | os.PathLike, what: str, format_name: str | None = None) -> dict:
+    """A JSON object written by lilyvae: ``what`` names it in the one-line error
+    (``"model card"``, ``"metrics file"``); ``format_name`` is its ``format`` field."""
+    from .errors import LilyVAEError
+
+    path = Path(path)
+    try:
+        obj = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LilyVAEError(f"{path}: not a readable {what} ({exc})") from None
+    if not isinstance(obj, dict) or (format_name and obj.get("format") != format_name):
+        raise LilyVAEError(f"{path}: not a lilyvae {what}")
+    return obj
+
+
 def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:
