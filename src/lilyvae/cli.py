@@ -220,6 +220,45 @@ def cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- build-dataset, synth-lily --------------------------------------------------------------
+
+
+def cmd_build_dataset(args: argparse.Namespace) -> int:
+    from .lily import build_dataset, sidecar_paths
+
+    manifest = build_dataset(
+        args.lily_dir,
+        args.output,
+        bin_size=args.bin_size,
+        progress=not args.quiet,
+        threads=args.threads,
+        memory_limit=args.memory_limit,
+    )
+    out = manifest["output"]
+    boreholes, manifest_path = sidecar_paths(args.output)
+    print(
+        f"wrote {args.output} ({out['rows']:,} rows, {out['boreholes']:,} boreholes, "
+        f"{out['lithologies']:,} lithologies) in {manifest['wall_time_s']:.1f} s"
+    )
+    print(f"  boreholes  {boreholes}")
+    print(f"  manifest   {manifest_path}")
+    if manifest.get("synthetic_inputs"):
+        print("  (built from SYNTHETIC LILY-like files: not real data)")
+    return 0
+
+
+def cmd_synth_lily(args: argparse.Namespace) -> int:
+    from .synth_lily import SIDECAR_NAME, write_synthetic_lily
+
+    say = None if args.quiet else print
+    sidecar = write_synthetic_lily(args.output_dir, scale=args.scale, seed=args.seed, progress=say)
+    print(
+        f"wrote SYNTHETIC raw LILY tables ({sidecar['total_rows']:,} rows in 4 files) to "
+        f"{args.output_dir} (not real data; see {Path(args.output_dir) / SIDECAR_NAME})"
+    )
+    return 0
+
+
 # --- inspect --------------------------------------------------------------------------------
 
 
@@ -384,6 +423,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--output", required=True, help="table path (.csv or .parquet)")
     p.set_defaults(func=cmd_synth)
+
+    p = sub.add_parser(
+        "build-dataset", help="build the 20 cm training table from the raw LILY CSV files"
+    )
+    p.add_argument(
+        "--lily-dir", required=True, help="folder holding GRA, MS, NGR and RGB _DataLITH.csv"
+    )
+    p.add_argument("--output", required=True, help="table path (.csv or .parquet)")
+    p.add_argument(
+        "--bin-size", type=_positive_float, default=0.2, help="depth bin in metres (default 0.2)"
+    )
+    p.add_argument("--threads", type=_positive_int, default=None, help="default: all cores")
+    p.add_argument(
+        "--memory-limit", default="1GB", help="DuckDB memory cap, spills beyond it (default 1GB)"
+    )
+    p.add_argument("--quiet", action="store_true", help="no progress log")
+    p.set_defaults(func=cmd_build_dataset)
+
+    p = sub.add_parser("synth-lily", help="write SYNTHETIC raw LILY tables (*_DataLITH.csv)")
+    p.add_argument("--output-dir", required=True)
+    p.add_argument(
+        "--scale",
+        type=_positive_float,
+        default=0.1,
+        help="bins relative to the real table (1: 238,506 bins, ~14 M rows; default 0.1)",
+    )
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--quiet", action="store_true")
+    p.set_defaults(func=cmd_synth_lily)
 
     p = sub.add_parser("inspect", help="check a checkpoint and print what it holds")
     p.add_argument("checkpoint")
