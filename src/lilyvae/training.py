@@ -177,14 +177,18 @@ def _history_terms(kind: str, recipe: Recipe) -> list[str]:
 class _PackRun:
     """The state of one pack's training run: the engine, the data, the random streams."""
 
-    def __init__(self, X, labels, members, config: TrainingConfig, n_classes, device):
+    def __init__(
+        self, X, labels, members, config: TrainingConfig, n_classes, device, feature_major=None
+    ):
         self.config = config
         self.recipe = recipe = config.recipe
         self.device = device
         self.semi = config.model == "semisupervised"
         arch = config.architecture(n_classes)
         inits = [init_member(config.model, arch, m.seed) for m in members]
-        self.stack = ModelStack([model for model, _ in inits], device=device)
+        self.stack = ModelStack(
+            [model for model, _ in inits], device=device, feature_major=feature_major
+        )
         self.gens = [gen for _, gen in inits]
         self.k = len(members)
         n_total = X.shape[0]
@@ -194,6 +198,7 @@ class _PackRun:
             raise ValueError("all members of a pack must train on the same number of rows")
         self.rows = torch.as_tensor(np.stack(rows).astype(np.int64))  # (K, n), on the CPU
         self.X = X.to(device=device, dtype=torch.float32)
+        self.XT = self.X.t().contiguous() if self.stack.feature_major else None
         self.Y = labels.to(device) if self.semi else None
         self.d_in, self.lat = arch["input_dim"], arch["latent_dim"]
         self.terms = _history_terms(config.model, recipe)
@@ -204,7 +209,9 @@ class _PackRun:
             else None
         )
         self.step_fn = self.stack.forward_backward
-        if config.compile:
+        # Compiled for the side-by-side layout only: the feature-major step writes into
+        # reused buffers and strided views, which compiled code does not reproduce.
+        if config.compile and not self.stack.feature_major:
             # Compiled for full batches only; the last, shorter batch runs eagerly rather
             # than paying for a second compilation.
             self.step_fn = torch.compile(self.stack.forward_backward, dynamic=False)
@@ -223,9 +230,12 @@ class _PackRun:
     def _draw(self, sampler, rows: int, width: int) -> torch.Tensor:
         """Per-member draws (rows, width) in the stack's layout, on the device:
         feature-major (K, width, rows) for a pack, (rows, width) for one member."""
-        draws = [sampler(rows, width, generator=g) for g in self.gens]
         if self.stack.feature_major:
-            return torch.stack(draws).transpose(1, 2).contiguous().to(self.device)
+            out = torch.empty(self.k, width, rows)
+            for k, g in enumerate(self.gens):
+                out[k].copy_(sampler(rows, width, generator=g).t())
+            return out.to(self.device)
+        draws = [sampler(rows, width, generator=g) for g in self.gens]
         return torch.cat(draws, dim=1).to(self.device)
 
     def run_epoch(self, epoch: int) -> list[dict]:
@@ -242,7 +252,9 @@ class _PackRun:
         order = order.to(self.device)  # (K, n): row b of member k
         fm = self.stack.feature_major
         if fm:  # a pack computes on (K, features, rows); labels are (K, rows)
-            Xe = self.X[order].transpose(1, 2).contiguous()
+            Xe = torch.empty(k, self.d_in, n, device=self.device)
+            for j in range(k):  # gathered from the transposed table: one copy
+                torch.index_select(self.XT, 1, order[j], out=Xe[j])
             Ye = self.Y[order] if self.semi else None
         else:  # side by side: (rows, K * features); labels (rows, K)
             Xe = self.X[order.t()].reshape(n, k * self.d_in)
@@ -299,6 +311,8 @@ def train_members(
     config: TrainingConfig,
     n_classes: int | None = None,
     progress: Callable[[int, list[dict]], None] | None = None,
+    *,
+    feature_major: bool | None = None,
 ) -> list[MemberResult]:
     """Train K members of one architecture together: the one trainer of the package.
 
@@ -308,6 +322,14 @@ def train_members(
     history row per member. A member whose loss stops being finite is marked failed
     (its ``error`` says when) and stops counting; the others train on, unaffected,
     since members share no arithmetic.
+
+    ``feature_major`` picks the engine's layout (default: feature-major for a pack,
+    side by side for one member). In the feature-major layout a member's numbers do
+    not depend on the pack it trains in, its size included, so ensembles use it for
+    every pack (see :mod:`lilyvae.ensemble`). On the CPU, training runs on one
+    intra-op thread: these operations are too small to split across cores (two
+    threads gain little and lose badly on a busy machine); ensembles use the other
+    cores by training packs in parallel processes.
     """
     if config.model == "semisupervised" and labels is None:
         raise LilyVAEError("the semi-supervised model needs labels")
@@ -316,16 +338,15 @@ def train_members(
     device = resolve_device(config.device)
     if config.deterministic:
         make_deterministic(config.seed)
-    run = _PackRun(X, labels, members, config, n_classes, device)
+    run = _PackRun(X, labels, members, config, n_classes, device, feature_major)
     histories = [{t: [] for t in run.terms + ["beta", "lr", "epoch_seconds"]} for _ in members]
     errors: list[str | None] = [None] * run.k
     # Tiny gradients and Adam moments underflow to subnormal floats, which x86 cores
     # process many times slower; flushing them to zero changes nothing measurable.
     flush = device.type == "cpu" and torch.set_flush_denormal(True)
-    # A single member's operations are too small to split across cores: one intra-op
-    # thread is faster. Packs have larger operations and keep every thread.
+    # One intra-op thread on the CPU (see above).
     threads = torch.get_num_threads()
-    if device.type == "cpu" and run.k == 1:
+    if device.type == "cpu":
         torch.set_num_threads(1)
     try:
         for epoch in range(config.epochs):
@@ -376,6 +397,22 @@ def make_config(
     return TrainingConfig(model=model, recipe=recipe_obj, **training)
 
 
+def config_from_dict(params: dict) -> TrainingConfig:
+    """Rebuild a TrainingConfig saved with :meth:`TrainingConfig.to_dict` (a model card's
+    ``training`` section or an ensemble's run manifest)."""
+    from .recipes import recipe_from_dict
+
+    fields = _TRAINING_FIELDS - {"device"}
+    options = {k: v for k, v in params.items() if k in fields}
+    if "hidden_dims" in options:
+        options["hidden_dims"] = tuple(int(h) for h in options["hidden_dims"])
+    try:
+        recipe = recipe_from_dict(params["recipe"])
+        return TrainingConfig(recipe=recipe, device=params.get("device", "auto"), **options)
+    except (KeyError, TypeError) as exc:
+        raise LilyVAEError(f"not a training configuration ({exc})") from None
+
+
 def scale_for_training(data: TrainingData, scaler: DistributionAwareScaler | None = None):
     """Fit the scaler on the training rows (unless given) and return tensors for the trainer."""
     if scaler is None:
@@ -416,7 +453,6 @@ def train(
     ``epochs=``, ``beta=`` ...). With a ``split``, its held-out boreholes are left
     out and recorded in the model card. The scaler is fitted on the rows trained on.
     """
-    from .checkpoint import CARD_FORMAT, CARD_VERSION, TrainedModel, environment
     from .data import load_training_data, training_data_from_frame
 
     if config is None:
@@ -457,7 +493,35 @@ def train(
     wall = time.perf_counter() - start
     if result.error is not None:
         raise LilyVAEError(f"{data.source}: training {result.error}; try a smaller --lr")
+    return trained_model(result, config, scaler, full, data, split, device, wall)
+
+
+def trained_model(
+    result: MemberResult,
+    config: TrainingConfig,
+    scaler: DistributionAwareScaler,
+    full: TrainingData,
+    trained: TrainingData,
+    split: BoreholeSplit | None,
+    device: torch.device | str,
+    wall_s: float,
+    *,
+    rows_trained: int | None = None,
+    extra: dict | None = None,
+):
+    """A :class:`~lilyvae.checkpoint.TrainedModel` with its model card, for one trained
+    member: the card of :func:`train` and of every ensemble member.
+
+    ``full`` is the table's usable rows, ``trained`` the rows left after holding out
+    the ``split``'s boreholes (the scaler was fitted on them). ``rows_trained`` is the
+    number of rows the member drew from them (default: all of them); ``extra`` adds
+    sections to the card (an ensemble member's run, index and resample).
+    """
+    from .checkpoint import CARD_FORMAT, CARD_VERSION, TrainedModel, environment
+
     module = result.model
+    semi = config.model == "semisupervised"
+    n_classes = len(trained.class_names) if semi else None
     card = {
         "format": CARD_FORMAT,
         "format_version": CARD_VERSION,
@@ -469,14 +533,17 @@ def train(
         "training": config.to_dict() | {"device": str(device)},
         "input_columns": list(FEATURE_COLS),
         "scaler": scaler.to_dict(),
-        "class_names": list(data.class_names) if config.model == "semisupervised" else [],
-        "data": full.provenance() | {"rows_trained": data.n_rows},
+        "class_names": list(trained.class_names) if semi else [],
+        "data": full.provenance()
+        | {"rows_trained": trained.n_rows if rows_trained is None else int(rows_trained)},
         "split": None
         if split is None
-        else split.to_dict() | {"rows_held_out": full.n_rows - data.n_rows},
+        else split.to_dict() | {"rows_held_out": full.n_rows - trained.n_rows},
         "seed": config.seed,
         "final": {k: v[-1] for k, v in result.history.items()},
         "environment": environment(),
-        "wall_time_s": round(wall, 3),
+        "wall_time_s": round(wall_s, 3),
     }
+    if extra:
+        card |= extra
     return TrainedModel(module, scaler, card["class_names"], card, result.history)
