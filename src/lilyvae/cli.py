@@ -401,6 +401,130 @@ def cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- bootstrap, sweep ----------------------------------------------------------------------
+
+
+def _ensemble_options(args: argparse.Namespace) -> dict:
+    """Backend, packs, resuming and member evaluation, shared by bootstrap and sweep."""
+    from .ensemble import MemberEvaluation, import_ray
+
+    if args.backend == "ray":
+        import_ray()  # before any work: one line saying how to install it
+    if args.ray_address and args.backend != "ray":
+        raise LilyVAEError("--ray-address needs --backend ray")
+    return {
+        "backend": args.backend,
+        "ray_address": args.ray_address,
+        "workers": args.workers,
+        "pack_size": args.pack_size,
+        "resume": args.resume,
+        "evaluation": None if args.no_eval else MemberEvaluation(rows=args.eval_rows),
+        "quiet": args.quiet,
+    }
+
+
+def _load_for_ensemble(args: argparse.Namespace):
+    from .data import load_training_data
+
+    data = load_training_data(args.data)
+    print(
+        f"{args.data}: {data.n_rows:,} rows used ({data.rows_dropped:,} dropped), "
+        f"{data.n_labelled:,} labelled"
+    )
+    split = split_from_args(args, data)
+    if split is not None:
+        print(f"holding out {len(split.holdout)} boreholes; members are scored on them")
+    return data, split
+
+
+def _report_ensemble(result) -> None:
+    from .ensemble import summary_table
+
+    if result.settings_from_directory:
+        print("--resume: continued the run with the settings stored in its run.json")
+    print(summary_table(result))
+    for what, path in result.paths.items():
+        print(f"  {what:<10} {path}")
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from .ensemble import bootstrap
+
+    options = _ensemble_options(args)
+    if args.n is None and not args.resume:
+        raise LilyVAEError("--n N is required (the number of members)")
+    config = config_from_args(args)
+    data, split = _load_for_ensemble(args)
+    result = bootstrap(
+        data,
+        config,
+        n=args.n,
+        output_dir=args.output_dir,
+        resample=args.resample,
+        split=split,
+        **options,
+    )
+    _report_ensemble(result)
+    return 0
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from .ensemble import parse_grid, sweep
+
+    grid = parse_grid(args.grid)  # bad names and values fail before any work
+    options = _ensemble_options(args)
+    config = config_from_args(args)
+    data, split = _load_for_ensemble(args)
+    result = sweep(
+        data,
+        config,
+        grid,
+        seeds=args.seeds,
+        output_dir=args.output_dir,
+        resample=args.resample,
+        split=split,
+        **options,
+    )
+    _report_ensemble(result)
+    return 0
+
+
+def _add_ensemble_options(p: argparse.ArgumentParser, resample_default: str) -> None:
+    from .ensemble import RESAMPLES
+
+    p.add_argument("--data", default=DEFAULT_DATA, help=f"training table, default {DEFAULT_DATA}")
+    p.add_argument("--output-dir", required=True, help="the run directory (resumable)")
+    p.add_argument(
+        "--resample",
+        choices=RESAMPLES,
+        default=resample_default,
+        help=f"each member's training rows (default {resample_default})",
+    )
+    g = p.add_argument_group("running members")
+    g.add_argument("--backend", choices=("local", "ray"), default="local")
+    g.add_argument("--ray-address", metavar="ADDR", help="a Ray cluster (default: start one here)")
+    g.add_argument(
+        "--workers", type=_positive_int, help="packs trained at once (default: one per core)"
+    )
+    g.add_argument(
+        "--pack-size", type=_positive_int, help="members per pack (default: spread, at most 16)"
+    )
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run OUTPUT_DIR holds with its own settings",
+    )
+    g.add_argument("--no-eval", action="store_true", help="do not score members")
+    g.add_argument(
+        "--eval-rows",
+        type=_positive_int,
+        default=20000,
+        help="rows of the table members are scored on (held-out boreholes only)",
+    )
+    add_split_options(p)
+    add_training_options(p)
+
+
 # --- the parser -----------------------------------------------------------------------------
 
 
@@ -516,6 +640,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--output", help="default RUN_DIR/report.html")
     p.add_argument("--figures-dir", help="default RUN_DIR/figures")
     p.set_defaults(func=cmd_report)
+
+    p = sub.add_parser("bootstrap", help="train N bootstrap members; metrics with intervals")
+    p.add_argument("--n", type=_positive_int, help="number of members")
+    _add_ensemble_options(p, "rows")
+    p.set_defaults(func=cmd_bootstrap)
+
+    p = sub.add_parser("sweep", help="a hyper-parameter grid, several seeds per cell")
+    p.add_argument(
+        "--grid",
+        nargs="+",
+        required=True,
+        metavar="NAME=V1,V2",
+        help="e.g. beta=0.1,0.5,1 alpha=0.1,0.5 (hidden-dims values as 64/32)",
+    )
+    p.add_argument("--seeds", type=_positive_int, default=3, help="seeds per cell (default 3)")
+    _add_ensemble_options(p, "seed-only")
+    p.set_defaults(func=cmd_sweep)
     return parser
 
 
