@@ -307,8 +307,7 @@ def main() -> None:
     print(
         "lilyvae's build includes sha256 of every input (in a background thread: "
         f"{t['checksums']:.1f} s), the borehole table and the manifest; pandas does none of "
-        "these. lilyvae's process imports torch through the lilyvae package (~1 s, "
-        "~0.3 GB of its RSS); the pandas children do not."
+        "these."
     )
     if not all_same:
         sys.exit(1)
