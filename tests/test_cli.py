@@ -6,19 +6,9 @@ import sys
 
 import pytest
 import torch
+from cli_helpers import run
 
-from lilyvae.cli import main
 from lilyvae.models import VAE
-
-
-def run(args, capsys):
-    """Run the command in-process: (exit status, stdout, stderr lines)."""
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:  # argparse usage errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, [line for line in err.splitlines() if line.strip()]
 
 
 def test_train_writes_checkpoint_history_and_card(tmp_path, small_csv, capsys):

@@ -10,10 +10,10 @@ import sys
 import numpy as np
 import pytest
 import torch
+from cli_helpers import run
 
 import lilyvae
 import lilyvae.ensemble as ensemble
-from lilyvae.cli import main
 from lilyvae.data import training_data_from_frame
 from lilyvae.ensemble import (
     bootstrap,
@@ -37,16 +37,6 @@ def data(small_frame):
 def tiny():
     """1,000 rows: with batch 37 the last batch of an epoch has a single row."""
     return training_data_from_frame(generate_table(rows=1000, seed=3), source="tiny")
-
-
-def run(args, capsys):
-    """The command in-process: (exit status, stdout, stderr lines)."""
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:  # argparse usage errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, [line for line in err.splitlines() if line.strip()]
 
 
 def read_csv(path):

@@ -7,12 +7,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from lilyvae.data import split_boreholes, training_data_from_frame
+from lilyvae.data import BOREHOLE_TABLE_COLUMNS, split_boreholes, training_data_from_frame
 from lilyvae.demo import write_synthetic_borehole_table
 from lilyvae.embeddings import NamedModel, embed_frame
 from lilyvae.evaluation import EvalConfig, evaluate
 from lilyvae.figures import (
-    BOREHOLE_TABLE_COLUMNS,
     borehole_positions,
     borehole_table_path,
     fig_borehole_map,

@@ -20,8 +20,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from cli_helpers import run
 
-from lilyvae.cli import main
 from lilyvae.data import TABLE_COLUMNS
 from lilyvae.errors import LilyVAEError
 from lilyvae.lily import (
@@ -61,16 +61,6 @@ PANDAS_NA = {
     "nan",
     "null",
 }
-
-
-def run(args, capsys):
-    """Run the command in-process: (exit status, stdout, non-blank stderr lines)."""
-    try:
-        code = main([str(a) for a in args])
-    except SystemExit as exc:  # argparse usage errors
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, [line for line in err.splitlines() if line.strip()]
 
 
 # -- the slow, obviously correct computation ---------------------------------------------

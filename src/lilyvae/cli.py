@@ -144,15 +144,11 @@ def config_from_args(args: argparse.Namespace):
 
 def _check_output(path: Path, suffix: str) -> None:
     """Refuse an output name before any work is done, so bad input writes nothing."""
+    from .files import check_output_path
+
     if path.suffix != suffix:
         raise LilyVAEError(f"{path}: the output name must end in {suffix}")
-    if path.is_dir():
-        raise LilyVAEError(f"{path}: is a directory")
-    parent = path.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise LilyVAEError(f"{path}: {parent} is not a directory")
+    check_output_path(path)
 
 
 def add_split_options(p: argparse.ArgumentParser) -> None:

@@ -46,6 +46,18 @@ TABLE_COLUMNS: tuple[str, ...] = (
 
 TABLE_SUFFIXES = (".csv", ".parquet")
 
+#: Columns of a borehole table ``<table stem>.boreholes.csv`` written beside a table
+#: (by ``build-dataset``, and by the demo for its synthetic table).
+BOREHOLE_TABLE_COLUMNS: tuple[str, ...] = (
+    BOREHOLE_COL,
+    "latitude",
+    "longitude",
+    "water_depth_m",
+    "rows",
+    "min_depth_m",
+    "max_depth_m",
+)
+
 
 def table_format(path: str | os.PathLike) -> str:
     """``"csv"`` or ``"parquet"`` from the file name; anything else is an error."""

@@ -30,6 +30,7 @@ import pandas as pd
 
 from .data import (
     BOREHOLE_COL,
+    BOREHOLE_TABLE_COLUMNS,
     DEPTH_COL,
     load_training_data,
     read_table,
@@ -44,7 +45,7 @@ from .evaluation import (
     summary_text,
     write_metrics,
 )
-from .figures import BOREHOLE_TABLE_COLUMNS, borehole_table_path, make_figures
+from .figures import borehole_table_path, make_figures
 from .files import write_atomic, write_text_atomic
 from .report import build_report
 from .synth import SyntheticLily, sidecar_path, write_synthetic_table

@@ -35,7 +35,7 @@ from .data import (
     write_table_atomic,
 )
 from .errors import LilyVAEError
-from .files import write_atomic
+from .files import check_output_path, write_atomic
 
 #: Default column prefix per model kind (the reference's ``unsup_emb_*``/``semisup_emb_*``).
 DEFAULT_NAMES = {"unsupervised": "unsup", "semisupervised": "semisup"}
@@ -243,8 +243,7 @@ class EmbedResult:
 def _check_output(path: Path, allowed: tuple[str, ...]) -> None:
     if path.suffix.lower() not in allowed:
         raise LilyVAEError(f"{path}: the output name must end in {' or '.join(allowed)}")
-    if path.is_dir():
-        raise LilyVAEError(f"{path}: is a directory")
+    check_output_path(path)
 
 
 def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> Path:

@@ -43,16 +43,6 @@ from .files import write_atomic, write_json_atomic
 DPI = 150
 FIGURES_DIR = "figures"
 MANIFEST = "figures.json"
-#: Columns of a borehole table ``<table stem>.boreholes.csv`` written beside a table.
-BOREHOLE_TABLE_COLUMNS = (
-    "Borehole_ID",
-    "latitude",
-    "longitude",
-    "water_depth_m",
-    "rows",
-    "min_depth_m",
-    "max_depth_m",
-)
 _LAT_NAMES = ("latitude", "Latitude (DD)", "lat", "Latitude")
 _LON_NAMES = ("longitude", "Longitude (DD)", "lon", "Longitude")
 UMAP_COLOURED = 15

@@ -67,6 +67,23 @@ def write_json_atomic(path: str | os.PathLike, obj: Any) -> Path:
     return write_text_atomic(path, to_json(obj))
 
 
+def check_output_path(path: str | os.PathLike) -> Path:
+    """Refuse an output file name that cannot be written, before any work is done: one
+    that is a directory, or below a path that is a file. Missing folders are fine (they
+    are created on writing)."""
+    from .errors import LilyVAEError
+
+    path = Path(path)
+    if path.is_dir():
+        raise LilyVAEError(f"{path}: is a directory, not a file name")
+    parent = path.parent
+    while not parent.exists():
+        parent = parent.parent
+    if not parent.is_dir():
+        raise LilyVAEError(f"{path}: {parent} is not a directory")
+    return path
+
+
 def read_json_file(path: str | os.PathLike, what: str, format_name: str | None = None) -> dict:
     """A JSON object written by lilyvae: ``what`` names it in the one-line error
     (``"model card"``, ``"metrics file"``); ``format_name`` is its ``format`` field."""

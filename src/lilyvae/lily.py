@@ -56,7 +56,7 @@ import pandas as pd
 
 from .data import GRA, MS, NGR, TABLE_COLUMNS, table_format, write_table
 from .errors import LilyVAEError
-from .files import atomic_path, sha256_file, to_json
+from .files import atomic_path, check_output_path, sha256_file, to_json
 
 # -- the LILY files -------------------------------------------------------------------
 LILY_TABLES: tuple[str, ...] = ("GRA", "MS", "NGR", "RGB")
@@ -154,15 +154,6 @@ REFERENCE_COUNTS = {
     "wall_time_s": 404,
 }
 
-BOREHOLE_TABLE_COLUMNS = (
-    "Borehole_ID",
-    "latitude",
-    "longitude",
-    "water_depth_m",
-    "rows",
-    "min_depth_m",
-    "max_depth_m",
-)
 
 #: Round half to even in SQL (DuckDB's ``round()`` rounds half away from zero). For a
 #: finite double q, ``q - floor(q)`` is exact, so the comparison with 0.5 is exact.
@@ -709,13 +700,7 @@ def _write_frame(df: pd.DataFrame, tmp: Path, fmt: str) -> None:
 
 def _check_output(output: Path, inputs: dict[str, Path]) -> str:
     fmt = table_format(output)
-    if output.is_dir():
-        raise LilyVAEError(f"{output}: is a directory, not a table file name")
-    parent = output.parent
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise LilyVAEError(f"{output}: {parent} is not a directory")
+    check_output_path(output)
     resolved = output.resolve()
     names = {output.name, *(p.name for p in sidecar_paths(output))}
     for path in inputs.values():

@@ -76,7 +76,7 @@ from .data import (
     write_table,
 )
 from .errors import LilyVAEError
-from .files import sha256_file, write_atomic, write_json_atomic
+from .files import check_output_path, sha256_file, write_atomic, write_json_atomic
 
 #: Bumped whenever the same seed would give a different table.
 GENERATOR_VERSION = "1.0"
@@ -865,9 +865,7 @@ def write_synthetic_table(path: str | os.PathLike, rows: int | None = None, seed
     fmt = table_format(path)
     rows = _check_rows(rows)
     seed = _check_seed(seed)
-    path = Path(path)
-    if path.is_dir():
-        raise LilyVAEError(f"{path}: is a directory, not a table file name")
+    path = check_output_path(path)
     lily = SyntheticLily(rows=rows, seed=seed)
     df = lily.table()
     digest: dict[str, str] = {}
