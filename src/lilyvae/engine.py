@@ -731,7 +731,14 @@ class ModelStack:
 
     @staticmethod
     def _latent_grad(g_ml, gz, mu, eps, std, var, kl_scale: float) -> torch.Tensor:
-        """Into ``g_ml``: the gradient through z = mu + eps * std and the KL term."""
+        """The gradient through z = mu + eps * std and the KL term, for (mu, logvar)
+        side by side: into the buffer ``g_ml`` (a pack), or a new tensor if None (one
+        member: torch.compile cannot trace ``out=`` into a strided slice)."""
+        if g_ml is None:
+            g_mu = torch.add(gz, mu, alpha=kl_scale)
+            g_logvar = torch.mul(gz, eps)
+            g_logvar.mul_(std).add_(var, alpha=kl_scale).sub_(kl_scale).mul_(0.5)
+            return torch.cat([g_mu, g_logvar], dim=1)
         lat = mu.shape[1]
         torch.add(gz, mu, alpha=kl_scale, out=g_ml[:, :lat])
         g_logvar = g_ml[:, lat:]
@@ -775,7 +782,7 @@ class ModelStack:
             g_act = _relu_backward(g_drop.mul_(batch.dropout), c_act, 0)
             gz = gz + cls0.backward(g_act, z)
         parts["loss"] = loss
-        g_ml = self._latent_grad(torch.empty_like(ml), gz, mu, batch.eps, std, var, kl_scale)
+        g_ml = self._latent_grad(None, gz, mu, batch.eps, std, var, kl_scale)
         _Block.backward_all(self.latent.backward(g_ml, h), enc_tape, need_first_input=False)
         return parts
 
