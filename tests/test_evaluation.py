@@ -194,3 +194,17 @@ def test_models_with_different_splits(data, models):
     m = evaluate([models[0], NamedModel("other", None, other)], data, SMALL)
     assert any("different held-out boreholes" in w for w in m["evaluation"]["warnings"])
     assert np.isfinite(m["subjects"]["other"]["svm"]["accuracy"])
+
+
+def test_baseline_can_be_skipped_without_changing_the_models_scores(metrics, models, data):
+    """Ensembles score the scaled-input baseline once per run, not once per pack."""
+    without = evaluate(models, data, SMALL, baseline=False)
+    assert "features" in metrics["subjects"] and "features" not in without["subjects"]
+
+    def timeless(obj):
+        if isinstance(obj, dict):
+            return {k: timeless(v) for k, v in obj.items() if k != "seconds"}
+        return obj
+
+    for name in ("unsup", "semisup"):
+        assert timeless(without["subjects"][name]) == timeless(metrics["subjects"][name])

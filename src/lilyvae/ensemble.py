@@ -789,8 +789,11 @@ def _flatten_metrics(subject: dict) -> dict[str, float | None]:
     return out
 
 
-def _score_members(models: dict, eval_data: TrainingData, how: MemberEvaluation):
-    """Flat metrics per member name, and the scaled-input baseline's."""
+def _score_members(
+    models: dict, eval_data: TrainingData, how: MemberEvaluation, with_baseline: bool
+):
+    """Flat metrics per member name, and the scaled-input baseline's (None unless
+    ``with_baseline``: it is the same for every pack of a run)."""
     from .evaluation import EvalConfig, evaluate
 
     config = EvalConfig(
@@ -799,9 +802,9 @@ def _score_members(models: dict, eval_data: TrainingData, how: MemberEvaluation)
         gmm_rows=how.gmm_rows,
         seed=how.seed,
     )
-    metrics = evaluate(models, eval_data, config, quiet=True)
+    metrics = evaluate(models, eval_data, config, quiet=True, baseline=with_baseline)
     subjects = metrics["subjects"]
-    baseline = _flatten_metrics(subjects.get("features", {}))
+    baseline = _flatten_metrics(subjects["features"]) if with_baseline else None
     return {name: _flatten_metrics(subjects[name]) for name in models}, baseline
 
 
@@ -977,7 +980,9 @@ def _execute(
                         m.key: _rebuild(m, r, scaler, full, trained_rows, split, device)
                         for m, r in done
                     }
-                    scores, base = _score_members(models, eval_data, evaluation)
+                    scores, base = _score_members(
+                        models, eval_data, evaluation, with_baseline=not baseline
+                    )
                     baseline = baseline or base
                 else:
                     models, scores = {}, {}

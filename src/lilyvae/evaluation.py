@@ -581,8 +581,10 @@ def evaluate(
     *,
     run_dir: str | os.PathLike | None = None,
     quiet: bool = True,
+    baseline: bool = True,
 ) -> dict:
-    """Score each model's embeddings (and the scaled inputs as a baseline).
+    """Score each model's embeddings (and the scaled inputs as a baseline, unless
+    ``baseline`` is False: ensembles score it once, not once per pack).
 
     ``models``: checkpoint paths (``"NAME=PATH"`` allowed), :class:`NamedModel` objects
     or a mapping name -> TrainedModel. ``data``: a table path, DataFrame or
@@ -665,16 +667,24 @@ def evaluate(
     curves: dict[str, dict] = {}
 
     # Baseline: the six inputs, scaled on the training rows only.
-    t0 = time.perf_counter()
-    scaler = DistributionAwareScaler().fit(data.features[primary.split.train])
-    base = {"kind": "baseline", "recipe": None, "description": "the six scaled inputs"}
-    curves[BASELINE] = {}
-    base |= _score_space(
-        scaler.transform(data.features), data, primary, config, top, zs, curves[BASELINE], skipped
-    )
-    base["seconds"] = round(time.perf_counter() - t0, 2)
-    subjects[BASELINE] = base
-    say(f"  scored {BASELINE} (baseline) in {base['seconds']:.1f} s")
+    if baseline:
+        t0 = time.perf_counter()
+        scaler = DistributionAwareScaler().fit(data.features[primary.split.train])
+        base = {"kind": "baseline", "recipe": None, "description": "the six scaled inputs"}
+        curves[BASELINE] = {}
+        base |= _score_space(
+            scaler.transform(data.features),
+            data,
+            primary,
+            config,
+            top,
+            zs,
+            curves[BASELINE],
+            skipped,
+        )
+        base["seconds"] = round(time.perf_counter() - t0, 2)
+        subjects[BASELINE] = base
+        say(f"  scored {BASELINE} (baseline) in {base['seconds']:.1f} s")
 
     for m in models:
         t0 = time.perf_counter()
