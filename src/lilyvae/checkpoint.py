@@ -34,7 +34,6 @@ from .data import FEATURE_COLS
 from .errors import LilyVAEError
 from .files import read_json_file, sha256_file, write_atomic, write_json_atomic
 from .models import VAE, build_model
-from .recipes import recipe_from_dict
 from .scaling import DistributionAwareScaler
 
 CARD_FORMAT = "lilyvae-model-card"
@@ -295,7 +294,3 @@ def load_model(path: str | os.PathLike) -> TrainedModel:
             f"{meta}: {len(class_names)} class names for {arch.get('n_classes')} outputs"
         )
     return TrainedModel(module.eval(), scaler, class_names, card, history)
-
-
-def recipe_of(card: dict):
-    return recipe_from_dict(card["training"]["recipe"])
