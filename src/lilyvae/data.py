@@ -7,6 +7,7 @@ are the model's inputs, in the order of :data:`FEATURE_COLS`.
 
 from __future__ import annotations
 
+import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -291,7 +292,9 @@ def read_split_file(path: str | os.PathLike, data: TrainingData) -> BoreholeSpli
     text = path.read_text(encoding="utf-8")
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     if lines and BOREHOLE_COL in [c.strip() for c in lines[0].split(",")]:
-        ids = read_table(path)[BOREHOLE_COL].dropna().astype(str).str.strip().tolist()
+        # A CSV with a Borehole_ID column, whatever the file's extension.
+        table = pd.read_csv(io.StringIO("\n".join(lines)), dtype=str, skipinitialspace=True)
+        ids = table[BOREHOLE_COL].dropna().str.strip().tolist()
     else:
         ids = lines
     if not ids:
