@@ -13,11 +13,11 @@ specification's loop would train.
 
 Two layouts:
 
-- one member, side by side (the default for K = 1): activations ``(batch, width)``,
-  as ``nn.Module`` has them. Every kernel is the one autograd runs for the module
-  (``addmm``, the native batch norm), so a single model's gradients match autograd's
-  to the last rounding;
-- feature-major (the default for a pack, K > 1, and available for K = 1):
+- one member, side by side (the default for K = 1 on a GPU, and what ``--compile``
+  compiles): activations ``(batch, width)``, as ``nn.Module`` has them. Every kernel
+  is the one autograd runs for the module (``addmm``, the native batch norm), so a
+  single model's gradients match autograd's to the last rounding;
+- feature-major (the default for a pack, K > 1, and for any K on the CPU):
   activations are ``(K, width, batch)``: member k's activation matrix is the
   contiguous block ``[k]``, transposed. A linear layer is one ``bmm(W, h)`` over
   members with the weights as stored (``(K, out, in)``) and no transposes or copies
@@ -27,6 +27,9 @@ Two layouts:
   kernel, which is slow on this layout); the backward is one
   ``native_batch_norm_backward`` on the ``(1, K * width, batch)`` view, and running
   statistics of every layer live in one buffer, updated with one ``lerp_`` per step.
+  On the CPU a block's ReLU and batch norm run instead in two fused kernels
+  (:mod:`lilyvae.kernels`: one pass forward, one backward, where PyTorch operations
+  take eleven; a pack of 8 steps about 28% faster, one member 1.7x).
   The wide activations and their gradients are written into buffers allocated once
   per batch size and reused every step, so a step allocates little.
 
@@ -291,10 +294,21 @@ class _FMBlock:
     mean_col: torch.Tensor  # batch_mean as (K * o, 1)
     norm_ko: torch.Tensor  # batch_norm as (K, o)
     gamma_flat: torch.Tensor  # (K * o,) a copy, refreshed each step (theta's rows are strided)
+    #: (K, o) NumPy views of gamma, beta, their gradients, mean and norm, for the fused
+    #: CPU kernels (:mod:`lilyvae.kernels`); None: PyTorch operations (any device).
+    fused: _FusedViews | None
 
     @classmethod
-    def of(cls, linear, gamma, beta, g_gamma, g_beta, running_mean, running_var, mean, norm):
+    def of(cls, linear, gamma, beta, g_gamma, g_beta, running_mean, running_var, mean, norm, fused):
         k, o = gamma.shape
+        views = None
+        if fused:
+            views = _FusedViews(
+                *(
+                    t.numpy()
+                    for t in (gamma, beta, g_gamma, g_beta, mean.view(k, o), norm.view(k, o))
+                )
+            )
         return cls(
             linear,
             gamma,
@@ -308,11 +322,20 @@ class _FMBlock:
             mean.unsqueeze(1),
             norm.view(k, o),
             torch.empty(k * o, device=gamma.device),
+            views,
         )
 
     def forward(self, h: torch.Tensor, hT, buf: _BlockBuffers, tape: list) -> torch.Tensor:
         """``h`` (K, i, B) -> ``buf.out`` (K, o, B), through the ReLU's output ``buf.r``.
         ``hT`` is ``h.transpose(1, 2)`` (kept for the backward)."""
+        tape.append((self, h, hT, buf))
+        v = self.fused
+        if v is not None:
+            self.linear.forward(h, buf.r)
+            _kernels().relu_batch_norm_forward(
+                buf.r_np, v.gamma, v.beta, BN_EPS, buf.out_np, v.mean, v.norm, buf.invstd_np
+            )
+            return buf.out
         self.linear.forward(h, buf.r).relu_()
         n = buf.r.shape[2]
         torch.mean(buf.r_flat, 1, out=self.batch_mean)
@@ -323,7 +346,6 @@ class _FMBlock:
         torch.addcmul(_eps_like(norm), norm, norm, value=1.0 / n, out=buf.invstd).rsqrt_()
         torch.mul(buf.invstd, self.gamma, out=buf.scale)
         buf.out.mul_(buf.scale_col).add_(self.beta)
-        tape.append((self, h, hT, buf))
         return buf.out
 
     @staticmethod
@@ -332,6 +354,13 @@ class _FMBlock:
         block j's input gradient (None: not needed); returns the first block's."""
         for j in range(len(tape) - 1, -1, -1):
             blk, h_in, hT, buf = tape[j]
+            v = blk.fused
+            if v is not None:  # g becomes the linear outputs' gradient, in place
+                _kernels().relu_batch_norm_backward(
+                    g.numpy(), buf.r_np, v.gamma, v.mean, buf.invstd_np, v.g_gamma, v.g_beta
+                )
+                g = blk.linear.backward(g, h_in, hT, grads_in[j])
+                continue
             k, o, n = buf.r.shape
             blk.gamma_flat.view(k, o).copy_(blk.gamma)
             invstd = buf.invstd_flat if buf.invstd_flat is not None else buf.invstd.reshape(-1)
@@ -354,16 +383,47 @@ class _FMBlock:
         return g
 
 
+@dataclass(frozen=True)
+class _FusedViews:
+    """A block's (K, o) arrays as the fused kernels take them (NumPy views)."""
+
+    gamma: object
+    beta: object
+    g_gamma: object
+    g_beta: object
+    mean: object
+    norm: object
+
+
+_KERNELS = None
+
+
+def _kernels():
+    """:mod:`lilyvae.kernels`, imported on first use (numba compiles or loads them)."""
+    global _KERNELS
+    if _KERNELS is None:
+        from . import kernels
+
+        _KERNELS = kernels
+    return _KERNELS
+
+
 class _BlockBuffers:
     """One hidden block's buffers for one batch size, with the views a step uses."""
 
-    def __init__(self, k: int, o: int, n: int, device):
+    def __init__(self, k: int, o: int, n: int, device, fused: bool = False):
         self.r = torch.empty(k, o, n, device=device)
         self.r_flat = self.r.view(k * o, n)
         self.r_bn = self.r.view(1, k * o, n)
         self.out = torch.empty(k, o, n, device=device)
         self.out_flat = self.out.view(k * o, n)
         self.outT = self.out.transpose(1, 2)
+        if fused:  # the kernels' arrays; they compute invstd one channel at a time
+            self.invstd = torch.empty(k, o, device=device)
+            self.r_np, self.out_np, self.invstd_np = (
+                t.numpy() for t in (self.r, self.out, self.invstd)
+            )
+            return
         # 1 / std per channel: rsqrt_ runs on it. Contiguous when K * o is a whole
         # number of vector blocks for any K (no scalar tail), else one loop per member.
         if o % 32 == 0:
@@ -390,8 +450,9 @@ class _Workspace:
         def per_member(*shape: int) -> torch.Tensor:
             return _per_member(stack.k, shape, stack.device)
 
-        self.enc = [_BlockBuffers(stack.k, o, n, stack.device) for o, _ in enc]
-        self.dec = [_BlockBuffers(stack.k, o, n, stack.device) for o, _ in dec]
+        fused = stack.fused
+        self.enc = [_BlockBuffers(stack.k, o, n, stack.device, fused) for o, _ in enc]
+        self.dec = [_BlockBuffers(stack.k, o, n, stack.device, fused) for o, _ in dec]
         # Input gradients of encoder blocks after the first (the first's is not needed).
         self.enc_grad_in: list = [None] + [buf(i) for _, i in enc[1:]]
         self.latent_grad_in = buf(stack.fm_latent.W.shape[2])
@@ -513,6 +574,7 @@ class ModelStack:
         models: list[VAE],
         device: torch.device | str = "cpu",
         feature_major: bool | None = None,
+        fused: bool | None = None,
     ):
         if not models:
             raise ValueError("a stack needs at least one model")
@@ -528,8 +590,16 @@ class ModelStack:
         self.layout, self.norms = build_layout(first)
         self.k = len(models)
         #: Whether steps compute on the feature-major (K, width, batch) layout: by
-        #: default for packs; a single member may ask for it too (see the module notes).
-        self.feature_major = self.k > 1 if feature_major is None else bool(feature_major)
+        #: default for packs and on the CPU (see the module notes).
+        on_cpu = self.device.type == "cpu"
+        if feature_major is None:
+            feature_major = self.k > 1 or on_cpu
+        self.feature_major = bool(feature_major)
+        #: Whether feature-major batch norms run in the fused CPU kernels of
+        #: :mod:`lilyvae.kernels` (the default on the CPU) or in PyTorch operations.
+        self.fused = self.feature_major and on_cpu if fused is None else bool(fused)
+        if self.fused and not (self.feature_major and on_cpu):
+            raise ValueError("the fused kernels run the feature-major layout on the CPU only")
         self.theta, self._theta_flat = self._flat_matrix()
         # Batch-norm state of every layer in one buffer each, so that one lerp_ per
         # step updates all running statistics of a pack: rows are (running mean,
@@ -647,6 +717,7 @@ class ModelStack:
                     g[f"{role}.beta"],
                     *self.running[role],
                     *self._stat_slots[role],
+                    self.fused,
                 )
             )
         self.fm_latent = fm_linear("latent")

@@ -304,6 +304,8 @@ def _run_forked(tasks, X, labels, workers: int, on_epoch) -> Iterator[Outcome]:
     import multiprocessing as mp
     from multiprocessing.connection import wait
 
+    from . import kernels  # noqa: F401  (compiled once here; forks inherit them)
+
     ctx = mp.get_context("fork")
     pending = deque(tasks)
     running: dict = {}  # connection -> (process, task)

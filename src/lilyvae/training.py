@@ -186,6 +186,8 @@ class _PackRun:
         self.semi = config.model == "semisupervised"
         arch = config.architecture(n_classes)
         inits = [init_member(config.model, arch, m.seed) for m in members]
+        if feature_major is None and config.compile and len(members) == 1:
+            feature_major = False  # what torch.compile compiles (see below)
         self.stack = ModelStack(
             [model for model, _ in inits], device=device, feature_major=feature_major
         )
@@ -210,7 +212,9 @@ class _PackRun:
         )
         self.step_fn = self.stack.forward_backward
         # Compiled for the side-by-side layout only: the feature-major step writes into
-        # reused buffers and strided views, which compiled code does not reproduce.
+        # reused buffers and strided views, which compiled code does not reproduce, and
+        # calls the fused CPU kernels. (On the CPU the fused eager step is faster than the
+        # compiled one; compiling pays on a GPU.)
         if config.compile and not self.stack.feature_major:
             # Compiled for full batches only; the last, shorter batch runs eagerly rather
             # than paying for a second compilation.
@@ -323,10 +327,12 @@ def train_members(
     (its ``error`` says when) and stops counting; the others train on, unaffected,
     since members share no arithmetic.
 
-    ``feature_major`` picks the engine's layout (default: feature-major for a pack,
-    side by side for one member). In the feature-major layout a member's numbers do
-    not depend on the pack it trains in, its size included, so ensembles use it for
-    every pack (see :mod:`lilyvae.ensemble`). On the CPU, training runs on one
+    ``feature_major`` picks the engine's layout (default: feature-major for a pack and
+    on the CPU; side by side for one member on a GPU or with ``config.compile``). In
+    the feature-major layout a member's numbers do not depend on the pack it trains
+    in, its size included, so ensembles use it for every pack (see
+    :mod:`lilyvae.ensemble`), and on the CPU an ensemble member has the bytes of the
+    same seed trained alone. On the CPU, training runs on one
     intra-op thread: these operations are too small to split across cores (two
     threads gain little and lose badly on a busy machine); ensembles use the other
     cores by training packs in parallel processes.
