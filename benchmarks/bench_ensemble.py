@@ -2,7 +2,7 @@
 
 Trains the standard unsupervised recipe on the default 238,506-row SYNTHETIC table:
 
-(a) one member, the way ``lilyvae train`` trains a model (side-by-side layout);
+(a) one member, the way ``lilyvae train`` trains a model;
 (b) 16 members as one pack in this process (stacked weights, batched products);
 (c) 16 members through the ensembles' local backend: packs trained in parallel worker
     processes, one per core (``lilyvae bootstrap``'s default),

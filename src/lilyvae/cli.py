@@ -104,7 +104,8 @@ def add_training_options(p: argparse.ArgumentParser, model_required: bool = True
     r.add_argument(
         "--compile",
         action="store_true",
-        help="torch.compile the training step (a few seconds up front, faster epochs)",
+        help="torch.compile the training step of a single model (for GPUs: on the CPU the "
+        "default engine's fused kernels are faster)",
     )
     r.add_argument("--quiet", action="store_true", help="no progress bar")
 

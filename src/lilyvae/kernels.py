@@ -1,4 +1,4 @@
-"""Fused batch-norm kernels for packs on the CPU, compiled with numba.
+"""Fused ReLU + batch-norm kernels of the training engine on the CPU (numba).
 
 Why: in a pack's step (see :mod:`lilyvae.engine`) the matrix products run near the
 core's peak, and most of the rest is element-wise passes over the wide activations,
@@ -9,7 +9,8 @@ backward, which allocates its output, then the ReLU's mask). These kernels work 
 channel row at a time (one unit of one member: ``batch`` contiguous floats), so a
 row comes from memory once, is re-read from the L1 cache for the second and third
 pass, and is written once: one read and one write per element forward, two reads and
-one write backward. A pack of 8 steps about 16% faster with them.
+one write backward. With them a pack of 8 takes about 25% less time per step, one
+member 40% less (measured on a 2-core x86 machine, batch 256).
 
 The arithmetic is the engine's: the mean, then the norm of the centred values (two
 passes, as stable as PyTorch's kernel), ``invstd = 1 / sqrt(|centred|^2 / n + eps)``;
@@ -20,7 +21,7 @@ seen). Each row is computed by the same code whatever the pack holds, so a membe
 numbers do not depend on its pack, as in the rest of the feature-major layout.
 
 numba comes with umap-learn; compiled code is cached on disk (``cache=True``), so
-only the first run on a machine pays the compilation (a few seconds).
+only the first run on a machine pays the compilation (about a second).
 """
 
 from __future__ import annotations
