@@ -1,0 +1,46 @@
+"""The exact bytes `lilyvae train` writes, pinned on the CPU.
+
+Recorded before the package was restructured (issue 11): moving code must not move a
+single bit of a trained model. Update a pin only in a commit that changes the
+numerics on purpose and says why.
+"""
+
+import hashlib
+
+import pytest
+
+from cli_helpers import run
+
+PINNED_SHA256 = {
+    (
+        "unsupervised",
+        "standard",
+    ): "f16714ff2273047b37a829b8f4104b027f2e64efd28796e0c83819a7c6f56084",
+    ("unsupervised", "hybrid"): "5a68403913ecd52e65e26532876988df4b3b0d58019ec981fd575c7096e4dce6",
+    (
+        "semisupervised",
+        "standard",
+    ): "5afb5bb9f1f973d95e46f4e9db1bae72c6513e2bd6449762b59b2ef4a8e845b8",
+    (
+        "semisupervised",
+        "hybrid",
+    ): "f68846f0528ed198916b0f741ee4800f175dfcdc5a4c29642cb526125a4ec456",
+}
+
+
+@pytest.fixture(scope="module")
+def pin_table(tmp_path_factory):
+    from cli_helpers import main
+
+    path = tmp_path_factory.mktemp("pins") / "synth.csv"
+    assert main(["synth", "--rows", "20000", "--seed", "1", "--output", str(path)]) == 0
+    return path
+
+
+@pytest.mark.parametrize("model,recipe", sorted(PINNED_SHA256))
+def test_train_writes_the_pinned_bytes(tmp_path, capsys, pin_table, model, recipe):
+    out = tmp_path / f"{model}_{recipe}.pt"
+    args = ["train", "--model", model, "--recipe", recipe, "--data", pin_table]
+    code, _, err = run([*args, "--output", out, "--epochs", 3, "--seed", 42, "--quiet"], capsys)
+    assert code == 0, err
+    assert hashlib.sha256(out.read_bytes()).hexdigest() == PINNED_SHA256[(model, recipe)]
