@@ -3,7 +3,7 @@
 Writes SYNTHETIC raw LILY tables (``lilyvae synth-lily``; at least 5 M rows in all), then
 builds the training table from them three times, each in a fresh child process:
 
-(a) ``lilyvae.lily.build_dataset`` (DuckDB, streaming aggregation; it also checksums
+(a) ``lilyvae.data.lily.build_dataset`` (DuckDB, streaming aggregation; it also checksums
     its inputs and writes the borehole table and the manifest);
 (b) a straightforward pandas implementation of the same rules, the way the reference
     did it: read each whole file into memory, groupby, merge; in two variants:
@@ -42,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 # The rules, spelled out here so that the pandas child needs nothing from lilyvae (the
-# parent checks them against lilyvae.lily before anything runs).
+# parent checks them against lilyvae.data.lily before anything runs).
 TABLES = ("GRA", "MS", "NGR", "RGB")
 FILES = {t: f"{t}_DataLITH.csv" for t in TABLES}
 MEASUREMENTS = {
@@ -73,7 +73,7 @@ MIN_ROWS = 5_000_000
 
 def check_rules_match_lilyvae() -> None:
     from lilyvae import lily
-    from lilyvae.data import TABLE_COLUMNS
+    from lilyvae.data.tables import TABLE_COLUMNS
 
     assert tuple(TABLES) == lily.LILY_TABLES and FILES == lily.LILY_FILES
     assert {t: tuple(c) for t, c in MEASUREMENTS.items()} == lily.MEASUREMENT_COLUMNS
@@ -126,7 +126,7 @@ def child(kind: str, lily_dir: str, output: str) -> None:
     if kind not in ("lilyvae", "pandas", "pandas-all"):
         sys.exit(f"unknown build {kind!r}")
     if kind == "lilyvae":
-        from lilyvae.lily import build_dataset
+        from lilyvae.data.lily import build_dataset
 
         t0 = time.perf_counter()
         build_dataset(lily_dir, output, progress=False)
@@ -184,7 +184,7 @@ def compare(a: Path, b: Path) -> tuple[bool, str]:
 
 
 def ensure_inputs(lily_dir: Path, scale: float, seed: int) -> dict:
-    from lilyvae.synth_lily import GENERATOR_VERSION, SIDECAR_NAME, write_synthetic_lily
+    from lilyvae.synthetic.lily_files import GENERATOR_VERSION, SIDECAR_NAME, write_synthetic_lily
 
     note = lily_dir / SIDECAR_NAME
     if note.is_file():

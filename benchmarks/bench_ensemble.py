@@ -28,10 +28,10 @@ import time
 import numpy as np
 import torch
 
-from lilyvae.data import training_data_from_frame
-from lilyvae.ensemble import default_workers, member_seeds, train_many
-from lilyvae.synth import generate_table
-from lilyvae.training import MemberSpec, make_config, scale_for_training, train_members
+from lilyvae.data.tables import training_data_from_frame
+from lilyvae.runs.ensemble import default_workers, member_seeds, train_many
+from lilyvae.synthetic.generator import generate_table
+from lilyvae.train.trainer import MemberSpec, make_config, scale_for_training, train_members
 
 
 def cpu_seconds() -> float:

@@ -24,9 +24,15 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, TensorDataset
 
-from lilyvae.data import training_data_from_frame
-from lilyvae.synth import generate_table
-from lilyvae.training import MemberSpec, init_member, make_config, scale_for_training, train_members
+from lilyvae.data.tables import training_data_from_frame
+from lilyvae.synthetic.generator import generate_table
+from lilyvae.train.trainer import (
+    MemberSpec,
+    init_member,
+    make_config,
+    scale_for_training,
+    train_members,
+)
 
 
 def specification_loop(X: torch.Tensor, epochs: int, seed: int) -> tuple[list[float], float]:

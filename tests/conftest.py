@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lilyvae.synth import generate_table
+from lilyvae.synthetic.generator import generate_table
 
 SMALL_ROWS = 3000
 

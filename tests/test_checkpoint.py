@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from lilyvae import FEATURE_COLS, load_model
-from lilyvae.checkpoint import read_state_dict
-from lilyvae.data import training_data_from_frame
+from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import write_atomic
-from lilyvae.models import VAE
-from lilyvae.training import train
+from lilyvae.model.checkpoint import read_state_dict
+from lilyvae.model.networks import VAE
+from lilyvae.train.trainer import train
 
 
 @pytest.fixture(scope="module")

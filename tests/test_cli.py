@@ -8,7 +8,7 @@ import pytest
 import torch
 from cli_helpers import run
 
-from lilyvae.models import VAE
+from lilyvae.model.networks import VAE
 
 
 def test_train_writes_checkpoint_history_and_card(tmp_path, small_csv, capsys):
@@ -170,7 +170,7 @@ def test_bad_training_input_is_one_line_and_writes_nothing(
 
 def test_checkpoint_problems(tmp_path, capsys):
     semi_pt = tmp_path / "semi.pt"
-    from lilyvae.models import SemiSupervisedVAE
+    from lilyvae.model.networks import SemiSupervisedVAE
 
     torch.save(SemiSupervisedVAE(n_classes=3).state_dict(), semi_pt)
     code, _, err = run(["inspect", semi_pt, "--model", "unsupervised"], capsys)

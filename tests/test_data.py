@@ -2,7 +2,7 @@
 
 import pytest
 
-from lilyvae.data import read_split_file, split_boreholes, training_data_from_frame
+from lilyvae.data.tables import read_split_file, split_boreholes, training_data_from_frame
 from lilyvae.errors import LilyVAEError
 
 

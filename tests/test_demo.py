@@ -4,9 +4,9 @@ import json
 
 import pandas as pd
 
-from lilyvae.cli import build_parser
-from lilyvae.demo import RUNS, run_demo, semi_vs_unsupervised
-from lilyvae.evaluation import EvalConfig
+from lilyvae.analysis.evaluation import EvalConfig
+from lilyvae.cli.main import build_parser
+from lilyvae.runs.demo import RUNS, run_demo, semi_vs_unsupervised
 
 
 def test_demo_runs_the_whole_pipeline(tmp_path, capsys):

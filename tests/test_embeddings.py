@@ -6,10 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from lilyvae.checkpoint import card_path
-from lilyvae.cli import main
-from lilyvae.data import FEATURE_COLS, LABEL_COL
-from lilyvae.embeddings import (
+from lilyvae.analysis.embeddings import (
     embed_frame,
     embed_table,
     embedded_names,
@@ -18,8 +15,11 @@ from lilyvae.embeddings import (
     npz_arrays,
     parse_model_arg,
 )
+from lilyvae.cli import main
+from lilyvae.data.tables import FEATURE_COLS, LABEL_COL
 from lilyvae.errors import LilyVAEError
-from lilyvae.training import train
+from lilyvae.model.checkpoint import card_path
+from lilyvae.train.trainer import train
 
 
 @pytest.fixture(scope="module")

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lilyvae.engine import ModelStack, StepInputs, StepWeights, build_layout
-from lilyvae.models import VAE, SemiSupervisedVAE, classification_loss, kl_divergence
+from lilyvae.model.networks import VAE, SemiSupervisedVAE, classification_loss, kl_divergence
+from lilyvae.train.engine import ModelStack, StepInputs, StepWeights, build_layout
 
 N, D, L, C = 37, 6, 10, 5
 

@@ -13,9 +13,10 @@ import torch
 from cli_helpers import run
 
 import lilyvae
-import lilyvae.ensemble as ensemble
-from lilyvae.data import training_data_from_frame
-from lilyvae.ensemble import (
+import lilyvae.runs.ensemble as ensemble
+from lilyvae.data.tables import training_data_from_frame
+from lilyvae.errors import LilyVAEError
+from lilyvae.runs.ensemble import (
     bootstrap,
     interval,
     member_seeds,
@@ -23,9 +24,8 @@ from lilyvae.ensemble import (
     resample_rows,
     sweep,
 )
-from lilyvae.errors import LilyVAEError
-from lilyvae.synth import generate_table
-from lilyvae.training import MemberSpec, make_config, scale_for_training, train, train_members
+from lilyvae.synthetic.generator import generate_table
+from lilyvae.train.trainer import MemberSpec, make_config, scale_for_training, train, train_members
 
 
 @pytest.fixture(scope="module")

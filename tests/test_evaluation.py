@@ -6,11 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from lilyvae.cli import main
-from lilyvae.data import LABEL_COL, split_boreholes, training_data_from_frame
-from lilyvae.embeddings import NamedModel
-from lilyvae.errors import LilyVAEError
-from lilyvae.evaluation import (
+from lilyvae.analysis.embeddings import NamedModel
+from lilyvae.analysis.evaluation import (
     EvalConfig,
     _prepare,
     evaluate,
@@ -19,8 +16,11 @@ from lilyvae.evaluation import (
     resolve_split,
     write_metrics,
 )
-from lilyvae.synth import write_synthetic_table
-from lilyvae.training import train
+from lilyvae.cli import main
+from lilyvae.data.tables import LABEL_COL, split_boreholes, training_data_from_frame
+from lilyvae.errors import LilyVAEError
+from lilyvae.synthetic.generator import write_synthetic_table
+from lilyvae.train.trainer import train
 
 SMALL = EvalConfig(svm_train_rows=600, svm_test_rows=300, gmm_components=4, gmm_rows=500)
 

@@ -7,11 +7,9 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from lilyvae.data import BOREHOLE_TABLE_COLUMNS, split_boreholes, training_data_from_frame
-from lilyvae.demo import write_synthetic_borehole_table
-from lilyvae.embeddings import NamedModel, embed_frame
-from lilyvae.evaluation import EvalConfig, evaluate
-from lilyvae.figures import (
+from lilyvae.analysis.embeddings import NamedModel, embed_frame
+from lilyvae.analysis.evaluation import EvalConfig, evaluate
+from lilyvae.analysis.figures import (
     borehole_positions,
     borehole_table_path,
     fig_borehole_map,
@@ -19,8 +17,10 @@ from lilyvae.figures import (
     make_figures,
     read_manifest,
 )
-from lilyvae.synth import write_synthetic_table
-from lilyvae.training import train
+from lilyvae.data.tables import BOREHOLE_TABLE_COLUMNS, split_boreholes, training_data_from_frame
+from lilyvae.runs.demo import write_synthetic_borehole_table
+from lilyvae.synthetic.generator import write_synthetic_table
+from lilyvae.train.trainer import train
 
 ALL = {
     "dataset_overview",

@@ -22,9 +22,7 @@ import pandas as pd
 import pytest
 from cli_helpers import run
 
-from lilyvae.data import TABLE_COLUMNS
-from lilyvae.errors import LilyVAEError
-from lilyvae.lily import (
+from lilyvae.data.lily import (
     LILY_FILES,
     LILY_TABLES,
     MEASUREMENT_COLUMNS,
@@ -34,7 +32,9 @@ from lilyvae.lily import (
     depth_bin_value,
     sidecar_paths,
 )
-from lilyvae.synth_lily import write_synthetic_lily
+from lilyvae.data.tables import TABLE_COLUMNS
+from lilyvae.errors import LilyVAEError
+from lilyvae.synthetic.lily_files import write_synthetic_lily
 
 GRA, MS, NGR = (MEASUREMENT_COLUMNS[t][0] for t in ("GRA", "MS", "NGR"))
 DEPTH = "Depth CSF-A (m)"

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from lilyvae import FEATURE_COLS, VAE, SemiSupervisedVAE
-from lilyvae.checkpoint import load_state_dict_into
+from lilyvae.model.checkpoint import load_state_dict_into
 
 # The reference system's published checkpoints (trained on the real data), kept as fixtures.
 REFERENCE = Path(__file__).parent / "data"

@@ -8,7 +8,6 @@ numerics on purpose and says why.
 import hashlib
 
 import pytest
-
 from cli_helpers import run
 
 PINNED_SHA256 = {

@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from lilyvae.errors import LilyVAEError
-from lilyvae.recipes import HybridRecipe, StandardRecipe, get_recipe, recipe_from_dict
-from lilyvae.training import PlateauScheduler
+from lilyvae.model.recipes import HybridRecipe, StandardRecipe, get_recipe, recipe_from_dict
+from lilyvae.train.trainer import PlateauScheduler
 
 
 def test_specification_defaults():

@@ -9,16 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from lilyvae.analysis.embeddings import NamedModel
+from lilyvae.analysis.evaluation import EvalConfig, evaluate, write_metrics
+from lilyvae.analysis.figures import make_figures
+from lilyvae.analysis.report import build_report
 from lilyvae.cli import main
-from lilyvae.data import split_boreholes, training_data_from_frame
-from lilyvae.demo import write_synthetic_borehole_table
-from lilyvae.embeddings import NamedModel
+from lilyvae.data.tables import split_boreholes, training_data_from_frame
 from lilyvae.errors import LilyVAEError
-from lilyvae.evaluation import EvalConfig, evaluate, write_metrics
-from lilyvae.figures import make_figures
-from lilyvae.report import build_report
-from lilyvae.synth import write_synthetic_table
-from lilyvae.training import train
+from lilyvae.runs.demo import write_synthetic_borehole_table
+from lilyvae.synthetic.generator import write_synthetic_table
+from lilyvae.train.trainer import train
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CONFIG = EvalConfig(svm_train_rows=400, svm_test_rows=200, gmm_components=3, gmm_rows=400)

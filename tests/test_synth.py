@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from sklearn.neighbors import KNeighborsClassifier
 
-from lilyvae import synth
-from lilyvae.data import FEATURE_COLS, TABLE_COLUMNS, read_table
+from lilyvae.data.scaling import DistributionAwareScaler
+from lilyvae.data.tables import FEATURE_COLS, TABLE_COLUMNS, read_table
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import sha256_file
-from lilyvae.scaling import DistributionAwareScaler
-from lilyvae.synth import (
+from lilyvae.synthetic import generator as synth
+from lilyvae.synthetic.generator import (
     DEFAULT_ROWS,
     SyntheticLily,
     generate_table,

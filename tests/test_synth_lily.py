@@ -15,15 +15,15 @@ import pytest
 from global_land_mask import globe
 
 from lilyvae.cli import main
-from lilyvae.lily import (
+from lilyvae.data.lily import (
     LILY_FILES,
     LILY_TABLES,
     MEASUREMENT_COLUMNS,
     METADATA_COLUMNS,
     build_dataset,
 )
-from lilyvae.synth import SyntheticLily
-from lilyvae.synth_lily import SIDECAR_NAME, write_synthetic_lily
+from lilyvae.synthetic.generator import SyntheticLily
+from lilyvae.synthetic.lily_files import SIDECAR_NAME, write_synthetic_lily
 
 SCALE = 0.005
 DEPTH = "Depth CSF-A (m)"

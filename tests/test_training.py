@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 import torch
 
-from lilyvae.data import training_data_from_frame
-from lilyvae.engine import ModelStack
+from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
-from lilyvae.training import make_config, make_deterministic, train
+from lilyvae.train.engine import ModelStack
+from lilyvae.train.trainer import make_config, make_deterministic, train
 
 
 @pytest.fixture(scope="module")

@@ -12,23 +12,23 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "TrainedModel": "checkpoint",
-    "load_model": "checkpoint",
-    "FEATURE_COLS": "data",
-    "TABLE_COLUMNS": "data",
-    "load_training_data": "data",
-    "bootstrap": "ensemble",
-    "sweep": "ensemble",
+    "TrainedModel": "model.checkpoint",
+    "load_model": "model.checkpoint",
+    "FEATURE_COLS": "data.tables",
+    "TABLE_COLUMNS": "data.tables",
+    "load_training_data": "data.tables",
+    "bootstrap": "runs.ensemble",
+    "sweep": "runs.ensemble",
     "LilyVAEError": "errors",
-    "VAE": "models",
-    "SemiSupervisedVAE": "models",
-    "HybridRecipe": "recipes",
-    "StandardRecipe": "recipes",
-    "DistributionAwareScaler": "scaling",
-    "fit_scaler": "scaling",
-    "TrainingConfig": "training",
-    "make_config": "training",
-    "train": "training",
+    "VAE": "model.networks",
+    "SemiSupervisedVAE": "model.networks",
+    "HybridRecipe": "model.recipes",
+    "StandardRecipe": "model.recipes",
+    "DistributionAwareScaler": "data.scaling",
+    "fit_scaler": "data.scaling",
+    "TrainingConfig": "train.trainer",
+    "make_config": "train.trainer",
+    "train": "train.trainer",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
@@ -38,7 +38,7 @@ def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'lilyvae' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    value = getattr(importlib.import_module(f"lilyvae.{module}"), name)
     globals()[name] = value  # later look-ups skip this function
     return value
 

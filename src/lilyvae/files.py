@@ -71,7 +71,7 @@ def check_output_path(path: str | os.PathLike) -> Path:
     """Refuse an output file name that cannot be written, before any work is done: one
     that is a directory, or below a path that is a file. Missing folders are fine (they
     are created on writing)."""
-    from .errors import LilyVAEError
+    from lilyvae.errors import LilyVAEError
 
     path = Path(path)
     if path.is_dir():
@@ -87,7 +87,7 @@ def check_output_path(path: str | os.PathLike) -> Path:
 def read_json_file(path: str | os.PathLike, what: str, format_name: str | None = None) -> dict:
     """A JSON object written by lilyvae: ``what`` names it in the one-line error
     (``"model card"``, ``"metrics file"``); ``format_name`` is its ``format`` field."""
-    from .errors import LilyVAEError
+    from lilyvae.errors import LilyVAEError
 
     path = Path(path)
     try:

@@ -29,12 +29,12 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import __version__
-from .data import FEATURE_COLS
-from .errors import LilyVAEError
-from .files import read_json_file, sha256_file, write_atomic, write_json_atomic
-from .models import VAE, build_model
-from .scaling import DistributionAwareScaler
+from lilyvae import __version__
+from lilyvae.data.scaling import DistributionAwareScaler
+from lilyvae.data.tables import FEATURE_COLS
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import read_json_file, sha256_file, write_atomic, write_json_atomic
+from lilyvae.model.networks import VAE, build_model
 
 CARD_FORMAT = "lilyvae-model-card"
 CARD_VERSION = 1

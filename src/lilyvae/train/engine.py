@@ -28,7 +28,7 @@ Two layouts:
   ``native_batch_norm_backward`` on the ``(1, K * width, batch)`` view, and running
   statistics of every layer live in one buffer, updated with one ``lerp_`` per step.
   On the CPU a block's ReLU and batch norm run instead in two fused kernels
-  (:mod:`lilyvae.kernels`: one pass forward, one backward, where PyTorch operations
+  (:mod:`lilyvae.train.kernels`: one pass forward, one backward, where PyTorch operations
   take eleven; a step of a pack of 8 takes about 25% less time, one member's 40% less).
   The wide activations and their gradients are written into buffers allocated once
   per batch size and reused every step, so a step allocates little.
@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from .models import CLASSIFIER_DROPOUT, VAE, SemiSupervisedVAE, build_model
+from lilyvae.model.networks import CLASSIFIER_DROPOUT, VAE, SemiSupervisedVAE, build_model
 
 BN_EPS = 1e-5
 BN_MOMENTUM = 0.1
@@ -295,7 +295,7 @@ class _FMBlock:
     norm_ko: torch.Tensor  # batch_norm as (K, o)
     gamma_flat: torch.Tensor  # (K * o,) a copy, refreshed each step (theta's rows are strided)
     #: (K, o) NumPy views of gamma, beta, their gradients, mean and norm, for the fused
-    #: CPU kernels (:mod:`lilyvae.kernels`); None: PyTorch operations (any device).
+    #: CPU kernels (:mod:`lilyvae.train.kernels`); None: PyTorch operations (any device).
     fused: _FusedViews | None
 
     @classmethod
@@ -399,10 +399,10 @@ _KERNELS = None
 
 
 def _kernels():
-    """:mod:`lilyvae.kernels`, imported on first use (numba compiles or loads them)."""
+    """:mod:`lilyvae.train.kernels`, imported on first use (numba compiles or loads them)."""
     global _KERNELS
     if _KERNELS is None:
-        from . import kernels
+        from lilyvae.train import kernels
 
         _KERNELS = kernels
     return _KERNELS
@@ -596,7 +596,7 @@ class ModelStack:
             feature_major = self.k > 1 or on_cpu
         self.feature_major = bool(feature_major)
         #: Whether feature-major batch norms run in the fused CPU kernels of
-        #: :mod:`lilyvae.kernels` (the default on the CPU) or in PyTorch operations.
+        #: :mod:`lilyvae.train.kernels` (the default on the CPU) or in PyTorch operations.
         self.fused = self.feature_major and on_cpu if fused is None else bool(fused)
         if self.fused and not (self.feature_major and on_cpu):
             raise ValueError("the fused kernels run the feature-major layout on the CPU only")

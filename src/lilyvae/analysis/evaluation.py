@@ -25,7 +25,7 @@ no classifier was fitted on (nearest-centroid accuracy and compactness).
 
 Typical use::
 
-    from lilyvae.evaluation import evaluate, write_metrics
+    from lilyvae.analysis.evaluation import evaluate, write_metrics
     metrics = evaluate(["models/unsup.pt", "models/semisup.pt"], "data/table.csv")
     write_metrics(metrics, "runs/eval")
 """
@@ -44,7 +44,9 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data import (
+from lilyvae.analysis.embeddings import NamedModel, as_named_models
+from lilyvae.data.scaling import DistributionAwareScaler
+from lilyvae.data.tables import (
     BOREHOLE_COL,
     FEATURE_SHORT,
     BoreholeSplit,
@@ -53,10 +55,8 @@ from .data import (
     split_boreholes,
     training_data_from_frame,
 )
-from .embeddings import NamedModel, as_named_models
-from .errors import LilyVAEError
-from .files import read_json_file, to_json, write_json_atomic, write_text_atomic
-from .scaling import DistributionAwareScaler
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import read_json_file, to_json, write_json_atomic, write_text_atomic
 
 METRICS_FORMAT = "lilyvae-metrics"
 METRICS_VERSION = 1
@@ -98,7 +98,7 @@ def synthetic_notice(path: str | os.PathLike | None) -> str | None:
     """The notice of a synthetic table's sidecar (``<stem>.synthetic.json``), if any."""
     if not path:
         return None
-    from .synth import SYNTHETIC_NOTICE, sidecar_path
+    from lilyvae.synthetic.generator import SYNTHETIC_NOTICE, sidecar_path
 
     side = sidecar_path(path)
     if not side.is_file():

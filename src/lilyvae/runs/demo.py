@@ -28,7 +28,17 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import (
+from lilyvae.analysis.embeddings import NamedModel, add_embedding_columns, embed_arrays
+from lilyvae.analysis.evaluation import (
+    EvalConfig,
+    choose_zero_shot_classes,
+    evaluate,
+    summary_text,
+    write_metrics,
+)
+from lilyvae.analysis.figures import borehole_table_path, make_figures
+from lilyvae.analysis.report import build_report
+from lilyvae.data.tables import (
     BOREHOLE_COL,
     BOREHOLE_TABLE_COLUMNS,
     DEPTH_COL,
@@ -37,19 +47,9 @@ from .data import (
     split_boreholes,
     write_table_atomic,
 )
-from .embeddings import NamedModel, add_embedding_columns, embed_arrays
-from .evaluation import (
-    EvalConfig,
-    choose_zero_shot_classes,
-    evaluate,
-    summary_text,
-    write_metrics,
-)
-from .figures import borehole_table_path, make_figures
-from .files import write_atomic, write_text_atomic
-from .report import build_report
-from .synth import SyntheticLily, sidecar_path, write_synthetic_table
-from .training import make_config, train
+from lilyvae.files import write_atomic, write_text_atomic
+from lilyvae.synthetic.generator import SyntheticLily, sidecar_path, write_synthetic_table
+from lilyvae.train.trainer import make_config, train
 
 DEMO_EPOCHS = 15
 DEMO_TABLE = "synthetic_lily_20cm.csv"

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import LilyVAEError
-from .files import sha256_file, write_atomic
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import sha256_file, write_atomic
 
 BOREHOLE_COL = "Borehole_ID"
 DEPTH_COL = "Depth_Bin"

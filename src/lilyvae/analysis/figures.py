@@ -27,7 +27,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import (
+from lilyvae.analysis.embeddings import (
+    NamedModel,
+    as_named_models,
+    embedded_names,
+    embedding_matrix,
+)
+from lilyvae.data.tables import (
     BOREHOLE_COL,
     DEPTH_COL,
     FEATURE_COLS,
@@ -36,9 +42,8 @@ from .data import (
     finite_feature_mask,
     read_table,
 )
-from .embeddings import NamedModel, as_named_models, embedded_names, embedding_matrix
-from .errors import LilyVAEError
-from .files import write_atomic, write_json_atomic
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import write_atomic, write_json_atomic
 
 DPI = 150
 FIGURES_DIR = "figures"
@@ -154,7 +159,7 @@ def fig_reconstruction(
 ):
     """Input vs reconstruction, one row per model, one column per feature (R2 in titles)."""
     plt = _plt()
-    from .evaluation import reconstruction_r2
+    from lilyvae.analysis.evaluation import reconstruction_r2
 
     rng = np.random.default_rng(seed)
     idx = np.sort(rng.choice(len(features), size=min(rows, len(features)), replace=False))
@@ -645,11 +650,11 @@ def make_figures(
     """Draw every figure that the inputs allow into ``output_dir``; write ``figures.json``.
 
     ``data`` is the table (path or DataFrame); ``models`` checkpoints or NamedModels;
-    ``metrics``/``roc_curves`` what :func:`lilyvae.evaluation.evaluate` returned or
+    ``metrics``/``roc_curves`` what :func:`lilyvae.analysis.evaluation.evaluate` returned or
     wrote; ``embeddings`` an embedded table (else the models embed the rows). A figure
     whose inputs are missing is skipped and the reason recorded.
     """
-    from .evaluation import synthetic_notice
+    from lilyvae.analysis.evaluation import synthetic_notice
 
     start = time.perf_counter()
     say = (lambda *_: None) if quiet else print
@@ -817,7 +822,7 @@ def make_figures(
         rng = np.random.default_rng(seed)
         pool = np.flatnonzero(scored & labels.notna().to_numpy())
         idx = np.sort(rng.choice(pool, size=min(umap_rows, len(pool)), replace=False))
-        from .scaling import DistributionAwareScaler
+        from lilyvae.data.scaling import DistributionAwareScaler
 
         train_rows = ~scored if (~scored).any() else np.ones(len(frame), bool)
         spaces = {
@@ -904,8 +909,8 @@ def run_models(run_dir: Path, metrics: dict | None) -> list[tuple[str, Path]]:
                 raise LilyVAEError(f"{run_dir}: model {name!r} ({ckpt}) not found")
         if out:
             return out
-    from .checkpoint import read_card
-    from .embeddings import DEFAULT_NAMES
+    from lilyvae.analysis.embeddings import DEFAULT_NAMES
+    from lilyvae.model.checkpoint import read_card
 
     for p in sorted((run_dir / "models").glob("*.pt")):
         card = read_card(p)
@@ -922,7 +927,7 @@ def figures_from_run(
 ) -> FigureSet:
     """Draw the figures of a run directory (``metrics.json``, ``roc_curves.json``,
     ``embeddings.parquet``, ``models/``) into ``<run>/figures``."""
-    from .evaluation import METRICS_FILE, ROC_FILE, read_metrics
+    from lilyvae.analysis.evaluation import METRICS_FILE, ROC_FILE, read_metrics
 
     run_dir = Path(run_dir)
     if not run_dir.is_dir():

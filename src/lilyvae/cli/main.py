@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .errors import LilyVAEError
+from lilyvae.errors import LilyVAEError
 
 DEFAULT_DATA = "data/vae_training_data_v2_20cm.csv"
 
@@ -70,7 +70,7 @@ def _int_list(text: str) -> tuple[int, ...]:
 
 def add_training_options(p: argparse.ArgumentParser, model_required: bool = True) -> None:
     """Model, recipe and every hyper-parameter, shared by train, bootstrap and sweep."""
-    from .training import MODEL_KINDS
+    from lilyvae.train.trainer import MODEL_KINDS
 
     p.add_argument("--model", choices=MODEL_KINDS, required=model_required, default="unsupervised")
     p.add_argument("--recipe", choices=("standard", "hybrid"), default="standard")
@@ -130,7 +130,7 @@ HYPER_FLAGS = (
 
 
 def config_from_args(args: argparse.Namespace):
-    from .training import make_config
+    from lilyvae.train.trainer import make_config
 
     options = {name: getattr(args, name) for name in HYPER_FLAGS}
     return make_config(
@@ -145,7 +145,7 @@ def config_from_args(args: argparse.Namespace):
 
 def _check_output(path: Path, suffix: str) -> None:
     """Refuse an output name before any work is done, so bad input writes nothing."""
-    from .files import check_output_path
+    from lilyvae.files import check_output_path
 
     if path.suffix != suffix:
         raise LilyVAEError(f"{path}: the output name must end in {suffix}")
@@ -166,7 +166,7 @@ def add_split_options(p: argparse.ArgumentParser) -> None:
 
 
 def split_from_args(args: argparse.Namespace, data):
-    from .data import read_split_file, split_boreholes
+    from lilyvae.data.tables import read_split_file, split_boreholes
 
     if args.split:
         return read_split_file(args.split, data)
@@ -176,8 +176,8 @@ def split_from_args(args: argparse.Namespace, data):
 
 
 def cmd_train(args: argparse.Namespace) -> int:
-    from .data import load_training_data
-    from .training import train
+    from lilyvae.data.tables import load_training_data
+    from lilyvae.train.trainer import train
 
     config = config_from_args(args)
     output = Path(args.output)
@@ -210,7 +210,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
-    from .synth import sidecar_path, write_synthetic_table
+    from lilyvae.synthetic.generator import sidecar_path, write_synthetic_table
 
     path = write_synthetic_table(args.output, rows=args.rows, seed=args.seed)
     print(f"wrote SYNTHETIC LILY-like table {path} (not real data; see {sidecar_path(path)})")
@@ -221,7 +221,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 
 def cmd_build_dataset(args: argparse.Namespace) -> int:
-    from .lily import build_dataset, sidecar_paths
+    from lilyvae.data.lily import build_dataset, sidecar_paths
 
     manifest = build_dataset(
         args.lily_dir,
@@ -245,7 +245,7 @@ def cmd_build_dataset(args: argparse.Namespace) -> int:
 
 
 def cmd_synth_lily(args: argparse.Namespace) -> int:
-    from .synth_lily import SIDECAR_NAME, write_synthetic_lily
+    from lilyvae.synthetic.lily_files import SIDECAR_NAME, write_synthetic_lily
 
     say = None if args.quiet else print
     sidecar = write_synthetic_lily(args.output_dir, scale=args.scale, seed=args.seed, progress=say)
@@ -260,7 +260,7 @@ def cmd_synth_lily(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from .checkpoint import (
+    from lilyvae.model.checkpoint import (
         architecture_of_state_dict,
         card_path,
         check_state_dict,
@@ -268,7 +268,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         load_model,
         read_state_dict,
     )
-    from .models import build_model
+    from lilyvae.model.networks import build_model
 
     path = Path(args.checkpoint)
     if card_path(path).is_file():
@@ -306,7 +306,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import run_demo
+    from lilyvae.runs.demo import run_demo
 
     run_demo(
         Path(args.output_dir),
@@ -323,7 +323,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
-    from .embeddings import embed_table
+    from lilyvae.analysis.embeddings import embed_table
 
     if args.output is None and args.npz is None:
         raise LilyVAEError("give --output (table) and/or --npz")
@@ -344,7 +344,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _eval_config(args: argparse.Namespace):
-    from .evaluation import EvalConfig
+    from lilyvae.analysis.evaluation import EvalConfig
 
     return EvalConfig(
         svm_train_rows=args.svm_train_rows,
@@ -357,7 +357,7 @@ def _eval_config(args: argparse.Namespace):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from .evaluation import evaluate, summary_text, write_metrics
+    from lilyvae.analysis.evaluation import evaluate, summary_text, write_metrics
 
     config = _eval_config(args)
     out = Path(args.output_dir)
@@ -372,7 +372,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    from .figures import figures_from_run
+    from lilyvae.analysis.figures import figures_from_run
 
     result = figures_from_run(
         args.run_dir,
@@ -391,7 +391,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .report import build_report
+    from lilyvae.analysis.report import build_report
 
     path = build_report(args.run_dir, output=args.output, figures_dir=args.figures_dir)
     print(f"wrote {path}")
@@ -403,7 +403,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _ensemble_options(args: argparse.Namespace) -> dict:
     """Backend, packs, resuming and member evaluation, shared by bootstrap and sweep."""
-    from .ensemble import MemberEvaluation, import_ray
+    from lilyvae.runs.ensemble import MemberEvaluation, import_ray
 
     if args.backend == "ray":
         import_ray()  # before any work: one line saying how to install it
@@ -421,7 +421,7 @@ def _ensemble_options(args: argparse.Namespace) -> dict:
 
 
 def _load_for_ensemble(args: argparse.Namespace):
-    from .data import load_training_data
+    from lilyvae.data.tables import load_training_data
 
     data = load_training_data(args.data)
     print(
@@ -435,7 +435,7 @@ def _load_for_ensemble(args: argparse.Namespace):
 
 
 def _report_ensemble(result) -> None:
-    from .ensemble import summary_table
+    from lilyvae.runs.ensemble import summary_table
 
     if result.settings_from_directory:
         print("--resume: continued the run with the settings stored in its run.json")
@@ -445,7 +445,7 @@ def _report_ensemble(result) -> None:
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
-    from .ensemble import bootstrap
+    from lilyvae.runs.ensemble import bootstrap
 
     options = _ensemble_options(args)
     if args.n is None and not args.resume:
@@ -466,7 +466,7 @@ def cmd_bootstrap(args: argparse.Namespace) -> int:
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from .ensemble import parse_grid, sweep
+    from lilyvae.runs.ensemble import parse_grid, sweep
 
     grid = parse_grid(args.grid)  # bad names and values fail before any work
     options = _ensemble_options(args)
@@ -487,7 +487,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _add_ensemble_options(p: argparse.ArgumentParser, resample_default: str) -> None:
-    from .ensemble import RESAMPLES
+    from lilyvae.runs.ensemble import RESAMPLES
 
     p.add_argument("--data", default=DEFAULT_DATA, help=f"training table, default {DEFAULT_DATA}")
     p.add_argument("--output-dir", required=True, help="the run directory (resumable)")

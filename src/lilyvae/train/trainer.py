@@ -2,7 +2,7 @@
 
 :func:`train` is the user's entry point (a table or :class:`TrainingData` in, a
 :class:`TrainedModel` out). Underneath, :func:`train_members` trains K members of one
-architecture together on the engine of :mod:`lilyvae.engine`; a single model is a
+architecture together on the engine of :mod:`lilyvae.train.engine`; a single model is a
 stack of one. Each member has its own seed, its own rows (all rows, or a bootstrap
 resample), and its own random stream for data order, posterior noise, input masks
 and dropout, so a member is the same model whether it trains alone or in a pack.
@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .data import FEATURE_COLS, BoreholeSplit, TrainingData
-from .engine import ModelStack, StepInputs, StepWeights
-from .errors import LilyVAEError
-from .models import DEFAULT_HIDDEN_DIMS, DEFAULT_LATENT_DIM, VAE, build_model
-from .recipes import Recipe, StandardRecipe
-from .scaling import DistributionAwareScaler
+from lilyvae.data.scaling import DistributionAwareScaler
+from lilyvae.data.tables import FEATURE_COLS, BoreholeSplit, TrainingData
+from lilyvae.errors import LilyVAEError
+from lilyvae.model.networks import DEFAULT_HIDDEN_DIMS, DEFAULT_LATENT_DIM, VAE, build_model
+from lilyvae.model.recipes import Recipe, StandardRecipe
+from lilyvae.train.engine import ModelStack, StepInputs, StepWeights
 
 MODEL_KINDS = ("unsupervised", "semisupervised")
 
@@ -331,7 +331,7 @@ def train_members(
     on the CPU; side by side for one member on a GPU or with ``config.compile``). In
     the feature-major layout a member's numbers do not depend on the pack it trains
     in, its size included, so ensembles use it for every pack (see
-    :mod:`lilyvae.ensemble`), and on the CPU an ensemble member has the bytes of the
+    :mod:`lilyvae.runs.ensemble`), and on the CPU an ensemble member has the bytes of the
     same seed trained alone. On the CPU, training runs on one
     intra-op thread: these operations are too small to split across cores (two
     threads gain little and lose badly on a busy machine); ensembles use the other
@@ -394,7 +394,7 @@ def make_config(
     ``options`` mixes training fields (epochs, batch_size, lr, seed, ...) and recipe
     fields (beta, alpha, mask_ratio, ...); ``None`` means "keep the default".
     """
-    from .recipes import get_recipe
+    from lilyvae.model.recipes import get_recipe
 
     options = {k: v for k, v in options.items() if v is not None}
     training = {k: options.pop(k) for k in list(options) if k in _TRAINING_FIELDS}
@@ -410,7 +410,7 @@ def make_config(
 def config_from_dict(params: dict) -> TrainingConfig:
     """Rebuild a TrainingConfig saved with :meth:`TrainingConfig.to_dict` (a model card's
     ``training`` section or an ensemble's run manifest)."""
-    from .recipes import recipe_from_dict
+    from lilyvae.model.recipes import recipe_from_dict
 
     fields = _TRAINING_FIELDS - {"device"}
     options = {k: v for k, v in params.items() if k in fields}
@@ -456,14 +456,14 @@ def train(
     quiet: bool = True,
     **options,
 ):
-    """Train one model and return a :class:`~lilyvae.checkpoint.TrainedModel`.
+    """Train one model and return a :class:`~lilyvae.model.checkpoint.TrainedModel`.
 
     ``data`` is a table path, a DataFrame or :class:`TrainingData`. Give a
     ``config`` or the options of :func:`make_config` (``model=``, ``recipe=``,
     ``epochs=``, ``beta=`` ...). With a ``split``, its held-out boreholes are left
     out and recorded in the model card. The scaler is fitted on the rows trained on.
     """
-    from .data import load_training_data, training_data_from_frame
+    from lilyvae.data.tables import load_training_data, training_data_from_frame
 
     if config is None:
         config = make_config(**options)
@@ -519,7 +519,7 @@ def trained_model(
     rows_trained: int | None = None,
     extra: dict | None = None,
 ):
-    """A :class:`~lilyvae.checkpoint.TrainedModel` with its model card, for one trained
+    """A :class:`~lilyvae.model.checkpoint.TrainedModel` with its model card, for one trained
     member: the card of :func:`train` and of every ensemble member.
 
     ``full`` is the table's usable rows, ``trained`` the rows left after holding out
@@ -527,7 +527,7 @@ def trained_model(
     number of rows the member drew from them (default: all of them); ``extra`` adds
     sections to the card (an ensemble member's run, index and resample).
     """
-    from .checkpoint import CARD_FORMAT, CARD_VERSION, TrainedModel, environment
+    from lilyvae.model.checkpoint import CARD_FORMAT, CARD_VERSION, TrainedModel, environment
 
     module = result.model
     semi = config.model == "semisupervised"

@@ -6,7 +6,7 @@ columns, so no training table is read.
 
 Typical use from Python::
 
-    from lilyvae.embeddings import load_models, embed_frame
+    from lilyvae.analysis.embeddings import load_models, embed_frame
     models = load_models(["models/unsup.pt", "semi=models/semisup.pt"])
     table = embed_frame(df, models)          # df plus unsup_emb_0..9, semi_emb_0..9
 
@@ -27,15 +27,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .checkpoint import TrainedModel, load_model
-from .data import (
+from lilyvae.data.tables import (
     FEATURE_COLS,
     LABEL_COL,
     finite_feature_mask,
     write_table_atomic,
 )
-from .errors import LilyVAEError
-from .files import check_output_path, write_atomic
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import check_output_path, write_atomic
+from lilyvae.model.checkpoint import TrainedModel, load_model
 
 #: Default column prefix per model kind (the reference's ``unsup_emb_*``/``semisup_emb_*``).
 DEFAULT_NAMES = {"unsupervised": "unsup", "semisupervised": "semisup"}
@@ -267,7 +267,7 @@ def embed_table(
     ``output`` ends in ``.csv`` or ``.parquet``; ``npz`` in ``.npz``. Output names are
     checked before any work is done.
     """
-    from .data import read_table
+    from lilyvae.data.tables import read_table
 
     if output is not None:
         output = Path(output)

@@ -11,14 +11,14 @@ the directory says so.
 How the readings are made
 -------------------------
 The readings come from the same generator as ``lilyvae synth``
-(:class:`lilyvae.synth.SyntheticLily`): its boreholes, beds and noiseless values
-(:meth:`~lilyvae.synth.SyntheticLily.true_values`, :meth:`~lilyvae.synth.SyntheticLily.
-lithology_at`). Each instrument samples every borehole at its own spacing (GRA and MS
-every 2.5 cm, NGR every 10 cm, the RGB line scan every 0.5 cm: 8, 8, 2 and 40 readings
+(:class:`lilyvae.synthetic.generator.SyntheticLily`): its boreholes, beds and
+noiseless values (its ``true_values`` and ``lithology_at``). Each instrument samples
+every borehole at its own spacing (GRA and MS every 2.5 cm, NGR every 10 cm, the RGB
+line scan every 0.5 cm: 8, 8, 2 and 40 readings
 per 20 cm bin), each reading being the true value at its depth plus instrument noise
 scaled so that the mean of a bin has about the noise of a row of the synthetic table
-(:data:`lilyvae.synth.MEASUREMENT_NOISE`). Building these files therefore gives a table
-like the one ``lilyvae synth`` writes for the same seed and size.
+(:data:`lilyvae.synthetic.generator.MEASUREMENT_NOISE`). Building these files
+therefore gives a table like the one ``lilyvae synth`` writes for the same seed and size.
 
 What real files contain, on purpose
 -----------------------------------
@@ -51,9 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from .errors import LilyVAEError
-from .files import write_atomic, write_json_atomic
-from .lily import (
+from lilyvae.data.lily import (
     DEPTH_COLUMN,
     LATITUDE_COLUMN,
     LILY_FILES,
@@ -63,7 +61,9 @@ from .lily import (
     METADATA_COLUMNS,
     WATER_DEPTH_COLUMN,
 )
-from .synth import (
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import write_atomic, write_json_atomic
+from lilyvae.synthetic.generator import (
     BIN_M,
     DEFAULT_ROWS,
     MEASUREMENT_NOISE,
@@ -575,14 +575,16 @@ def write_synthetic_lily(
             f"wrote {path} ({rows['n']:,} rows, {path.stat().st_size / 1e6:,.1f} MB, "
             f"{n_holes} boreholes)"
         )
-    from . import __version__
+    from lilyvae import __version__
 
     extra = [h for h in holes if h["extra"]]
     sidecar = {
         "synthetic": True,
-        "notice": SYNTHETIC_NOTICE.replace("lilyvae.synth", "lilyvae.synth_lily")
+        "notice": SYNTHETIC_NOTICE.replace(
+            "lilyvae.synthetic.generator", "lilyvae.synthetic.lily_files"
+        )
         + " These files imitate the raw LILY tables (Zenodo record 8408296).",
-        "generator": "lilyvae.synth_lily",
+        "generator": "lilyvae.synthetic.lily_files",
         "generator_version": GENERATOR_VERSION,
         "lilyvae_version": __version__,
         "scale": float(scale),

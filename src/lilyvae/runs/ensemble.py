@@ -61,11 +61,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .checkpoint import card_path, history_path
-from .data import FEATURE_SHORT, BoreholeSplit, TrainingData
-from .errors import LilyVAEError
-from .files import sha256_file, write_json_atomic, write_text_atomic
-from .training import (
+from lilyvae.data.tables import FEATURE_SHORT, BoreholeSplit, TrainingData
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import sha256_file, write_json_atomic, write_text_atomic
+from lilyvae.model.checkpoint import card_path, history_path
+from lilyvae.train.trainer import (
     TrainingConfig,
     config_from_dict,
     make_config,
@@ -99,7 +99,7 @@ GRID_FLOAT = (
 )
 GRID_FIELDS = GRID_INT + GRID_FLOAT + ("hidden_dims",)
 
-#: Scalars taken from :func:`lilyvae.evaluation.evaluate` for each member.
+#: Scalars taken from :func:`lilyvae.analysis.evaluation.evaluate` for each member.
 METRIC_PATHS: dict[str, tuple[str, ...]] = {
     "svm_accuracy": ("svm", "accuracy"),
     "svm_balanced_accuracy": ("svm", "balanced_accuracy"),
@@ -215,7 +215,7 @@ def run_pack(
 ) -> list[dict]:
     """Train one pack; what every backend runs. Returns one dict per member:
     ``seed``, ``state`` (state dict), ``history``, ``error``, ``wall_s``."""
-    from .training import MemberSpec
+    from lilyvae.train.trainer import MemberSpec
 
     start = time.perf_counter()
     specs = [MemberSpec(s, r) for s, r in zip(task.seeds, task.rows, strict=True)]
@@ -304,7 +304,7 @@ def _run_forked(tasks, X, labels, workers: int, on_epoch) -> Iterator[Outcome]:
     import multiprocessing as mp
     from multiprocessing.connection import wait
 
-    from . import kernels  # noqa: F401  (compiled once here; forks inherit them)
+    from lilyvae.train import kernels  # noqa: F401  (compiled once here; forks inherit them)
 
     ctx = mp.get_context("fork")
     pending = deque(tasks)
@@ -765,7 +765,7 @@ def _read_failures(run: _Run) -> dict:
 @dataclass(frozen=True)
 class MemberEvaluation:
     """How members are scored when the run holds boreholes out: a cheap
-    :func:`lilyvae.evaluation.evaluate` on a fixed subsample of the table."""
+    :func:`lilyvae.analysis.evaluation.evaluate` on a fixed subsample of the table."""
 
     rows: int = 20000  # rows of the table scored (held-out and training boreholes)
     svm_train_rows: int = 2000
@@ -796,7 +796,7 @@ def _score_members(
 ):
     """Flat metrics per member name, and the scaled-input baseline's (None unless
     ``with_baseline``: it is the same for every pack of a run)."""
-    from .evaluation import EvalConfig, evaluate
+    from lilyvae.analysis.evaluation import EvalConfig, evaluate
 
     config = EvalConfig(
         svm_train_rows=how.svm_train_rows,
@@ -838,7 +838,7 @@ class EnsembleResult:
 
 
 def _as_data(data) -> TrainingData:
-    from .data import load_training_data, training_data_from_frame
+    from lilyvae.data.tables import load_training_data, training_data_from_frame
 
     if isinstance(data, (str, os.PathLike)):
         return load_training_data(data)
@@ -1034,8 +1034,8 @@ def _execute(
 
 def _rebuild(member: Member, result: dict, scaler, full, trained_rows, split, device):
     """The member's TrainedModel (module from the state dict, card from the shared builder)."""
-    from .models import build_model
-    from .training import MemberResult
+    from lilyvae.model.networks import build_model
+    from lilyvae.train.trainer import MemberResult
 
     config = member.config
     n_classes = len(trained_rows.class_names) if config.model == "semisupervised" else None

@@ -19,10 +19,8 @@ import json
 import os
 from pathlib import Path
 
-from . import __version__
-from .checkpoint import card_path
-from .errors import LilyVAEError
-from .evaluation import (
+from lilyvae import __version__
+from lilyvae.analysis.evaluation import (
     METRICS_FILE,
     SYNTHETIC_LABEL,
     _fmt,
@@ -30,8 +28,10 @@ from .evaluation import (
     read_metrics,
     summary_table,
 )
-from .figures import FIGURES_DIR, MANIFEST, run_models
-from .files import to_json, write_text_atomic
+from lilyvae.analysis.figures import FIGURES_DIR, MANIFEST, run_models
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import to_json, write_text_atomic
+from lilyvae.model.checkpoint import card_path
 
 REPORT_FILE = "report.html"
 
@@ -265,7 +265,7 @@ def build_report(
         )
     )
     if d.get("path"):
-        from .synth import sidecar_path
+        from lilyvae.synthetic.generator import sidecar_path
 
         side = sidecar_path(d["path"])
         info = _read_json(side) if side.is_file() else None

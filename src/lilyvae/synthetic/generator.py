@@ -66,7 +66,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import (
+from lilyvae.data.tables import (
     BOREHOLE_COL,
     DEPTH_COL,
     FEATURE_COLS,
@@ -75,8 +75,8 @@ from .data import (
     table_format,
     write_table,
 )
-from .errors import LilyVAEError
-from .files import check_output_path, sha256_file, write_atomic, write_json_atomic
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import check_output_path, sha256_file, write_atomic, write_json_atomic
 
 #: Bumped whenever the same seed would give a different table.
 GENERATOR_VERSION = "1.0"
@@ -87,7 +87,7 @@ DEFAULT_ROWS = 238_506
 BIN_M = 0.2
 
 SYNTHETIC_NOTICE = (
-    "SYNTHETIC data made by lilyvae's generator (lilyvae.synth): it is not real LILY "
+    "SYNTHETIC data made by lilyvae's generator (lilyvae.synthetic.generator): it is not real LILY "
     "data and no value in it is a measurement."
 )
 
@@ -875,7 +875,7 @@ def write_synthetic_table(path: str | os.PathLike, rows: int | None = None, seed
         digest["sha256"] = sha256_file(tmp)
 
     write_atomic(path, writer)
-    from . import __version__
+    from lilyvae import __version__
 
     sidecar = {
         "synthetic": True,
@@ -883,7 +883,7 @@ def write_synthetic_table(path: str | os.PathLike, rows: int | None = None, seed
         "table": path.name,
         "format": fmt,
         "sha256": digest["sha256"],
-        "generator": "lilyvae.synth",
+        "generator": "lilyvae.synthetic.generator",
         "generator_version": GENERATOR_VERSION,
         "lilyvae_version": __version__,
         "seed": seed,

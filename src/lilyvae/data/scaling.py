@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .data import FEATURE_COLS
-from .errors import LilyVAEError
+from lilyvae.data.tables import FEATURE_COLS
+from lilyvae.errors import LilyVAEError
 
 #: Per-feature transform before standardisation, in FEATURE_COLS order.
 DEFAULT_TRANSFORMS: tuple[str, ...] = (
@@ -141,7 +141,7 @@ class DistributionAwareScaler:
         return scaler
 
     def save(self, path: str | os.PathLike) -> None:
-        from .files import write_json_atomic
+        from lilyvae.files import write_json_atomic
 
         write_json_atomic(path, self.to_dict())
 

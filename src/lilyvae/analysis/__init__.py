@@ -1,0 +1,1 @@
+"""What a trained model says: embeddings, held-out evaluation, figures and the HTML report."""
