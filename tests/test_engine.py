@@ -4,7 +4,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from lilyvae.model.networks import VAE, SemiSupervisedVAE, classification_loss, kl_divergence
+from lilyvae.model.networks import VAE, SemiSupervisedVAE
 from lilyvae.train.engine import ModelStack, StepInputs, StepWeights, build_layout
 
 N, D, L, C = 37, 6, 10, 5
@@ -28,25 +28,21 @@ def make_batch(kind, masked, seed=0):
 
 
 def autograd_loss(model, x, eps, mask, labels, drop, beta, alpha, reduction, mask_weight):
-    """The specification's formulas, written plainly with autograd."""
+    """The networks' own statement of the loss (``loss_function``), through autograd,
+    on the forward pass written plainly with the batch's noise and dropout."""
     x_in = x if mask is None else x.masked_fill(mask, 0.0)
     mu, logvar = model.encode(x_in)
     z = mu + eps * torch.exp(0.5 * logvar)
     recon = model.decode(z)
-    parts = {
-        "recon": F.mse_loss(recon, x, reduction=reduction),
-        "kl": kl_divergence(mu, logvar, reduction),
-    }
-    loss = parts["recon"] + beta * parts["kl"]
-    if mask is not None:
-        parts["masked"] = F.mse_loss(recon[mask], x[mask], reduction="mean")
-        loss = loss + mask_weight * parts["masked"]
-    if labels is not None:
+    weights = {"beta": beta, "reduction": reduction, "mask": mask, "mask_weight": mask_weight}
+    if labels is None:
+        parts = model.loss_function(recon, x, mu, logvar, **weights)
+    else:
         head = model.classifier
         logits = head[3](F.relu(head[0](z)) * drop)
-        parts["class"] = classification_loss(logits, labels)
-        loss = loss + alpha * parts["class"]
-    return loss, parts
+        parts = model.loss_function(recon, x, mu, logvar, logits, labels, alpha=alpha, **weights)
+    named = parts.as_dict()
+    return named.pop("loss"), named
 
 
 CASES = [
@@ -57,21 +53,16 @@ CASES = [
 ]
 
 
-#: The engine's ways of computing one member: activations as nn.Module has them;
-#: feature-major with PyTorch operations (packs on a GPU); feature-major with the fused
-#: batch-norm kernels (the CPU's default).
-LAYOUTS = {
-    "side-by-side": {"feature_major": False},
-    "feature-major": {"feature_major": True, "fused": False},
-    "fused": {"feature_major": True, "fused": True},
-}
+#: The engine's batch norms: PyTorch operations (what a GPU runs), or the fused numba
+#: kernels (the CPU's default).
+KERNELS = {"pytorch-ops": {"fused": False}, "fused": {"fused": True}}
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
+@pytest.mark.parametrize("layout", KERNELS)
 @pytest.mark.parametrize("kind,reduction,masked", CASES)
 def test_gradients_match_autograd(kind, reduction, masked, layout):
     model = make_model(kind, seed=3)
-    stack = ModelStack([make_model(kind, seed=3)], **LAYOUTS[layout])
+    stack = ModelStack([make_model(kind, seed=3)], **KERNELS[layout])
     x, eps, mask, labels, drop = make_batch(kind, masked)
     beta, alpha, mask_weight = 0.7, 0.3, 0.5
 
@@ -79,7 +70,8 @@ def test_gradients_match_autograd(kind, reduction, masked, layout):
     loss, ref_parts = autograd_loss(model, x, eps, mask, labels, drop, beta, alpha, reduction, 0.5)
     loss.backward()
 
-    batch = StepInputs(
+    batch = StepInputs.from_rows(
+        1,
         x=x,
         eps=eps,
         mask=None if mask is None else mask.float(),
@@ -126,13 +118,16 @@ def test_stacked_members_equal_single_members(kind):
     mask = torch.cat([b[2].float() for b in batches], dim=1)
     labels = torch.stack([b[3] for b in batches], dim=1) if kind == "semisupervised" else None
     drop = side_by_side(4) if kind == "semisupervised" else None
-    parts2 = pair.forward_backward(StepInputs(x, eps, mask, labels, drop), w)
+    parts2 = pair.forward_backward(StepInputs.from_rows(2, x, eps, mask, labels, drop), w)
     grad2 = pair.grad
     for k, model in enumerate(models):
         single = ModelStack([model])
         bx, beps, bmask, blab, bdrop = batches[k]
         parts1 = single.forward_backward(
-            StepInputs(bx, beps, bmask.float(), None if blab is None else blab[:, None], bdrop), w
+            StepInputs.from_rows(
+                1, bx, beps, bmask.float(), None if blab is None else blab[:, None], bdrop
+            ),
+            w,
         )
         torch.testing.assert_close(grad2[k], single.grad[0], rtol=1e-4, atol=1e-6)
         for name in parts1:  # includes "loss"
@@ -176,9 +171,24 @@ def test_clipping_limits_each_members_norm():
     assert not torch.equal(before, stack.theta)
 
 
-def test_fused_kernels_are_for_the_feature_major_layout_on_the_cpu():
+def test_fused_kernels_are_the_cpus_default_and_cpu_only():
     model = make_model("unsupervised", seed=1)
     assert ModelStack([model]).fused  # the CPU's default, one member included
     assert not ModelStack([model], fused=False).fused
-    with pytest.raises(ValueError, match="feature-major layout on the CPU"):
-        ModelStack([model], feature_major=False, fused=True)
+    with pytest.raises(ValueError, match="CPU only"):
+        ModelStack([model], device="meta", fused=True)
+
+
+def test_masked_term_of_loss_function():
+    """The hybrid recipe's masked term, by hand: mean squared error on masked entries."""
+    model = make_model("unsupervised", seed=1)
+    x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    recon = torch.tensor([[1.5, 2.0], [3.0, 2.0]])
+    mu = logvar = torch.zeros(2, 3)
+    mask = torch.tensor([[True, False], [False, True]])
+    parts = model.loss_function(recon, x, mu, logvar, reduction="mean", mask=mask, mask_weight=0.5)
+    assert parts.masked.item() == pytest.approx((0.25 + 4.0) / 2)
+    assert parts.recon.item() == pytest.approx((0.25 + 4.0) / 4)
+    assert parts.total.item() == pytest.approx(parts.recon.item() + 0.5 * parts.masked.item())
+    nothing = model.loss_function(recon, x, mu, logvar, mask=torch.zeros(2, 2, dtype=torch.bool))
+    assert nothing.masked.item() == 0.0

@@ -10,7 +10,7 @@ works for the published ``unsup.pt`` (and likewise ``SemiSupervisedVAE`` for
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -22,21 +22,31 @@ CLASSIFIER_HIDDEN = 64
 CLASSIFIER_DROPOUT = 0.3
 
 
-class VAELoss(NamedTuple):
-    """Named loss parts; unpacks as ``total, recon, kl`` like the specification's tuple."""
+@dataclass(frozen=True)
+class LossParts:
+    """A loss and its named parts, each a 0-d tensor (``None`` where a recipe has none).
+
+    ``masked`` is the hybrid recipe's MSE on masked entries, ``cls`` the cross-entropy
+    (``class`` in histories). Unpacks as the specification's tuple: ``total, recon,
+    kl`` for the VAE, ``total, recon, kl, cls`` for the semi-supervised model.
+    """
 
     total: torch.Tensor
     recon: torch.Tensor
     kl: torch.Tensor
+    masked: torch.Tensor | None = None
+    cls: torch.Tensor | None = None
 
+    def __iter__(self):
+        yield from (self.total, self.recon, self.kl)
+        if self.cls is not None:
+            yield self.cls
 
-class SemiSupervisedLoss(NamedTuple):
-    """``total, recon, kl, cls``; ``cls`` is the classification term (``class`` in histories)."""
-
-    total: torch.Tensor
-    recon: torch.Tensor
-    kl: torch.Tensor
-    cls: torch.Tensor
+    def as_dict(self) -> dict[str, torch.Tensor]:
+        """The parts under their history names: loss, recon, kl, masked, class."""
+        named = {"loss": self.total, "recon": self.recon, "kl": self.kl}
+        named |= {"masked": self.masked, "class": self.cls}
+        return {k: v for k, v in named.items() if v is not None}
 
 
 def _block(n_in: int, n_out: int) -> list[nn.Module]:
@@ -110,14 +120,38 @@ class VAE(nn.Module):
         """The posterior mean: the deterministic 10-D embedding of each row."""
         return self.encode(x)[0]
 
-    def loss_function(self, recon, x, mu, logvar, beta: float = 1.0, reduction: str = "sum"):
-        """Standard recipe loss: MSE(recon, x) + beta * KL, both ``reduction``-reduced.
+    def loss_function(
+        self,
+        recon,
+        x,
+        mu,
+        logvar,
+        beta: float = 1.0,
+        reduction: str = "sum",
+        *,
+        mask=None,
+        mask_weight: float = 0.0,
+    ) -> LossParts:
+        """Every term of both recipes: MSE(recon, x) + beta * KL, both
+        ``reduction``-reduced, plus ``mask_weight`` * the mean MSE on the entries where
+        the boolean ``mask`` is set (the hybrid recipe's masked term; zero when none is).
 
-        Returns ``(total, recon, kl)`` as the specification writes it.
+        Unpacks as ``(total, recon, kl)``, as the specification writes it. This is the
+        statement of the maths the training engine's hand-written gradients are tested
+        against.
         """
         recon_loss = F.mse_loss(recon, x, reduction=reduction)
         kl = kl_divergence(mu, logvar, reduction)
-        return VAELoss(recon_loss + beta * kl, recon_loss, kl)
+        total = recon_loss + beta * kl
+        masked = None
+        if mask is not None:
+            mask = mask.bool()
+            if bool(mask.any()):
+                masked = F.mse_loss(recon[mask], x[mask], reduction="mean")
+            else:
+                masked = recon.sum() * 0.0
+            total = total + mask_weight * masked
+        return LossParts(total, recon_loss, kl, masked)
 
 
 class SemiSupervisedVAE(VAE):
@@ -169,14 +203,20 @@ class SemiSupervisedVAE(VAE):
         beta: float = 1.0,
         alpha: float = 0.1,
         reduction: str = "sum",
-    ):
-        """MSE + beta * KL + alpha * CE; CE uses only labelled rows (label >= 0).
+        *,
+        mask=None,
+        mask_weight: float = 0.0,
+    ) -> LossParts:
+        """The VAE's terms (see :meth:`VAE.loss_function`) + alpha * CE; CE uses only
+        labelled rows (label >= 0).
 
-        Returns ``(total, recon, kl, class)``.
+        Unpacks as ``(total, recon, kl, class)``.
         """
-        total, recon_loss, kl = super().loss_function(recon, x, mu, logvar, beta, reduction)
+        parts = super().loss_function(
+            recon, x, mu, logvar, beta, reduction, mask=mask, mask_weight=mask_weight
+        )
         ce = classification_loss(logits, labels)
-        return SemiSupervisedLoss(total + alpha * ce, recon_loss, kl, ce)
+        return LossParts(parts.total + alpha * ce, parts.recon, parts.kl, parts.masked, ce)
 
 
 def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:

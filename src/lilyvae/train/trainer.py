@@ -177,20 +177,14 @@ def _history_terms(kind: str, recipe: Recipe) -> list[str]:
 class _PackRun:
     """The state of one pack's training run: the engine, the data, the random streams."""
 
-    def __init__(
-        self, X, labels, members, config: TrainingConfig, n_classes, device, feature_major=None
-    ):
+    def __init__(self, X, labels, members, config: TrainingConfig, n_classes, device, fused):
         self.config = config
         self.recipe = recipe = config.recipe
         self.device = device
         self.semi = config.model == "semisupervised"
         arch = config.architecture(n_classes)
         inits = [init_member(config.model, arch, m.seed) for m in members]
-        if feature_major is None and config.compile and len(members) == 1:
-            feature_major = False  # what torch.compile compiles (see below)
-        self.stack = ModelStack(
-            [model for model, _ in inits], device=device, feature_major=feature_major
-        )
+        self.stack = ModelStack([model for model, _ in inits], device=device, fused=fused)
         self.gens = [gen for _, gen in inits]
         self.k = len(members)
         n_total = X.shape[0]
@@ -199,8 +193,8 @@ class _PackRun:
         if any(len(r) != self.n for r in rows):
             raise ValueError("all members of a pack must train on the same number of rows")
         self.rows = torch.as_tensor(np.stack(rows).astype(np.int64))  # (K, n), on the CPU
-        self.X = X.to(device=device, dtype=torch.float32)
-        self.XT = self.X.t().contiguous() if self.stack.feature_major else None
+        # Feature-major, as the engine computes: batches gather their rows from it.
+        self.XT = X.to(device=device, dtype=torch.float32).t().contiguous()
         self.Y = labels.to(device) if self.semi else None
         self.d_in, self.lat = arch["input_dim"], arch["latent_dim"]
         self.terms = _history_terms(config.model, recipe)
@@ -210,15 +204,6 @@ class _PackRun:
             if recipe.plateau_patience is not None
             else None
         )
-        self.step_fn = self.stack.forward_backward
-        # Compiled for the side-by-side layout only: the feature-major step writes into
-        # reused buffers and strided views, which compiled code does not reproduce, and
-        # calls the fused CPU kernels. (On the CPU the fused eager step is faster than the
-        # compiled one; compiling pays on a GPU.)
-        if config.compile and not self.stack.feature_major:
-            # Compiled for full batches only; the last, shorter batch runs eagerly rather
-            # than paying for a second compilation.
-            self.step_fn = torch.compile(self.stack.forward_backward, dynamic=False)
         self._weights_full = self._term_weights(config.batch_size)
 
     def _term_weights(self, rows_in_batch: int) -> torch.Tensor:
@@ -232,15 +217,38 @@ class _PackRun:
         return torch.tensor(w, device=self.device).unsqueeze(1)
 
     def _draw(self, sampler, rows: int, width: int) -> torch.Tensor:
-        """Per-member draws (rows, width) in the stack's layout, on the device:
-        feature-major (K, width, rows) for a pack, (rows, width) for one member."""
-        if self.stack.feature_major:
-            out = torch.empty(self.k, width, rows)
-            for k, g in enumerate(self.gens):
-                out[k].copy_(sampler(rows, width, generator=g).t())
-            return out.to(self.device)
-        draws = [sampler(rows, width, generator=g) for g in self.gens]
-        return torch.cat(draws, dim=1).to(self.device)
+        """Per-member draws of (rows, width) from each member's own stream, feature-major
+        (K, width, rows), on the device."""
+        out = torch.empty(self.k, width, rows)
+        for k, g in enumerate(self.gens):
+            out[k].copy_(sampler(rows, width, generator=g).t())
+        return out.to(self.device)
+
+    def _epoch_order(self):
+        """Each member's rows in this epoch's order, feature-major: inputs (K, D, n) and
+        labels (K, n) (None without a head)."""
+        k, n = self.k, self.n
+        order = torch.stack(
+            [self.rows[j][torch.randperm(n, generator=self.gens[j])] for j in range(k)]
+        )
+        order = order.to(self.device)  # (K, n): row b of member k
+        Xe = torch.empty(k, self.d_in, n, device=self.device)
+        for j in range(k):  # gathered from the transposed table: one copy
+            torch.index_select(self.XT, 1, order[j], out=Xe[j])
+        return Xe, (self.Y[order] if self.semi else None)
+
+    def _chunk_draws(self, c: int):
+        """A chunk's random draws, per member: posterior noise, the input mask (None
+        unless the recipe masks) and the head's dropout keep-mask (None without one)."""
+        eps = self._draw(torch.randn, c, self.lat)
+        mask = keep = None
+        if self.recipe.mask_ratio > 0:
+            mask = (self._draw(torch.rand, c, self.d_in) < self.recipe.mask_ratio).float()
+        if self.semi:
+            p = self.stack.dropout_p
+            u = self._draw(torch.rand, c, self.stack.head_width)
+            keep = (u >= p).float().div_(1.0 - p)
+        return eps, mask, keep
 
     def run_epoch(self, epoch: int) -> list[dict]:
         """One pass over every member's rows; returns one history row per member."""
@@ -250,37 +258,16 @@ class _PackRun:
         weights = StepWeights(beta, recipe.alpha, recipe.reduction, recipe.mask_weight)
         # Each member's stream, in order: its permutation, then per chunk of batches
         # its posterior noise, input-mask uniforms and dropout uniforms.
-        order = torch.stack(
-            [self.rows[j][torch.randperm(n, generator=self.gens[j])] for j in range(k)]
-        )
-        order = order.to(self.device)  # (K, n): row b of member k
-        fm = self.stack.feature_major
-        if fm:  # a pack computes on (K, features, rows); labels are (K, rows)
-            Xe = torch.empty(k, self.d_in, n, device=self.device)
-            for j in range(k):  # gathered from the transposed table: one copy
-                torch.index_select(self.XT, 1, order[j], out=Xe[j])
-            Ye = self.Y[order] if self.semi else None
-        else:  # side by side: (rows, K * features); labels (rows, K)
-            Xe = self.X[order.t()].reshape(n, k * self.d_in)
-            Ye = self.Y[order.t()] if self.semi else None
+        Xe, Ye = self._epoch_order()
 
         def rows_of(t, lo: int, hi: int):
-            return None if t is None else (t[..., lo:hi] if fm else t[lo:hi])
+            return None if t is None else t[..., lo:hi]
 
         acc = torch.zeros(len(self.terms), k, device=self.device)
         chunk_rows = CHUNK_BATCHES * bs
         for c0 in range(0, n, chunk_rows):
             c = min(chunk_rows, n - c0)
-            eps = self._draw(torch.randn, c, self.lat)
-            mask = keep = None
-            if recipe.mask_ratio > 0:
-                u = self._draw(torch.rand, c, self.d_in)
-                mask = (u < recipe.mask_ratio).float()
-            if self.semi:
-                hidden = self.stack.head_width
-                p = self.stack.dropout_p
-                u = self._draw(torch.rand, c, hidden)
-                keep = (u >= p).float().div_(1.0 - p)
+            eps, mask, keep = self._chunk_draws(c)
             for b0 in range(0, c, bs):
                 b1 = min(b0 + bs, c)
                 batch = StepInputs(
@@ -291,7 +278,7 @@ class _PackRun:
                     dropout=rows_of(keep, b0, b1),
                 )
                 full = b1 - b0 == bs
-                parts = (self.step_fn if full else self.stack.forward_backward)(batch, weights)
+                parts = self.stack.forward_backward(batch, weights)
                 self.stack.apply_gradient(self.lrs, recipe.grad_clip)
                 w = self._weights_full if full else self._term_weights(b1 - b0)
                 acc.addcmul_(torch.stack([parts[t] for t in self.terms]), w)
@@ -316,7 +303,7 @@ def train_members(
     n_classes: int | None = None,
     progress: Callable[[int, list[dict]], None] | None = None,
     *,
-    feature_major: bool | None = None,
+    fused: bool | None = None,
 ) -> list[MemberResult]:
     """Train K members of one architecture together: the one trainer of the package.
 
@@ -327,12 +314,11 @@ def train_members(
     (its ``error`` says when) and stops counting; the others train on, unaffected,
     since members share no arithmetic.
 
-    ``feature_major`` picks the engine's layout (default: feature-major for a pack and
-    on the CPU; side by side for one member on a GPU or with ``config.compile``). In
-    the feature-major layout a member's numbers do not depend on the pack it trains
-    in, its size included, so ensembles use it for every pack (see
-    :mod:`lilyvae.runs.ensemble`), and on the CPU an ensemble member has the bytes of the
-    same seed trained alone. On the CPU, training runs on one
+    A member's numbers do not depend on the pack it trains in, its size included (see
+    :mod:`lilyvae.train.layers`): an ensemble member has the bytes of the same seed
+    trained alone. ``fused`` picks the engine's batch-norm kernels (default: the fused
+    numba kernels on the CPU, PyTorch operations elsewhere; ``False`` runs on the CPU
+    what a GPU runs). On the CPU, training runs on one
     intra-op thread: these operations are too small to split across cores (two
     threads gain little and lose badly on a busy machine); ensembles use the other
     cores by training packs in parallel processes.
@@ -344,7 +330,7 @@ def train_members(
     device = resolve_device(config.device)
     if config.deterministic:
         make_deterministic(config.seed)
-    run = _PackRun(X, labels, members, config, n_classes, device, feature_major)
+    run = _PackRun(X, labels, members, config, n_classes, device, fused)
     histories = [{t: [] for t in run.terms + ["beta", "lr", "epoch_seconds"]} for _ in members]
     errors: list[str | None] = [None] * run.k
     # Tiny gradients and Adam moments underflow to subnormal floats, which x86 cores
