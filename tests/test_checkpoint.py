@@ -1,5 +1,7 @@
 """Checkpoints: three files, self-contained, checked on load, written atomically."""
 
+import dataclasses
+import hashlib
 import json
 import pickle
 
@@ -119,3 +121,29 @@ def test_atomic_outputs_get_the_ordinary_file_mode(tmp_path):
     plain.write_text("x")
     written = write_atomic(tmp_path / "atomic.txt", lambda tmp: tmp.write_text("x"))
     assert written.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
+
+
+def test_the_card_round_trips_and_is_never_changed_in_place(saved):
+    trained, out, _ = saved
+    loaded = load_model(out)
+    assert loaded.card == trained.card  # what save wrote is what load reads
+    assert loaded.card.checkpoint_file == "semisup.pt"
+    assert loaded.card.checkpoint_sha256 == hashlib.sha256(out.read_bytes()).hexdigest()
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        loaded.card.seed = 1
+    assert repr(loaded) == "TrainedModel(semisupervised, hybrid, 6-64-32-10, semisup.pt)"
+
+
+@pytest.mark.parametrize(
+    "hidden,message",
+    [([-5], r"hidden_dims\[0\] is -5"), ([10_000_000, 10_000_000], "must be in 1..65536")],
+)
+def test_absurd_architecture_is_refused_before_allocation(saved, tmp_path, hidden, message):
+    _, out, _ = saved
+    bad = tmp_path / "semisup.pt"
+    bad.write_bytes(out.read_bytes())
+    card = json.loads(out.with_name("semisup.meta.json").read_text())
+    card["model"]["architecture"]["hidden_dims"] = hidden
+    bad.with_name("semisup.meta.json").write_text(json.dumps(card))
+    with pytest.raises(LilyVAEError, match=message):
+        load_model(bad)

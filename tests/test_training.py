@@ -111,8 +111,8 @@ def test_semisupervised_uses_unlabelled_rows(small_frame):
     part = training_data_from_frame(frame, source="part")
     assert 0 < part.n_labelled < part.n_rows
     trained = train(part, model="semisupervised", recipe="standard", epochs=1)
-    assert trained.card["data"]["rows_trained"] == part.n_rows
-    assert trained.card["data"]["rows_labelled"] == part.n_labelled
+    assert trained.card.data["rows_trained"] == part.n_rows
+    assert trained.card.data["rows_labelled"] == part.n_labelled
     frame["Principal"] = None
     with pytest.raises(LilyVAEError, match="no labelled rows"):
         train(training_data_from_frame(frame, source="none"), model="semisupervised", epochs=1)

@@ -193,13 +193,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"holding out {len(split.holdout)} boreholes (recorded in the model card)")
     trained = train(data, config, split=split, quiet=args.quiet)
     paths = trained.save(output)
-    final = trained.card["final"]
+    final = trained.card.final
     losses = ", ".join(
         f"{k} {final[k]:.4g}" for k in ("loss", "recon", "kl", "masked", "class") if k in final
     )
     print(
         f"trained {config.model}/{config.recipe.name} for {config.epochs} epochs "
-        f"in {trained.card['wall_time_s']:.1f} s on {trained.card['training']['device']}: {losses}"
+        f"in {trained.card.wall_time_s:.1f} s on {trained.card.training['device']}: {losses}"
     )
     for what, path in paths.items():
         print(f"  {what:<10} {path}")
@@ -277,11 +277,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
             raise LilyVAEError(f"{path}: holds a {trained.kind} model, not {args.model}")
         card = trained.card
         print(f"{path}: {trained.kind} model with a model card")
-        print(f"  recipe      {card['training']['recipe']['name']}")
-        print(f"  trained on  {card['data']['path']} (sha256 {str(card['data']['sha256'])[:12]})")
-        used, dropped = card["data"]["rows_used"], card["data"]["rows_dropped"]
+        print(f"  recipe      {card.recipe}")
+        print(f"  trained on  {card.data['path']} (sha256 {str(card.data['sha256'])[:12]})")
+        used, dropped = card.data["rows_used"], card.data["rows_dropped"]
         print(f"  rows        {used:,} used, {dropped:,} dropped")
-        print(f"  final loss  {card['final']['loss']:.6g}")
+        print(f"  final loss  {card.final['loss']:.6g}")
         module = trained.module
     else:
         state = read_state_dict(path)

@@ -16,13 +16,13 @@ not a plain state dict of tensors is refused, never unpickled.
 
 from __future__ import annotations
 
+import hashlib
 import io
-import json
 import os
 import pickle
 import platform
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -34,10 +34,8 @@ from lilyvae.data.scaling import DistributionAwareScaler
 from lilyvae.data.tables import FEATURE_COLS
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file, sha256_file, write_atomic, write_json_atomic
+from lilyvae.model.card import CARD_FORMAT, ModelCard
 from lilyvae.model.networks import VAE, build_model
-
-CARD_FORMAT = "lilyvae-model-card"
-CARD_VERSION = 1
 
 
 def card_path(checkpoint: str | os.PathLike) -> Path:
@@ -183,9 +181,18 @@ class TrainedModel:
 
     module: VAE
     scaler: DistributionAwareScaler
-    class_names: tuple[str, ...] = ()
-    card: dict = field(default_factory=dict)
+    card: ModelCard
     history: dict | None = None
+
+    def __repr__(self) -> str:
+        arch = self.card.architecture
+        sizes = "-".join(str(s) for s in (arch.input_dim, *arch.hidden_dims, arch.latent_dim))
+        where = self.card.checkpoint_file or "not saved"
+        return f"TrainedModel({self.kind}, {self.card.recipe}, {sizes}, {where})"
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.card.class_names
 
     @property
     def kind(self) -> str:
@@ -227,19 +234,23 @@ class TrainedModel:
 
     # -- files ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> dict[str, Path]:
-        """Write ``.pt``, ``.json`` (history) and ``.meta.json`` (card), each atomically."""
+        """Write ``.pt``, ``.json`` (history) and ``.meta.json`` (card), each atomically.
+
+        The card saved names these files and the ``.pt``'s sha256; ``self.card``
+        becomes that card (a new object: cards are never changed in place).
+        """
         path = Path(path)
         if path.suffix != ".pt":
             raise LilyVAEError(f"{path}: a checkpoint's name must end in .pt")
-        write_atomic(path, lambda tmp: tmp.write_bytes(state_dict_bytes(self.module)))
-        card = dict(self.card)
-        card["checkpoint"] = {"file": path.name, "sha256": sha256_file(path)}
-        card["history_file"] = history_path(path).name
-        self.card = card
+        payload = state_dict_bytes(self.module)
+        history = history_path(path).name if self.history is not None else None
+        card = self.card.with_files(path.name, history, hashlib.sha256(payload).hexdigest())
+        write_atomic(path, lambda tmp: tmp.write_bytes(payload))
         out = {"checkpoint": path}
         if self.history is not None:
             out["history"] = write_json_atomic(history_path(path), self.history)
-        out["card"] = write_json_atomic(card_path(path), card)
+        out["card"] = write_json_atomic(card_path(path), card.to_dict())
+        self.card = card
         return out
 
     @classmethod
@@ -247,50 +258,40 @@ class TrainedModel:
         return load_model(path)
 
 
-def read_card(path: str | os.PathLike) -> dict:
+def read_card(path: str | os.PathLike) -> ModelCard:
+    """The validated model card beside a checkpoint."""
     meta = card_path(path)
     if not meta.is_file():
         raise LilyVAEError(
             f"{path}: model card {meta.name} is missing (it holds the scaler and class names "
             "needed to use the checkpoint)"
         )
-    return read_json_file(meta, "model card", CARD_FORMAT)
+    return ModelCard.from_dict(read_json_file(meta, "model card", CARD_FORMAT), str(meta))
 
 
 def load_model(path: str | os.PathLike) -> TrainedModel:
     """Rebuild a trained model from its ``.pt`` and ``.meta.json``; checks they match."""
     path = Path(path)
-    state = read_state_dict(path)
-    card = read_card(path)
+    card = read_card(path)  # validated first: no allocation from an absurd card
     meta = card_path(path)
-    try:
-        arch = card["model"]["architecture"]
-        kind = card["model"]["kind"]
-        scaler = DistributionAwareScaler.from_dict(card["scaler"], source=str(meta))
-        class_names = tuple(card.get("class_names") or ())
-    except (KeyError, TypeError):
-        raise LilyVAEError(f"{meta}: model card lacks the model or scaler section") from None
-    expected_sha = card.get("checkpoint", {}).get("sha256")
-    if expected_sha and expected_sha != sha256_file(path):
+    state = read_state_dict(path)
+    scaler = DistributionAwareScaler.from_dict(card.scaler, source=str(meta))
+    if card.checkpoint_sha256 and card.checkpoint_sha256 != sha256_file(path):
         raise LilyVAEError(
             f"{path}: does not match its model card {meta.name} (sha256 differs: the "
             "checkpoint was replaced or the card belongs to another run)"
         )
     try:
-        module = build_model(kind, **arch)
+        module = build_model(card.kind, **card.architecture.to_dict())
     except (TypeError, ValueError) as exc:
         raise LilyVAEError(f"{meta}: invalid model section ({exc})") from None
     check_state_dict(state, module, path)
     module.load_state_dict(state)
     history = None
-    hist_file = path.with_name(card.get("history_file", history_path(path).name))
+    hist_file = path.with_name(card.history_file or history_path(path).name)
     if hist_file.is_file():
         try:
-            history = json.loads(hist_file.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError):
-            history = None
-    if kind == "semisupervised" and len(class_names) != arch.get("n_classes"):
-        raise LilyVAEError(
-            f"{meta}: {len(class_names)} class names for {arch.get('n_classes')} outputs"
-        )
-    return TrainedModel(module.eval(), scaler, class_names, card, history)
+            history = read_json_file(hist_file, "training history")
+        except LilyVAEError:
+            history = None  # the history is informative; a damaged one does not stop use
+    return TrainedModel(module.eval(), scaler, card, history)

@@ -11,6 +11,7 @@ and dropout, so a member is the same model whether it trains alone or in a pack.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import random
 import time
@@ -439,6 +440,7 @@ def train(
     config: TrainingConfig | None = None,
     *,
     split: BoreholeSplit | None = None,
+    withhold_labels: Sequence[str] = (),
     quiet: bool = True,
     **options,
 ):
@@ -448,6 +450,9 @@ def train(
     ``config`` or the options of :func:`make_config` (``model=``, ``recipe=``,
     ``epochs=``, ``beta=`` ...). With a ``split``, its held-out boreholes are left
     out and recorded in the model card. The scaler is fitted on the rows trained on.
+    ``withhold_labels`` names lithologies whose rows train the VAE terms but whose
+    labels never reach a classification head (for zero-shot evaluation); the card
+    records them.
     """
     from lilyvae.data.tables import load_training_data, training_data_from_frame
 
@@ -459,6 +464,9 @@ def train(
         data = load_training_data(data)
     elif not isinstance(data, TrainingData):
         data = training_data_from_frame(data)
+    extra = {}
+    if withhold_labels:
+        data, extra["labels_withheld"] = _withhold(data, withhold_labels)
     if config.model == "semisupervised" and data.n_labelled == 0:
         raise LilyVAEError(
             f"{data.source}: no labelled rows (column 'Principal' is empty or absent); "
@@ -489,7 +497,22 @@ def train(
     wall = time.perf_counter() - start
     if result.error is not None:
         raise LilyVAEError(f"{data.source}: training {result.error}; try a smaller --lr")
-    return trained_model(result, config, scaler, full, data, split, device, wall)
+    return trained_model(result, config, scaler, full, data, split, device, wall, extra=extra)
+
+
+def _withhold(data: TrainingData, names: Sequence[str]) -> tuple[TrainingData, dict]:
+    """The table with these lithologies' labels removed, and the card's record of it."""
+    unknown = sorted(set(names) - set(data.class_names))
+    if unknown:
+        raise LilyVAEError(f"{data.source}: cannot withhold unknown lithology {unknown[0]!r}")
+    index = {n: i for i, n in enumerate(data.class_names)}
+    hidden = np.isin(data.labels, [index[n] for n in names])
+    record = {
+        "classes": list(names),
+        "reason": "zero-shot evaluation: these lithologies' rows trained the VAE "
+        "terms but their labels never reached the classification head",
+    }
+    return dataclasses.replace(data, labels=np.where(hidden, -1, data.labels)), record
 
 
 def trained_model(
@@ -513,33 +536,32 @@ def trained_model(
     number of rows the member drew from them (default: all of them); ``extra`` adds
     sections to the card (an ensemble member's run, index and resample).
     """
-    from lilyvae.model.checkpoint import CARD_FORMAT, CARD_VERSION, TrainedModel, environment
+    from lilyvae.model.card import Architecture, ModelCard
+    from lilyvae.model.checkpoint import TrainedModel, environment, state_dict_bytes
 
     module = result.model
     semi = config.model == "semisupervised"
     n_classes = len(trained.class_names) if semi else None
-    card = {
-        "format": CARD_FORMAT,
-        "format_version": CARD_VERSION,
-        "model": {
-            "kind": config.model,
-            "architecture": config.architecture(n_classes),
-            "n_parameters": int(sum(p.numel() for p in module.parameters())),
-        },
-        "training": config.to_dict() | {"device": str(device)},
-        "input_columns": list(FEATURE_COLS),
-        "scaler": scaler.to_dict(),
-        "class_names": list(trained.class_names) if semi else [],
-        "data": full.provenance()
-        | {"rows_trained": trained.n_rows if rows_trained is None else int(rows_trained)},
-        "split": None
-        if split is None
-        else split.to_dict() | {"rows_held_out": full.n_rows - trained.n_rows},
-        "seed": config.seed,
-        "final": {k: v[-1] for k, v in result.history.items()},
-        "environment": environment(),
-        "wall_time_s": round(wall_s, 3),
-    }
-    if extra:
-        card |= extra
-    return TrainedModel(module, scaler, card["class_names"], card, result.history)
+    rows = trained.n_rows if rows_trained is None else int(rows_trained)
+    split_info = None
+    if split is not None:
+        split_info = split.to_dict() | {"rows_held_out": full.n_rows - trained.n_rows}
+    arch = config.architecture(n_classes)
+    card = ModelCard(
+        kind=config.model,
+        architecture=Architecture(**arch | {"hidden_dims": tuple(arch["hidden_dims"])}),
+        n_parameters=int(sum(p.numel() for p in module.parameters())),
+        training=config.to_dict() | {"device": str(device)},
+        input_columns=tuple(FEATURE_COLS),
+        scaler=scaler.to_dict(),
+        class_names=tuple(trained.class_names) if semi else (),
+        data=full.provenance() | {"rows_trained": rows},
+        split=split_info,
+        seed=config.seed,
+        final={k: v[-1] for k, v in result.history.items()},
+        environment=environment(),
+        wall_time_s=round(wall_s, 3),
+        checkpoint_sha256=hashlib.sha256(state_dict_bytes(module)).hexdigest(),
+        extra=extra or {},
+    )
+    return TrainedModel(module, scaler, card, result.history)

@@ -1,0 +1,176 @@
+"""The model card: everything needed to use, trust and reproduce a trained model.
+
+A :class:`ModelCard` is built once, when a model is trained (or adopted), and never
+changed afterwards; it is written beside the checkpoint as ``<stem>.meta.json`` and
+read back, validated, by :func:`lilyvae.model.checkpoint.load_model`. Its JSON keeps
+the sections of earlier versions (``model``, ``training``, ``scaler``, ``data``, ...),
+so cards written before the class existed load unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lilyvae.errors import LilyVAEError
+from lilyvae.model.networks import MODEL_CLASSES
+
+CARD_FORMAT = "lilyvae-model-card"
+CARD_VERSION = 1
+#: Sections a run may add to its members' cards (an ensemble member's run and index;
+#: the lithologies whose labels were withheld from a semi-supervised model).
+EXTRA_SECTIONS = ("ensemble", "labels_withheld")
+#: Layer widths beyond this are refused before anything is allocated: the reference's
+#: widest layer has 64 units, and a card asking for millions is corrupt or hostile.
+MAX_WIDTH = 65_536
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The network's sizes: inputs, latent code, hidden layers, classes (or None)."""
+
+    input_dim: int
+    latent_dim: int
+    hidden_dims: tuple[int, ...]
+    n_classes: int | None = None
+
+    @classmethod
+    def from_dict(cls, d: Mapping, source: str) -> Architecture:
+        try:
+            arch = cls(
+                int(d["input_dim"]),
+                int(d["latent_dim"]),
+                tuple(int(h) for h in d["hidden_dims"]),
+                None if d.get("n_classes") is None else int(d["n_classes"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LilyVAEError(
+                f"{source}: invalid architecture in the model card ({exc})"
+            ) from None
+        arch.validate(source)
+        return arch
+
+    def validate(self, source: str) -> None:
+        sizes = {"input_dim": self.input_dim, "latent_dim": self.latent_dim}
+        sizes |= {f"hidden_dims[{i}]": h for i, h in enumerate(self.hidden_dims)}
+        if self.n_classes is not None:
+            sizes["n_classes"] = self.n_classes
+        for name, value in sizes.items():
+            if not 0 < value <= MAX_WIDTH:
+                raise LilyVAEError(
+                    f"{source}: model card's {name} is {value}; it must be in 1..{MAX_WIDTH}"
+                )
+        if not self.hidden_dims:
+            raise LilyVAEError(f"{source}: model card's hidden_dims is empty")
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d["hidden_dims"] = list(self.hidden_dims)
+        return d
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A trained model's card. Sections are plain JSON-able values; build with
+    :func:`lilyvae.train.trainer.trained_model` (or ``lilyvae adopt``), read with
+    :meth:`from_dict`."""
+
+    kind: str
+    architecture: Architecture
+    n_parameters: int
+    training: dict  # the TrainingConfig's dict, and the device it ran on
+    input_columns: tuple[str, ...]
+    scaler: dict
+    class_names: tuple[str, ...]
+    data: dict  # the table's provenance: path, sha256, rows read/dropped/used/trained
+    split: dict | None  # held-out boreholes, or None (trained on every row)
+    seed: int
+    final: dict  # the last epoch's history row
+    environment: dict
+    wall_time_s: float
+    checkpoint_sha256: str | None = None
+    checkpoint_file: str | None = None
+    history_file: str | None = None
+    extra: Mapping[str, dict] = field(default_factory=dict)  # EXTRA_SECTIONS
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.extra) - set(EXTRA_SECTIONS))
+        if unknown:
+            raise ValueError(f"unknown model card section {unknown[0]!r}")
+
+    @property
+    def recipe(self) -> str:
+        return self.training["recipe"]["name"]
+
+    @property
+    def held_out_boreholes(self) -> list[str]:
+        return list((self.split or {}).get("holdout_boreholes") or [])
+
+    def with_files(self, checkpoint: str, history: str | None, sha256: str) -> ModelCard:
+        """This card, naming the files it was saved with (a new card)."""
+        return dataclasses.replace(
+            self, checkpoint_file=checkpoint, history_file=history, checkpoint_sha256=sha256
+        )
+
+    def to_dict(self) -> dict:
+        d = {
+            "format": CARD_FORMAT,
+            "format_version": CARD_VERSION,
+            "model": {
+                "kind": self.kind,
+                "architecture": self.architecture.to_dict(),
+                "n_parameters": self.n_parameters,
+            },
+            "training": self.training,
+            "input_columns": list(self.input_columns),
+            "scaler": self.scaler,
+            "class_names": list(self.class_names),
+            "data": self.data,
+            "split": self.split,
+            "seed": self.seed,
+            "final": self.final,
+            "environment": self.environment,
+            "wall_time_s": self.wall_time_s,
+        }
+        d |= dict(self.extra)
+        d["checkpoint"] = {"file": self.checkpoint_file, "sha256": self.checkpoint_sha256}
+        d["history_file"] = self.history_file
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping, source: str) -> ModelCard:
+        """A card from its JSON, validated (sizes before anything is allocated)."""
+        try:
+            model = d["model"]
+            kind = model["kind"]
+            arch = Architecture.from_dict(model["architecture"], source)
+            checkpoint = d.get("checkpoint") or {}
+            card = cls(
+                kind=kind,
+                architecture=arch,
+                n_parameters=int(model.get("n_parameters") or 0),
+                training=dict(d.get("training") or {}),
+                input_columns=tuple(d.get("input_columns") or ()),
+                scaler=dict(d["scaler"]),
+                class_names=tuple(d.get("class_names") or ()),
+                data=dict(d.get("data") or {}),
+                split=d.get("split"),
+                seed=d.get("seed"),
+                final=dict(d.get("final") or {}),
+                environment=dict(d.get("environment") or {}),
+                wall_time_s=d.get("wall_time_s"),
+                checkpoint_sha256=checkpoint.get("sha256"),
+                checkpoint_file=checkpoint.get("file"),
+                history_file=d.get("history_file"),
+                extra={k: d[k] for k in EXTRA_SECTIONS if d.get(k) is not None},
+            )
+        except (KeyError, TypeError, AttributeError):
+            raise LilyVAEError(f"{source}: model card lacks the model or scaler section") from None
+        if kind not in MODEL_CLASSES:
+            raise LilyVAEError(f"{source}: unknown model kind {kind!r} in the model card")
+        if kind == "semisupervised" and len(card.class_names) != arch.n_classes:
+            raise LilyVAEError(
+                f"{source}: {len(card.class_names)} class names for {arch.n_classes} outputs"
+            )
+        return card
