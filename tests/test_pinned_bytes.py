@@ -19,11 +19,11 @@ PINNED_SHA256 = {
     (
         "semisupervised",
         "standard",
-    ): "5afb5bb9f1f973d95e46f4e9db1bae72c6513e2bd6449762b59b2ef4a8e845b8",
+    ): "32f9eccf724d4c994ebf5cc9adca6ce819639d271884ba6e5b65d23eedb18725",
     (
         "semisupervised",
         "hybrid",
-    ): "f68846f0528ed198916b0f741ee4800f175dfcdc5a4c29642cb526125a4ec456",
+    ): "59818f8ce8ef61e07bb687b190c0c687e9ff2346868996829ffc1d3b7e336532",
 }
 
 

@@ -32,7 +32,6 @@ from lilyvae.train.layers import (
     BlockBuffers,
     Linear,
     backward_blocks,
-    bmm,
     per_member,
     relu_backward,
 )
@@ -108,9 +107,13 @@ class _Workspace:
         self.diff = buf(d_in)
         self.sq = buf(d_in)
         if stack.head is not None:
-            self.head_act = buf(stack.head[0].W.shape[1])
-            # exp runs on it
-            self.head_softmax = per_member(k, (n, stack.head[1].W.shape[1]), device)
+            hidden, classes = stack.head[1].W.shape[2], stack.head[1].W.shape[1]
+            self.head_act = buf(hidden)
+            self.head_drop = buf(hidden)
+            self.head_drop_grad = buf(hidden)
+            self.head_z_grad = buf(lat)
+            self.logits = buf(classes)
+            self.softmax = per_member(k, (classes, n), device)  # exp runs on it
 
 
 class ModelStack:
@@ -282,20 +285,17 @@ class ModelStack:
         return parts
 
     def _head_step(self, z, ws: _Workspace, batch: StepInputs, w: StepWeights):
-        """The classifier head on the sampled code: its cross-entropy per member, its
-        parameter gradients, and the gradient it sends back to ``z``."""
+        """The classifier head on the sampled code, feature-major like the rest: its
+        cross-entropy per member, its parameter gradients, and the gradient it sends
+        back to ``z``."""
         cls0, cls1 = self.head
         c_act = cls0.forward(z, ws.head_act).relu_()
-        c_drop = c_act * batch.dropout
-        # logits (K, B, classes): rows of a member against its head's weights
-        logits = bmm(c_drop.transpose(1, 2), cls1.W.transpose(1, 2))
-        logits.add_(cls1.b.transpose(1, 2))
-        value, g_logits = _class_loss(logits, batch.labels, w, ws.head_softmax)
-        g_drop = cls1.backward(
-            g_logits.transpose(1, 2), c_drop, c_drop.transpose(1, 2), torch.empty_like(c_drop)
-        )
+        c_drop = torch.mul(c_act, batch.dropout, out=ws.head_drop)
+        logits = cls1.forward(c_drop, ws.logits)  # (K, classes, B)
+        value, g_logits = _class_loss(logits, batch.labels, w, ws.softmax)
+        g_drop = cls1.backward(g_logits, c_drop, c_drop.transpose(1, 2), ws.head_drop_grad)
         g_act = relu_backward(g_drop.mul_(batch.dropout), c_act, 0)
-        return value, cls0.backward(g_act, z, ws.zT, torch.empty_like(z))
+        return value, cls0.backward(g_act, z, ws.zT, ws.head_z_grad)
 
     def apply_gradient(self, lrs: list[float], clip: float | None):
         """Clip each member's gradient to a global L2 norm (optional), then one Adam step.
@@ -343,22 +343,22 @@ def _reconstruction_and_kl(diff, sq, mu, logvar, var, mask, w: StepWeights, n: i
 
 
 def _class_loss(logits, labels, w: StepWeights, out: torch.Tensor):
-    """Mean cross-entropy over labelled rows per member, and d loss / d logits
+    """Mean cross-entropy over labelled rows per member, and alpha * d CE / d logits
     (written into ``out``).
 
-    ``logits`` (K, B, classes), ``labels`` (K, B) with -1 = unlabelled.
+    ``logits`` (K, classes, B), ``labels`` (K, B) with -1 = unlabelled.
     """
-    logp = torch.log_softmax(logits, dim=2)
+    logp = torch.log_softmax(logits, dim=1)
     labelled = (labels >= 0).to(logp.dtype)
     n_lab = labelled.sum(1).clamp_(min=1.0)
-    safe = labels.clamp(min=0).unsqueeze(2)
-    nll = logp.gather(2, safe).squeeze(2).neg_().mul_(labelled)
+    safe = labels.clamp(min=0).unsqueeze(1)  # (K, 1, B)
+    nll = logp.gather(1, safe).squeeze(1).neg_().mul_(labelled)
     value = nll.sum(1) / n_lab
     # d CE / d logits = (softmax - onehot) / n_labelled, on labelled rows only.
     # gather + scatter_ (not scatter_add_) stays deterministic on CUDA.
     g_logits = torch.exp(logp, out=out)
-    g_logits.scatter_(2, safe, g_logits.gather(2, safe) - 1.0)
-    g_logits.mul_((labelled * (w.alpha / n_lab).unsqueeze(1)).unsqueeze(2))
+    g_logits.scatter_(1, safe, g_logits.gather(1, safe) - 1.0)
+    g_logits.mul_((labelled * (w.alpha / n_lab).unsqueeze(1)).unsqueeze(1))
     return value, g_logits
 
 

@@ -113,3 +113,12 @@ def relu_batch_norm_backward(g, r, gamma, mean, invstd, g_gamma, g_beta):
                     grad[j] = scale * (grad[j] - mean_g - (row[j] - m) * coef)
                 else:
                     grad[j] = zero
+
+
+@njit("void(uint16[::1], uint16, float32, float32[::1])", cache=True, nogil=True)
+def dropout_keep(bits, threshold, scale, out):
+    """Dropout's keep-mask from uniform 16-bit integers: ``scale`` where
+    ``bits >= threshold``, else 0 (one pass; NumPy or PyTorch take three)."""
+    zero = np.float32(0.0)
+    for i in range(bits.shape[0]):
+        out[i] = scale if bits[i] >= threshold else zero
