@@ -13,7 +13,7 @@ import torch
 from cli_helpers import run
 
 import lilyvae
-import lilyvae.runs.ensemble as ensemble
+import lilyvae.runs.ensemble.backends as backends
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.ensemble import (
@@ -221,7 +221,7 @@ def test_bootstrap_writes_members_summary_and_cards(tmp_path, small_csv, capsys)
         assert len(model.history["loss"]) == 2
 
 
-REAL_RUN_PACK = ensemble.run_pack
+REAL_RUN_PACK = backends.run_pack
 
 
 def _count_packs(monkeypatch):
@@ -232,21 +232,21 @@ def _count_packs(monkeypatch):
         trained.extend(task.keys)
         return real(X, labels, task, progress)
 
-    monkeypatch.setattr(ensemble, "run_pack", counting)
+    monkeypatch.setattr(backends, "run_pack", counting)
     return trained
 
 
 def test_resume_skips_finished_members_and_retries_failed_ones(tmp_path, data, monkeypatch):
     out = tmp_path / "run"
     config = make_config("unsupervised", "standard", epochs=2, batch_size=256)
-    real = ensemble.run_pack
+    real = backends.run_pack
 
     def broken(X, labels, task, progress=None):
         if "m0002" in task.keys:
             raise RuntimeError("simulated failure")
         return real(X, labels, task, progress)
 
-    monkeypatch.setattr(ensemble, "run_pack", broken)
+    monkeypatch.setattr(backends, "run_pack", broken)
     first = bootstrap(data, config, n=4, output_dir=out, workers=1, pack_size=2, evaluation=None)
     assert first.failed == 2 and first.trained == 2  # the pack of m0002 and m0003 failed
     rows = {r["member"]: r for r in read_csv(out / "members.csv")}
@@ -278,7 +278,7 @@ def test_resume_skips_finished_members_and_retries_failed_ones(tmp_path, data, m
 def test_killed_worker_fails_its_pack_only(tmp_path, data, monkeypatch):
     out = tmp_path / "run"
     config = make_config("unsupervised", "standard", epochs=1)
-    real = ensemble.run_pack
+    real = backends.run_pack
     victim = member_seeds(42, 4)[1]
 
     def maybe_die(X, labels, task, progress=None):
@@ -286,7 +286,7 @@ def test_killed_worker_fails_its_pack_only(tmp_path, data, monkeypatch):
             os.kill(os.getpid(), signal.SIGKILL)
         return real(X, labels, task, progress)
 
-    monkeypatch.setattr(ensemble, "run_pack", maybe_die)
+    monkeypatch.setattr(backends, "run_pack", maybe_die)
     result = bootstrap(data, config, n=4, output_dir=out, workers=2, pack_size=1, evaluation=None)
     rows = {r["member"]: r for r in read_csv(out / "members.csv")}
     assert rows["m0001"]["status"] == "failed"
@@ -294,7 +294,7 @@ def test_killed_worker_fails_its_pack_only(tmp_path, data, monkeypatch):
     assert [rows[k]["status"] for k in ("m0000", "m0002", "m0003")] == ["ok"] * 3
     assert result.failed == 1
 
-    monkeypatch.setattr(ensemble, "run_pack", real)
+    monkeypatch.setattr(backends, "run_pack", real)
     again = bootstrap(data, config, n=4, output_dir=out, workers=2, pack_size=1, evaluation=None)
     assert again.trained == 1 and again.failed == 0
 
