@@ -17,10 +17,13 @@ import lilyvae.runs.ensemble.backends as backends
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.ensemble import (
+    MAX_PACK,
+    Member,
     bootstrap,
     interval,
     member_seeds,
     parse_grid,
+    plan_pack_tasks,
     resample_rows,
     sweep,
 )
@@ -109,6 +112,30 @@ def test_grid_parsing():
     ):
         with pytest.raises(LilyVAEError, match=says):
             parse_grid(bad)
+
+
+def test_packs_hold_one_configuration_spread_over_the_workers():
+    """The one planner of packs: a pack never mixes configurations, keeps the members'
+    order, and by default spreads the members over the workers, at most MAX_PACK each."""
+    configs = [make_config("unsupervised", "standard", beta=b) for b in (0.5, 1.0)]
+    members = [
+        Member(f"c{c}-s{j}", 5 * c + j, 100 + j, config, "seed-only", cell=c)
+        for c, config in enumerate(configs)
+        for j in range(5)
+    ]
+
+    def sizes(tasks):
+        return [len(t.keys) for t in tasks]
+
+    tasks = plan_pack_tasks(members, 2, None, lambda m: np.arange(m.index), None)
+    assert sizes(tasks) == [5, 5] and [t.pack_id for t in tasks] == [0, 1]
+    assert [t.config.recipe.beta for t in tasks] == [0.5, 1.0]
+    assert tasks[1].keys == [f"c1-s{j}" for j in range(5)]
+    assert tasks[1].seeds == [100, 101, 102, 103, 104]
+    assert [len(r) for r in tasks[1].rows] == [5, 6, 7, 8, 9]  # each member's own rows
+    assert sizes(plan_pack_tasks(members, 2, 2, lambda m: None, None)) == [2, 2, 1, 2, 2, 1]
+    many = [Member(str(i), i, i, configs[0], "seed-only") for i in range(40)]
+    assert sizes(plan_pack_tasks(many, 1, None, lambda m: None, None)) == [MAX_PACK] * 2 + [8]
 
 
 # --- a member in a pack is the member alone -----------------------------------------------------
@@ -331,6 +358,19 @@ def test_a_different_run_is_refused_unless_resumed(tmp_path, data, small_csv, ca
     (tmp_path / "junk" / "x.txt").write_text("x")
     with pytest.raises(LilyVAEError, match="not empty and not a lilyvae bootstrap run"):
         bootstrap(data, config, n=2, output_dir=tmp_path / "junk")
+
+
+def test_an_unreadable_manifest_is_one_line(tmp_path, data):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.json").write_text("{not json")
+    config = make_config("unsupervised", "standard", epochs=1)
+    with pytest.raises(LilyVAEError, match=r"run\.json: not a readable ensemble run manifest"):
+        bootstrap(data, config, n=1, output_dir=out, workers=1, evaluation=None)
+    (out / "run.json").write_text('{"format": "something else"}')
+    with pytest.raises(LilyVAEError, match=r"run\.json: not a lilyvae ensemble run manifest"):
+        bootstrap(data, config, n=1, output_dir=out, workers=1, evaluation=None)
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]  # nothing else written
 
 
 # --- sweeps ---------------------------------------------------------------------------------------

@@ -142,7 +142,15 @@ def ensemble_section(
 class _PackWriter:
     """Turns each finished pack into member files and entries of the record."""
 
-    def __init__(self, run, todo, inputs, evaluation, record, card_extra):
+    def __init__(
+        self,
+        run: EnsembleRun,
+        todo: list[Member],
+        inputs: TrainingInputs,
+        evaluation: MemberEvaluation | None,
+        record: RunRecord,
+        card_extra: Callable[[Member], dict],
+    ):
         self.run = run
         self.members = {m.key: m for m in todo}
         self.inputs = inputs
@@ -213,13 +221,23 @@ class _Progress:
                 bar.close()
 
 
-def _train(run, todo, inputs, options: RunOptions, record: RunRecord, card_extra) -> None:
+def _train(
+    run: EnsembleRun,
+    todo: list[Member],
+    inputs: TrainingInputs,
+    options: RunOptions,
+    record: RunRecord,
+    card_extra: Callable[[Member], dict],
+) -> None:
+    """Train ``todo`` in packs on the run's backend, recording each pack as it ends."""
     writer = _PackWriter(run, todo, inputs, options.evaluation, record, card_extra)
     trained = inputs.trained
-    with open_backend(options.backend, options.ray_address, options.workers, inputs.device) as k:
+    with open_backend(
+        options.backend, options.ray_address, options.workers, inputs.device
+    ) as workers:
         tasks = plan_pack_tasks(
             todo,
-            k,
+            workers,
             options.pack_size,
             lambda m: resample_rows(trained.n_rows, trained.boreholes, m.resample, m.seed),
             inputs.n_classes,
@@ -227,10 +245,11 @@ def _train(run, todo, inputs, options: RunOptions, record: RunRecord, card_extra
         # Ray tasks report no epochs; local packs do.
         epochs = 0 if options.backend == "ray" else sum(t.config.epochs for t in tasks)
         progress = _Progress(len(todo), epochs, options.quiet, f"{run.kind} {run.output_dir.name}")
+        finished = outcomes(
+            tasks, inputs.X, inputs.labels, options.backend, workers, lambda t, e: progress.epoch()
+        )
         try:
-            for task, outputs, pack_error in outcomes(
-                tasks, inputs.X, inputs.labels, options.backend, k, lambda t, e: progress.epoch()
-            ):
+            for task, outputs, pack_error in finished:
                 writer.take(task, outputs, pack_error)
                 progress.done(len(task.keys), len(record.failures))
                 record.save(run)
