@@ -13,14 +13,17 @@ import torch
 from cli_helpers import run
 
 import lilyvae
-import lilyvae.runs.ensemble as ensemble
+import lilyvae.runs.ensemble.backends as backends
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.ensemble import (
+    MAX_PACK,
+    Member,
     bootstrap,
     interval,
     member_seeds,
     parse_grid,
+    plan_pack_tasks,
     resample_rows,
     sweep,
 )
@@ -109,6 +112,30 @@ def test_grid_parsing():
     ):
         with pytest.raises(LilyVAEError, match=says):
             parse_grid(bad)
+
+
+def test_packs_hold_one_configuration_spread_over_the_workers():
+    """The one planner of packs: a pack never mixes configurations, keeps the members'
+    order, and by default spreads the members over the workers, at most MAX_PACK each."""
+    configs = [make_config("unsupervised", "standard", beta=b) for b in (0.5, 1.0)]
+    members = [
+        Member(f"c{c}-s{j}", 5 * c + j, 100 + j, config, "seed-only", cell=c)
+        for c, config in enumerate(configs)
+        for j in range(5)
+    ]
+
+    def sizes(tasks):
+        return [len(t.keys) for t in tasks]
+
+    tasks = plan_pack_tasks(members, 2, None, lambda m: np.arange(m.index), None)
+    assert sizes(tasks) == [5, 5] and [t.pack_id for t in tasks] == [0, 1]
+    assert [t.config.recipe.beta for t in tasks] == [0.5, 1.0]
+    assert tasks[1].keys == [f"c1-s{j}" for j in range(5)]
+    assert tasks[1].seeds == [100, 101, 102, 103, 104]
+    assert [len(r) for r in tasks[1].rows] == [5, 6, 7, 8, 9]  # each member's own rows
+    assert sizes(plan_pack_tasks(members, 2, 2, lambda m: None, None)) == [2, 2, 1, 2, 2, 1]
+    many = [Member(str(i), i, i, configs[0], "seed-only") for i in range(40)]
+    assert sizes(plan_pack_tasks(many, 1, None, lambda m: None, None)) == [MAX_PACK] * 2 + [8]
 
 
 # --- a member in a pack is the member alone -----------------------------------------------------
@@ -221,7 +248,7 @@ def test_bootstrap_writes_members_summary_and_cards(tmp_path, small_csv, capsys)
         assert len(model.history["loss"]) == 2
 
 
-REAL_RUN_PACK = ensemble.run_pack
+REAL_RUN_PACK = backends.run_pack
 
 
 def _count_packs(monkeypatch):
@@ -232,21 +259,21 @@ def _count_packs(monkeypatch):
         trained.extend(task.keys)
         return real(X, labels, task, progress)
 
-    monkeypatch.setattr(ensemble, "run_pack", counting)
+    monkeypatch.setattr(backends, "run_pack", counting)
     return trained
 
 
 def test_resume_skips_finished_members_and_retries_failed_ones(tmp_path, data, monkeypatch):
     out = tmp_path / "run"
     config = make_config("unsupervised", "standard", epochs=2, batch_size=256)
-    real = ensemble.run_pack
+    real = backends.run_pack
 
     def broken(X, labels, task, progress=None):
         if "m0002" in task.keys:
             raise RuntimeError("simulated failure")
         return real(X, labels, task, progress)
 
-    monkeypatch.setattr(ensemble, "run_pack", broken)
+    monkeypatch.setattr(backends, "run_pack", broken)
     first = bootstrap(data, config, n=4, output_dir=out, workers=1, pack_size=2, evaluation=None)
     assert first.failed == 2 and first.trained == 2  # the pack of m0002 and m0003 failed
     rows = {r["member"]: r for r in read_csv(out / "members.csv")}
@@ -278,7 +305,7 @@ def test_resume_skips_finished_members_and_retries_failed_ones(tmp_path, data, m
 def test_killed_worker_fails_its_pack_only(tmp_path, data, monkeypatch):
     out = tmp_path / "run"
     config = make_config("unsupervised", "standard", epochs=1)
-    real = ensemble.run_pack
+    real = backends.run_pack
     victim = member_seeds(42, 4)[1]
 
     def maybe_die(X, labels, task, progress=None):
@@ -286,7 +313,7 @@ def test_killed_worker_fails_its_pack_only(tmp_path, data, monkeypatch):
             os.kill(os.getpid(), signal.SIGKILL)
         return real(X, labels, task, progress)
 
-    monkeypatch.setattr(ensemble, "run_pack", maybe_die)
+    monkeypatch.setattr(backends, "run_pack", maybe_die)
     result = bootstrap(data, config, n=4, output_dir=out, workers=2, pack_size=1, evaluation=None)
     rows = {r["member"]: r for r in read_csv(out / "members.csv")}
     assert rows["m0001"]["status"] == "failed"
@@ -294,7 +321,7 @@ def test_killed_worker_fails_its_pack_only(tmp_path, data, monkeypatch):
     assert [rows[k]["status"] for k in ("m0000", "m0002", "m0003")] == ["ok"] * 3
     assert result.failed == 1
 
-    monkeypatch.setattr(ensemble, "run_pack", real)
+    monkeypatch.setattr(backends, "run_pack", real)
     again = bootstrap(data, config, n=4, output_dir=out, workers=2, pack_size=1, evaluation=None)
     assert again.trained == 1 and again.failed == 0
 
@@ -331,6 +358,19 @@ def test_a_different_run_is_refused_unless_resumed(tmp_path, data, small_csv, ca
     (tmp_path / "junk" / "x.txt").write_text("x")
     with pytest.raises(LilyVAEError, match="not empty and not a lilyvae bootstrap run"):
         bootstrap(data, config, n=2, output_dir=tmp_path / "junk")
+
+
+def test_an_unreadable_manifest_is_one_line(tmp_path, data):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "run.json").write_text("{not json")
+    config = make_config("unsupervised", "standard", epochs=1)
+    with pytest.raises(LilyVAEError, match=r"run\.json: not a readable ensemble run manifest"):
+        bootstrap(data, config, n=1, output_dir=out, workers=1, evaluation=None)
+    (out / "run.json").write_text('{"format": "something else"}')
+    with pytest.raises(LilyVAEError, match=r"run\.json: not a lilyvae ensemble run manifest"):
+        bootstrap(data, config, n=1, output_dir=out, workers=1, evaluation=None)
+    assert sorted(p.name for p in out.iterdir()) == ["run.json"]  # nothing else written
 
 
 # --- sweeps ---------------------------------------------------------------------------------------

@@ -1,0 +1,108 @@
+"""Ensembles: bootstrap members and hyper-parameter sweeps, many models at a time.
+
+A single trained model says little; this package trains many and reports every metric
+with an interval. Two entry points, each with a command of the same name:
+
+- :func:`bootstrap`: N members of one configuration. Member i's seed comes from the
+  base seed (``numpy.random.SeedSequence(base).spawn``), and its training rows are a
+  resample drawn from its own seed: ``rows`` (n rows with replacement), ``boreholes``
+  (whole boreholes with replacement, see :func:`resample_rows`) or ``seed-only`` (every
+  row once; only the seed differs).
+- :func:`sweep`: a grid over any training hyper-parameter, each cell with several
+  seeds. Seed j is the same in every cell, so cells are compared on paired seeds.
+
+How members are trained. Members of one configuration train together in *packs* of
+up to ``pack_size`` (stacked weights, batched matrix products: the engine's
+feature-major layout). Each member keeps its own random stream (initialisation, data
+order, noise, masks, dropout) and its own rows, and in that layout its arithmetic is
+its own: a member trains to the same bytes in any pack, of any size, alone included,
+whichever process or machine trains it (CPUs of one kind). Packs run one after the
+other in this process (``workers=1``), in parallel in forked worker processes
+(``backend="local"``, the default: one per core), or as tasks on a Ray cluster
+(``backend="ray"``); the results are identical.
+
+A run directory holds:
+
+- ``run.json``: the run manifest (kind, model, recipe, every hyper-parameter, the data
+  fingerprint, held-out boreholes, N or the grid, the resampling, the base seed);
+- ``members/<key>.pt`` with ``.json`` (history) and ``.meta.json`` (the model card, with
+  an ``ensemble`` section: run, member, seed, resample, metrics), for every member that
+  finished: each loads with :func:`lilyvae.load_model`;
+- ``members.csv``: one row per member (status, seed, resample, final losses, evaluation
+  metrics when held-out boreholes exist, and the reason of a failure);
+- ``summary.json``: the mean and a 95% interval of every metric (bootstrap); per cell
+  for a sweep, which also writes ``results.csv`` (one row per cell);
+- ``failures.json``: members that failed (diverged, worker killed) and why.
+
+Re-running the same command resumes: finished members (checkpoint and card present,
+matching) are not trained again, failed ones are retried. A directory holding a
+different run is refused, unless ``resume=True`` (``--resume``), which continues that
+run with its own settings (and may raise N or the number of seeds).
+
+The modules, in the order a run uses them:
+
+- ``api``: :func:`bootstrap`, :func:`sweep`, :func:`train_many`;
+- ``grid``: a sweep's grid (:func:`parse_grid`) and its cells;
+- ``planning``: member seeds, resamples, and packs (:func:`plan_pack_tasks`, the one
+  planner of packs);
+- ``rundir``: the run directory (manifest, resuming, "a different run", members on disk);
+- ``execute``: training the members not finished yet and writing their files;
+- ``backends``: where packs train (this process, forked processes, Ray);
+- ``scoring``: members scored on held-out boreholes;
+- ``intervals`` and ``results``: intervals, ``members.csv``, ``summary.json``,
+  ``results.csv`` and the printed table.
+"""
+
+from lilyvae.runs.ensemble.api import bootstrap, sweep, train_many
+from lilyvae.runs.ensemble.backends import (
+    BACKENDS,
+    RaySession,
+    default_workers,
+    import_ray,
+    run_pack,
+)
+from lilyvae.runs.ensemble.execute import RunOptions
+from lilyvae.runs.ensemble.grid import GRID_FIELDS, config_with, parse_grid
+from lilyvae.runs.ensemble.intervals import INTERVAL_NOTES, interval
+from lilyvae.runs.ensemble.planning import (
+    MAX_PACK,
+    RESAMPLES,
+    Member,
+    PackTask,
+    member_seeds,
+    plan_pack_tasks,
+    plan_packs,
+    resample_rows,
+)
+from lilyvae.runs.ensemble.results import EnsembleResult, summary_table
+from lilyvae.runs.ensemble.rundir import data_fingerprint
+from lilyvae.runs.ensemble.scoring import MemberEvaluation
+
+__all__ = [
+    "BACKENDS",
+    "GRID_FIELDS",
+    "INTERVAL_NOTES",
+    "MAX_PACK",
+    "RESAMPLES",
+    "EnsembleResult",
+    "Member",
+    "MemberEvaluation",
+    "PackTask",
+    "RaySession",
+    "RunOptions",
+    "bootstrap",
+    "config_with",
+    "data_fingerprint",
+    "default_workers",
+    "import_ray",
+    "interval",
+    "member_seeds",
+    "parse_grid",
+    "plan_pack_tasks",
+    "plan_packs",
+    "resample_rows",
+    "run_pack",
+    "summary_table",
+    "sweep",
+    "train_many",
+]

@@ -1,0 +1,228 @@
+"""The entry points: :func:`bootstrap` and :func:`sweep` (a run directory each), and
+:func:`train_many` (members in memory, no files)."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from lilyvae.data.tables import TrainingData
+from lilyvae.errors import LilyVAEError
+from lilyvae.runs.ensemble.backends import check_backend, open_backend, outcomes
+from lilyvae.runs.ensemble.execute import RunOptions, execute, split_options
+from lilyvae.runs.ensemble.grid import (
+    config_with,
+    grid_cells,
+    params_json,
+    parse_grid,
+    value_json,
+)
+from lilyvae.runs.ensemble.planning import (
+    Member,
+    check_resample,
+    member_seeds,
+    plan_pack_tasks,
+)
+from lilyvae.runs.ensemble.results import EnsembleResult
+from lilyvae.runs.ensemble.rundir import (
+    EnsembleRun,
+    open_run_dir,
+    run_identity,
+    settings_from_identity,
+)
+from lilyvae.train.trainer import TrainingConfig, make_config, resolve_device
+
+
+def _as_data(data) -> TrainingData:
+    from lilyvae.data.tables import load_training_data, training_data_from_frame
+
+    if isinstance(data, (str, os.PathLike)):
+        return load_training_data(data)
+    if isinstance(data, TrainingData):
+        return data
+    return training_data_from_frame(data)
+
+
+def _prepare(data, config, config_options: dict, resample: str):
+    """The data as TrainingData and the configuration, checked before any work."""
+    data = _as_data(data)
+    if config is None:
+        config = make_config(**config_options)
+    elif config_options:
+        raise TypeError("give either a config or options, not both")
+    check_resample(resample)
+    if resample == "boreholes" and data.boreholes is None:
+        raise LilyVAEError(f"{data.source}: --resample boreholes needs the 'Borehole_ID' column")
+    return data, config
+
+
+def _open_run(kind, data, config, resample, options: RunOptions, *, count, output_dir, extra):
+    """The run in its directory; with the settings stored there when ``resume`` adopted
+    them. Returns (run, config, resample, options, whether the settings were adopted)."""
+    identity = run_identity(kind, config, data, options.split, resample, options.evaluation, extra)
+    run, adopted = open_run_dir(
+        EnsembleRun(kind, identity, count, Path(output_dir)), options.resume
+    )
+    if adopted:
+        config, split, resample, evaluation = settings_from_identity(run.identity)
+        options = dataclasses.replace(options, split=split, evaluation=evaluation)
+    return run, config, resample, options, adopted
+
+
+def bootstrap(
+    data,
+    config: TrainingConfig | None = None,
+    *,
+    n: int | None,
+    output_dir: str | os.PathLike,
+    resample: str = "rows",
+    **options,
+) -> EnsembleResult:
+    """Train ``n`` bootstrap members of one configuration and summarise them.
+
+    ``data``: a table path, DataFrame or TrainingData. Give a ``config`` or the
+    options of :func:`lilyvae.make_config`; its ``seed`` is the base seed. The other
+    ``options`` are those of :class:`RunOptions`: with a ``split``, members never see
+    its boreholes and are scored on them (``evaluation``; None to skip). ``workers``:
+    parallel packs (default: one per core; Ray: CPUs of the local instance).
+    ``pack_size``: members per pack (default: spread over the workers, at most 16).
+    See the package notes for the files written, resuming, and ``resume``.
+    """
+    run_options, config_options = split_options(options)
+    if n is None and not run_options.resume:
+        raise LilyVAEError("--n N is required (the number of members)")
+    if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
+        raise LilyVAEError(f"--n must be a positive integer, not {n!r}")
+    check_backend(run_options.backend, run_options.workers, run_options.pack_size)
+    data, config = _prepare(data, config, config_options, resample)
+    run, config, resample, run_options, adopted = _open_run(
+        "bootstrap",
+        data,
+        config,
+        resample,
+        run_options,
+        count={"n": n},
+        output_dir=output_dir,
+        extra={},
+    )
+    members = [
+        Member(f"m{i:04d}", i, s, dataclasses.replace(config, seed=s), resample)
+        for i, s in enumerate(member_seeds(config.seed, run.count["n"]))
+    ]
+    base = config.seed
+    return execute(
+        run,
+        members,
+        data,
+        run_options,
+        settings_from_directory=adopted,
+        card_extra=lambda m: {"base_seed": base},
+    )
+
+
+def _sweep_members(cells, cell_configs, seeds: list[int], resample: str) -> list[Member]:
+    """Seed j of every cell is the same seed: cells are compared on paired seeds."""
+    members = []
+    for c, (cell, config) in enumerate(zip(cells, cell_configs, strict=True)):
+        for j, s in enumerate(seeds):
+            key = f"c{c:03d}-s{j:02d}"
+            config_s = dataclasses.replace(config, seed=s)
+            members.append(Member(key, len(members), s, config_s, resample, cell=c, params=cell))
+    return members
+
+
+def sweep(
+    data,
+    base_config: TrainingConfig | None = None,
+    grid: Sequence[str] | dict | None = None,
+    *,
+    seeds: int = 3,
+    output_dir: str | os.PathLike,
+    resample: str = "seed-only",
+    **options,
+) -> EnsembleResult:
+    """Train every cell of a hyper-parameter grid with ``seeds`` seeds each.
+
+    ``grid``: ``{"beta": [0.1, 0.5], "alpha": [0.1, 0.5]}`` or the command's
+    ``["beta=0.1,0.5", "alpha=0.1,0.5"]``; every other setting comes from
+    ``base_config`` (or the options of :func:`lilyvae.make_config`). The other
+    ``options`` are those of :class:`RunOptions`, as for :func:`bootstrap`. Seed j is
+    the same in every cell. Writes ``results.csv`` (a row per cell: mean and t interval
+    of every metric over the seeds) besides the bootstrap's files.
+    """
+    if not isinstance(seeds, int) or isinstance(seeds, bool) or seeds < 1:
+        raise LilyVAEError(f"--seeds must be a positive integer, not {seeds!r}")
+    if grid is None:
+        raise LilyVAEError("--grid: give at least one NAME=VALUE1,VALUE2,...")
+    parsed = parse_grid(grid)
+    run_options, config_options = split_options(options)
+    check_backend(run_options.backend, run_options.workers, run_options.pack_size)
+    data, base_config = _prepare(data, base_config, config_options, resample)
+    cells = grid_cells(parsed)
+    cell_configs = [config_with(base_config, **cell) for cell in cells]  # checks every value
+    grid_json = {k: [value_json(v) for v in vs] for k, vs in parsed.items()}
+    run, base_config, resample, run_options, adopted = _open_run(
+        "sweep",
+        data,
+        base_config,
+        resample,
+        run_options,
+        count={"seeds": seeds},
+        output_dir=output_dir,
+        extra={"grid": grid_json},
+    )
+    if adopted:
+        cells = grid_cells(parse_grid(run.identity["grid"]))
+        cell_configs = [config_with(base_config, **cell) for cell in cells]
+    seed_list = member_seeds(base_config.seed, run.count["seeds"])
+    base = base_config.seed
+    return execute(
+        run,
+        _sweep_members(cells, cell_configs, seed_list, resample),
+        data,
+        run_options,
+        settings_from_directory=adopted,
+        card_extra=lambda m: {"base_seed": base, "cell": m.cell, "params": params_json(m.params)},
+    )
+
+
+def train_many(
+    X: torch.Tensor,
+    labels: torch.Tensor | None,
+    config: TrainingConfig,
+    seeds: Sequence[int],
+    rows: Sequence[np.ndarray | None] | None = None,
+    *,
+    n_classes: int | None = None,
+    pack_size: int | None = None,
+    workers: int | None = None,
+    backend: str = "local",
+    ray_address: str | None = None,
+) -> list[dict]:
+    """Train one member per seed on scaled inputs, in packs, and return their outputs
+    in seed order (dicts of :func:`run_pack`; a failed pack's members get ``error``).
+
+    No files: the building block of :func:`bootstrap` and :func:`sweep`, for
+    notebooks and benchmarks. ``rows[i]`` are member i's row indices (None: all).
+    """
+    check_backend(backend, workers, pack_size)
+    rows = list(rows) if rows is not None else [None] * len(seeds)
+    # Each member trains from its own seed; the packs get ``config`` as it is given.
+    members = [Member(str(i), i, s, config, "given") for i, s in enumerate(seeds)]
+    out: list[dict] = [{}] * len(members)
+    failed = {"state": None, "history": None, "wall_s": None}
+    with open_backend(backend, ray_address, workers, resolve_device(config.device)) as k:
+        tasks = plan_pack_tasks(members, k, pack_size, lambda m: rows[m.index], n_classes)
+        for task, outputs, error in outcomes(tasks, X, labels, backend, k, lambda t, e: None):
+            for j, key in enumerate(task.keys):
+                out[int(key)] = (
+                    outputs[j]
+                    if outputs is not None
+                    else failed | {"seed": task.seeds[j], "error": error}
+                )
+    return out

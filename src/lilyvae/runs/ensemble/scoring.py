@@ -1,0 +1,86 @@
+"""Scoring members on held-out boreholes: a cheap evaluation, flattened to scalars."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from lilyvae.data.tables import FEATURE_SHORT, TrainingData
+
+#: Scalars taken from :func:`lilyvae.analysis.evaluation.evaluate` for each member.
+METRIC_PATHS: dict[str, tuple[str, ...]] = {
+    "svm_accuracy": ("svm", "accuracy"),
+    "svm_balanced_accuracy": ("svm", "balanced_accuracy"),
+    "svm_macro_f1": ("svm", "macro_f1"),
+    "linear_accuracy": ("linear", "accuracy"),
+    "linear_balanced_accuracy": ("linear", "balanced_accuracy"),
+    "gmm_ari": ("clustering", "ari"),
+    "zero_shot_accuracy": ("zero_shot", "nearest_centroid_accuracy"),
+    "head_accuracy": ("head", "accuracy"),
+    "head_balanced_accuracy": ("head", "balanced_accuracy"),
+    "active_dims": ("latent", "active_dims"),
+    "kl_total": ("latent", "kl_total"),
+    **{f"r2_{name}": ("reconstruction_r2", name) for name in FEATURE_SHORT},
+}
+
+
+@dataclass(frozen=True)
+class MemberEvaluation:
+    """How members are scored when the run holds boreholes out: a cheap
+    :func:`lilyvae.analysis.evaluation.evaluate` on a fixed subsample of the table."""
+
+    rows: int = 20000  # rows of the table scored (held-out and training boreholes)
+    svm_train_rows: int = 2000
+    svm_test_rows: int = 2000
+    gmm_rows: int = 2000
+    seed: int = 0
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def flatten_metrics(subject: dict) -> dict[str, float | None]:
+    """One subject's evaluation as ``{metric: value}`` (:data:`METRIC_PATHS`, plus
+    ``r2_mean`` when every feature has its R^2)."""
+    out: dict[str, float | None] = {}
+    for name, path in METRIC_PATHS.items():
+        value = subject
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[name] = float(value) if np.isfinite(value) else None
+    r2 = [out.get(f"r2_{n}") for n in FEATURE_SHORT]
+    if all(v is not None for v in r2):
+        out["r2_mean"] = float(np.mean(r2))
+    return out
+
+
+def score_members(
+    models: dict, eval_data: TrainingData, how: MemberEvaluation, with_baseline: bool
+):
+    """Flat metrics per member name, and the scaled-input baseline's (None unless
+    ``with_baseline``: it is the same for every pack of a run)."""
+    from lilyvae.analysis.evaluation import EvalConfig, evaluate
+
+    config = EvalConfig(
+        svm_train_rows=how.svm_train_rows,
+        svm_test_rows=how.svm_test_rows,
+        gmm_rows=how.gmm_rows,
+        seed=how.seed,
+    )
+    metrics = evaluate(models, eval_data, config, quiet=True, baseline=with_baseline)
+    subjects = metrics["subjects"]
+    baseline = flatten_metrics(subjects["features"]) if with_baseline else None
+    return {name: flatten_metrics(subjects[name]) for name in models}, baseline
+
+
+def evaluation_rows(data: TrainingData, how: MemberEvaluation) -> TrainingData:
+    """The fixed subsample of ``how.rows`` rows every member of a run is scored on."""
+    if data.n_rows <= how.rows:
+        return data
+    rng = np.random.default_rng([int(how.seed), 0xE7A1])
+    keep = np.zeros(data.n_rows, dtype=bool)
+    keep[rng.choice(data.n_rows, size=how.rows, replace=False)] = True
+    return data.subset(keep)
