@@ -47,7 +47,7 @@ def one_member(X, config, seed):
 
 
 def one_pack(X, config, seeds):
-    results = train_members(X, None, [MemberSpec(s) for s in seeds], config, feature_major=True)
+    results = train_members(X, None, [MemberSpec(s) for s in seeds], config)
     return float(np.mean([r.history["loss"][-1] for r in results]))
 
 

@@ -158,13 +158,10 @@ def test_pack_member_is_the_member_alone(data, model, recipe):
         [MemberSpec(s, r) for s, r in zip(seeds, rows, strict=True)],
         config,
         n_classes,
-        feature_major=True,
     )
     for member, seed, r in zip(pack, seeds, rows, strict=True):
-        # alone, activations as nn.Module has them (the side-by-side layout)
-        (alone,) = train_members(
-            X, labels, [MemberSpec(seed, r)], config, n_classes, feature_major=False
-        )
+        # alone, with PyTorch's operations for the batch norms (what a GPU runs)
+        (alone,) = train_members(X, labels, [MemberSpec(seed, r)], config, n_classes, fused=False)
         assert member.error is None and alone.error is None
         assert member.history["loss"][-1] == pytest.approx(alone.history["loss"][-1], rel=0.01)
     # and a seed-only member of a pack against `lilyvae.train` itself: on the CPU both
@@ -181,16 +178,26 @@ def dataclass_replace(config, **changes):
     return dataclasses.replace(config, **changes)
 
 
+TINY_ARCH = {"hidden_dims": (12, 5), "latent_dim": 3}
+
+
 @pytest.mark.parametrize(
     "model,recipe,options",
     [
         ("unsupervised", "standard", {"batch_size": 37}),
-        ("semisupervised", "hybrid", {"batch_size": 37, "hidden_dims": (12, 5), "latent_dim": 3}),
+        ("semisupervised", "hybrid", {"batch_size": 37}),
+        ("unsupervised", "hybrid", {"batch_size": 37} | TINY_ARCH),
+        ("semisupervised", "hybrid", {"batch_size": 37} | TINY_ARCH),
     ],
 )
 def test_member_bytes_do_not_depend_on_its_pack(tiny, model, recipe, options):
-    """Same bytes in a pack of 5, of 2, alone, first or last: odd widths and a one-row
-    last batch included (the cases where kernels' vector tails would differ)."""
+    """Same bytes in a pack of 5, of 2, alone, first or last, with a one-row last batch
+    (the cases where kernels' vector tails would differ).
+
+    With tiny layers (5 and 3 units) the bytes are not the same on every machine: for
+    such small products the BLAS library (MKL, on an AMD Zen 5 core) picks its kernel
+    by the number of matrices in the batch. There the members agree to float32
+    rounding."""
     assert tiny.n_rows % 37 == 1
     config = make_config(model, recipe, epochs=2, **options)
     _scaler, X, labels = scale_for_training(tiny)
@@ -199,13 +206,17 @@ def test_member_bytes_do_not_depend_on_its_pack(tiny, model, recipe, options):
 
     def states(which):
         specs = [MemberSpec(seeds[i], rows[i]) for i in which]
-        res = train_members(X, labels, specs, config, len(tiny.class_names), feature_major=True)
+        res = train_members(X, labels, specs, config, len(tiny.class_names))
         return {i: r.model.state_dict() for i, r in zip(which, res, strict=True)}
 
+    exact = "latent_dim" not in options  # the default architecture
     everyone = states(range(5))
     for which in ([4], [0], [3, 1], [4, 0, 2]):
         for i, state in states(which).items():
-            assert state_equal(state, everyone[i]), (which, i)
+            if exact:
+                assert state_equal(state, everyone[i]), (which, i)
+            for name, value in state.items():
+                torch.testing.assert_close(value, everyone[i][name], rtol=1e-4, atol=1e-6)
 
 
 # --- bootstrap runs -----------------------------------------------------------------------------
@@ -237,12 +248,10 @@ def test_bootstrap_writes_members_summary_and_cards(tmp_path, small_csv, capsys)
 
     for r in rows:
         model = lilyvae.load_model(out / "members" / f"{r['member']}.pt")
-        info = model.card["ensemble"]
+        info = model.card.extra["ensemble"]
         assert info["member"] == r["member"] and info["seed"] == int(r["seed"])
-        assert (
-            model.card["seed"] == int(r["seed"]) and model.card["training"]["seed"] == info["seed"]
-        )
-        assert model.card["split"]["holdout_boreholes"]  # scored on unseen boreholes
+        assert model.card.seed == int(r["seed"]) and model.card.training["seed"] == info["seed"]
+        assert model.card.held_out_boreholes  # scored on unseen boreholes
         assert info["metrics"]["svm_accuracy"] == pytest.approx(float(r["svm_accuracy"]))
         assert model.embed(np.ones((2, 6))).shape == (2, 10)
         assert len(model.history["loss"]) == 2
@@ -351,7 +360,7 @@ def test_a_different_run_is_refused_unless_resumed(tmp_path, data, small_csv, ca
     grown = bootstrap(data, other, n=3, output_dir=out, workers=1, evaluation=None, resume=True)
     assert grown.settings_from_directory and grown.trained == 1 and grown.skipped == 2
     card = lilyvae.load_model(out / "members" / "m0002.pt").card
-    assert card["training"]["epochs"] == 1
+    assert card.training["epochs"] == 1
     with pytest.raises(LilyVAEError, match="holds no run"):
         bootstrap(data, config, n=2, output_dir=tmp_path / "new", resume=True)
     (tmp_path / "junk").mkdir()
@@ -408,7 +417,8 @@ def test_sweep_records_a_diverging_cell_and_finishes_the_rest(tmp_path, small_cs
     summary = json.loads((out / "summary.json").read_text())
     assert summary["interval"]["method"] == "t" and len(summary["cells"]) == 4
     card = lilyvae.load_model(out / "members" / "c001-s00.pt").card
-    assert card["training"]["recipe"]["beta"] == 1.0 and card["ensemble"]["params"]["beta"] == 1.0
+    assert card.training["recipe"]["beta"] == 1.0
+    assert card.extra["ensemble"]["params"]["beta"] == 1.0
 
 
 def test_sweep_api_takes_a_dict(tmp_path, data):

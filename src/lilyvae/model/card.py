@@ -113,6 +113,10 @@ class ModelCard:
             self, checkpoint_file=checkpoint, history_file=history, checkpoint_sha256=sha256
         )
 
+    def with_extra(self, **sections: dict) -> ModelCard:
+        """This card with run-specific sections added (a new card; see EXTRA_SECTIONS)."""
+        return dataclasses.replace(self, extra={**self.extra, **sections})
+
     def to_dict(self) -> dict:
         d = {
             "format": CARD_FORMAT,

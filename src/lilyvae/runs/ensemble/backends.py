@@ -50,7 +50,6 @@ def run_pack(
         task.config,
         task.n_classes,
         progress,
-        feature_major=True,
     )
     wall = time.perf_counter() - start
     return [

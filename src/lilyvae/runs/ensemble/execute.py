@@ -109,12 +109,6 @@ def rebuild_member(member: Member, result: dict, inputs: TrainingInputs):
     )
 
 
-def patch_member_card(model, section: dict) -> None:
-    """Add a member's ``ensemble`` section to the card the shared builder made: the one
-    place an ensemble changes a card."""
-    model.card["ensemble"] = section
-
-
 def ensemble_section(
     run: EnsembleRun,
     member: Member,
@@ -178,9 +172,10 @@ class _PackWriter:
             section = ensemble_section(
                 self.run, member, rows, self.inputs, len(task.keys), scores.get(member.key)
             )
-            patch_member_card(model, section | self.card_extra(member))
+            # The card the shared builder made, with the member's section: a new card.
+            model.card = model.card.with_extra(ensemble=section | self.card_extra(member))
             model.save(self.run.member_path(member.key))
-            self.record.finished(member, model.card)
+            self.record.finished(member, model.card.to_dict())
 
     def _score(self, models: dict) -> dict:
         if not models or self.eval_data is None:
