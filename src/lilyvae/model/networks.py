@@ -42,6 +42,12 @@ class LossParts:
         if self.cls is not None:
             yield self.cls
 
+    def __getitem__(self, index):
+        return tuple(self)[index]
+
+    def __len__(self) -> int:
+        return 3 if self.cls is None else 4
+
     def as_dict(self) -> dict[str, torch.Tensor]:
         """The parts under their history names: loss, recon, kl, masked, class."""
         named = {"loss": self.total, "recon": self.recon, "kl": self.kl}
