@@ -1,10 +1,22 @@
 """Recipes are data: defaults from the specification, overrides, the beta schedule."""
 
+import json
+from dataclasses import dataclass
+
 import pytest
 import torch
 
 from lilyvae.errors import LilyVAEError
-from lilyvae.model.recipes import HybridRecipe, StandardRecipe, get_recipe, recipe_from_dict
+from lilyvae.hyperparams import NON_NEGATIVE_NUMBER, hyper
+from lilyvae.model.recipes import (
+    RECIPES,
+    HybridRecipe,
+    StandardRecipe,
+    get_recipe,
+    recipe_from_dict,
+    register_recipe,
+)
+from lilyvae.train.config import config_from_dict, grid_axes, make_config, parse_grid_value
 from lilyvae.train.trainer import PlateauScheduler
 
 
@@ -59,3 +71,70 @@ def test_plateau_scheduler_follows_torch():
         ours.step([loss, loss])
         assert ours.lrs == [opt.param_groups[0]["lr"]] * 2
     assert ours.lrs[0] < 1.0  # it did halve along the way
+
+
+# --- a recipe of its own: one dataclass, registered once ----------------------------------------
+
+
+@pytest.fixture
+def fancy_recipe():
+    """A recipe with a field of its own, registered for one test only."""
+    saved = dict(RECIPES)
+
+    @register_recipe
+    @dataclass(frozen=True)
+    class FancyRecipe(HybridRecipe):
+        name: str = "fancy"
+        beta: float = 0.2
+        gamma: float = hyper(0.3, "weight of a term of its own", NON_NEGATIVE_NUMBER)
+
+    yield FancyRecipe
+    RECIPES.clear()
+    RECIPES.update(saved)
+
+
+def test_a_recipe_field_of_its_own_survives_a_round_trip(fancy_recipe):
+    recipe = get_recipe("fancy", gamma=0.7)
+    back = recipe_from_dict(json.loads(json.dumps(recipe.to_dict())))
+    assert type(back) is fancy_recipe and back == recipe and back.gamma == 0.7
+    config = make_config("semisupervised", "fancy", gamma=0.7, epochs=3)
+    assert config_from_dict(json.loads(json.dumps(config.to_dict()))) == config
+    # its field is checked, and is an axis of a sweep's grid
+    with pytest.raises(LilyVAEError, match=r"recipe 'fancy': gamma must be a number >= 0, not -1"):
+        get_recipe("fancy", gamma=-1)
+    assert "gamma" in grid_axes() and parse_grid_value("gamma", "0.5") == 0.5
+    # other recipes do not have it
+    with pytest.raises(LilyVAEError, match="recipe 'standard' has no hyper-parameter 'gamma'"):
+        make_config("unsupervised", "standard", gamma=0.7)
+
+
+def test_a_saved_recipe_with_unknown_keys_is_refused_in_one_line(fancy_recipe):
+    saved = get_recipe("fancy").to_dict()
+    with pytest.raises(LilyVAEError) as err:
+        recipe_from_dict(saved | {"name": "hybrid", "delta": 1.0})
+    assert str(err.value).count("\n") == 0
+    assert "recipe 'hybrid': unknown hyper-parameter(s) 'delta', 'gamma'" in str(err.value)
+    with pytest.raises(LilyVAEError, match="unknown hyper-parameter"):
+        config_from_dict(make_config().to_dict() | {"recipe": saved | {"delta": 1.0}})
+
+
+def test_a_recipe_field_without_a_declaration_is_refused_at_registration():
+    before = dict(RECIPES)
+    with pytest.raises(TypeError, match="recipe 'bare': declare field"):
+
+        @register_recipe
+        @dataclass(frozen=True)
+        class BareRecipe(StandardRecipe):
+            name: str = "bare"
+            delta: float = 1.0
+
+    assert RECIPES == before
+
+
+def test_retired_settings():
+    """--compile went: old files that say ``"compile": false`` still load; asking fails."""
+    assert config_from_dict(make_config().to_dict() | {"compile": False}) == make_config()
+    with pytest.raises(LilyVAEError, match="unknown setting"):
+        config_from_dict(make_config().to_dict() | {"colour": "red"})
+    with pytest.raises(LilyVAEError, match="compile was removed: "):
+        make_config(compile=True)

@@ -26,8 +26,8 @@ _EXPORTS = {
     "StandardRecipe": "model.recipes",
     "DistributionAwareScaler": "data.scaling",
     "fit_scaler": "data.scaling",
-    "TrainingConfig": "train.trainer",
-    "make_config": "train.trainer",
+    "TrainingConfig": "train.config",
+    "make_config": "train.config",
     "train": "train.trainer",
 }
 

@@ -70,7 +70,7 @@ def _int_list(text: str) -> tuple[int, ...]:
 
 def add_training_options(p: argparse.ArgumentParser, model_required: bool = True) -> None:
     """Model, recipe and every hyper-parameter, shared by train, bootstrap and sweep."""
-    from lilyvae.train.trainer import MODEL_KINDS
+    from lilyvae.train.config import MODEL_KINDS
 
     p.add_argument("--model", choices=MODEL_KINDS, required=model_required, default="unsupervised")
     p.add_argument("--recipe", choices=("standard", "hybrid"), default="standard")
@@ -130,7 +130,7 @@ HYPER_FLAGS = (
 
 
 def config_from_args(args: argparse.Namespace):
-    from lilyvae.train.trainer import make_config
+    from lilyvae.train.config import make_config
 
     options = {name: getattr(args, name) for name in HYPER_FLAGS}
     return make_config(
@@ -138,7 +138,6 @@ def config_from_args(args: argparse.Namespace):
         recipe=args.recipe,
         device=args.device,
         deterministic=args.deterministic,
-        compile=args.compile,
         **options,
     )
 

@@ -12,6 +12,17 @@ import dataclasses
 from dataclasses import dataclass
 
 from lilyvae.errors import LilyVAEError
+from lilyvae.hyperparams import (
+    FRACTION,
+    NON_NEGATIVE_INT,
+    NON_NEGATIVE_NUMBER,
+    OPEN_FRACTION,
+    POSITIVE_NUMBER,
+    choice_kind,
+    field_problems,
+    hyper,
+    hyper_fields,
+)
 
 
 @dataclass(frozen=True)
@@ -20,37 +31,44 @@ class Recipe:
 
     ``beta`` is the KL weight after warm-up. With ``anneal_epochs > 0`` it ramps
     linearly from ``beta_start`` at epoch 0 to ``beta`` at epoch ``anneal_epochs``.
+
+    Every field but ``name`` is declared with :func:`~lilyvae.hyperparams.hyper`: its
+    help and rule make its check here, its command-line flag and its sweep axis. A
+    subclass changes defaults by redeclaring a field plainly (``beta: float = 0.5``).
     """
 
     name: str = "custom"
-    reduction: str = "sum"  # "sum": summed over rows and features; "mean": averaged
-    beta: float = 1.0
-    beta_start: float = 1.0
-    anneal_epochs: int = 0
-    alpha: float = 0.1  # weight of the cross-entropy term (semi-supervised model only)
-    mask_ratio: float = 0.0  # fraction of input entries zeroed per batch
-    mask_weight: float = 0.0  # weight of the MSE on the masked entries
-    grad_clip: float | None = None  # max global L2 norm of the gradient
-    plateau_patience: int | None = None  # ReduceLROnPlateau patience (None: no scheduler)
-    plateau_factor: float = 0.5
+    reduction: str = hyper(
+        "sum",
+        "loss reduction: 'sum' over rows and features, or 'mean'",
+        choice_kind(("sum", "mean")),
+        flag=False,  # part of what a recipe is: choose the recipe instead
+        grid=False,
+    )
+    beta: float = hyper(1.0, "KL weight (the value after the warm-up, if any)", NON_NEGATIVE_NUMBER)
+    beta_start: float = hyper(1.0, "KL weight at epoch 0 of the warm-up", NON_NEGATIVE_NUMBER)
+    anneal_epochs: int = hyper(0, "epochs of the linear KL warm-up (0: none)", NON_NEGATIVE_INT)
+    alpha: float = hyper(
+        0.1, "weight of the cross-entropy term (semi-supervised model)", NON_NEGATIVE_NUMBER
+    )
+    mask_ratio: float = hyper(0.0, "fraction of input entries zeroed per batch", FRACTION)
+    mask_weight: float = hyper(0.0, "weight of the MSE on the masked entries", NON_NEGATIVE_NUMBER)
+    grad_clip: float | None = hyper(
+        None,
+        "max global L2 norm of the gradient (off: no clipping)",
+        POSITIVE_NUMBER,
+        optional=True,
+    )
+    plateau_patience: int | None = hyper(
+        None,
+        "ReduceLROnPlateau patience in epochs (off: no scheduler)",
+        NON_NEGATIVE_INT,
+        optional=True,
+    )
+    plateau_factor: float = hyper(0.5, "ReduceLROnPlateau factor", OPEN_FRACTION)
 
     def __post_init__(self) -> None:
-        problems = []
-        if self.reduction not in ("sum", "mean"):
-            problems.append(f"reduction must be 'sum' or 'mean', not {self.reduction!r}")
-        for field in ("beta", "beta_start", "alpha", "mask_weight"):
-            if getattr(self, field) < 0:
-                problems.append(f"{field} must be >= 0")
-        if not 0 <= self.mask_ratio < 1:
-            problems.append("mask_ratio must be in [0, 1)")
-        if self.anneal_epochs < 0:
-            problems.append("anneal_epochs must be >= 0")
-        if self.grad_clip is not None and self.grad_clip <= 0:
-            problems.append("grad_clip must be positive")
-        if self.plateau_patience is not None and self.plateau_patience < 0:
-            problems.append("plateau_patience must be >= 0")
-        if not 0 < self.plateau_factor < 1:
-            problems.append("plateau_factor must be in (0, 1)")
+        problems = field_problems(self)
         if problems:
             raise LilyVAEError(f"recipe {self.name!r}: " + "; ".join(problems))
 
@@ -73,6 +91,35 @@ class Recipe:
         return dataclasses.asdict(self)
 
 
+#: The recipes by name: what ``--recipe`` offers and what a saved recipe is rebuilt as.
+RECIPES: dict[str, type[Recipe]] = {}
+
+
+def register_recipe(cls: type[Recipe]) -> type[Recipe]:
+    """Class decorator: make a recipe dataclass known by its default ``name``.
+
+    Each of its fields but ``name`` must be declared with
+    :func:`~lilyvae.hyperparams.hyper` (here or in a base class), so that it gets a
+    check, a flag and a sweep axis.
+    """
+    name = cls.__dataclass_fields__["name"].default
+    undeclared = [
+        f.name
+        for f in dataclasses.fields(cls)
+        if f.name != "name" and f.name not in hyper_fields(cls)
+    ]
+    if undeclared:
+        raise TypeError(
+            f"recipe {name!r}: declare field(s) {', '.join(undeclared)} "
+            "with lilyvae.hyperparams.hyper"
+        )
+    if name in RECIPES and RECIPES[name] is not cls:
+        raise TypeError(f"recipe {name!r} is already registered ({RECIPES[name].__qualname__})")
+    RECIPES[name] = cls
+    return cls
+
+
+@register_recipe
 @dataclass(frozen=True)
 class StandardRecipe(Recipe):
     """``scripts/train_vae.py``: sum-reduced MSE + beta * KL [+ alpha * CE], fixed beta."""
@@ -85,6 +132,7 @@ class StandardRecipe(Recipe):
     alpha: float = 0.1
 
 
+@register_recipe
 @dataclass(frozen=True)
 class HybridRecipe(Recipe):
     """``generate_all_figures.py``: masking, KL annealing, clipping, plateau scheduler."""
@@ -102,9 +150,6 @@ class HybridRecipe(Recipe):
     plateau_factor: float = 0.5
 
 
-RECIPES: dict[str, type[Recipe]] = {"standard": StandardRecipe, "hybrid": HybridRecipe}
-
-
 def get_recipe(name: str, **overrides) -> Recipe:
     """The named recipe with its defaults, then ``overrides`` (``None`` = keep default)."""
     try:
@@ -117,7 +162,20 @@ def get_recipe(name: str, **overrides) -> Recipe:
 
 
 def recipe_from_dict(params: dict) -> Recipe:
-    """Rebuild a recipe saved with :meth:`Recipe.to_dict` (in a model card)."""
-    cls = RECIPES.get(params.get("name", ""), Recipe)
-    fields = {f.name for f in dataclasses.fields(Recipe)}
-    return cls(**{k: v for k, v in params.items() if k in fields})
+    """Rebuild a recipe saved with :meth:`Recipe.to_dict` (in a model card or a run's
+    manifest): the registered class of its name, with every one of its own fields.
+
+    A name no recipe is registered under is rebuilt as a plain :class:`Recipe`; a key
+    that is no field of the class is refused, never dropped.
+    """
+    if not isinstance(params, dict):
+        raise LilyVAEError(f"a saved recipe is a JSON object, not {type(params).__name__}")
+    name = params.get("name", Recipe.name)
+    cls = RECIPES.get(name, Recipe)
+    unknown = sorted(set(params) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise LilyVAEError(
+            f"recipe {name!r}: unknown hyper-parameter(s) {', '.join(map(repr, unknown))} "
+            f"for {cls.__name__} (is the recipe that has them registered?)"
+        )
+    return cls(**params)

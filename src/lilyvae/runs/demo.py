@@ -49,7 +49,8 @@ from lilyvae.data.tables import (
 )
 from lilyvae.files import write_atomic, write_text_atomic
 from lilyvae.synthetic.generator import SyntheticLily, sidecar_path, write_synthetic_table
-from lilyvae.train.trainer import make_config, train
+from lilyvae.train.config import make_config
+from lilyvae.train.trainer import train
 
 DEMO_EPOCHS = 15
 DEMO_TABLE = "synthetic_lily_20cm.csv"

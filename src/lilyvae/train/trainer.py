@@ -16,7 +16,7 @@ import os
 import random
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -24,66 +24,19 @@ import torch
 from lilyvae.data.scaling import DistributionAwareScaler
 from lilyvae.data.tables import FEATURE_COLS, BoreholeSplit, TrainingData
 from lilyvae.errors import LilyVAEError
-from lilyvae.model.networks import DEFAULT_HIDDEN_DIMS, DEFAULT_LATENT_DIM, VAE, build_model
-from lilyvae.model.recipes import Recipe, StandardRecipe
-from lilyvae.train.engine import ModelStack, StepInputs, StepWeights
+from lilyvae.model.networks import VAE, build_model
+from lilyvae.model.recipes import Recipe
 
-MODEL_KINDS = ("unsupervised", "semisupervised")
+# config_from_dict is not used here: runs/ensemble.py still imports it from this module;
+# drop it from this line once that import names lilyvae.train.config.
+from lilyvae.train.config import TrainingConfig, config_from_dict, make_config  # noqa: F401
+from lilyvae.train.engine import ModelStack, StepInputs, StepWeights
 
 # Random numbers are drawn per member in chunks of this many batches: bounded memory
 # for large packs, and a member's stream does not depend on the pack it trains in.
 CHUNK_BATCHES = 64
 #: Second entropy word of each member's dropout stream (after its seed).
 DROPOUT_STREAM = 0x64726F70  # "drop"
-
-
-@dataclass(frozen=True)
-class TrainingConfig:
-    """Everything that decides a training run, apart from the data."""
-
-    model: str = "unsupervised"
-    recipe: Recipe = field(default_factory=StandardRecipe)
-    epochs: int = 100
-    batch_size: int = 256
-    lr: float = 1e-3
-    seed: int = 42
-    latent_dim: int = DEFAULT_LATENT_DIM
-    hidden_dims: tuple[int, ...] = DEFAULT_HIDDEN_DIMS
-    device: str = "auto"
-    deterministic: bool = False
-    compile: bool = False  # torch.compile the training step (pays off on long runs)
-
-    def __post_init__(self) -> None:
-        if self.model not in MODEL_KINDS:
-            raise LilyVAEError(
-                f"unknown model {self.model!r}; choose one of {', '.join(MODEL_KINDS)}"
-            )
-        for name in ("epochs", "batch_size", "latent_dim"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or value <= 0:
-                raise LilyVAEError(
-                    f"{name.replace('_', '-')} must be a positive integer, not {value!r}"
-                )
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0 and np.isfinite(self.lr)):
-            raise LilyVAEError(f"lr must be a positive number, not {self.lr!r}")
-        if not self.hidden_dims or any(int(h) <= 0 for h in self.hidden_dims):
-            raise LilyVAEError(f"hidden-dims must be positive integers, not {self.hidden_dims!r}")
-        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
-            raise LilyVAEError(f"unknown device {self.device!r}; choose auto, cpu or cuda")
-
-    def to_dict(self) -> dict:
-        out = dataclasses.asdict(self)
-        out["recipe"] = self.recipe.to_dict()
-        out["hidden_dims"] = list(self.hidden_dims)
-        return out
-
-    def architecture(self, n_classes: int | None) -> dict:
-        return {
-            "input_dim": len(FEATURE_COLS),
-            "latent_dim": self.latent_dim,
-            "hidden_dims": list(self.hidden_dims),
-            "n_classes": n_classes if self.model == "semisupervised" else None,
-        }
 
 
 def resolve_device(name: str) -> torch.device:
@@ -393,45 +346,6 @@ def train_members(
 
 
 # --- the user's entry point ---------------------------------------------------------------
-
-_TRAINING_FIELDS = {f.name for f in dataclasses.fields(TrainingConfig)} - {"recipe"}
-
-
-def make_config(
-    model: str = "unsupervised", recipe: str | Recipe = "standard", **options
-) -> TrainingConfig:
-    """A TrainingConfig from a model kind, a recipe (name or object) and flat overrides.
-
-    ``options`` mixes training fields (epochs, batch_size, lr, seed, ...) and recipe
-    fields (beta, alpha, mask_ratio, ...); ``None`` means "keep the default".
-    """
-    from lilyvae.model.recipes import get_recipe
-
-    options = {k: v for k, v in options.items() if v is not None}
-    training = {k: options.pop(k) for k in list(options) if k in _TRAINING_FIELDS}
-    if "hidden_dims" in training:
-        training["hidden_dims"] = tuple(int(h) for h in training["hidden_dims"])
-    if isinstance(recipe, Recipe):
-        recipe_obj = recipe.with_overrides(**options)
-    else:
-        recipe_obj = get_recipe(recipe, **options)
-    return TrainingConfig(model=model, recipe=recipe_obj, **training)
-
-
-def config_from_dict(params: dict) -> TrainingConfig:
-    """Rebuild a TrainingConfig saved with :meth:`TrainingConfig.to_dict` (a model card's
-    ``training`` section or an ensemble's run manifest)."""
-    from lilyvae.model.recipes import recipe_from_dict
-
-    fields = _TRAINING_FIELDS - {"device"}
-    options = {k: v for k, v in params.items() if k in fields}
-    if "hidden_dims" in options:
-        options["hidden_dims"] = tuple(int(h) for h in options["hidden_dims"])
-    try:
-        recipe = recipe_from_dict(params["recipe"])
-        return TrainingConfig(recipe=recipe, device=params.get("device", "auto"), **options)
-    except (KeyError, TypeError) as exc:
-        raise LilyVAEError(f"not a training configuration ({exc})") from None
 
 
 def scale_for_training(data: TrainingData, scaler: DistributionAwareScaler | None = None):
