@@ -1,5 +1,6 @@
 """The command line: the training run a user types, and every bad input."""
 
+import argparse
 import json
 import subprocess
 import sys
@@ -8,6 +9,8 @@ import pytest
 import torch
 from cli_helpers import run
 
+from lilyvae.cli.main import build_parser
+from lilyvae.cli.options import training_settings
 from lilyvae.model.networks import VAE
 
 
@@ -143,7 +146,7 @@ BAD_TRAINING_RUNS = [
     (
         "bad mask ratio",
         ["--recipe", "hybrid", "--mask-ratio", "1.5"],
-        "mask_ratio must be in [0, 1)",
+        "argument --mask-ratio: must be in [0, 1), not 1.5",
     ),
 ]
 
@@ -216,3 +219,53 @@ def test_the_installed_command_prints_no_traceback(tmp_path):
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and "nope.csv: no such file" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+def test_compile_is_refused_in_one_line(tmp_path, small_csv, capsys):
+    out = tmp_path / "out" / "m.pt"
+    args = ["train", "--model", "unsupervised", "--data", small_csv, "--output", out]
+    code, _, err = run([*args, "--compile"], capsys)
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith("lilyvae train: error: --compile was removed: ")
+    assert not (tmp_path / "out").exists()
+
+
+def subcommands(parser):
+    """The subcommand parsers of ``parser`` (argparse keeps them on a private action)."""
+    (action,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    return action.choices
+
+
+def test_help_lists_every_command_and_describes_every_flag(capsys):
+    code, out, _ = run(["--help"], capsys)
+    assert code == 0
+    commands = subcommands(build_parser())
+    assert len(commands) == 12
+    for name in commands:
+        assert f"\n    {name}" in out
+    assert "Start with `lilyvae demo`" in out
+    for name, parser in commands.items():
+        for action in parser._actions:
+            if action.help is argparse.SUPPRESS or action.dest == "help":
+                continue
+            assert action.help and action.help.strip(), (name, action.option_strings)
+
+
+@pytest.mark.parametrize("command", ["train", "bootstrap", "sweep"])
+def test_training_help_shows_defaults_and_required_flags(command, capsys):
+    code, out, _ = run([command, "--help"], capsys)
+    assert code == 0
+    text = " ".join(out.split())  # argparse wraps lines at the terminal's width
+    usage = text[: text.index(" options:")]
+    assert "--model {unsupervised,semisupervised}" in usage
+    assert "[--model" not in usage and "[--output" not in usage and "--output" in usage
+    assert "--epochs EPOCHS passes over the training rows [default 100]" in text
+    assert "--hidden-dims N,N" in text and "[default 64,32]" in text
+    assert "[standard: 1.0; hybrid: 0.5]" in text  # --beta
+    assert "[standard: off; hybrid: 1.0]" in text  # --grad-clip
+    assert "--compile" not in text
+    parser = subcommands(build_parser())[command]
+    for action in parser._actions:
+        if action.dest in training_settings():
+            shown = action.help[action.help.rindex("[") :]
+            assert shown.startswith(("[default ", "[standard: ")) and shown.endswith("]")

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 import torch
+from cli_helpers import run
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.hyperparams import NON_NEGATIVE_NUMBER, hyper
@@ -129,6 +130,23 @@ def test_a_recipe_field_without_a_declaration_is_refused_at_registration():
             delta: float = 1.0
 
     assert RECIPES == before
+
+
+def test_a_recipe_of_its_own_gets_a_flag_and_resumes(fancy_recipe, tmp_path, small_csv, capsys):
+    out = tmp_path / "run"
+    args = ["bootstrap", "--model", "unsupervised", "--data", small_csv, "--output-dir", out]
+    args += ["--quiet", "--no-eval", "--workers", "1"]
+    code, _, err = run(
+        [*args, "--recipe", "fancy", "--gamma", "0.7", "--n", "1", "--epochs", "1"], capsys
+    )
+    assert code == 0, err
+    # --resume rebuilds the run's settings from its run.json: the same recipe, its own field
+    code, stdout, err = run([*args, "--resume", "--n", "2"], capsys)
+    assert code == 0, err
+    assert "continued the run with the settings stored in its run.json" in stdout
+    for member in ("m0000", "m0001"):
+        recipe = json.loads((out / "members" / f"{member}.meta.json").read_text())["training"]
+        assert (recipe["recipe"]["name"], recipe["recipe"]["gamma"]) == ("fancy", 0.7)
 
 
 def test_retired_settings():

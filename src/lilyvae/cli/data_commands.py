@@ -1,0 +1,107 @@
+"""Commands that make tables: ``synth``, ``synth-lily``, ``build-dataset``.
+
+None of them trains a network; their work imports neither PyTorch nor the models.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lilyvae.cli.options import (
+    add_command,
+    add_quiet_option,
+    positive_float,
+    positive_int,
+    required_options,
+)
+
+
+def cmd_synth(args: argparse.Namespace) -> int:
+    from lilyvae.synthetic.generator import sidecar_path, write_synthetic_table
+
+    path = write_synthetic_table(args.output, rows=args.rows, seed=args.seed)
+    print(f"wrote SYNTHETIC LILY-like table {path} (not real data; see {sidecar_path(path)})")
+    return 0
+
+
+def cmd_synth_lily(args: argparse.Namespace) -> int:
+    from lilyvae.synthetic.lily_files import SIDECAR_NAME, write_synthetic_lily
+
+    say = None if args.quiet else print
+    sidecar = write_synthetic_lily(args.output_dir, scale=args.scale, seed=args.seed, progress=say)
+    print(
+        f"wrote SYNTHETIC raw LILY tables ({sidecar['total_rows']:,} rows in 4 files) to "
+        f"{args.output_dir} (not real data; see {Path(args.output_dir) / SIDECAR_NAME})"
+    )
+    return 0
+
+
+def cmd_build_dataset(args: argparse.Namespace) -> int:
+    from lilyvae.data.lily import build_dataset, sidecar_paths
+
+    manifest = build_dataset(
+        args.lily_dir,
+        args.output,
+        bin_size=args.bin_size,
+        progress=not args.quiet,
+        threads=args.threads,
+        memory_limit=args.memory_limit,
+    )
+    out = manifest["output"]
+    boreholes, manifest_path = sidecar_paths(args.output)
+    print(
+        f"wrote {args.output} ({out['rows']:,} rows, {out['boreholes']:,} boreholes, "
+        f"{out['lithologies']:,} lithologies) in {manifest['wall_time_s']:.1f} s"
+    )
+    print(f"  boreholes  {boreholes}")
+    print(f"  manifest   {manifest_path}")
+    if manifest.get("synthetic_inputs"):
+        print("  (built from SYNTHETIC LILY-like files: not real data)")
+    return 0
+
+
+def register(sub) -> None:
+    p = add_command(sub, "synth", "write a SYNTHETIC LILY-like training table", cmd_synth)
+    required_options(p).add_argument(
+        "--output", required=True, help="table path (.csv or .parquet)"
+    )
+    p.add_argument("--rows", type=positive_int, default=None, help="rows, default 238,506")
+    p.add_argument("--seed", type=int, default=0, help="seed of the generator, default 0")
+
+    p = add_command(
+        sub, "synth-lily", "write SYNTHETIC raw LILY tables (*_DataLITH.csv)", cmd_synth_lily
+    )
+    required_options(p).add_argument(
+        "--output-dir", required=True, help="folder the four tables are written to"
+    )
+    p.add_argument(
+        "--scale",
+        type=positive_float,
+        default=0.1,
+        help="bins relative to the real table (1: 238,506 bins, ~14 M rows; default 0.1)",
+    )
+    p.add_argument("--seed", type=int, default=0, help="seed of the generator, default 0")
+    add_quiet_option(p, "no progress log")
+
+    p = add_command(
+        sub,
+        "build-dataset",
+        "build the 20 cm training table from the raw LILY CSV files",
+        cmd_build_dataset,
+    )
+    required = required_options(p)
+    required.add_argument(
+        "--lily-dir", required=True, help="folder holding GRA, MS, NGR and RGB _DataLITH.csv"
+    )
+    required.add_argument("--output", required=True, help="table path (.csv or .parquet)")
+    p.add_argument(
+        "--bin-size", type=positive_float, default=0.2, help="depth bin in metres (default 0.2)"
+    )
+    p.add_argument(
+        "--threads", type=positive_int, default=None, help="DuckDB threads (default: all cores)"
+    )
+    p.add_argument(
+        "--memory-limit", default="1GB", help="DuckDB memory cap, spills beyond it (default 1GB)"
+    )
+    add_quiet_option(p, "no progress log")

@@ -1,0 +1,187 @@
+"""Argument types and the options several commands share.
+
+The training options of ``train``, ``bootstrap`` and ``sweep`` are generated from the
+declarations of :class:`~lilyvae.train.config.TrainingConfig` and of the registered
+recipes (:mod:`lilyvae.hyperparams`): one flag per declared field, its help text and
+rule from the declaration, its default read from the dataclasses. A new recipe field
+gets its flag here without an edit.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lilyvae.errors import LilyVAEError
+from lilyvae.hyperparams import (
+    HYPER_GROUP,
+    POSITIVE_INT,
+    POSITIVE_NUMBER,
+    RUNNING_GROUP,
+    SWITCH,
+    Hyper,
+    ValueKind,
+)
+
+DEFAULT_DATA = "data/vae_training_data_v2_20cm.csv"
+
+
+def argument_type(kind: ValueKind) -> Callable[[str], Any]:
+    """An argparse ``type=`` that reads and checks a value of ``kind``: a bad value is a
+    usage error naming the flag, e.g. ``argument --epochs: must be a positive integer, not 0``."""
+
+    def parse(text: str) -> Any:
+        try:
+            return kind.parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = kind.rule
+    return parse
+
+
+positive_int = argument_type(POSITIVE_INT)
+positive_float = argument_type(POSITIVE_NUMBER)
+
+
+def add_command(sub, name: str, summary: str, func: Callable) -> argparse.ArgumentParser:
+    """A subcommand whose one-line summary is also its ``--help`` description."""
+    p = sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".")
+    p.set_defaults(func=func)
+    return p
+
+
+def required_options(p: argparse.ArgumentParser):
+    """The group listing a command's required flags in its ``--help`` (one per command)."""
+    group = getattr(p, "required_group", None)
+    if group is None:
+        group = p.required_group = p.add_argument_group("required")
+    return group
+
+
+def add_data_option(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--data", default=DEFAULT_DATA, help=f"{what} (.csv or .parquet), default {DEFAULT_DATA}"
+    )
+
+
+def add_quiet_option(p, what: str = "no progress bar") -> None:
+    p.add_argument("--quiet", action="store_true", help=what)
+
+
+def check_output(path: Path, suffix: str) -> None:
+    """Refuse an output name before any work is done, so bad input writes nothing."""
+    from lilyvae.files import check_output_path
+
+    if path.suffix != suffix:
+        raise LilyVAEError(f"{path}: the output name must end in {suffix}")
+    check_output_path(path)
+
+
+# --- held-out boreholes -----------------------------------------------------------------------
+
+
+def add_split_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("held-out boreholes (default: train on every row)")
+    x = g.add_mutually_exclusive_group()
+    x.add_argument(
+        "--holdout-boreholes",
+        type=float,
+        metavar="F",
+        help="keep this fraction of boreholes out of training, e.g. 0.2",
+    )
+    x.add_argument("--split", metavar="FILE", help="file listing the held-out borehole IDs")
+    g.add_argument("--split-seed", type=int, default=0, help="seed of the borehole draw, default 0")
+
+
+def split_from_args(args: argparse.Namespace, data):
+    from lilyvae.data.tables import read_split_file, split_boreholes
+
+    if args.split:
+        return read_split_file(args.split, data)
+    if args.holdout_boreholes is not None:
+        return split_boreholes(data, args.holdout_boreholes, args.split_seed)
+    return None
+
+
+# --- the training options, generated ------------------------------------------------------------
+
+
+class RemovedFlag(argparse.Action):
+    """A flag that no longer exists: refused with the reason, as a usage error."""
+
+    def __init__(self, option_strings, dest, reason: str, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, help=argparse.SUPPRESS, **kwargs)
+        self.reason = reason
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        parser.error(f"{option_string} was removed: {self.reason}")
+
+
+def default_text(name: str, h: Hyper) -> str:
+    """A setting's default as its help shows it: one value, or one per recipe when the
+    recipes differ (``standard: 1; hybrid: 0.5``)."""
+    from lilyvae.model.recipes import RECIPES
+    from lilyvae.train.config import TrainingConfig
+
+    training = TrainingConfig.__dataclass_fields__.get(name)
+    if training is not None:
+        return f"default {h.kind.show(training.default)}"
+    recipes = {r: cls() for r, cls in RECIPES.items()}
+    defaults = {r: getattr(recipe, name) for r, recipe in recipes.items() if hasattr(recipe, name)}
+    if len(set(map(repr, defaults.values()))) == 1 and len(defaults) == len(RECIPES):
+        return f"default {h.kind.show(next(iter(defaults.values())))}"
+    return "; ".join(f"{r}: {h.kind.show(v)}" for r, v in defaults.items())
+
+
+def _add_setting(group, name: str, h: Hyper) -> None:
+    flag = "--" + name.replace("_", "-")
+    text = f"{h.help} [{default_text(name, h)}]"
+    if h.kind is SWITCH:
+        group.add_argument(flag, action="store_true", help=text)
+    elif h.kind.choices is not None:
+        group.add_argument(flag, choices=h.kind.choices, help=text)
+    else:
+        metavar = "N,N" if h.kind.is_list else None
+        group.add_argument(flag, type=argument_type(h.kind), metavar=metavar, help=text)
+
+
+def training_settings() -> dict[str, Hyper]:
+    """The declared settings that have a flag: what :func:`config_from_args` reads."""
+    from lilyvae.train.config import hyper_parameters
+
+    return {name: h for name, h in hyper_parameters().items() if h.flag}
+
+
+def add_training_options(p: argparse.ArgumentParser) -> None:
+    """Model, recipe and every declared setting, for train, bootstrap and sweep."""
+    from lilyvae.model.recipes import RECIPES
+    from lilyvae.train.config import MODEL_KINDS, RETIRED_FIELDS, TrainingConfig
+
+    model = TrainingConfig.__dataclass_fields__["model"].metadata["hyper"]
+    required_options(p).add_argument("--model", choices=MODEL_KINDS, required=True, help=model.help)
+    p.add_argument(
+        "--recipe",
+        choices=tuple(RECIPES),
+        default="standard",
+        help="the loss and optimiser recipe; it sets the defaults below (default standard)",
+    )
+    groups = {
+        HYPER_GROUP: p.add_argument_group("hyper-parameters (defaults: the recipe's)"),
+        RUNNING_GROUP: p.add_argument_group("running"),
+    }
+    for name, h in training_settings().items():
+        _add_setting(groups[h.group], name, h)
+    add_quiet_option(groups[RUNNING_GROUP])
+    for name, reason in RETIRED_FIELDS.items():
+        p.add_argument("--" + name.replace("_", "-"), action=RemovedFlag, reason=reason)
+
+
+def config_from_args(args: argparse.Namespace):
+    """The :class:`~lilyvae.train.config.TrainingConfig` the training flags describe."""
+    from lilyvae.train.config import make_config
+
+    options = {name: getattr(args, name) for name in training_settings()}
+    return make_config(model=args.model, recipe=args.recipe, **options)

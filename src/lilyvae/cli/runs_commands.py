@@ -1,0 +1,191 @@
+"""Commands that train many models: ``bootstrap``, ``sweep``, and the whole ``demo``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lilyvae.cli.options import (
+    add_command,
+    add_data_option,
+    add_quiet_option,
+    add_split_options,
+    add_training_options,
+    config_from_args,
+    positive_int,
+    required_options,
+    split_from_args,
+)
+from lilyvae.errors import LilyVAEError
+
+
+def _ensemble_options(args: argparse.Namespace) -> dict:
+    """Backend, packs, resuming and member evaluation, shared by bootstrap and sweep."""
+    from lilyvae.runs.ensemble import MemberEvaluation, import_ray
+
+    if args.backend == "ray":
+        import_ray()  # before any work: one line saying how to install it
+    if args.ray_address and args.backend != "ray":
+        raise LilyVAEError("--ray-address needs --backend ray")
+    return {
+        "backend": args.backend,
+        "ray_address": args.ray_address,
+        "workers": args.workers,
+        "pack_size": args.pack_size,
+        "resume": args.resume,
+        "evaluation": None if args.no_eval else MemberEvaluation(rows=args.eval_rows),
+        "quiet": args.quiet,
+    }
+
+
+def _load_for_ensemble(args: argparse.Namespace):
+    from lilyvae.data.tables import load_training_data
+
+    data = load_training_data(args.data)
+    print(
+        f"{args.data}: {data.n_rows:,} rows used ({data.rows_dropped:,} dropped), "
+        f"{data.n_labelled:,} labelled"
+    )
+    split = split_from_args(args, data)
+    if split is not None:
+        print(f"holding out {len(split.holdout)} boreholes; members are scored on them")
+    return data, split
+
+
+def _report_ensemble(result) -> None:
+    from lilyvae.runs.ensemble import summary_table
+
+    if result.settings_from_directory:
+        print("--resume: continued the run with the settings stored in its run.json")
+    print(summary_table(result))
+    for what, path in result.paths.items():
+        print(f"  {what:<10} {path}")
+
+
+def _run_ensemble(args: argparse.Namespace, entry, *grid, **specific) -> int:
+    """Run :func:`~lilyvae.runs.ensemble.bootstrap` or ``sweep`` (``entry``) with the
+    flags the two share, then print its summary."""
+    options = _ensemble_options(args)
+    config = config_from_args(args)
+    data, split = _load_for_ensemble(args)
+    result = entry(
+        data,
+        config,
+        *grid,
+        output_dir=args.output_dir,
+        resample=args.resample,
+        split=split,
+        **specific,
+        **options,
+    )
+    _report_ensemble(result)
+    return 0
+
+
+def cmd_bootstrap(args: argparse.Namespace) -> int:
+    from lilyvae.runs.ensemble import bootstrap
+
+    if args.n is None and not args.resume:
+        raise LilyVAEError("--n N is required (the number of members)")
+    return _run_ensemble(args, bootstrap, n=args.n)
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    from lilyvae.runs.ensemble import parse_grid, sweep
+
+    grid = parse_grid(args.grid)  # bad names and values fail before any work
+    return _run_ensemble(args, sweep, grid, seeds=args.seeds)
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from lilyvae.runs.demo import run_demo
+
+    run_demo(
+        Path(args.output_dir),
+        epochs=args.epochs,
+        quiet=args.quiet,
+        holdout=args.holdout_boreholes,
+        pdf=args.pdf,
+        umap_rows=args.umap_rows,
+    )
+    return 0
+
+
+def _add_ensemble_options(p: argparse.ArgumentParser, resample_default: str) -> None:
+    from lilyvae.runs.ensemble import BACKENDS, RESAMPLES
+
+    required_options(p).add_argument(
+        "--output-dir", required=True, help="the run directory (resumable)"
+    )
+    add_data_option(p, "training table")
+    p.add_argument(
+        "--resample",
+        choices=RESAMPLES,
+        default=resample_default,
+        help=f"each member's training rows (default {resample_default})",
+    )
+    g = p.add_argument_group("running members")
+    g.add_argument(
+        "--backend", choices=BACKENDS, default="local", help="where packs train (default local)"
+    )
+    g.add_argument("--ray-address", metavar="ADDR", help="a Ray cluster (default: start one here)")
+    g.add_argument(
+        "--workers", type=positive_int, help="packs trained at once (default: one per core)"
+    )
+    g.add_argument(
+        "--pack-size", type=positive_int, help="members per pack (default: spread, at most 16)"
+    )
+    g.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run OUTPUT_DIR holds with its own settings",
+    )
+    g.add_argument("--no-eval", action="store_true", help="do not score members")
+    g.add_argument(
+        "--eval-rows",
+        type=positive_int,
+        default=20000,
+        help="rows of the table members are scored on (held-out boreholes only), default 20000",
+    )
+    add_split_options(p)
+    add_training_options(p)
+
+
+def _grid_help() -> str:
+    from lilyvae.train.config import grid_axes
+
+    axes = ", ".join(a.replace("_", "-") for a in grid_axes())
+    return f"e.g. beta=0.1,0.5,1 alpha=0.1,0.5 (hidden-dims values as 64/32); axes: {axes}"
+
+
+def register(sub) -> None:
+    p = add_command(
+        sub, "bootstrap", "train N bootstrap members; metrics with intervals", cmd_bootstrap
+    )
+    p.add_argument("--n", type=positive_int, help="number of members (required, unless --resume)")
+    _add_ensemble_options(p, "rows")
+
+    p = add_command(sub, "sweep", "a hyper-parameter grid, several seeds per cell", cmd_sweep)
+    required_options(p).add_argument(
+        "--grid", nargs="+", required=True, metavar="NAME=V1,V2", help=_grid_help()
+    )
+    p.add_argument("--seeds", type=positive_int, default=3, help="seeds per cell (default 3)")
+    _add_ensemble_options(p, "seed-only")
+
+    p = add_command(sub, "demo", "the main job on the embedded synthetic data", cmd_demo)
+    p.add_argument("--output-dir", default="runs/demo", help="default runs/demo")
+    p.add_argument(
+        "--epochs", type=positive_int, default=None, help="per model (default: a short schedule)"
+    )
+    p.add_argument(
+        "--holdout-boreholes",
+        type=float,
+        default=0.2,
+        metavar="F",
+        help="fraction of boreholes held out of training (default 0.2)",
+    )
+    p.add_argument(
+        "--umap-rows", type=positive_int, default=3000, help="UMAP subsample, default 3000"
+    )
+    p.add_argument("--pdf", action="store_true", help="also write PDF figures")
+    add_quiet_option(p, "no progress messages")

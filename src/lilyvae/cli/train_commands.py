@@ -1,0 +1,120 @@
+"""Commands for one model: ``train`` it, ``inspect`` a checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lilyvae.cli.options import (
+    add_command,
+    add_data_option,
+    add_split_options,
+    add_training_options,
+    check_output,
+    config_from_args,
+    required_options,
+    split_from_args,
+)
+from lilyvae.errors import LilyVAEError
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from lilyvae.data.tables import load_training_data
+    from lilyvae.train.trainer import train
+
+    config = config_from_args(args)
+    output = Path(args.output)
+    check_output(output, ".pt")
+    data = load_training_data(args.data)
+    print(
+        f"{args.data}: {data.rows_read:,} rows read, {data.rows_dropped:,} dropped "
+        f"(missing or non-finite input), {data.n_rows:,} used "
+        f"({data.n_labelled:,} labelled, {len(data.class_names)} classes)"
+    )
+    split = split_from_args(args, data)
+    if split is not None:
+        print(f"holding out {len(split.holdout)} boreholes (recorded in the model card)")
+    trained = train(data, config, split=split, quiet=args.quiet)
+    paths = trained.save(output)
+    final = trained.card.final
+    losses = ", ".join(
+        f"{k} {final[k]:.4g}" for k in ("loss", "recon", "kl", "masked", "class") if k in final
+    )
+    print(
+        f"trained {config.model}/{config.recipe.name} for {config.epochs} epochs "
+        f"in {trained.card.wall_time_s:.1f} s on {trained.card.training['device']}: {losses}"
+    )
+    for what, path in paths.items():
+        print(f"  {what:<10} {path}")
+    return 0
+
+
+def _inspect_card(path: Path, expected: str | None):
+    """The network of a checkpoint with a model card, after printing what the card says."""
+    from lilyvae.model.checkpoint import load_model
+
+    trained = load_model(path)
+    if expected and expected != trained.kind:
+        raise LilyVAEError(f"{path}: holds a {trained.kind} model, not {expected}")
+    card = trained.card
+    print(f"{path}: {trained.kind} model with a model card")
+    print(f"  recipe      {card.recipe}")
+    print(f"  trained on  {card.data['path']} (sha256 {str(card.data['sha256'])[:12]})")
+    used, dropped = card.data["rows_used"], card.data["rows_dropped"]
+    print(f"  rows        {used:,} used, {dropped:,} dropped")
+    print(f"  final loss  {card.final['loss']:.6g}")
+    return trained.module
+
+
+def _inspect_state_dict(path: Path, expected: str | None):
+    """The network of a plain state dict, rebuilt from the shapes of its weights."""
+    from lilyvae.model.checkpoint import (
+        architecture_of_state_dict,
+        check_state_dict,
+        kind_of_state_dict,
+        read_state_dict,
+    )
+    from lilyvae.model.networks import build_model
+
+    state = read_state_dict(path)
+    kind = kind_of_state_dict(state)
+    if expected and expected != kind:
+        raise LilyVAEError(f"{path}: holds a {kind} model, not {expected}")
+    module = build_model(kind, **architecture_of_state_dict(state))
+    check_state_dict(state, module, path)
+    print(f"{path}: {kind} model, plain state dict without a model card")
+    return module
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from lilyvae.model.checkpoint import card_path
+
+    path = Path(args.checkpoint)
+    if card_path(path).is_file():
+        module = _inspect_card(path, args.model)
+    else:
+        module = _inspect_state_dict(path, args.model)
+    n_params = sum(p.numel() for p in module.parameters())
+    print(
+        f"  architecture input {module.input_dim}, hidden {module.hidden_dims}, "
+        f"latent {module.latent_dim}"
+        + (f", {module.n_classes} classes" if module.kind == "semisupervised" else "")
+    )
+    print(f"  parameters  {n_params:,}")
+    return 0
+
+
+def register(sub) -> None:
+    from lilyvae.train.config import MODEL_KINDS
+
+    p = add_command(sub, "train", "train one model (unsupervised or semi-supervised)", cmd_train)
+    required_options(p).add_argument(
+        "--output", required=True, help="checkpoint path, e.g. models/unsup.pt"
+    )
+    add_data_option(p, "training table")
+    add_split_options(p)
+    add_training_options(p)
+
+    p = add_command(sub, "inspect", "check a checkpoint and print what it holds", cmd_inspect)
+    p.add_argument("checkpoint", help="a .pt file, with or without its model card")
+    p.add_argument("--model", choices=MODEL_KINDS, help="the kind it must hold")
