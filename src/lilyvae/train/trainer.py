@@ -27,7 +27,7 @@ from lilyvae.errors import LilyVAEError
 from lilyvae.model.networks import VAE, build_model
 from lilyvae.model.recipes import Recipe
 
-# config_from_dict is not used here: runs/ensemble.py still imports it from this module;
+# config_from_dict is not used here: runs/ensemble/rundir.py still imports it from here;
 # drop it from this line once that import names lilyvae.train.config.
 from lilyvae.train.config import TrainingConfig, config_from_dict, make_config  # noqa: F401
 from lilyvae.train.engine import ModelStack, StepInputs, StepWeights
