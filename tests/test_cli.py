@@ -269,3 +269,14 @@ def test_training_help_shows_defaults_and_required_flags(command, capsys):
         if action.dest in training_settings():
             shown = action.help[action.help.rindex("[") :]
             assert shown.startswith(("[default ", "[standard: ")) and shown.endswith("]")
+
+
+def test_building_the_command_line_does_not_import_pytorch():
+    """synth, synth-lily and build-dataset never train: their start-up skips PyTorch."""
+    import subprocess
+    import sys
+
+    code = "import sys; from lilyvae.cli.main import build_parser; build_parser(); "
+    code += "print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

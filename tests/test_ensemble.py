@@ -28,7 +28,8 @@ from lilyvae.runs.ensemble import (
     sweep,
 )
 from lilyvae.synthetic.generator import generate_table
-from lilyvae.train.trainer import MemberSpec, make_config, scale_for_training, train, train_members
+from lilyvae.train.config import make_config
+from lilyvae.train.trainer import MemberSpec, scale_for_training, train, train_members
 
 
 @pytest.fixture(scope="module")

@@ -112,7 +112,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _add_ensemble_options(p: argparse.ArgumentParser, resample_default: str) -> None:
-    from lilyvae.runs.ensemble import BACKENDS, RESAMPLES
+    from lilyvae.runs.ensemble.planning import BACKENDS, RESAMPLES
 
     required_options(p).add_argument(
         "--output-dir", required=True, help="the run directory (resumable)"

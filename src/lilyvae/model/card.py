@@ -14,60 +14,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lilyvae.errors import LilyVAEError
-from lilyvae.model.networks import MODEL_CLASSES
+from lilyvae.model.architecture import MODEL_KINDS, Architecture
 
 CARD_FORMAT = "lilyvae-model-card"
 CARD_VERSION = 1
 #: Sections a run may add to its members' cards (an ensemble member's run and index;
 #: the lithologies whose labels were withheld from a semi-supervised model).
 EXTRA_SECTIONS = ("ensemble", "labels_withheld")
-#: Layer widths beyond this are refused before anything is allocated: the reference's
-#: widest layer has 64 units, and a card asking for millions is corrupt or hostile.
-MAX_WIDTH = 65_536
-
-
-@dataclass(frozen=True)
-class Architecture:
-    """The network's sizes: inputs, latent code, hidden layers, classes (or None)."""
-
-    input_dim: int
-    latent_dim: int
-    hidden_dims: tuple[int, ...]
-    n_classes: int | None = None
-
-    @classmethod
-    def from_dict(cls, d: Mapping, source: str) -> Architecture:
-        try:
-            arch = cls(
-                int(d["input_dim"]),
-                int(d["latent_dim"]),
-                tuple(int(h) for h in d["hidden_dims"]),
-                None if d.get("n_classes") is None else int(d["n_classes"]),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise LilyVAEError(
-                f"{source}: invalid architecture in the model card ({exc})"
-            ) from None
-        arch.validate(source)
-        return arch
-
-    def validate(self, source: str) -> None:
-        sizes = {"input_dim": self.input_dim, "latent_dim": self.latent_dim}
-        sizes |= {f"hidden_dims[{i}]": h for i, h in enumerate(self.hidden_dims)}
-        if self.n_classes is not None:
-            sizes["n_classes"] = self.n_classes
-        for name, value in sizes.items():
-            if not 0 < value <= MAX_WIDTH:
-                raise LilyVAEError(
-                    f"{source}: model card's {name} is {value}; it must be in 1..{MAX_WIDTH}"
-                )
-        if not self.hidden_dims:
-            raise LilyVAEError(f"{source}: model card's hidden_dims is empty")
-
-    def to_dict(self) -> dict:
-        d = dataclasses.asdict(self)
-        d["hidden_dims"] = list(self.hidden_dims)
-        return d
 
 
 @dataclass(frozen=True)
@@ -171,7 +124,7 @@ class ModelCard:
             )
         except (KeyError, TypeError, AttributeError):
             raise LilyVAEError(f"{source}: model card lacks the model or scaler section") from None
-        if kind not in MODEL_CLASSES:
+        if kind not in MODEL_KINDS:
             raise LilyVAEError(f"{source}: unknown model kind {kind!r} in the model card")
         if kind == "semisupervised" and len(card.class_names) != arch.n_classes:
             raise LilyVAEError(

@@ -16,10 +16,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-DEFAULT_LATENT_DIM = 10
-DEFAULT_HIDDEN_DIMS = (64, 32)
-CLASSIFIER_HIDDEN = 64
-CLASSIFIER_DROPOUT = 0.3
+from lilyvae.model.architecture import (
+    CLASSIFIER_DROPOUT,
+    CLASSIFIER_HIDDEN,
+    DEFAULT_HIDDEN_DIMS,
+    DEFAULT_LATENT_DIM,
+    SEMISUPERVISED,
+    UNSUPERVISED,
+)
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor, reduction: str = "sum"
 class VAE(nn.Module):
     """Unsupervised VAE: 6 -> 64 -> 32 -> (mu, logvar) in 10-D, and the mirror back."""
 
-    kind = "unsupervised"
+    kind = UNSUPERVISED
 
     def __init__(
         self,
@@ -167,7 +171,7 @@ class SemiSupervisedVAE(VAE):
     survive the posterior noise); :meth:`classify` reads the mean.
     """
 
-    kind = "semisupervised"
+    kind = SEMISUPERVISED
 
     def __init__(
         self,

@@ -28,11 +28,10 @@ from lilyvae.hyperparams import (
     hyper,
     hyper_fields,
 )
-from lilyvae.model.networks import DEFAULT_HIDDEN_DIMS, DEFAULT_LATENT_DIM, MODEL_CLASSES
+from lilyvae.model.architecture import DEFAULT_HIDDEN_DIMS, DEFAULT_LATENT_DIM, MODEL_KINDS
 from lilyvae.model.recipes import RECIPES, Recipe, StandardRecipe, get_recipe, recipe_from_dict
 
 #: The model kinds, as the networks declare them.
-MODEL_KINDS = tuple(MODEL_CLASSES)
 
 #: Settings that configurations once had, and why they went. Saved configurations that
 #: hold one still load (it is ignored); asking for one is refused with the reason.

@@ -26,10 +26,7 @@ from lilyvae.data.tables import FEATURE_COLS, BoreholeSplit, TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.model.networks import VAE, build_model
 from lilyvae.model.recipes import Recipe
-
-# config_from_dict is not used here: runs/ensemble/rundir.py still imports it from here;
-# drop it from this line once that import names lilyvae.train.config.
-from lilyvae.train.config import TrainingConfig, config_from_dict, make_config  # noqa: F401
+from lilyvae.train.config import TrainingConfig, make_config
 from lilyvae.train.engine import ModelStack, StepInputs, StepWeights
 
 # Random numbers are drawn per member in chunks of this many batches: bounded memory

@@ -53,56 +53,49 @@ The modules, in the order a run uses them:
   ``results.csv`` and the printed table.
 """
 
-from lilyvae.runs.ensemble.api import bootstrap, sweep, train_many
-from lilyvae.runs.ensemble.backends import (
-    BACKENDS,
-    RaySession,
-    default_workers,
-    import_ray,
-    run_pack,
-)
-from lilyvae.runs.ensemble.execute import RunOptions
-from lilyvae.runs.ensemble.grid import GRID_FIELDS, config_with, parse_grid
-from lilyvae.runs.ensemble.intervals import INTERVAL_NOTES, interval
-from lilyvae.runs.ensemble.planning import (
-    MAX_PACK,
-    RESAMPLES,
-    Member,
-    PackTask,
-    member_seeds,
-    plan_pack_tasks,
-    plan_packs,
-    resample_rows,
-)
-from lilyvae.runs.ensemble.results import EnsembleResult, summary_table
-from lilyvae.runs.ensemble.rundir import data_fingerprint
-from lilyvae.runs.ensemble.scoring import MemberEvaluation
+import importlib
 
-__all__ = [
-    "BACKENDS",
-    "GRID_FIELDS",
-    "INTERVAL_NOTES",
-    "MAX_PACK",
-    "RESAMPLES",
-    "EnsembleResult",
-    "Member",
-    "MemberEvaluation",
-    "PackTask",
-    "RaySession",
-    "RunOptions",
-    "bootstrap",
-    "config_with",
-    "data_fingerprint",
-    "default_workers",
-    "import_ray",
-    "interval",
-    "member_seeds",
-    "parse_grid",
-    "plan_pack_tasks",
-    "plan_packs",
-    "resample_rows",
-    "run_pack",
-    "summary_table",
-    "sweep",
-    "train_many",
-]
+# Imported on first use (PEP 562): the command line reads RESAMPLES and BACKENDS to
+# build its parser, which must not import PyTorch for commands that never train.
+_EXPORTS = {
+    "BACKENDS": "planning",
+    "EnsembleResult": "results",
+    "INTERVAL_NOTES": "intervals",
+    "MAX_PACK": "planning",
+    "Member": "planning",
+    "MemberEvaluation": "scoring",
+    "PackTask": "planning",
+    "RESAMPLES": "planning",
+    "RaySession": "backends",
+    "RunOptions": "execute",
+    "bootstrap": "api",
+    "config_with": "grid",
+    "data_fingerprint": "rundir",
+    "default_workers": "backends",
+    "import_ray": "backends",
+    "interval": "intervals",
+    "member_seeds": "planning",
+    "parse_grid": "grid",
+    "plan_pack_tasks": "planning",
+    "plan_packs": "planning",
+    "resample_rows": "planning",
+    "run_pack": "backends",
+    "summary_table": "results",
+    "sweep": "api",
+    "train_many": "api",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -35,7 +35,8 @@ from lilyvae.runs.ensemble.rundir import (
     run_identity,
     settings_from_identity,
 )
-from lilyvae.train.trainer import TrainingConfig, make_config, resolve_device
+from lilyvae.train.config import TrainingConfig, make_config
+from lilyvae.train.trainer import resolve_device
 
 
 def _as_data(data) -> TrainingData:

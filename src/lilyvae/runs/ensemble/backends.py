@@ -19,10 +19,9 @@ from collections.abc import Callable, Iterator
 import torch
 
 from lilyvae.errors import LilyVAEError
-from lilyvae.runs.ensemble.planning import PackTask
+from lilyvae.runs.ensemble.planning import BACKENDS, PackTask
 from lilyvae.train.trainer import MemberSpec, train_members
 
-BACKENDS = ("local", "ray")
 RAY_INSTALL = "pip install 'lilyvae[ray]'"
 
 #: What a backend yields per pack: the task, the outputs of :func:`run_pack` or None,

@@ -4,55 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import math
 from collections.abc import Sequence
 
 from lilyvae.errors import LilyVAEError
-from lilyvae.train.trainer import TrainingConfig, make_config
-
-#: Hyper-parameters a sweep may vary, and how their values are written.
-GRID_INT = ("epochs", "batch_size", "anneal_epochs", "plateau_patience", "latent_dim")
-GRID_FLOAT = (
-    "lr",
-    "beta",
-    "alpha",
-    "beta_start",
-    "mask_ratio",
-    "mask_weight",
-    "grad_clip",
-    "plateau_factor",
+from lilyvae.train.config import (
+    TrainingConfig,
+    grid_axes,
+    make_config,
+    normalise_grid_value,
+    parse_grid_value,
 )
-GRID_FIELDS = GRID_INT + GRID_FLOAT + ("hidden_dims",)
-
-
-def _parse_value(name: str, raw: str):
-    text = raw.strip()
-    option = f"--grid {name.replace('_', '-')}"
-    if name == "hidden_dims":
-        try:
-            return tuple(int(v) for v in text.split("/"))
-        except ValueError:
-            raise LilyVAEError(
-                f"{option}: {raw!r} is not a list of sizes (write e.g. 64/32)"
-            ) from None
-    if name in GRID_INT:
-        try:
-            return int(text)
-        except ValueError:
-            raise LilyVAEError(f"{option}: {raw!r} is not an integer") from None
-    try:
-        value = float(text)
-    except ValueError:
-        raise LilyVAEError(f"{option}: {raw!r} is not a number") from None
-    if not math.isfinite(value):
-        raise LilyVAEError(f"{option}: {raw!r} is not a finite number")
-    return value
-
-
-def _normalise(key: str, value):
-    if key == "hidden_dims":
-        return tuple(int(v) for v in value)
-    return int(value) if key in GRID_INT else float(value)
 
 
 def _grid_items(specs: Sequence[str] | dict) -> list[tuple[str, object]]:
@@ -82,15 +43,16 @@ def parse_grid(specs: Sequence[str] | dict) -> dict[str, list]:
         key = str(name).strip().lower().replace("-", "_")
         if key == "seed":
             raise LilyVAEError("--grid: seeds are not a grid axis; use --seeds N")
-        if key not in GRID_FIELDS:
-            known = ", ".join(f.replace("_", "-") for f in GRID_FIELDS)
+        if key not in grid_axes():
+            known = ", ".join(f.replace("_", "-") for f in grid_axes())
             raise LilyVAEError(f"--grid: unknown hyper-parameter {name!r}; choose from {known}")
         if key in grid:
             raise LilyVAEError(f"--grid: {name!r} is given twice")
         if isinstance(values, (str, int, float)):
             values = [values]
         parsed = [
-            _parse_value(key, v) if isinstance(v, str) else _normalise(key, v) for v in values
+            parse_grid_value(key, v) if isinstance(v, str) else normalise_grid_value(key, v)
+            for v in values
         ]
         if len(set(parsed)) != len(parsed):
             raise LilyVAEError(f"--grid {name}: a value is repeated")

@@ -16,7 +16,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lilyvae.errors import LilyVAEError
-from lilyvae.train.trainer import TrainingConfig
+from lilyvae.train.config import TrainingConfig
+
+#: Where packs train: processes on this machine, or a Ray cluster (see ``backends``).
+BACKENDS = ("local", "ray")
 
 RESAMPLES = ("rows", "boreholes", "seed-only")
 #: The most members in one pack (the cap of the default pack size).

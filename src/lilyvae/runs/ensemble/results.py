@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lilyvae.files import write_json_atomic, write_text_atomic
-from lilyvae.runs.ensemble.grid import GRID_FIELDS, cell_name, params_json, params_text
+from lilyvae.runs.ensemble.grid import cell_name, params_json, params_text
 from lilyvae.runs.ensemble.intervals import INTERVAL_NOTES, LEVEL, interval
 from lilyvae.runs.ensemble.planning import Member
 from lilyvae.runs.ensemble.rundir import RUN_VERSION, EnsembleRun, RunRecord
+from lilyvae.train.config import grid_axes
 
 SUMMARY_FORMAT = "lilyvae-ensemble-summary"
 LOSS_TERMS = ("loss", "recon", "kl", "masked", "class")
@@ -61,7 +62,7 @@ def member_row(member: Member, card: dict | None, failure: dict | None) -> dict:
 
 def _metric_columns(rows: list[dict]) -> list[str]:
     skip = {"member", "cell", "seed", "resample", "status", "rows", "unique_rows", "epochs"}
-    skip |= {"error"} | set(GRID_FIELDS)
+    skip |= {"error"} | set(grid_axes())
     cols: list[str] = []
     for row in rows:
         for k, v in row.items():
