@@ -1,10 +1,13 @@
 """The hand-written engine computes what autograd computes on the nn.Module."""
 
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from lilyvae.model.networks import VAE, SemiSupervisedVAE
+from lilyvae.model.recipes import HybridRecipe, StandardRecipe
 from lilyvae.train.engine import ModelStack, StepInputs, StepWeights, build_layout
 
 N, D, L, C = 37, 6, 10, 5
@@ -40,7 +43,10 @@ def autograd_loss(model, x, eps, mask, labels, drop, beta, alpha, reduction, mas
     else:
         head = model.classifier
         logits = head[3](F.relu(head[0](z)) * drop)
-        parts = model.loss_function(recon, x, mu, logvar, logits, labels, alpha=alpha, **weights)
+        # the recipes' pairing: sum-reduced terms with a summed cross-entropy (standard)
+        parts = model.loss_function(
+            recon, x, mu, logvar, logits, labels, alpha=alpha, class_reduction=reduction, **weights
+        )
     named = parts.as_dict()
     return named.pop("loss"), named
 
@@ -78,7 +84,8 @@ def test_gradients_match_autograd(kind, reduction, masked, layout):
         labels=None if labels is None else labels.unsqueeze(1),  # (B, K) with K = 1
         dropout=drop,
     )
-    parts = stack.forward_backward(batch, StepWeights(beta, alpha, reduction, mask_weight))
+    weights = StepWeights(beta, alpha, reduction, mask_weight, class_reduction=reduction)
+    parts = stack.forward_backward(batch, weights)
     grad = stack.grad
 
     torch.testing.assert_close(parts.pop("loss")[0], loss.detach(), rtol=1e-5, atol=1e-5)
@@ -192,3 +199,21 @@ def test_masked_term_of_loss_function():
     assert parts.total.item() == pytest.approx(parts.recon.item() + 0.5 * parts.masked.item())
     nothing = model.loss_function(recon, x, mu, logvar, mask=torch.zeros(2, 2, dtype=torch.bool))
     assert nothing.masked.item() == 0.0
+
+
+def test_cross_entropy_reductions_by_hand():
+    """The standard recipe sums the cross-entropy over a batch's labelled rows (as the
+    reference's train_vae.py); the hybrid recipe averages it; unlabelled rows count in
+    neither."""
+    model = SemiSupervisedVAE(latent_dim=2, hidden_dims=[4], n_classes=2)
+    logits = torch.log(torch.tensor([[0.5, 0.5], [0.2, 0.8], [0.9, 0.1]]))
+    labels = torch.tensor([0, 1, -1])  # the third row is unlabelled
+    x = recon = torch.zeros(3, 6)
+    mu = logvar = torch.zeros(3, 2)
+    by_hand = [-math.log(0.5), -math.log(0.8)]
+    summed = model.loss_function(recon, x, mu, logvar, logits, labels, class_reduction="sum")
+    mean = model.loss_function(recon, x, mu, logvar, logits, labels, class_reduction="mean")
+    assert summed.cls.item() == pytest.approx(sum(by_hand), rel=1e-6)
+    assert mean.cls.item() == pytest.approx(sum(by_hand) / 2, rel=1e-6)
+    assert summed.total.item() == pytest.approx(0.1 * sum(by_hand), rel=1e-6)
+    assert StandardRecipe().class_reduction == "sum" and HybridRecipe().class_reduction == "mean"

@@ -19,7 +19,7 @@ PINNED_SHA256 = {
     (
         "semisupervised",
         "standard",
-    ): "32f9eccf724d4c994ebf5cc9adca6ce819639d271884ba6e5b65d23eedb18725",
+    ): "38428dea94431f965e885f870249738d49ce8aeb8e72990ca5716fc9174b7748",
     (
         "semisupervised",
         "hybrid",

@@ -216,25 +216,30 @@ class SemiSupervisedVAE(VAE):
         *,
         mask=None,
         mask_weight: float = 0.0,
+        class_reduction: str = "mean",
     ) -> LossParts:
         """The VAE's terms (see :meth:`VAE.loss_function`) + alpha * CE; CE uses only
-        labelled rows (label >= 0).
+        labelled rows (label >= 0), summed or averaged over them (``class_reduction``:
+        the standard recipe sums, as the reference's ``train_vae.py`` did).
 
         Unpacks as ``(total, recon, kl, class)``.
         """
         parts = super().loss_function(
             recon, x, mu, logvar, beta, reduction, mask=mask, mask_weight=mask_weight
         )
-        ce = classification_loss(logits, labels)
+        ce = classification_loss(logits, labels, class_reduction)
         return LossParts(parts.total + alpha * ce, parts.recon, parts.kl, parts.masked, ce)
 
 
-def classification_loss(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over labelled rows (label >= 0); zero when none is labelled."""
+def classification_loss(
+    logits: torch.Tensor, labels: torch.Tensor, reduction: str = "mean"
+) -> torch.Tensor:
+    """Cross-entropy over labelled rows (label >= 0), their ``"mean"`` or ``"sum"``;
+    zero when none is labelled."""
     labelled = labels >= 0
     if not bool(labelled.any()):
         return logits.sum() * 0.0
-    return F.cross_entropy(logits[labelled], labels[labelled])
+    return F.cross_entropy(logits[labelled], labels[labelled], reduction=reduction)
 
 
 MODEL_CLASSES = {VAE.kind: VAE, SemiSupervisedVAE.kind: SemiSupervisedVAE}

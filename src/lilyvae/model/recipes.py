@@ -51,6 +51,13 @@ class Recipe:
     alpha: float = hyper(
         0.1, "weight of the cross-entropy term (semi-supervised model)", NON_NEGATIVE_NUMBER
     )
+    class_reduction: str = hyper(
+        "sum",
+        "cross-entropy reduction over a batch's labelled rows: 'sum' or 'mean'",
+        choice_kind(("sum", "mean")),
+        flag=False,  # part of what a recipe is: choose the recipe instead
+        grid=False,
+    )
     mask_ratio: float = hyper(0.0, "fraction of input entries zeroed per batch", FRACTION)
     mask_weight: float = hyper(0.0, "weight of the MSE on the masked entries", NON_NEGATIVE_NUMBER)
     grad_clip: float | None = hyper(
@@ -122,10 +129,15 @@ def register_recipe(cls: type[Recipe]) -> type[Recipe]:
 @register_recipe
 @dataclass(frozen=True)
 class StandardRecipe(Recipe):
-    """``scripts/train_vae.py``: sum-reduced MSE + beta * KL [+ alpha * CE], fixed beta."""
+    """``scripts/train_vae.py``: sum-reduced MSE + beta * KL [+ alpha * CE], fixed beta.
+
+    The script summed its cross-entropy over the batch too
+    (``cross_entropy(..., reduction='sum')``), like its other terms.
+    """
 
     name: str = "standard"
     reduction: str = "sum"
+    class_reduction: str = "sum"
     beta: float = 1.0
     beta_start: float = 1.0
     anneal_epochs: int = 0
@@ -139,6 +151,7 @@ class HybridRecipe(Recipe):
 
     name: str = "hybrid"
     reduction: str = "mean"
+    class_reduction: str = "mean"
     beta: float = 0.5
     beta_start: float = 1e-6
     anneal_epochs: int = 30

@@ -77,6 +77,7 @@ class StepWeights:
     alpha: float
     reduction: str  # "sum" or "mean"
     mask_weight: float = 0.0
+    class_reduction: str = "mean"  # the cross-entropy over labelled rows: "sum" or "mean"
 
 
 class _Workspace:
@@ -343,22 +344,27 @@ def _reconstruction_and_kl(diff, sq, mu, logvar, var, mask, w: StepWeights, n: i
 
 
 def _class_loss(logits, labels, w: StepWeights, out: torch.Tensor):
-    """Mean cross-entropy over labelled rows per member, and alpha * d CE / d logits
-    (written into ``out``).
+    """Cross-entropy over labelled rows per member, summed or averaged as
+    ``w.class_reduction`` says, and alpha * d CE / d logits (written into ``out``).
 
     ``logits`` (K, classes, B), ``labels`` (K, B) with -1 = unlabelled.
     """
     logp = torch.log_softmax(logits, dim=1)
     labelled = (labels >= 0).to(logp.dtype)
-    n_lab = labelled.sum(1).clamp_(min=1.0)
     safe = labels.clamp(min=0).unsqueeze(1)  # (K, 1, B)
     nll = logp.gather(1, safe).squeeze(1).neg_().mul_(labelled)
-    value = nll.sum(1) / n_lab
-    # d CE / d logits = (softmax - onehot) / n_labelled, on labelled rows only.
+    value = nll.sum(1)
+    # d CE / d logits = (softmax - onehot) [/ n_labelled], on labelled rows only.
     # gather + scatter_ (not scatter_add_) stays deterministic on CUDA.
     g_logits = torch.exp(logp, out=out)
     g_logits.scatter_(1, safe, g_logits.gather(1, safe) - 1.0)
-    g_logits.mul_((labelled * (w.alpha / n_lab).unsqueeze(1)).unsqueeze(1))
+    if w.class_reduction == "mean":
+        n_lab = labelled.sum(1).clamp_(min=1.0)
+        value = value / n_lab
+        row_scale = labelled * (w.alpha / n_lab).unsqueeze(1)
+    else:
+        row_scale = labelled * w.alpha
+    g_logits.mul_(row_scale.unsqueeze(1))
     return value, g_logits
 
 

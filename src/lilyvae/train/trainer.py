@@ -169,9 +169,12 @@ class _PackRun:
         """Weights that turn batch loss values into per-row epoch averages.
 
         Sum-reduced terms are already summed over a batch's rows; mean-reduced ones
-        (and the classification term, a mean over labelled rows) get the row count.
+        get the row count. The classification term follows the recipe's
+        ``class_reduction`` (a sum, or a mean over labelled rows).
         """
         summed = {"loss", "recon", "kl"} if self.recipe.reduction == "sum" else set()
+        if self.recipe.class_reduction == "sum":
+            summed.add("class")
         w = [1.0 if t in summed else float(rows_in_batch) for t in self.terms]
         return torch.tensor(w, device=self.device).unsqueeze(1)
 
@@ -230,7 +233,9 @@ class _PackRun:
         t0 = time.perf_counter()
         recipe, k, n, bs = self.recipe, self.k, self.n, self.config.batch_size
         beta = recipe.beta_at(epoch)
-        weights = StepWeights(beta, recipe.alpha, recipe.reduction, recipe.mask_weight)
+        weights = StepWeights(
+            beta, recipe.alpha, recipe.reduction, recipe.mask_weight, recipe.class_reduction
+        )
         # Each member's stream, in order: its permutation, then per chunk of batches
         # its posterior noise, input-mask uniforms and dropout uniforms.
         Xe, Ye = self._epoch_order()
