@@ -73,7 +73,7 @@ MIN_ROWS = 5_000_000
 
 def check_rules_match_lilyvae() -> None:
     from lilyvae import lily
-    from lilyvae.data.tables import TABLE_COLUMNS
+    from lilyvae.data.schema import TABLE_COLUMNS
 
     assert tuple(TABLES) == lily.LILY_TABLES and FILES == lily.LILY_FILES
     assert {t: tuple(c) for t, c in MEASUREMENTS.items()} == lily.MEASUREMENT_COLUMNS

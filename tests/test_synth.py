@@ -8,7 +8,8 @@ import pytest
 from sklearn.neighbors import KNeighborsClassifier
 
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.tables import FEATURE_COLS, TABLE_COLUMNS, read_table
+from lilyvae.data.schema import FEATURE_COLS, TABLE_COLUMNS
+from lilyvae.data.tables import read_table
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import sha256_file
 from lilyvae.synthetic import generator as synth

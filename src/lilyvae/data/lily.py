@@ -16,7 +16,7 @@ training table needs (``GRA_DataLITH.csv``, ``MS_DataLITH.csv``, ``NGR_DataLITH.
 5. drop bins whose GRA mean is outside [0.3, 4.0] g/cm3, then bins with an R, G or B
    mean outside [0, 255].
 
-The output has the nine columns of :data:`lilyvae.data.tables.TABLE_COLUMNS`, sorted by
+The output has the nine columns of :data:`lilyvae.data.schema.TABLE_COLUMNS`, sorted by
 ``Borehole_ID`` then ``Depth_Bin``. ``Depth_Bin`` is written as a clean decimal
 (``round(index * bin_size, decimals of bin_size)``: 188.4, not the reference's
 188.40000000000003), so joins on it are safe.
@@ -54,7 +54,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lilyvae.data.tables import GRA, MS, NGR, TABLE_COLUMNS, table_format, write_table
+from lilyvae.data.schema import GRA, MS, NGR, TABLE_COLUMNS
+from lilyvae.data.tables import table_format, write_table
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import atomic_path, check_output_path, sha256_file, to_json
 

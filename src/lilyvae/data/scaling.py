@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from lilyvae.data.tables import FEATURE_COLS
+from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.errors import LilyVAEError
 
 #: Per-feature transform before standardisation, in FEATURE_COLS order.

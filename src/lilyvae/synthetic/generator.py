@@ -66,15 +66,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lilyvae.data.tables import (
-    BOREHOLE_COL,
-    DEPTH_COL,
-    FEATURE_COLS,
-    LABEL_COL,
-    TABLE_COLUMNS,
-    table_format,
-    write_table,
-)
+from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS, LABEL_COL, TABLE_COLUMNS
+from lilyvae.data.tables import table_format, write_table
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import check_output_path, sha256_file, write_atomic, write_json_atomic
 
