@@ -72,7 +72,7 @@ MIN_ROWS = 5_000_000
 
 
 def check_rules_match_lilyvae() -> None:
-    from lilyvae import lily
+    from lilyvae.data import lily
     from lilyvae.data.schema import TABLE_COLUMNS
 
     assert tuple(TABLES) == lily.LILY_TABLES and FILES == lily.LILY_FILES

@@ -51,7 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from lilyvae.data.lily import (
+from lilyvae.data.lily.release import (
     DEPTH_COLUMN,
     LATITUDE_COLUMN,
     LILY_FILES,
