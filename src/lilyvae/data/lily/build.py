@@ -16,7 +16,7 @@ from pathlib import Path
 from lilyvae.data.lily.checksums import InputChecksums
 from lilyvae.data.lily.combine import reduce_files
 from lilyvae.data.lily.inputs import locate_inputs, read_header
-from lilyvae.data.lily.manifest import make_manifest, rule_parameters
+from lilyvae.data.lily.manifest import input_files, make_manifest, rule_parameters
 from lilyvae.data.lily.outputs import check_output, sidecar_paths, write_outputs
 from lilyvae.data.lily.progress import BuildLog, human_size
 from lilyvae.data.lily.release import SYNTHETIC_SIDECAR_NAME
@@ -72,7 +72,7 @@ def build_dataset(
     checksums = InputChecksums(inputs)
     try:
         with duckdb_session(n_threads, memory_limit) as con:
-            reduction = reduce_files(con, inputs, headers, bin_size, log)
+            reduction = reduce_files(con, lily_dir, inputs, headers, bin_size, log)
     except BaseException:
         checksums.cancel()
         raise
@@ -84,17 +84,9 @@ def build_dataset(
         "checksums": round(checksums.seconds, 3),
         "waiting_for_checksums": round(time.perf_counter() - t0, 3),
     }
-    manifest = make_manifest(
-        output=output,
-        fmt=fmt,
-        reduction=reduction,
-        inputs=inputs,
-        sizes=sizes,
-        sha256=sha256,
-        parameters=rule_parameters(bin_size, n_threads, memory_limit),
-        timings=timings,
-        synthetic_note=synthetic_note,
-    )
+    files = input_files(inputs, sizes, sha256)
+    parameters = rule_parameters(bin_size, n_threads, memory_limit)
+    manifest = make_manifest(output, fmt, reduction, files, parameters, timings, synthetic_note)
     write_outputs(output, fmt, reduction.table, reduction.boreholes, manifest, started)
     out = manifest["output"]
     bh_path, manifest_path = sidecar_paths(output)

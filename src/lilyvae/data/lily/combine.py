@@ -38,9 +38,15 @@ class Reduction:
 
 
 def reduce_files(
-    con, inputs: dict[str, Path], headers: dict[str, list[str]], bin_size: float, log: BuildLog
+    con,
+    lily_dir: Path,
+    inputs: dict[str, Path],
+    headers: dict[str, list[str]],
+    bin_size: float,
+    log: BuildLog,
 ) -> Reduction:
-    """Scan the four files, join and filter their bins, fetch the tables."""
+    """Scan the four files, join and filter their bins, fetch the tables; an error naming
+    ``lily_dir`` when no row is left."""
     counts = {}
     for n, (t, path) in enumerate(inputs.items(), start=1):
         counts[t] = scan_file(con, t, path, headers[t], bin_size, log, n)
@@ -48,7 +54,6 @@ def reduce_files(
     t0 = time.perf_counter()
     join, filters = join_and_filter(con, log)
     if filters["rows_final"] == 0:
-        lily_dir = next(iter(inputs.values())).parent
         raise LilyVAEError(
             f"{lily_dir}: no rows left: no (Borehole_ID, bin) is present in all four "
             "tables with GRA and colours in range"

@@ -77,20 +77,28 @@ def output_record(output: Path, fmt: str, reduction: Reduction) -> dict:
     }
 
 
+def input_files(
+    inputs: dict[str, Path], sizes: dict[str, int], sha256: dict[str, str]
+) -> dict[str, dict]:
+    """The manifest's ``inputs``: each file's name, path, size and sha256."""
+    return {
+        t: {"file": path.name, "path": str(path), "bytes": sizes[t], "sha256": sha256[t]}
+        for t, path in inputs.items()
+    }
+
+
 def make_manifest(
-    *,
     output: Path,
     fmt: str,
     reduction: Reduction,
-    inputs: dict[str, Path],
-    sizes: dict[str, int],
-    sha256: dict[str, str],
+    inputs: dict[str, dict],
     parameters: dict,
     timings: dict[str, float],
     synthetic_note: Path | None,
 ) -> dict:
     """The manifest, less what only writing the table tells (its sha256, the write time
-    and the wall time: ``None`` or absent until then)."""
+    and the wall time: ``None`` or absent until then). ``inputs`` as
+    :func:`input_files` gives it; ``synthetic_note``: the sidecar of synthetic inputs."""
     from lilyvae import __version__
 
     manifest = {
@@ -100,10 +108,7 @@ def make_manifest(
         "created_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "output": output_record(output, fmt, reduction),
         "parameters": parameters,
-        "inputs": {
-            t: {"file": path.name, "path": str(path), "bytes": sizes[t], "sha256": sha256[t]}
-            for t, path in inputs.items()
-        },
+        "inputs": inputs,
         "tables": reduction.counts,
         "join": reduction.join,
         "filters": reduction.filters,
