@@ -30,7 +30,6 @@ whatever this machine gives on this run; nothing here is asserted.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -72,8 +71,8 @@ MIN_ROWS = 5_000_000
 
 
 def check_rules_match_lilyvae() -> None:
-    from lilyvae import lily
-    from lilyvae.data.tables import TABLE_COLUMNS
+    from lilyvae.data import lily
+    from lilyvae.data.schema import TABLE_COLUMNS
 
     assert tuple(TABLES) == lily.LILY_TABLES and FILES == lily.LILY_FILES
     assert {t: tuple(c) for t, c in MEASUREMENTS.items()} == lily.MEASUREMENT_COLUMNS
@@ -184,11 +183,12 @@ def compare(a: Path, b: Path) -> tuple[bool, str]:
 
 
 def ensure_inputs(lily_dir: Path, scale: float, seed: int) -> dict:
+    from lilyvae.files import read_json_file
     from lilyvae.synthetic.lily_files import GENERATOR_VERSION, SIDECAR_NAME, write_synthetic_lily
 
     note = lily_dir / SIDECAR_NAME
     if note.is_file():
-        meta = json.loads(note.read_text())
+        meta = read_json_file(note, "synthetic LILY sidecar")
         if (
             meta.get("scale") == scale
             and meta.get("seed") == seed
@@ -226,6 +226,7 @@ def main() -> None:
         child(*args.child)
         return
     check_rules_match_lilyvae()
+    from lilyvae.files import read_json_file  # here, not above: the pandas children skip lilyvae
 
     work = Path(args.work_dir)
     lily_dir = work / f"lily_scale{args.scale:g}_seed{args.seed}"
@@ -263,7 +264,7 @@ def main() -> None:
                 f"CPU {r['cpu_s']:.1f} s), peak RSS {r['rss_mb']:,.0f} MB",
                 flush=True,
             )
-    manifest = json.loads((out_dir / "lilyvae.manifest.json").read_text())
+    manifest = read_json_file(out_dir / "lilyvae.manifest.json", "build manifest")
     print()
     print(f"output: {manifest['output']['rows']:,} rows")
     all_same = True

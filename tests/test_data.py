@@ -2,7 +2,8 @@
 
 import pytest
 
-from lilyvae.data.tables import read_split_file, split_boreholes, training_data_from_frame
+from lilyvae.data.splits import read_split_file, split_boreholes
+from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
 
 

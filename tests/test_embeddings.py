@@ -16,7 +16,7 @@ from lilyvae.analysis.embeddings import (
     parse_model_arg,
 )
 from lilyvae.cli import main
-from lilyvae.data.tables import FEATURE_COLS, LABEL_COL
+from lilyvae.data.schema import FEATURE_COLS, LABEL_COL
 from lilyvae.errors import LilyVAEError
 from lilyvae.model.checkpoint import card_path
 from lilyvae.train.trainer import train

@@ -17,7 +17,9 @@ from lilyvae.analysis.evaluation import (
     write_metrics,
 )
 from lilyvae.cli import main
-from lilyvae.data.tables import LABEL_COL, split_boreholes, training_data_from_frame
+from lilyvae.data.schema import LABEL_COL
+from lilyvae.data.splits import split_boreholes
+from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.synthetic.generator import write_synthetic_table
 from lilyvae.train.trainer import train

@@ -17,7 +17,9 @@ from lilyvae.analysis.figures import (
     make_figures,
     read_manifest,
 )
-from lilyvae.data.tables import BOREHOLE_TABLE_COLUMNS, split_boreholes, training_data_from_frame
+from lilyvae.data.schema import BOREHOLE_TABLE_COLUMNS
+from lilyvae.data.splits import split_boreholes
+from lilyvae.data.tables import training_data_from_frame
 from lilyvae.runs.demo import write_synthetic_borehole_table
 from lilyvae.synthetic.generator import write_synthetic_table
 from lilyvae.train.trainer import train

@@ -32,7 +32,7 @@ from lilyvae.data.lily import (
     depth_bin_value,
     sidecar_paths,
 )
-from lilyvae.data.tables import TABLE_COLUMNS
+from lilyvae.data.schema import TABLE_COLUMNS
 from lilyvae.errors import LilyVAEError
 from lilyvae.synthetic.lily_files import write_synthetic_lily
 

@@ -14,7 +14,8 @@ from lilyvae.analysis.evaluation import EvalConfig, evaluate, write_metrics
 from lilyvae.analysis.figures import make_figures
 from lilyvae.analysis.report import build_report
 from lilyvae.cli import main
-from lilyvae.data.tables import split_boreholes, training_data_from_frame
+from lilyvae.data.splits import split_boreholes
+from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.demo import write_synthetic_borehole_table
 from lilyvae.synthetic.generator import write_synthetic_table

@@ -67,3 +67,22 @@ def test_validation_names_the_problem():
     bad[1, 0] = np.nan
     with pytest.raises(LilyVAEError, match="non-finite"):
         s.fit(bad)
+
+
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        (None, "not a readable scaler parameters file"),  # no such file
+        ("{not json", "not a readable scaler parameters file"),
+        ("[1, 2]", "not a lilyvae scaler parameters file"),
+        ('{"transforms": ["identity"]}', "malformed scaler parameters"),
+    ],
+)
+def test_bad_parameter_file_is_one_line_naming_it(tmp_path, text, match):
+    path = tmp_path / "scaler.json"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    with pytest.raises(LilyVAEError, match=match) as info:
+        DistributionAwareScaler.load(path)
+    message = str(info.value)
+    assert message.startswith(str(path)) and "\n" not in message

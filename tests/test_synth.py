@@ -8,20 +8,20 @@ import pytest
 from sklearn.neighbors import KNeighborsClassifier
 
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.tables import FEATURE_COLS, TABLE_COLUMNS, read_table
+from lilyvae.data.schema import FEATURE_COLS, TABLE_COLUMNS
+from lilyvae.data.tables import read_table
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import sha256_file
 from lilyvae.synthetic import generator as synth
-from lilyvae.synthetic.generator import (
+from lilyvae.synthetic.counts import (
     DEFAULT_ROWS,
-    SyntheticLily,
-    generate_table,
+    minimum_rows,
     real_boreholes,
     real_classes,
     scale_counts,
-    sidecar_path,
-    write_synthetic_table,
 )
+from lilyvae.synthetic.generator import generate_table, sidecar_path, write_synthetic_table
+from lilyvae.synthetic.measurements import SyntheticLily
 
 GRA, MS, NGR = FEATURE_COLS[:3]
 
@@ -83,7 +83,7 @@ def test_small_table_scales_counts_and_keeps_every_class_and_borehole():
     got = df["Borehole_ID"].value_counts().reindex(bh["Borehole_ID"]).to_numpy()
     assert got.tolist() == scale_counts(bh["n_samples"], 5000).tolist()
     # The smallest allowed size works; one fewer is refused with the reason.
-    assert len(generate_table(rows=synth.minimum_rows(), seed=0)) == 296
+    assert len(generate_table(rows=minimum_rows(), seed=0)) == 296
     with pytest.raises(LilyVAEError, match="at least 296"):
         generate_table(rows=295)
 

@@ -22,8 +22,8 @@ from lilyvae.data.lily import (
     METADATA_COLUMNS,
     build_dataset,
 )
-from lilyvae.synthetic.generator import SyntheticLily
 from lilyvae.synthetic.lily_files import SIDECAR_NAME, write_synthetic_lily
+from lilyvae.synthetic.measurements import SyntheticLily
 
 SCALE = 0.005
 DEPTH = "Depth CSF-A (m)"

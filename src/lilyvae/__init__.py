@@ -14,8 +14,8 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "TrainedModel": "model.checkpoint",
     "load_model": "model.checkpoint",
-    "FEATURE_COLS": "data.tables",
-    "TABLE_COLUMNS": "data.tables",
+    "FEATURE_COLS": "data.schema",
+    "TABLE_COLUMNS": "data.schema",
     "load_training_data": "data.tables",
     "bootstrap": "runs.ensemble",
     "sweep": "runs.ensemble",

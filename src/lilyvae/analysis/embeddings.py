@@ -27,12 +27,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lilyvae.data.tables import (
-    FEATURE_COLS,
-    LABEL_COL,
-    finite_feature_mask,
-    write_table_atomic,
-)
+from lilyvae.data.schema import FEATURE_COLS, LABEL_COL
+from lilyvae.data.tables import finite_feature_mask, write_table_atomic
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import check_output_path, write_atomic
 from lilyvae.model.checkpoint import TrainedModel, load_model

@@ -46,15 +46,9 @@ import torch
 
 from lilyvae.analysis.embeddings import NamedModel, as_named_models
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.tables import (
-    BOREHOLE_COL,
-    FEATURE_SHORT,
-    BoreholeSplit,
-    TrainingData,
-    load_training_data,
-    split_boreholes,
-    training_data_from_frame,
-)
+from lilyvae.data.schema import BOREHOLE_COL, FEATURE_SHORT
+from lilyvae.data.splits import BoreholeSplit, split_boreholes
+from lilyvae.data.tables import TrainingData, load_training_data, training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file, to_json, write_json_atomic, write_text_atomic
 

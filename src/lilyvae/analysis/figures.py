@@ -33,15 +33,8 @@ from lilyvae.analysis.embeddings import (
     embedded_names,
     embedding_matrix,
 )
-from lilyvae.data.tables import (
-    BOREHOLE_COL,
-    DEPTH_COL,
-    FEATURE_COLS,
-    FEATURE_SHORT,
-    LABEL_COL,
-    finite_feature_mask,
-    read_table,
-)
+from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS, FEATURE_SHORT, LABEL_COL
+from lilyvae.data.tables import finite_feature_mask, read_table
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import write_atomic, write_json_atomic
 

@@ -97,7 +97,7 @@ def add_split_options(p: argparse.ArgumentParser) -> None:
 
 
 def split_from_args(args: argparse.Namespace, data):
-    from lilyvae.data.tables import read_split_file, split_boreholes
+    from lilyvae.data.splits import read_split_file, split_boreholes
 
     if args.split:
         return read_split_file(args.split, data)

@@ -8,14 +8,13 @@ serialise to JSON, never to a pickle.
 
 from __future__ import annotations
 
-import json
 import os
-from pathlib import Path
 
 import numpy as np
 
-from lilyvae.data.tables import FEATURE_COLS
+from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.errors import LilyVAEError
+from lilyvae.files import read_json_file, write_json_atomic
 
 #: Per-feature transform before standardisation, in FEATURE_COLS order.
 DEFAULT_TRANSFORMS: tuple[str, ...] = (
@@ -141,16 +140,11 @@ class DistributionAwareScaler:
         return scaler
 
     def save(self, path: str | os.PathLike) -> None:
-        from lilyvae.files import write_json_atomic
-
         write_json_atomic(path, self.to_dict())
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> DistributionAwareScaler:
-        try:
-            params = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise LilyVAEError(f"{path}: cannot read scaler parameters ({exc})") from None
+        params = read_json_file(path, "scaler parameters file")
         return cls.from_dict(params, source=str(path))
 
     def __repr__(self) -> str:

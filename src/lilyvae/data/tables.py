@@ -1,13 +1,13 @@
-"""Data in: the training table's schema, reading it, and turning it into model inputs.
+"""Reading and writing tables, and turning a training table into model inputs.
 
-The table is the one the reference system trained on (``vae_training_data_v2_20cm.csv``):
-one row per 20 cm depth bin of one borehole, nine columns. The six measurement columns
-are the model's inputs, in the order of :data:`FEATURE_COLS`.
+:func:`load_training_data` is the one loader every stage uses: it reads a CSV or Parquet
+table (:func:`read_table`), keeps the rows whose six inputs are finite, and encodes the
+lithology labels (:class:`TrainingData`). The column names are in
+:mod:`lilyvae.data.schema`; held-out boreholes in :mod:`lilyvae.data.splits`.
 """
 
 from __future__ import annotations
 
-import io
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,49 +15,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lilyvae.data.schema import BOREHOLE_COL, FEATURE_COLS, LABEL_COL
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import sha256_file, write_atomic
-
-BOREHOLE_COL = "Borehole_ID"
-DEPTH_COL = "Depth_Bin"
-LABEL_COL = "Principal"
-
-GRA = "Bulk density (GRA)"
-MS = "Magnetic susceptibility (instr. units)"
-NGR = "NGR total counts (cps)"
-
-#: The six model inputs, in the order the reference models expect them.
-FEATURE_COLS: tuple[str, ...] = (GRA, MS, NGR, "R", "G", "B")
-
-#: Short names for the features, for tables and figures.
-FEATURE_SHORT: tuple[str, ...] = ("GRA", "MS", "NGR", "R", "G", "B")
-
-#: The training table's nine columns, in file order.
-TABLE_COLUMNS: tuple[str, ...] = (
-    BOREHOLE_COL,
-    DEPTH_COL,
-    GRA,
-    LABEL_COL,
-    MS,
-    NGR,
-    "R",
-    "G",
-    "B",
-)
-
-TABLE_SUFFIXES = (".csv", ".parquet")
-
-#: Columns of a borehole table ``<table stem>.boreholes.csv`` written beside a table
-#: (by ``build-dataset``, and by the demo for its synthetic table).
-BOREHOLE_TABLE_COLUMNS: tuple[str, ...] = (
-    BOREHOLE_COL,
-    "latitude",
-    "longitude",
-    "water_depth_m",
-    "rows",
-    "min_depth_m",
-    "max_depth_m",
-)
 
 
 def table_format(path: str | os.PathLike) -> str:
@@ -223,86 +183,3 @@ def load_training_data(path: str | os.PathLike) -> TrainingData:
     df = read_table(path)
     require_columns(df, FEATURE_COLS, path)
     return training_data_from_frame(df, source=str(path), sha256=sha256_file(path))
-
-
-# --- held-out boreholes --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class BoreholeSplit:
-    """Boreholes kept out of training, so evaluation scores unseen boreholes.
-
-    Neighbouring 20 cm bins of one borehole are near copies, so a random split of rows
-    leaks; a split of whole boreholes does not.
-    """
-
-    holdout: tuple[str, ...]
-    fraction: float | None = None
-    seed: int | None = None
-    source: str | None = None  # a split file, when the IDs came from one
-
-    def holdout_mask(self, boreholes: np.ndarray) -> np.ndarray:
-        return np.isin(boreholes, np.asarray(self.holdout, dtype=object))
-
-    def to_dict(self) -> dict:
-        return {
-            "holdout_boreholes": list(self.holdout),
-            "fraction": self.fraction,
-            "split_seed": self.seed,
-            "source": self.source,
-        }
-
-    @classmethod
-    def from_dict(cls, params: dict | None) -> BoreholeSplit | None:
-        if not params or not params.get("holdout_boreholes"):
-            return None
-        return cls(
-            tuple(params["holdout_boreholes"]),
-            params.get("fraction"),
-            params.get("split_seed"),
-            params.get("source"),
-        )
-
-
-def _require_boreholes(data: TrainingData) -> np.ndarray:
-    if data.boreholes is None:
-        raise LilyVAEError(f"{data.source}: a borehole split needs the {BOREHOLE_COL!r} column")
-    return data.boreholes
-
-
-def split_boreholes(data: TrainingData, fraction: float, seed: int = 0) -> BoreholeSplit:
-    """Hold out ``fraction`` of the boreholes (at least one, never all), chosen by seed."""
-    if not 0 < fraction < 1:
-        raise LilyVAEError(f"--holdout-boreholes must be a fraction in (0, 1), not {fraction}")
-    ids = np.unique(_require_boreholes(data))
-    if len(ids) < 2:
-        raise LilyVAEError(f"{data.source}: one borehole only; nothing to hold out")
-    n_out = min(max(int(round(fraction * len(ids))), 1), len(ids) - 1)
-    rng = np.random.default_rng(seed)
-    chosen = np.sort(rng.choice(ids, size=n_out, replace=False))
-    return BoreholeSplit(tuple(str(b) for b in chosen), fraction, seed)
-
-
-def read_split_file(path: str | os.PathLike, data: TrainingData) -> BoreholeSplit:
-    """Held-out borehole IDs from a file: one per line (``#`` comments), or a CSV with
-    a ``Borehole_ID`` column. Every ID must occur in the data."""
-    path = Path(path)
-    if not path.is_file():
-        raise LilyVAEError(f"{path}: no such split file")
-    text = path.read_text(encoding="utf-8")
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
-    if lines and BOREHOLE_COL in [c.strip() for c in lines[0].split(",")]:
-        # A CSV with a Borehole_ID column, whatever the file's extension.
-        table = pd.read_csv(io.StringIO("\n".join(lines)), dtype=str, skipinitialspace=True)
-        ids = table[BOREHOLE_COL].dropna().str.strip().tolist()
-    else:
-        ids = lines
-    if not ids:
-        raise LilyVAEError(f"{path}: lists no borehole IDs")
-    known = set(_require_boreholes(data))
-    unknown = [b for b in ids if b not in known]
-    if unknown:
-        raise LilyVAEError(f"{path}: borehole {unknown[0]!r} is not in {data.source}")
-    if set(ids) >= known:
-        raise LilyVAEError(f"{path}: holds out every borehole; nothing is left to train on")
-    return BoreholeSplit(tuple(sorted(set(ids))), source=str(path))

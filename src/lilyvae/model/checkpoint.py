@@ -31,7 +31,7 @@ import torch
 
 from lilyvae import __version__
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.tables import FEATURE_COLS
+from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file, sha256_file, write_atomic, write_json_atomic
 from lilyvae.model.card import CARD_FORMAT, ModelCard

@@ -38,17 +38,12 @@ from lilyvae.analysis.evaluation import (
 )
 from lilyvae.analysis.figures import borehole_table_path, make_figures
 from lilyvae.analysis.report import build_report
-from lilyvae.data.tables import (
-    BOREHOLE_COL,
-    BOREHOLE_TABLE_COLUMNS,
-    DEPTH_COL,
-    load_training_data,
-    read_table,
-    split_boreholes,
-    write_table_atomic,
-)
+from lilyvae.data.schema import BOREHOLE_COL, BOREHOLE_TABLE_COLUMNS, DEPTH_COL
+from lilyvae.data.splits import split_boreholes
+from lilyvae.data.tables import load_training_data, read_table, write_table_atomic
 from lilyvae.files import write_atomic, write_text_atomic
-from lilyvae.synthetic.generator import SyntheticLily, sidecar_path, write_synthetic_table
+from lilyvae.synthetic.generator import sidecar_path, write_synthetic_table
+from lilyvae.synthetic.measurements import SyntheticLily
 from lilyvae.train.config import make_config
 from lilyvae.train.trainer import train
 

@@ -13,7 +13,7 @@ import dataclasses
 import re
 from dataclasses import dataclass, field
 
-from lilyvae.data.tables import FEATURE_COLS
+from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.errors import LilyVAEError
 from lilyvae.hyperparams import (
     INTEGER,

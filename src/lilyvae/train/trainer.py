@@ -22,7 +22,9 @@ import numpy as np
 import torch
 
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.tables import FEATURE_COLS, BoreholeSplit, TrainingData
+from lilyvae.data.schema import FEATURE_COLS
+from lilyvae.data.splits import BoreholeSplit
+from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.model.networks import VAE, build_model
 from lilyvae.model.recipes import Recipe

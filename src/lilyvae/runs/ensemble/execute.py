@@ -15,7 +15,8 @@ import numpy as np
 import torch
 
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.tables import BoreholeSplit, TrainingData
+from lilyvae.data.splits import BoreholeSplit
+from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.ensemble.backends import open_backend, outcomes
 from lilyvae.runs.ensemble.planning import Member, PackTask, plan_pack_tasks, resample_rows

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from lilyvae.data.tables import BoreholeSplit, TrainingData
+from lilyvae.data.splits import BoreholeSplit
+from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file, sha256_file, write_json_atomic
 from lilyvae.model.checkpoint import CARD_FORMAT, card_path, history_path

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lilyvae.data.tables import FEATURE_SHORT, TrainingData
+from lilyvae.data.schema import FEATURE_SHORT
+from lilyvae.data.tables import TrainingData
 
 #: Scalars taken from :func:`lilyvae.analysis.evaluation.evaluate` for each member.
 METRIC_PATHS: dict[str, tuple[str, ...]] = {

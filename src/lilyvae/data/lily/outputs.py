@@ -1,0 +1,86 @@
+"""The build's three outputs: the table, ``<stem>.boreholes.csv`` and ``<stem>.manifest.json``.
+
+They are checked before any work (a name that cannot be written, or one that would
+overwrite an input, is refused) and written only once everything has been computed,
+each atomically: the table lands first and the manifest, which holds the table's
+sha256, last.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from lilyvae.data.lily.sql import literal
+from lilyvae.data.tables import table_format, write_table
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import atomic_path, check_output_path, sha256_file, to_json
+
+
+def sidecar_paths(output: str | os.PathLike) -> tuple[Path, Path]:
+    """``(<stem>.boreholes.csv, <stem>.manifest.json)`` beside the output table."""
+    out = Path(output)
+    return out.with_name(out.stem + ".boreholes.csv"), out.with_name(out.stem + ".manifest.json")
+
+
+def check_output(output: Path, inputs: dict[str, Path]) -> str:
+    """The output's format ("csv" or "parquet"); an error if it or a sidecar cannot be
+    written or would overwrite an input."""
+    fmt = table_format(output)
+    check_output_path(output)
+    resolved = output.resolve()
+    names = {output.name, *(p.name for p in sidecar_paths(output))}
+    for path in inputs.values():
+        if path.resolve() == resolved or (
+            path.parent.resolve() == resolved.parent and path.name in names
+        ):
+            raise LilyVAEError(f"{output}: would overwrite the input {path}")
+    return fmt
+
+
+def write_frame(df: pd.DataFrame, tmp: Path, fmt: str) -> None:
+    """Write the table to ``tmp`` as ``fmt`` ("csv" or "parquet").
+
+    CSV through DuckDB's writer: the same text as ``DataFrame.to_csv(index=False)``
+    (shortest round-trip floats, quotes only where needed) in a tenth of the time.
+    """
+    if fmt != "csv":
+        write_table(df, tmp, fmt)
+        return
+    import duckdb
+
+    with duckdb.connect(":memory:", config={"preserve_insertion_order": True}) as con:
+        con.register("lilyvae_output", df)
+        con.execute(
+            f"COPY lilyvae_output TO {literal(str(tmp))} "
+            "(FORMAT CSV, HEADER, DELIMITER ',', QUOTE '\"', ESCAPE '\"')"
+        )
+
+
+def write_outputs(
+    output: Path,
+    fmt: str,
+    table: pd.DataFrame,
+    boreholes: pd.DataFrame,
+    manifest: dict,
+    started: float,
+) -> None:
+    """Write the three files, completing the manifest first: the table's sha256, the
+    write time, and the build's wall time since ``started`` (``time.perf_counter()``)."""
+    bh_path, manifest_path = sidecar_paths(output)
+    t0 = time.perf_counter()
+    with contextlib.ExitStack() as stack:
+        # Exits run in reverse: the table lands first, the manifest last.
+        tmp_manifest = stack.enter_context(atomic_path(manifest_path))
+        tmp_bh = stack.enter_context(atomic_path(bh_path))
+        tmp_table = stack.enter_context(atomic_path(output))
+        write_frame(table, tmp_table, fmt)
+        boreholes.to_csv(tmp_bh, index=False)
+        manifest["output"]["sha256"] = sha256_file(tmp_table)
+        manifest["timings_s"]["write"] = round(time.perf_counter() - t0, 3)
+        manifest["wall_time_s"] = round(time.perf_counter() - started, 3)
+        tmp_manifest.write_text(to_json(manifest), encoding="utf-8")
