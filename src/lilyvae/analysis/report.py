@@ -23,7 +23,7 @@ from lilyvae import __version__
 from lilyvae.analysis.evaluation import (
     METRICS_FILE,
     SYNTHETIC_LABEL,
-    _fmt,
+    format_value,
     metric_tables,
     read_metrics,
     summary_table,
@@ -66,7 +66,7 @@ def _e(text) -> str:
 def _table_html(columns, rows, cls: str = "metrics") -> str:
     head = "".join(f"<th>{_e(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_e(_fmt(v))}</td>" for v in row) + "</tr>" for row in rows
+        "<tr>" + "".join(f"<td>{_e(format_value(v))}</td>" for v in row) + "</tr>" for row in rows
     )
     return (
         f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
