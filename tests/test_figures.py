@@ -10,13 +10,12 @@ from PIL import Image
 from lilyvae.analysis.embeddings import NamedModel, embed_frame
 from lilyvae.analysis.evaluation import EvalConfig, evaluate
 from lilyvae.analysis.figures import (
-    borehole_positions,
-    borehole_table_path,
     fig_borehole_map,
     land_fraction_grid,
     make_figures,
     read_manifest,
 )
+from lilyvae.data.boreholes import borehole_positions, borehole_table_path
 from lilyvae.data.tables import BOREHOLE_TABLE_COLUMNS, split_boreholes, training_data_from_frame
 from lilyvae.runs.demo import write_synthetic_borehole_table
 from lilyvae.synthetic.generator import write_synthetic_table

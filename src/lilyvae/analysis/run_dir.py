@@ -18,7 +18,6 @@ is a one-line error naming it.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -58,69 +57,36 @@ def read_figure_manifest(figures_dir: str | os.PathLike) -> dict:
     return read_json_file(path, "figure manifest")
 
 
-@dataclass(frozen=True)
 class RunDir:
-    """The files of one run directory. ``figures`` overrides where its figures are."""
+    """The files of one run directory (``root``). ``figures`` overrides where its
+    figures are (default ``<root>/figures``)."""
 
-    root: Path
-    figures: Path | None = None
+    def __init__(self, root: str | os.PathLike, figures: str | os.PathLike | None = None):
+        self.root = Path(root)
+        self.data_dir = self.root / DATA_DIR
+        self.models_dir = self.root / MODELS_DIR
+        self.embeddings = self.root / EMBEDDINGS_FILE
+        self.metrics = self.root / METRICS_FILE
+        self.metrics_markdown = self.root / METRICS_MD
+        self.roc_curves = self.root / ROC_FILE
+        self.figures_dir = Path(figures) if figures is not None else self.root / FIGURES_DIR
+        self.figure_manifest = self.figures_dir / MANIFEST
+        self.report = self.root / REPORT_FILE
+        self.summary = self.root / SUMMARY_FILE
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "root", Path(self.root))
-        if self.figures is not None:
-            object.__setattr__(self, "figures", Path(self.figures))
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.root)!r})"
 
     @classmethod
     def existing(cls, root: str | os.PathLike, figures: str | os.PathLike | None = None) -> RunDir:
         """A run directory that must already exist."""
         if not Path(root).is_dir():
             raise LilyVAEError(f"{root}: no such run directory")
-        return cls(Path(root), None if figures is None else Path(figures))
-
-    # --- where things are ------------------------------------------------------------------
-
-    @property
-    def data_dir(self) -> Path:
-        return self.root / DATA_DIR
-
-    @property
-    def models_dir(self) -> Path:
-        return self.root / MODELS_DIR
+        return cls(root, figures)
 
     def model_path(self, name: str) -> Path:
+        """Where the checkpoint of the model ``name`` goes."""
         return self.models_dir / f"{name}.pt"
-
-    @property
-    def embeddings(self) -> Path:
-        return self.root / EMBEDDINGS_FILE
-
-    @property
-    def metrics(self) -> Path:
-        return self.root / METRICS_FILE
-
-    @property
-    def metrics_markdown(self) -> Path:
-        return self.root / METRICS_MD
-
-    @property
-    def roc_curves(self) -> Path:
-        return self.root / ROC_FILE
-
-    @property
-    def figures_dir(self) -> Path:
-        return self.figures if self.figures is not None else self.root / FIGURES_DIR
-
-    @property
-    def figure_manifest(self) -> Path:
-        return self.figures_dir / MANIFEST
-
-    @property
-    def report(self) -> Path:
-        return self.root / REPORT_FILE
-
-    @property
-    def summary(self) -> Path:
-        return self.root / SUMMARY_FILE
 
     # --- reading ---------------------------------------------------------------------------
 

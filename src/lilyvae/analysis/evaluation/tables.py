@@ -96,20 +96,22 @@ def _classification_table(metrics: dict, tag: str, where: str) -> Table:
     )
 
 
+def _subject_rows(metrics: dict, path: tuple[str, ...], keys) -> list[list]:
+    """A row per subject that has an entry at ``path``: its name, then the entry's
+    values of ``keys``, formatted."""
+    rows = []
+    for name, s in metrics["subjects"].items():
+        entry = lookup(s, *path)
+        if entry:
+            rows.append([name, *(format_value(entry.get(k)) for k in keys)])
+    return rows
+
+
 def _reconstruction_table(metrics: dict, tag: str, where: str) -> Table | None:
-    recon = [
-        [name] + [format_value(s["reconstruction_r2"].get(f)) for f in FEATURE_SHORT]
-        for name, s in metrics["subjects"].items()
-        if s.get("reconstruction_r2")
-    ]
-    if not recon:
-        return None
-    return Table(
-        "Reconstruction R2 per feature (raw units)",
-        ["model", *FEATURE_SHORT],
-        recon,
-        f"{tag}Decoding the posterior mean (deterministic), on {where}.",
-    )
+    rows = _subject_rows(metrics, ("reconstruction_r2",), FEATURE_SHORT)
+    note = f"{tag}Decoding the posterior mean (deterministic), on {where}."
+    title = "Reconstruction R2 per feature (raw units)"
+    return Table(title, ["model", *FEATURE_SHORT], rows, note) if rows else None
 
 
 def _clustering_table(metrics: dict, tag: str, where: str) -> Table:
@@ -139,19 +141,12 @@ def _clustering_table(metrics: dict, tag: str, where: str) -> Table:
 
 
 def _head_table(metrics: dict, tag: str, where: str) -> Table | None:
-    heads = [
-        [name] + [format_value(lookup(s, "head", k)) for k in CLASSIFIER_SCORES]
-        for name, s in metrics["subjects"].items()
-        if s.get("head")
-    ]
-    if not heads:
+    rows = _subject_rows(metrics, ("head",), CLASSIFIER_SCORES)
+    if not rows:
         return None
-    return Table(
-        "Semi-supervised classification head",
-        ["model", "accuracy", "bal. acc", "macro F1", "mean AUC"],
-        heads,
-        f"{tag}The model's own head, on all labelled rows of {where}.",
-    )
+    columns = ["model", "accuracy", "bal. acc", "macro F1", "mean AUC"]
+    note = f"{tag}The model's own head, on all labelled rows of {where}."
+    return Table("Semi-supervised classification head", columns, rows, note)
 
 
 #: Zero-shot table columns: (heading, key in the subject's ``zero_shot`` entry).
@@ -169,10 +164,9 @@ def _zero_shot_table(metrics: dict, tag: str, where: str) -> Table | None:
     rows = []
     for name, s in metrics["subjects"].items():
         z = s.get("zero_shot")
-        if not z or "skipped" in z:
-            continue
-        values = [format_value(z[key]) for _, key in _ZERO_SHOT_COLUMNS]
-        rows.append([name, *values, format_value(z.get("encoder_saw_labels", False))])
+        if z and "skipped" not in z:
+            values = [format_value(z[key]) for _, key in _ZERO_SHOT_COLUMNS]
+            rows.append([name, *values, format_value(z.get("encoder_saw_labels", False))])
     if not rows:
         return None
     return Table(
@@ -189,11 +183,7 @@ def _zero_shot_table(metrics: dict, tag: str, where: str) -> Table | None:
 
 def _roc_auc_table(metrics: dict, tag: str, where: str) -> Table | None:
     top = metrics["evaluation"]["top_classes"]
-    aucs = []
-    for name, s in metrics["subjects"].items():
-        roc = lookup(s, "svm", "roc_auc")
-        if roc:
-            aucs.append([name] + [format_value(roc.get(c)) for c in top])
+    aucs = _subject_rows(metrics, ("svm", "roc_auc"), top)
     if not aucs:
         return None
     return Table(
