@@ -5,9 +5,10 @@ file embeds every figure as base64 PNG and carries the metric tables, the model 
 the data's provenance and, for synthetic data, the caveat, so it can be mailed or
 opened from anywhere with a browser. It holds no script and loads nothing.
 
-Inputs are what a run directory holds: ``metrics.json`` (from ``lilyvae evaluate``),
-``figures/figures.json`` with its PNGs (from ``lilyvae figures``) and the model
-checkpoints' ``.meta.json`` cards.
+Inputs are what a run directory holds (found through :class:`RunDir`):
+``metrics.json`` (from ``lilyvae evaluate``), ``figures/figures.json`` with its PNGs
+(from ``lilyvae figures``) and the model checkpoints' ``.meta.json`` cards. Each section
+of the page is built by its own function, in page order, from :func:`build_report`.
 """
 
 from __future__ import annotations

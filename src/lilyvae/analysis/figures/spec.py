@@ -1,8 +1,9 @@
 """A figure as data: :class:`FigureSpec` says what a figure needs and how to draw and
 caption it; :class:`FigureInputs` is everything a figure may need, prepared once.
 
-Adding a figure is writing its draw function and adding one ``FigureSpec`` to
-:data:`lilyvae.analysis.figures.drawing.FIGURES`.
+Adding a figure is writing its draw function, one ``FigureSpec`` beside it in its
+family's module, and listing that spec in :data:`lilyvae.analysis.figures.drawing.FIGURES`
+(the order of the manifest).
 """
 
 from __future__ import annotations
