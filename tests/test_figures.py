@@ -12,6 +12,7 @@ from lilyvae.analysis.evaluation import EvalConfig, evaluate
 from lilyvae.analysis.figures import (
     FIGURES,
     DrawOptions,
+    FigureInputs,
     FigureSpec,
     Needs,
     fig_borehole_map,
@@ -20,7 +21,6 @@ from lilyvae.analysis.figures import (
     read_manifest,
 )
 from lilyvae.analysis.figures.drawing import draw_figures
-from lilyvae.analysis.figures.spec import prepare_inputs
 from lilyvae.analysis.figures.style import pyplot
 from lilyvae.data.boreholes import borehole_positions, borehole_table_path
 from lilyvae.data.tables import BOREHOLE_TABLE_COLUMNS, split_boreholes, training_data_from_frame
@@ -154,7 +154,7 @@ def test_adding_a_figure_is_adding_a_spec(tmp_path, run):
         FigureSpec("per", "{recipe}", "One per recipe.", draw, per_recipe=True),
         FigureSpec("never", "t", "c", draw, needs=Needs(("roc_curves",), "no ROC", "later")),
     )
-    inputs = prepare_inputs(
+    inputs = FigureInputs(
         run["df"], run["table"], run["models"], None, None, None, True, DrawOptions()
     )
     figures, skipped = draw_figures(specs, inputs, tmp_path, False, lambda *_: None)

@@ -20,7 +20,7 @@ from lilyvae.analysis.figures.data_figures import (
 )
 from lilyvae.analysis.figures.model_figures import PRIOR_SAMPLES, RECONSTRUCTION, TRAINING_CURVES
 from lilyvae.analysis.figures.score_figures import ROC, ZERO_SHOT
-from lilyvae.analysis.figures.spec import DrawOptions, FigureInputs, FigureSpec, prepare_inputs
+from lilyvae.analysis.figures.spec import DrawOptions, FigureInputs, FigureSpec
 from lilyvae.analysis.figures.style import DPI, caption_tag, pyplot, title_tag
 from lilyvae.analysis.figures.umap_figure import UMAP
 from lilyvae.analysis.run_dir import MANIFEST, RunDir
@@ -128,7 +128,7 @@ def make_figures(
             or (table_path is not None and synthetic_notice(table_path))
         )
     options = DrawOptions(umap_rows, scatter_rows, prior_rows, seed)
-    inputs = prepare_inputs(
+    inputs = FigureInputs(
         table, table_path, models, metrics, roc_curves, embeddings, synthetic, options
     )
     say = (lambda *_: None) if quiet else print

@@ -8,8 +8,7 @@ family's module, and listing that spec in :data:`lilyvae.analysis.figures.drawin
 
 from __future__ import annotations
 
-import dataclasses
-import os
+import copy
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,34 +38,64 @@ class DrawOptions:
 
 @dataclass
 class FigureInputs:
-    """The table, models and metrics, prepared once for every figure."""
+    """The table, models and metrics, and what every figure derives from them
+    (computed once, when the inputs are made)."""
 
     table: pd.DataFrame  # every row of the table as read
     table_path: Path | None
-    valid: np.ndarray  # rows of ``table`` whose six inputs are finite
-    frame: pd.DataFrame  # those rows, re-indexed from 0
-    features: np.ndarray  # (rows of frame, 6) raw inputs
-    labels: pd.Series  # lithology of each row of frame, NA where unlabelled
-    held_out_ids: list[str]
-    held_out: np.ndarray | None  # rows of frame in held-out boreholes
-    scored: np.ndarray  # rows that figures of model behaviour use
-    scored_how: str  # those rows, in words
-    positions: pd.DataFrame | None  # borehole positions, when known
     models: list[NamedModel]
     metrics: dict | None
-    roc_curves: dict | None
+    roc_curves: dict | None  # None: the metrics' own, if any
     embeddings: pd.DataFrame | None
     synthetic: bool
     options: DrawOptions
-    recipe: str | None = None  # set for a figure drawn once per recipe
-    memo: dict = field(default_factory=dict)  # results shared by a figure's draw and caption
+    # Derived from the above in __post_init__:
+    valid: np.ndarray = field(init=False)  # rows of ``table`` whose six inputs are finite
+    frame: pd.DataFrame = field(init=False)  # those rows, re-indexed from 0
+    features: np.ndarray = field(init=False)  # (rows of frame, 6) raw inputs
+    labels: pd.Series = field(init=False)  # lithology of each row of frame, NA where unlabelled
+    held_out_ids: list[str] = field(init=False)
+    held_out: np.ndarray | None = field(init=False)  # rows of frame in held-out boreholes
+    scored: np.ndarray = field(init=False)  # rows that figures of model behaviour use
+    scored_how: str = field(init=False)  # those rows, in words
+    positions: pd.DataFrame | None = field(init=False)  # borehole positions, when known
+    recipe: str | None = field(default=None, init=False)  # set by recipe_groups
+    memo: dict = field(default_factory=dict, init=False)  # shared by a figure's draw and caption
+
+    def __post_init__(self) -> None:
+        self.table_path = None if self.table_path is None else Path(self.table_path)
+        self.valid = finite_feature_mask(self.table)
+        frame = self.frame = self.table.loc[self.valid].reset_index(drop=True)
+        self.features = frame[list(FEATURE_COLS)].apply(pd.to_numeric).to_numpy(np.float64)
+        self.labels = (
+            frame[LABEL_COL].astype("string").str.strip().replace("", pd.NA)
+            if LABEL_COL in frame.columns
+            else pd.Series(pd.NA, index=frame.index, dtype="string")
+        )
+        self.held_out_ids, self.scored_how = held_out_boreholes(self.metrics, self.models)
+        self.held_out = (
+            frame[BOREHOLE_COL].astype(str).isin(set(self.held_out_ids)).to_numpy()
+            if self.held_out_ids and BOREHOLE_COL in frame.columns
+            else None
+        )
+        some_held_out = self.held_out is not None and self.held_out.any()
+        self.scored = self.held_out if some_held_out else np.ones(len(frame), bool)
+        if self.roc_curves is None and self.metrics is not None:
+            self.roc_curves = self.metrics.get("_roc_curves")
+        self.positions = borehole_positions(self.table, self.table_path)
 
     def recipe_groups(self) -> list[FigureInputs]:
-        """These inputs once per recipe, with only that recipe's models."""
+        """These inputs once per recipe, with only that recipe's models (the rows and
+        held-out boreholes stay those of all the models)."""
         groups: dict[str, list[NamedModel]] = {}
         for m in self.models:
             groups.setdefault(m.recipe or "model", []).append(m)
-        return [dataclasses.replace(self, models=g, recipe=r) for r, g in groups.items()]
+        out = []
+        for recipe, models in groups.items():
+            group = copy.copy(self)
+            group.models, group.recipe = models, recipe
+            out.append(group)
+        return out
 
 
 def _has_zero_shot(inputs: FigureInputs) -> bool:
@@ -153,54 +182,3 @@ def held_out_boreholes(metrics: dict | None, models: Sequence[NamedModel]) -> tu
         if split.get("holdout_boreholes"):
             return list(split["holdout_boreholes"]), "rows of held-out boreholes"
     return [], "all rows (IN-SAMPLE: no held-out boreholes known)"
-
-
-def prepare_inputs(
-    table: pd.DataFrame,
-    table_path: str | os.PathLike | None,
-    models: list[NamedModel],
-    metrics: dict | None,
-    roc_curves: dict | None,
-    embeddings: pd.DataFrame | None,
-    synthetic: bool,
-    options: DrawOptions,
-) -> FigureInputs:
-    """Every figure's inputs: the valid rows, their features and labels, the held-out
-    boreholes' rows and the borehole positions."""
-    table_path = None if table_path is None else Path(table_path)
-    valid = finite_feature_mask(table)
-    frame = table.loc[valid].reset_index(drop=True)
-    features = frame[list(FEATURE_COLS)].apply(pd.to_numeric).to_numpy(np.float64)
-    ho_ids, scored_how = held_out_boreholes(metrics, models)
-    held_out = (
-        frame[BOREHOLE_COL].astype(str).isin(set(ho_ids)).to_numpy()
-        if ho_ids and BOREHOLE_COL in frame.columns
-        else None
-    )
-    scored = held_out if held_out is not None and held_out.any() else np.ones(len(frame), bool)
-    labels = (
-        frame[LABEL_COL].astype("string").str.strip().replace("", pd.NA)
-        if LABEL_COL in frame.columns
-        else pd.Series(pd.NA, index=frame.index, dtype="string")
-    )
-    if roc_curves is None and metrics is not None:
-        roc_curves = metrics.get("_roc_curves")
-    return FigureInputs(
-        table=table,
-        table_path=table_path,
-        valid=valid,
-        frame=frame,
-        features=features,
-        labels=labels,
-        held_out_ids=ho_ids,
-        held_out=held_out,
-        scored=scored,
-        scored_how=scored_how,
-        positions=borehole_positions(table, table_path),
-        models=models,
-        metrics=metrics,
-        roc_curves=roc_curves,
-        embeddings=embeddings,
-        synthetic=synthetic,
-        options=options,
-    )
