@@ -3,10 +3,12 @@
 import json
 
 import pandas as pd
+import pytest
 
 from lilyvae.analysis.evaluation import EvalConfig
 from lilyvae.cli.main import build_parser
-from lilyvae.runs.demo import RUNS, run_demo, semi_vs_unsupervised
+from lilyvae.errors import LilyVAEError
+from lilyvae.runs.demo import RUNS, run_demo, semi_vs_unsupervised, write_synthetic_borehole_table
 
 
 def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
@@ -101,3 +103,11 @@ def test_semi_vs_unsupervised_names_the_higher_one():
     assert hybrid.strip().startswith("hybrid") and "unsupervised higher" not in hybrid
     # A run without a pair of models has nothing to compare.
     assert semi_vs_unsupervised({"subjects": {"unsup_hybrid": subject(0.1, 0.1)}}) == []
+
+
+def test_borehole_table_needs_the_sidecar(tmp_path):
+    table = tmp_path / "t.csv"
+    table.write_text("Borehole_ID,Depth_Bin\na,0.2\n", encoding="utf-8")
+    with pytest.raises(LilyVAEError, match=r"t\.synthetic\.json: no synthetic sidecar"):
+        write_synthetic_borehole_table(table)
+    assert not (tmp_path / "t.boreholes.csv").exists()

@@ -9,11 +9,11 @@ import pytest
 from lilyvae.analysis.embeddings import NamedModel
 from lilyvae.analysis.evaluation import (
     EvalConfig,
-    _prepare,
     evaluate,
     markdown_report,
     read_metrics,
     resolve_split,
+    scoring_rows,
     write_metrics,
 )
 from lilyvae.cli import main
@@ -60,7 +60,7 @@ def test_scores_held_out_boreholes(metrics, data, split, models):
     test = split.holdout_mask(data.boreholes)
     assert ev["rows_test"] == int(test.sum())
     # The downstream models' fitting rows never come from a held-out borehole.
-    cache = _prepare(resolve_split(data, models[0].model.card["split"], SMALL), data, SMALL)
+    cache = scoring_rows(resolve_split(data, models[0].model.card.split, SMALL), data, SMALL)
     assert not test[cache.svm_train].any() and not test[cache.gmm_fit].any()
     assert test[cache.svm_test].all() and test[cache.lab_test].all()
     assert ev["svm_train_rows"] == 600 and ev["svm_test_rows"] == 300

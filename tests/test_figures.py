@@ -10,13 +10,19 @@ from PIL import Image
 from lilyvae.analysis.embeddings import NamedModel, embed_frame
 from lilyvae.analysis.evaluation import EvalConfig, evaluate
 from lilyvae.analysis.figures import (
-    borehole_positions,
-    borehole_table_path,
+    FIGURES,
+    DrawOptions,
+    FigureInputs,
+    FigureSpec,
+    Needs,
     fig_borehole_map,
     land_fraction_grid,
     make_figures,
     read_manifest,
 )
+from lilyvae.analysis.figures.drawing import draw_figures
+from lilyvae.analysis.figures.style import pyplot
+from lilyvae.data.boreholes import borehole_positions, borehole_table_path
 from lilyvae.data.schema import BOREHOLE_TABLE_COLUMNS
 from lilyvae.data.splits import split_boreholes
 from lilyvae.data.tables import training_data_from_frame
@@ -127,3 +133,36 @@ def test_land_mask_without_download():
     pos = pd.DataFrame({"Borehole_ID": ["a", "b"], "latitude": [0, 10], "longitude": [0, 20]})
     fig = fig_borehole_map(pos, ["b"], "t")
     assert len(fig.axes[0].collections) >= 3
+
+
+def test_every_figure_has_one_spec():
+    names = [spec.name for spec in FIGURES]
+    assert len(names) == len(set(names))
+    with pytest.raises(ValueError, match="unknown figure need"):
+        Needs(("a crystal ball",))
+
+
+def test_adding_a_figure_is_adding_a_spec(tmp_path, run):
+    """The drawing loop knows no figure by name: a new spec is drawn, expanded per
+    recipe, or skipped with its reason, like the built-in ones."""
+
+    def draw(inputs, title):
+        fig = pyplot().figure()
+        fig.suptitle(f"{title}: {len(inputs.models)} models")
+        return fig
+
+    specs = (
+        FigureSpec("rows", "rows ({scored})", lambda i: f"{len(i.frame)} rows.", draw),
+        FigureSpec("per", "{recipe}", "One per recipe.", draw, per_recipe=True),
+        FigureSpec("never", "t", "c", draw, needs=Needs(("roc_curves",), "no ROC", "later")),
+    )
+    inputs = FigureInputs(
+        run["df"], run["table"], run["models"], None, None, None, True, DrawOptions()
+    )
+    figures, skipped = draw_figures(specs, inputs, tmp_path, False, lambda *_: None)
+    assert [f.name for f in figures] == ["rows", "per_standard", "per_hybrid"]
+    assert figures[0].title == "SYNTHETIC data: rows (rows of held-out boreholes)"
+    assert figures[0].caption == f"SYNTHETIC data (not LILY). {len(run['df'])} rows."
+    assert figures[2].title == "SYNTHETIC data: hybrid"
+    assert skipped == {"later": "no ROC"}
+    assert all((tmp_path / f.file).is_file() for f in figures)

@@ -1,6 +1,7 @@
 """Report: one self-contained HTML file that a browser renders with every image loaded."""
 
 import base64
+import json
 import re
 import shutil
 import subprocess
@@ -143,8 +144,6 @@ def test_report_renders_in_chromium(run_dir, tmp_path):
 
 def test_in_sample_banner(run_dir, tmp_path):
     # Metrics of a model trained on every row: the report says so up front.
-    import json
-
     metrics = json.loads((run_dir / "metrics.json").read_text())
     metrics["evaluation"]["mode"] = "IN-SAMPLE"
     (tmp_path / "metrics.json").write_text(json.dumps(metrics))
@@ -160,3 +159,18 @@ def test_cli_and_bad_input(run_dir, tmp_path, capsys):
         build_report(tmp_path)
     assert main(["report", "--run-dir", str(tmp_path / "nope")]) == 1
     assert "no such run directory" in capsys.readouterr().err
+
+
+def test_a_corrupt_sidecar_or_manifest_is_named(run_dir, tmp_path):
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    metrics["data"]["path"] = str(tmp_path / "t.csv")
+    (tmp_path / "metrics.json").write_text(json.dumps(metrics))
+    (tmp_path / "t.synthetic.json").write_text("{not json")
+    with pytest.raises(LilyVAEError, match=r"t\.synthetic\.json: not a readable"):
+        build_report(tmp_path)
+    (tmp_path / "t.synthetic.json").unlink()
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "figures.json").write_text("[]")
+    with pytest.raises(LilyVAEError, match=r"figures\.json: not a lilyvae figure manifest"):
+        build_report(tmp_path)
+    assert not (tmp_path / "report.html").exists()

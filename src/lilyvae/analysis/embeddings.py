@@ -54,7 +54,7 @@ class NamedModel:
     @property
     def recipe(self) -> str | None:
         try:
-            return self.model.card["training"]["recipe"]["name"]
+            return self.model.card.recipe
         except (KeyError, TypeError):
             return None
 
@@ -135,7 +135,7 @@ def as_named_models(models) -> list[NamedModel]:
 
 def input_columns(model: NamedModel) -> list[str]:
     """The raw columns a model reads, from its card (the package's six by default)."""
-    cols = model.model.card.get("input_columns") or list(FEATURE_COLS)
+    cols = model.model.card.input_columns or list(FEATURE_COLS)
     if list(cols) != list(FEATURE_COLS):
         raise LilyVAEError(
             f"model {model.name!r}: its card lists input columns {cols}, "

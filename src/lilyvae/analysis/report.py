@@ -5,35 +5,34 @@ file embeds every figure as base64 PNG and carries the metric tables, the model 
 the data's provenance and, for synthetic data, the caveat, so it can be mailed or
 opened from anywhere with a browser. It holds no script and loads nothing.
 
-Inputs are what a run directory holds: ``metrics.json`` (from ``lilyvae evaluate``),
-``figures/figures.json`` with its PNGs (from ``lilyvae figures``) and the model
-checkpoints' ``.meta.json`` cards.
+Inputs are what a run directory holds (found through :class:`RunDir`):
+``metrics.json`` (from ``lilyvae evaluate``), ``figures/figures.json`` with its PNGs
+(from ``lilyvae figures``) and the model checkpoints' ``.meta.json`` cards. Each section
+of the page is built by its own function, in page order, from :func:`build_report`.
 """
 
 from __future__ import annotations
 
 import base64
-import datetime as _dt
+import datetime
 import html
-import json
 import os
 from pathlib import Path
 
 from lilyvae import __version__
 from lilyvae.analysis.evaluation import (
-    METRICS_FILE,
     SYNTHETIC_LABEL,
-    _fmt,
+    Table,
+    format_value,
     metric_tables,
-    read_metrics,
+    read_synthetic_sidecar,
     summary_table,
 )
-from lilyvae.analysis.figures import FIGURES_DIR, MANIFEST, run_models
+from lilyvae.analysis.run_dir import MANIFEST, RunDir
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import to_json, write_text_atomic
-from lilyvae.model.checkpoint import card_path
-
-REPORT_FILE = "report.html"
+from lilyvae.model.card import ModelCard
+from lilyvae.model.checkpoint import card_path, read_card
 
 _CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto;
@@ -66,7 +65,7 @@ def _e(text) -> str:
 def _table_html(columns, rows, cls: str = "metrics") -> str:
     head = "".join(f"<th>{_e(c)}</th>" for c in columns)
     body = "".join(
-        "<tr>" + "".join(f"<td>{_e(_fmt(v))}</td>" for v in row) + "</tr>" for row in rows
+        "<tr>" + "".join(f"<td>{_e(format_value(v))}</td>" for v in row) + "</tr>" for row in rows
     )
     return (
         f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
@@ -82,48 +81,28 @@ def _figure_html(path: Path, title: str, caption: str) -> str:
     )
 
 
-def _read_json(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError):
-        return None
+def _table_section(table: Table, heading: str = "h3") -> list[str]:
+    return [
+        f"<{heading}>{_e(table.title)}</{heading}>",
+        _table_html(table.columns, table.rows),
+        f'<p class="note">{_e(table.note)}</p>',
+    ]
 
 
-def build_report(
-    run_dir: str | os.PathLike,
-    output: str | os.PathLike | None = None,
-    figures_dir: str | os.PathLike | None = None,
-    title: str | None = None,
-) -> Path:
-    """Write ``<run>/report.html`` (or ``output``) from a run directory; return its path."""
-    run_dir = Path(run_dir)
-    if not run_dir.is_dir():
-        raise LilyVAEError(f"{run_dir}: no such run directory")
-    metrics = read_metrics(run_dir / METRICS_FILE)
-    figures_dir = Path(figures_dir) if figures_dir else run_dir / FIGURES_DIR
-    manifest = _read_json(figures_dir / MANIFEST) if (figures_dir / MANIFEST).is_file() else None
-    output = Path(output) if output else run_dir / REPORT_FILE
-    if output.suffix.lower() not in (".html", ".htm"):
-        raise LilyVAEError(f"{output}: the report's name must end in .html")
-
-    synthetic = bool(metrics.get("synthetic") or (manifest or {}).get("synthetic"))
+def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
+    """Title, provenance line, navigation, the SYNTHETIC and IN-SAMPLE banners, warnings."""
     ev = metrics["evaluation"]
-    title = title or ("lilyvae report" + (f" ({SYNTHETIC_LABEL} data)" if synthetic else ""))
-    parts: list[str] = []
-    add = parts.append
-    add(f"<h1>{_e(title)}</h1>")
-    add(
-        f'<p class="note">Run directory <code>{_e(run_dir.resolve())}</code>; written '
-        f"{_e(_dt.datetime.now().isoformat(timespec='seconds'))} by lilyvae {_e(__version__)}."
-        "</p>"
-    )
-    add(
+    written = datetime.datetime.now().isoformat(timespec="seconds")
+    parts = [
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="note">Run directory <code>{_e(run.root.resolve())}</code>; written '
+        f"{_e(written)} by lilyvae {_e(__version__)}.</p>",
         '<nav><a href="#summary">summary</a><a href="#metrics">metrics</a>'
         '<a href="#figures">figures</a><a href="#models">models</a>'
-        '<a href="#data">data</a><a href="#evaluation">evaluation set-up</a></nav>'
-    )
+        '<a href="#data">data</a><a href="#evaluation">evaluation set-up</a></nav>',
+    ]
     if synthetic:
-        add(
+        parts.append(
             f'<div class="banner synthetic" id="synthetic-caveat">{SYNTHETIC_LABEL} DATA. '
             f"{_e(metrics.get('synthetic_notice') or '')} Every number and figure below "
             "describes the synthetic data set made by lilyvae's generator, not the LILY "
@@ -131,35 +110,33 @@ def build_report(
             "cores.</div>"
         )
     if ev["mode"] == "IN-SAMPLE":
-        add(
+        parts.append(
             '<div class="banner insample" id="mode">IN-SAMPLE: the model cards record no '
             "held-out boreholes present in the data, so the encoders were trained on the rows "
             f"they are scored on. {_e(ev['split'])}.</div>"
         )
     else:
-        add(
+        parts.append(
             f'<div class="banner heldout" id="mode">Scored on held-out boreholes: '
             f"{_e(ev['split'])}.</div>"
         )
     if ev.get("warnings"):
-        add(
-            '<ul class="warnings">' + "".join(f"<li>{_e(w)}</li>" for w in ev["warnings"]) + "</ul>"
-        )
+        items = "".join(f"<li>{_e(w)}</li>" for w in ev["warnings"])
+        parts.append(f'<ul class="warnings">{items}</ul>')
+    return parts
 
-    tables = metric_tables(metrics)
-    add('<h2 id="summary">Summary</h2>')
-    first = summary_table(metrics)
-    add(_table_html(first.columns, first.rows))
-    add(f'<p class="note">{_e(first.note)}</p>')
 
-    add('<h2 id="metrics">Metrics</h2>')
-    for t in tables:
-        add(f"<h3>{_e(t.title)}</h3>")
-        add(_table_html(t.columns, t.rows))
-        add(f'<p class="note">{_e(t.note)}</p>')
+def _metrics_section(metrics: dict) -> list[str]:
+    """The summary table, every metric table, and which lithologies the split left out."""
+    ev = metrics["evaluation"]
+    parts = ['<h2 id="summary">Summary</h2>']
+    parts += _table_section(summary_table(metrics))[1:]
+    parts.append('<h2 id="metrics">Metrics</h2>')
+    for table in metric_tables(metrics):
+        parts += _table_section(table)
     cov = ev["coverage"]
-    add("<h3>Lithologies and the split</h3>")
-    add(
+    parts.append("<h3>Lithologies and the split</h3>")
+    parts.append(
         f'<p class="note">{cov["classes_in_table"]} lithologies in the table, '
         f"{cov['classes_in_training_rows']} in training-borehole rows, "
         f"{cov['classes_in_held_out_rows']} in held-out rows. Only in held-out boreholes (no "
@@ -169,144 +146,169 @@ def build_report(
         f"{_e(', '.join(cov['classes_without_held_out_rows']) or 'none')}.</p>"
     )
     if ev.get("skipped"):
-        add('<p class="note">Skipped: ' + _e("; ".join(ev["skipped"].values())) + "</p>")
+        parts.append('<p class="note">Skipped: ' + _e("; ".join(ev["skipped"].values())) + "</p>")
+    return parts
 
-    add('<h2 id="figures">Figures</h2>')
+
+def _figures_section(run: RunDir, manifest: dict | None) -> list[str]:
+    """Every figure of the manifest, embedded, with its caption."""
+    parts = ['<h2 id="figures">Figures</h2>']
     if manifest is None:
-        add('<p class="note">No figures: run <code>lilyvae figures</code> first.</p>')
-    else:
-        for fig in manifest.get("figures", []):
-            path = figures_dir / fig["file"]
-            if not path.is_file():
-                raise LilyVAEError(f"{path}: listed in {MANIFEST} but missing")
-            add(_figure_html(path, fig["title"], fig["caption"]))
-        if manifest.get("skipped"):
-            add(
-                '<p class="note">Figures not drawn: '
-                + _e("; ".join(f"{k}: {v}" for k, v in manifest["skipped"].items()))
-                + "</p>"
-            )
+        return parts + ['<p class="note">No figures: run <code>lilyvae figures</code> first.</p>']
+    for fig in manifest.get("figures", []):
+        path = run.figures_dir / fig["file"]
+        if not path.is_file():
+            raise LilyVAEError(f"{path}: listed in {MANIFEST} but missing")
+        parts.append(_figure_html(path, fig["title"], fig["caption"]))
+    if manifest.get("skipped"):
+        parts.append(
+            '<p class="note">Figures not drawn: '
+            + _e("; ".join(f"{k}: {v}" for k, v in manifest["skipped"].items()))
+            + "</p>"
+        )
+    return parts
 
-    add('<h2 id="models">Models</h2>')
-    rows = []
-    cards = {}
-    for name, info in metrics["models"].items():
-        rows.append(
-            [
-                name,
-                info.get("kind"),
-                info.get("recipe"),
-                info.get("epochs"),
-                info.get("seed"),
-                info.get("rows_trained"),
-                info.get("held_out_boreholes"),
-                ", ".join(info.get("labels_withheld") or []) or "-",
-                info.get("wall_time_s"),
-                info.get("checkpoint"),
-            ]
-        )
-    add(
-        _table_html(
-            [
-                "model",
-                "kind",
-                "recipe",
-                "epochs",
-                "seed",
-                "rows trained",
-                "held-out boreholes",
-                "labels withheld",
-                "training s",
-                "checkpoint",
-            ],
-            rows,
-        )
-    )
+
+_MODEL_COLUMNS = [
+    "model",
+    "kind",
+    "recipe",
+    "epochs",
+    "seed",
+    "rows trained",
+    "held-out boreholes",
+    "labels withheld",
+    "training s",
+    "checkpoint",
+]
+
+
+def _model_row(name: str, info: dict) -> list:
+    """A model's row of the models' table, from what ``metrics.json`` records of it."""
+    return [
+        name,
+        info.get("kind"),
+        info.get("recipe"),
+        info.get("epochs"),
+        info.get("seed"),
+        info.get("rows_trained"),
+        info.get("held_out_boreholes"),
+        ", ".join(info.get("labels_withheld") or []) or "-",
+        info.get("wall_time_s"),
+        info.get("checkpoint"),
+    ]
+
+
+def _model_cards(run: RunDir, metrics: dict) -> tuple[dict[str, ModelCard], str | None]:
+    """The cards of the run's models, and why they were not found (or None).
+
+    A checkpoint that cannot be found is a note in the report; a card that is there but
+    corrupt is an error naming it."""
     try:
-        for name, path in run_models(run_dir, metrics):
-            card = _read_json(card_path(path))
-            if card is not None:
-                cards[name] = card
+        models = run.models(metrics)
     except LilyVAEError as exc:
-        add(f'<p class="note">Model cards not found: {_e(exc)}</p>')
-    for name, card in cards.items():
-        add(
-            f"<details><summary>model card of <b>{_e(name)}</b> "
-            f"({_e(card_path(card.get('checkpoint', {}).get('file', name + '.pt')).name)})"
-            f"</summary><pre>{_e(to_json(card))}</pre></details>"
-        )
+        return {}, str(exc)
+    return {name: read_card(path) for name, path in models if card_path(path).is_file()}, None
 
-    add('<h2 id="data">Data provenance</h2>')
-    d = metrics["data"]
-    add(
-        _table_html(
-            [
-                "table",
-                "sha256",
-                "rows read",
-                "rows dropped",
-                "rows used",
-                "labelled",
-                "lithologies",
-                "boreholes",
-            ],
-            [
-                [
-                    d.get("path"),
-                    d.get("sha256"),
-                    d.get("rows_read"),
-                    d.get("rows_dropped"),
-                    d.get("rows_used"),
-                    d.get("rows_labelled"),
-                    d.get("n_classes"),
-                    d.get("boreholes"),
-                ]
-            ],
+
+def _models_section(run: RunDir, metrics: dict) -> list[str]:
+    """The models' table and each model card in full (folded)."""
+    rows = [_model_row(name, info) for name, info in metrics["models"].items()]
+    parts = ['<h2 id="models">Models</h2>', _table_html(_MODEL_COLUMNS, rows)]
+    cards, not_found = _model_cards(run, metrics)
+    if not_found:
+        parts.append(f'<p class="note">Model cards not found: {_e(not_found)}</p>')
+    for name, card in cards.items():
+        file = card_path(card.checkpoint_file or name + ".pt").name
+        parts.append(
+            f"<details><summary>model card of <b>{_e(name)}</b> ({_e(file)})"
+            f"</summary><pre>{_e(to_json(card.to_dict()))}</pre></details>"
         )
-    )
-    if d.get("path"):
+    return parts
+
+
+_DATA_COLUMNS = {
+    "table": "path",
+    "sha256": "sha256",
+    "rows read": "rows_read",
+    "rows dropped": "rows_dropped",
+    "rows used": "rows_used",
+    "labelled": "rows_labelled",
+    "lithologies": "n_classes",
+    "boreholes": "boreholes",
+}
+
+
+def _data_section(metrics: dict) -> list[str]:
+    """The table's provenance and, for a synthetic table, its sidecar."""
+    d = metrics["data"]
+    parts = [
+        '<h2 id="data">Data provenance</h2>',
+        _table_html(list(_DATA_COLUMNS), [[d.get(key) for key in _DATA_COLUMNS.values()]]),
+    ]
+    info = read_synthetic_sidecar(d.get("path"))
+    if info is not None:
         from lilyvae.synthetic.generator import sidecar_path
 
-        side = sidecar_path(d["path"])
-        info = _read_json(side) if side.is_file() else None
-        if info is not None:
-            shown = {k: v for k, v in info.items() if k != "parameters"}
-            add(
-                f'<p class="note">Synthetic sidecar <code>{_e(side.name)}</code>:</p>'
-                f"<pre>{_e(to_json(shown))}</pre>"
-                f"<details><summary>generator parameters</summary>"
-                f"<pre>{_e(to_json(info.get('parameters')))}</pre></details>"
-            )
-
-    add('<h2 id="evaluation">Evaluation set-up</h2>')
-    cfg = ev["config"]
-    add(
-        _table_html(
-            ["setting", "value"],
-            [
-                ["mode", ev["mode"]],
-                ["split", ev["split"]],
-                ["rows fitting the downstream models", ev["rows_train"]],
-                ["rows scored", ev["rows_test"]],
-                [
-                    "SVM rows (training / scored)",
-                    f"{ev['svm_train_rows']:,} / {ev['svm_test_rows']:,}",
-                ],
-                ["GMM", f"{cfg['gmm_components']} components, {ev['gmm_fit_rows']:,} rows"],
-                ["seed", cfg["seed"]],
-                ["ROC classes", ", ".join(ev["top_classes"])],
-                [
-                    "zero-shot classes",
-                    f"{', '.join(ev['zero_shot_classes'])} ({ev['zero_shot_source']})",
-                ],
-                ["held-out boreholes", ", ".join(ev["held_out_boreholes"]) or "-"],
-                ["evaluation time", f"{metrics.get('wall_time_s')} s"],
-            ],
+        shown = {k: v for k, v in info.items() if k != "parameters"}
+        parts.append(
+            f'<p class="note">Synthetic sidecar <code>{_e(sidecar_path(d["path"]).name)}</code>:'
+            f"</p><pre>{_e(to_json(shown))}</pre>"
+            f"<details><summary>generator parameters</summary>"
+            f"<pre>{_e(to_json(info.get('parameters')))}</pre></details>"
         )
-    )
-    if manifest is not None:
-        add(f"<pre>{_e(to_json(manifest.get('parameters', {})))}</pre>")
+    return parts
 
+
+def _setup_section(metrics: dict, manifest: dict | None) -> list[str]:
+    """How the evaluation was made, and the figures' parameters."""
+    ev, cfg = metrics["evaluation"], metrics["evaluation"]["config"]
+    settings = [
+        ["mode", ev["mode"]],
+        ["split", ev["split"]],
+        ["rows fitting the downstream models", ev["rows_train"]],
+        ["rows scored", ev["rows_test"]],
+        ["SVM rows (training / scored)", f"{ev['svm_train_rows']:,} / {ev['svm_test_rows']:,}"],
+        ["GMM", f"{cfg['gmm_components']} components, {ev['gmm_fit_rows']:,} rows"],
+        ["seed", cfg["seed"]],
+        ["ROC classes", ", ".join(ev["top_classes"])],
+        ["zero-shot classes", f"{', '.join(ev['zero_shot_classes'])} ({ev['zero_shot_source']})"],
+        ["held-out boreholes", ", ".join(ev["held_out_boreholes"]) or "-"],
+        ["evaluation time", f"{metrics.get('wall_time_s')} s"],
+    ]
+    parts = [
+        '<h2 id="evaluation">Evaluation set-up</h2>',
+        _table_html(["setting", "value"], settings),
+    ]
+    if manifest is not None:
+        parts.append(f"<pre>{_e(to_json(manifest.get('parameters', {})))}</pre>")
+    return parts
+
+
+def build_report(
+    run_dir: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    figures_dir: str | os.PathLike | None = None,
+    title: str | None = None,
+) -> Path:
+    """Write ``<run>/report.html`` (or ``output``) from a run directory; return its path."""
+    run = RunDir.existing(run_dir, figures=figures_dir)
+    metrics = run.read_metrics()
+    manifest = run.read_figure_manifest_if_present()
+    output = Path(output) if output else run.report
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise LilyVAEError(f"{output}: the report's name must end in .html")
+
+    synthetic = bool(metrics.get("synthetic") or (manifest or {}).get("synthetic"))
+    title = title or ("lilyvae report" + (f" ({SYNTHETIC_LABEL} data)" if synthetic else ""))
+    parts = [
+        *_head(run, metrics, title, synthetic),
+        *_metrics_section(metrics),
+        *_figures_section(run, manifest),
+        *_models_section(run, metrics),
+        *_data_section(metrics),
+        *_setup_section(metrics, manifest),
+    ]
     doc = (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>\n"

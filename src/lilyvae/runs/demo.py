@@ -19,31 +19,32 @@ Everything it writes is labelled SYNTHETIC.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from lilyvae.analysis.embeddings import NamedModel, add_embedding_columns, embed_arrays
 from lilyvae.analysis.evaluation import (
     EvalConfig,
     choose_zero_shot_classes,
     evaluate,
+    read_synthetic_sidecar,
     summary_text,
     write_metrics,
 )
-from lilyvae.analysis.figures import borehole_table_path, make_figures
+from lilyvae.analysis.figures import make_figures
 from lilyvae.analysis.report import build_report
-from lilyvae.data.schema import BOREHOLE_COL, BOREHOLE_TABLE_COLUMNS, DEPTH_COL
-from lilyvae.data.splits import split_boreholes
-from lilyvae.data.tables import load_training_data, read_table, write_table_atomic
-from lilyvae.files import write_atomic, write_text_atomic
-from lilyvae.synthetic.generator import sidecar_path, write_synthetic_table
-from lilyvae.synthetic.measurements import SyntheticLily
+from lilyvae.analysis.run_dir import RunDir
+from lilyvae.data.boreholes import borehole_table_path, write_borehole_table
+from lilyvae.data.splits import BoreholeSplit, split_boreholes
+from lilyvae.data.tables import TrainingData, load_training_data, read_table, write_table_atomic
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import write_text_atomic
+from lilyvae.synthetic.generator import SyntheticLily, sidecar_path, write_synthetic_table
 from lilyvae.train.config import make_config
 from lilyvae.train.trainer import train
 
@@ -68,21 +69,19 @@ RUNS = (
 
 def write_synthetic_borehole_table(table: str | Path, lily: SyntheticLily | None = None) -> Path:
     """Write ``<stem>.boreholes.csv`` beside a synthetic table: Borehole_ID, latitude,
-    longitude, water_depth_m (SYNTHETIC positions from the generator), rows, min_depth_m,
-    max_depth_m (from the table)."""
+    longitude, water_depth_m (SYNTHETIC positions from the generator, rebuilt from the
+    table's sidecar unless ``lily`` is given), rows, min_depth_m, max_depth_m (from the
+    table)."""
     table = Path(table)
     if lily is None:
-        info = json.loads(sidecar_path(table).read_text(encoding="utf-8"))
+        info = read_synthetic_sidecar(table)
+        if info is None or "rows" not in info or "seed" not in info:
+            raise LilyVAEError(
+                f"{sidecar_path(table)}: no synthetic sidecar with the generator's rows and "
+                "seed beside the table"
+            )
         lily = SyntheticLily(rows=info["rows"], seed=info["seed"])
-    df = read_table(table, columns=[BOREHOLE_COL, DEPTH_COL])
-    g = df.groupby(BOREHOLE_COL, sort=False)[DEPTH_COL]
-    stats = pd.DataFrame({"rows": g.size(), "min_depth_m": g.min(), "max_depth_m": g.max()})
-    pos = lily.boreholes.set_index("Borehole_ID")[["latitude", "longitude", "water_depth_m"]]
-    out = pos.join(stats, how="inner").reset_index().rename(columns={"index": BOREHOLE_COL})
-    out = out[list(BOREHOLE_TABLE_COLUMNS)]
-    path = borehole_table_path(table)
-    write_atomic(path, lambda tmp: out.to_csv(tmp, index=False))
-    return path
+    return write_borehole_table(table, lily.boreholes)
 
 
 def semi_vs_unsupervised(metrics: dict) -> list[str]:
@@ -116,33 +115,31 @@ class DemoResult:
     stage_seconds: dict
 
 
-def run_demo(
-    output_dir: Path,
-    epochs: int | None = None,
-    quiet: bool = False,
-    *,
-    holdout: float = DEMO_HOLDOUT,
-    pdf: bool = False,
-    umap_rows: int = DEMO_UMAP_ROWS,
-    eval_config: EvalConfig | None = None,
-    rows: int | None = None,
-) -> DemoResult:
-    """Run the whole pipeline on synthetic data in ``output_dir``; return where things are.
+class _StageClock:
+    """Seconds per stage of the demo, in the order run."""
 
-    ``rows`` makes a smaller synthetic table (tests); the default is the real table's
-    238,506 rows.
-    """
-    epochs = epochs or DEMO_EPOCHS
-    start = time.perf_counter()
-    stages: dict[str, float] = {}
-    output_dir = Path(output_dir)
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
 
-    def stage(name: str, t0: float) -> None:
-        stages[name] = round(time.perf_counter() - t0, 1)
+    @contextlib.contextmanager
+    def stage(self, name: str):
+        t0 = time.perf_counter()
+        yield
+        self.seconds[name] = round(time.perf_counter() - t0, 1)
 
-    # 1. data
-    t0 = time.perf_counter()
-    table = output_dir / "data" / DEMO_TABLE
+
+@dataclass
+class _DemoData:
+    table: Path
+    data: TrainingData
+    split: BoreholeSplit
+    zero_shot: list[str]  # lithologies whose labels the semi-supervised models never see
+
+
+def _prepare_data(run: RunDir, holdout: float, rows: int | None, epochs: int) -> _DemoData:
+    """The synthetic table and its borehole table (written unless present), the
+    held-out boreholes, and the lithologies kept for the zero-shot test."""
+    table = run.data_dir / DEMO_TABLE
     if table.is_file():
         print(f"using the existing SYNTHETIC table {table}")
     else:
@@ -162,82 +159,109 @@ def run_demo(
         f"{epochs} epochs per model"
     )
     print(f"labels hidden from the semi-supervised models (zero-shot): {', '.join(zero_shot)}")
-    stage("data", t0)
+    return _DemoData(table, data, split, zero_shot)
 
-    # 2. models
-    t0 = time.perf_counter()
+
+def _train_models(run: RunDir, demo: _DemoData, epochs: int, quiet: bool) -> list[NamedModel]:
+    """The four models of ``RUNS``; the semi-supervised ones without the zero-shot
+    lithologies' labels (recorded in their cards)."""
+    data = demo.data
     index = {n: i for i, n in enumerate(data.class_names)}
-    hidden = np.isin(data.labels, [index[n] for n in zero_shot])
+    hidden = np.isin(data.labels, [index[n] for n in demo.zero_shot])
     semi_data = dataclasses.replace(data, labels=np.where(hidden, -1, data.labels))
     named = []
     for model, recipe, name in RUNS:
         use = semi_data if model == "semisupervised" else data
-        trained = train(use, make_config(model, recipe, epochs=epochs), split=split, quiet=quiet)
+        config = make_config(model, recipe, epochs=epochs)
+        trained = train(use, config, split=demo.split, quiet=quiet)
         if model == "semisupervised":
-            trained.card["labels_withheld"] = {
-                "classes": list(zero_shot),
-                "reason": "zero-shot evaluation: these lithologies' rows trained the VAE "
-                "terms but their labels never reached the classification head",
-            }
-        path = output_dir / "models" / f"{name}.pt"
+            trained.card = trained.card.with_extra(
+                labels_withheld={
+                    "classes": list(demo.zero_shot),
+                    "reason": "zero-shot evaluation: these lithologies' rows trained the VAE "
+                    "terms but their labels never reached the classification head",
+                }
+            )
+        path = run.model_path(name)
         trained.save(path)
         named.append(NamedModel(name, path, trained))
-        print(f"  trained {name} in {trained.card['wall_time_s']:.1f} s")
-    stage("training", t0)
+        print(f"  trained {name} in {trained.card.wall_time_s:.1f} s")
+    return named
 
-    # 3. embeddings
-    t0 = time.perf_counter()
+
+def _write_embeddings(run: RunDir, table: Path, named: list[NamedModel]):
+    """The table plus every model's embedding columns, written to ``embeddings.parquet``."""
     df = read_table(table)
     embedded = add_embedding_columns(df, embed_arrays(df, named, str(table)))
-    emb_path = write_table_atomic(embedded, output_dir / "embeddings.parquet")
+    emb_path = write_table_atomic(embedded, run.embeddings)
     print(f"wrote {emb_path} ({len(df):,} rows x {len(named)} models)")
-    stage("embeddings", t0)
+    return embedded
 
-    # 4. evaluation
-    t0 = time.perf_counter()
-    config = eval_config or EvalConfig(
-        svm_train_rows=DEMO_SVM_TRAIN_ROWS, svm_test_rows=DEMO_SVM_TEST_ROWS
-    )
-    metrics = evaluate(named, data, config, run_dir=output_dir, quiet=quiet)
-    write_metrics(metrics, output_dir)
-    stage("evaluation", t0)
 
-    # 5. figures
-    t0 = time.perf_counter()
-    make_figures(
-        output_dir / "figures",
-        table,
-        named,
-        metrics,
-        None,
-        embedded,
-        pdf=pdf,
-        umap_rows=umap_rows,
-        seed=config.seed,
-        quiet=quiet,
-    )
-    stage("figures", t0)
-
-    # 6. report
-    t0 = time.perf_counter()
-    report = build_report(output_dir)
-    stage("report", t0)
-
-    seconds = time.perf_counter() - start
+def _write_summary(run: RunDir, metrics: dict, stages: dict, seconds: float) -> None:
+    """``summary.txt``: the evaluation's summary, semi- against unsupervised, timings."""
     text = summary_text(metrics)
     comparison = semi_vs_unsupervised(metrics)
     if comparison:
         text += "\nheld-out balanced accuracy of the embeddings (SYNTHETIC):\n"
         text += "\n".join(comparison)
     timing = ", ".join(f"{k} {v:.0f} s" for k, v in stages.items())
-    write_text_atomic(
-        output_dir / "summary.txt",
-        text + f"\n\nstages: {timing}\ntotal {seconds:.0f} s\n",
-    )
+    write_text_atomic(run.summary, text + f"\n\nstages: {timing}\ntotal {seconds:.0f} s\n")
     print()
     print(text)
     print()
     print(f"stages: {timing}")
-    print(f"demo finished in {seconds:.0f} s; outputs in {output_dir}")
+
+
+def run_demo(
+    output_dir: Path,
+    epochs: int | None = None,
+    quiet: bool = False,
+    *,
+    holdout: float = DEMO_HOLDOUT,
+    pdf: bool = False,
+    umap_rows: int = DEMO_UMAP_ROWS,
+    eval_config: EvalConfig | None = None,
+    rows: int | None = None,
+) -> DemoResult:
+    """Run the whole pipeline on synthetic data in ``output_dir``; return where things are.
+
+    ``rows`` makes a smaller synthetic table (tests); the default is the real table's
+    238,506 rows.
+    """
+    epochs = epochs or DEMO_EPOCHS
+    start = time.perf_counter()
+    run = RunDir(Path(output_dir))
+    clock = _StageClock()
+    with clock.stage("data"):
+        demo = _prepare_data(run, holdout, rows, epochs)
+    with clock.stage("training"):
+        named = _train_models(run, demo, epochs, quiet)
+    with clock.stage("embeddings"):
+        embedded = _write_embeddings(run, demo.table, named)
+    with clock.stage("evaluation"):
+        config = eval_config or EvalConfig(
+            svm_train_rows=DEMO_SVM_TRAIN_ROWS, svm_test_rows=DEMO_SVM_TEST_ROWS
+        )
+        metrics = evaluate(named, demo.data, config, run_dir=run.root, quiet=quiet)
+        write_metrics(metrics, run.root)
+    with clock.stage("figures"):
+        make_figures(
+            run.figures_dir,
+            demo.table,
+            named,
+            metrics,
+            None,
+            embedded,
+            pdf=pdf,
+            umap_rows=umap_rows,
+            seed=config.seed,
+            quiet=quiet,
+        )
+    with clock.stage("report"):
+        report = build_report(run.root)
+    seconds = time.perf_counter() - start
+    _write_summary(run, metrics, clock.seconds, seconds)
+    print(f"demo finished in {seconds:.0f} s; outputs in {run.root}")
     print(f"report: {report}")
-    return DemoResult(output_dir, report, metrics, seconds, stages)
+    return DemoResult(run.root, report, metrics, seconds, clock.seconds)

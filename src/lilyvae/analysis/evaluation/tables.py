@@ -1,0 +1,236 @@
+"""The evaluation as tables of text, shared by ``metrics.md``, the printed summary and
+the HTML report: one builder per table, each reading only ``metrics.json``'s
+dictionary."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from lilyvae.analysis.evaluation.config import ACTIVE_THRESHOLD, SYNTHETIC_LABEL
+from lilyvae.data.schema import FEATURE_SHORT
+
+#: The scores of a classifier, in table order.
+CLASSIFIER_SCORES = ("accuracy", "balanced_accuracy", "macro_f1", "mean_roc_auc")
+CLASSIFIER_SCORE_HEADINGS = ("acc", "bal. acc", "macro F1", "mean AUC")
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[str]
+    rows: list[list]
+    note: str = ""
+
+
+def format_value(v, digits: int = 3) -> str:
+    """A table cell: n/a for missing or non-finite, yes/no, thousands separators."""
+    if v is None:
+        return "n/a"
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, (int, np.integer)):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return "n/a" if not math.isfinite(v) else f"{v:.{digits}f}"
+    return str(v)
+
+
+def lookup(d: dict | None, *keys):
+    """``d[k0][k1]...``, or None where a level is missing."""
+    for k in keys:
+        if not isinstance(d, dict) or k not in d:
+            return None
+        d = d[k]
+    return d
+
+
+def synthetic_tag(metrics: dict) -> str:
+    """The start of every table note on synthetic data."""
+    return f"{SYNTHETIC_LABEL} data. " if metrics.get("synthetic") else ""
+
+
+def _where(metrics: dict) -> str:
+    mode = metrics["evaluation"]["mode"]
+    return "held-out boreholes" if mode != "IN-SAMPLE" else "IN-SAMPLE (see warnings)"
+
+
+def metric_tables(metrics: dict) -> list[Table]:
+    """The evaluation as tables (values formatted as text)."""
+    builders = (
+        _classification_table,
+        _reconstruction_table,
+        _clustering_table,
+        _head_table,
+        _zero_shot_table,
+        _roc_auc_table,
+    )
+    tables = [build(metrics, synthetic_tag(metrics), _where(metrics)) for build in builders]
+    return [t for t in tables if t is not None]
+
+
+def _classification_table(metrics: dict, tag: str, where: str) -> Table:
+    ev = metrics["evaluation"]
+    rows = []
+    for name, s in metrics["subjects"].items():
+        row = [name, s.get("kind"), s.get("recipe") or "-", s.get("dim")]
+        for clf in ("svm", "linear"):
+            row += [format_value(lookup(s, clf, k)) for k in CLASSIFIER_SCORES]
+        rows.append(row)
+    return Table(
+        "Lithology classification from embeddings",
+        ["subject", "kind", "recipe", "dim"]
+        + [f"SVM {k}" for k in CLASSIFIER_SCORE_HEADINGS]
+        + [f"linear {k}" for k in CLASSIFIER_SCORE_HEADINGS],
+        rows,
+        f"{tag}Scored on {where}: fitted on rows of training boreholes, scored on rows of "
+        f"held-out boreholes. SVM: RBF, {ev['svm_train_rows']:,} training rows and "
+        f"{ev['svm_test_rows']:,} scored rows drawn with seed {ev['config']['seed']}; "
+        "linear: linear discriminant analysis on all "
+        f"{ev['labelled_rows_train']:,} training rows, scored on all "
+        f"{ev['labelled_rows_test']:,} held-out rows. Mean AUC: one-vs-rest over the "
+        f"{len(ev['top_classes'])} most frequent lithologies. Balanced accuracy and macro "
+        "F1 average over the lithologies present in the scored rows.",
+    )
+
+
+def _subject_rows(metrics: dict, path: tuple[str, ...], keys) -> list[list]:
+    """A row per subject that has an entry at ``path``: its name, then the entry's
+    values of ``keys``, formatted."""
+    rows = []
+    for name, s in metrics["subjects"].items():
+        entry = lookup(s, *path)
+        if entry:
+            rows.append([name, *(format_value(entry.get(k)) for k in keys)])
+    return rows
+
+
+def _reconstruction_table(metrics: dict, tag: str, where: str) -> Table | None:
+    rows = _subject_rows(metrics, ("reconstruction_r2",), FEATURE_SHORT)
+    note = f"{tag}Decoding the posterior mean (deterministic), on {where}."
+    title = "Reconstruction R2 per feature (raw units)"
+    return Table(title, ["model", *FEATURE_SHORT], rows, note) if rows else None
+
+
+def _clustering_table(metrics: dict, tag: str, where: str) -> Table:
+    ev = metrics["evaluation"]
+    rows = []
+    for name, s in metrics["subjects"].items():
+        lat = s.get("latent") or {}
+        rows.append(
+            [
+                name,
+                format_value(lookup(s, "clustering", "ari")),
+                f"{lat['active_dims']} of {lat['latent_dim']}" if lat else "-",
+                format_value(lat.get("kl_total")) if lat else "-",
+                " ".join(f"{v:.2f}" for v in lat.get("kl_per_dim", [])) if lat else "-",
+            ]
+        )
+    gmm = lookup(ev, "config", "gmm_components")
+    return Table(
+        "Clustering and latent health",
+        ["subject", "GMM ARI", "active dims", "KL (nats/row)", "KL per dimension"],
+        rows,
+        f"{tag}ARI: a {gmm}-component Gaussian mixture fitted on {ev['gmm_fit_rows']:,} "
+        "training rows, its clusters on the held-out rows compared with lithology. A "
+        f"dimension is active when the variance of its posterior mean exceeds "
+        f"{ACTIVE_THRESHOLD}.",
+    )
+
+
+def _head_table(metrics: dict, tag: str, where: str) -> Table | None:
+    rows = _subject_rows(metrics, ("head",), CLASSIFIER_SCORES)
+    if not rows:
+        return None
+    columns = ["model", "accuracy", "bal. acc", "macro F1", "mean AUC"]
+    note = f"{tag}The model's own head, on all labelled rows of {where}."
+    return Table("Semi-supervised classification head", columns, rows, note)
+
+
+#: Zero-shot table columns: (heading, key in the subject's ``zero_shot`` entry).
+_ZERO_SHOT_COLUMNS = (
+    ("NC accuracy", "nearest_centroid_accuracy"),
+    ("NC bal. acc", "nearest_centroid_balanced_accuracy"),
+    ("chance", "chance"),
+    ("compactness", "compactness"),
+    ("silhouette", "silhouette"),
+)
+
+
+def _zero_shot_table(metrics: dict, tag: str, where: str) -> Table | None:
+    ev = metrics["evaluation"]
+    rows = []
+    for name, s in metrics["subjects"].items():
+        z = s.get("zero_shot")
+        if z and "skipped" not in z:
+            values = [format_value(z[key]) for _, key in _ZERO_SHOT_COLUMNS]
+            rows.append([name, *values, format_value(z.get("encoder_saw_labels", False))])
+    if not rows:
+        return None
+    return Table(
+        "Zero-shot lithologies (no classifier was fitted on them)",
+        ["subject", *(heading for heading, _ in _ZERO_SHOT_COLUMNS), "encoder saw labels"],
+        rows,
+        f"{tag}Classes: {', '.join(ev['zero_shot_classes'])} ({ev['zero_shot_source']}). "
+        "No classifier was fitted on them. Nearest centroid (NC): centroids from "
+        "training-borehole rows, held-out rows assigned to the nearest one among these "
+        "classes. Compactness: mean distance to the own centroid over mean distance to "
+        "the nearest other one (lower is better); silhouette on held-out rows.",
+    )
+
+
+def _roc_auc_table(metrics: dict, tag: str, where: str) -> Table | None:
+    top = metrics["evaluation"]["top_classes"]
+    aucs = _subject_rows(metrics, ("svm", "roc_auc"), top)
+    if not aucs:
+        return None
+    return Table(
+        "SVM one-vs-rest ROC AUC per lithology",
+        ["subject", *top],
+        aucs,
+        f"{tag}The {len(top)} most frequent lithologies, on {where}.",
+    )
+
+
+#: Summary columns after subject, kind and recipe.
+_SUMMARY_HEADINGS = (
+    "SVM bal. acc",
+    "linear bal. acc",
+    "SVM mean AUC",
+    "GMM ARI",
+    "active dims",
+    "head bal. acc",
+    "zero-shot NC bal. acc",
+)
+
+
+def _summary_row(name: str, s: dict) -> list:
+    lat = s.get("latent")
+    z = s.get("zero_shot") or {}
+    return [
+        name,
+        s.get("kind"),
+        s.get("recipe") or "-",
+        format_value(lookup(s, "svm", "balanced_accuracy")),
+        format_value(lookup(s, "linear", "balanced_accuracy")),
+        format_value(lookup(s, "svm", "mean_roc_auc")),
+        format_value(lookup(s, "clustering", "ari")),
+        f"{lat['active_dims']}/{lat['latent_dim']}" if lat else "-",
+        format_value(lookup(s, "head", "balanced_accuracy")) if s.get("head") else "-",
+        format_value(z.get("nearest_centroid_balanced_accuracy")) if "skipped" not in z else "-",
+    ]
+
+
+def summary_table(metrics: dict) -> Table:
+    """One row per subject with the headline numbers."""
+    ev = metrics["evaluation"]
+    return Table(
+        "Summary",
+        ["subject", "kind", "recipe", *_SUMMARY_HEADINGS],
+        [_summary_row(name, s) for name, s in metrics["subjects"].items()],
+        f"{synthetic_tag(metrics)}{ev['mode']}: {ev['split']}. SVM: "
+        f"{ev['svm_train_rows']:,} training and {ev['svm_test_rows']:,} scored rows, seed "
+        f"{ev['config']['seed']}. 'features' is the baseline of the six scaled inputs.",
+    )

@@ -1,0 +1,173 @@
+"""Drawing every figure: the list of figure specifications, and the loop that draws
+each one whose inputs are there into a folder with its ``figures.json`` manifest."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lilyvae.analysis.embeddings import as_named_models
+from lilyvae.analysis.evaluation.provenance import synthetic_notice
+from lilyvae.analysis.figures.borehole_map import BOREHOLE_MAP
+from lilyvae.analysis.figures.data_figures import (
+    DATASET_OVERVIEW,
+    INPUT_DISTRIBUTIONS,
+    LITHOLOGY_COUNTS,
+)
+from lilyvae.analysis.figures.model_figures import PRIOR_SAMPLES, RECONSTRUCTION, TRAINING_CURVES
+from lilyvae.analysis.figures.score_figures import ROC, ZERO_SHOT
+from lilyvae.analysis.figures.spec import DrawOptions, FigureInputs, FigureSpec
+from lilyvae.analysis.figures.style import DPI, caption_tag, pyplot, title_tag
+from lilyvae.analysis.figures.umap_figure import UMAP
+from lilyvae.analysis.run_dir import MANIFEST, RunDir
+from lilyvae.data.tables import read_table
+from lilyvae.files import write_atomic, write_json_atomic
+
+#: Every figure, in the order drawn and listed in ``figures.json``.
+FIGURES: tuple[FigureSpec, ...] = (
+    DATASET_OVERVIEW,
+    INPUT_DISTRIBUTIONS,
+    LITHOLOGY_COUNTS,
+    BOREHOLE_MAP,
+    TRAINING_CURVES,
+    RECONSTRUCTION,
+    PRIOR_SAMPLES,
+    ROC,
+    ZERO_SHOT,
+    UMAP,
+)
+
+
+@dataclass
+class FigureInfo:
+    """A drawn figure as ``figures.json`` lists it."""
+
+    name: str
+    file: str
+    title: str
+    caption: str
+    pdf: str | None = None
+
+
+@dataclass
+class FigureSet:
+    output_dir: Path
+    figures: list[FigureInfo]
+    skipped: dict[str, str]
+    manifest: Path
+
+
+def save_figure(fig, out: Path, name: str, pdf: bool) -> tuple[str, str | None]:
+    """Write ``<name>.png`` (and ``<name>.pdf``) atomically; close the figure."""
+    png = out / f"{name}.png"
+    write_atomic(png, lambda tmp: fig.savefig(tmp, dpi=DPI, format="png"))
+    pdf_name = None
+    if pdf:
+        write_atomic(out / f"{name}.pdf", lambda tmp: fig.savefig(tmp, format="pdf"))
+        pdf_name = f"{name}.pdf"
+    pyplot().close(fig)
+    return png.name, pdf_name
+
+
+def draw_figures(
+    specs: tuple[FigureSpec, ...], inputs: FigureInputs, out: Path, pdf: bool, say
+) -> tuple[list[FigureInfo], dict[str, str]]:
+    """Draw each spec whose needs the inputs meet; the others' reasons are returned."""
+    figures: list[FigureInfo] = []
+    skipped: dict[str, str] = {}
+    tag, cap_tag = title_tag(inputs.synthetic), caption_tag(inputs.synthetic)
+    for spec in specs:
+        if not spec.needs.met_by(inputs):
+            skipped[spec.skipped_as] = spec.needs.missing
+            continue
+        for name, figure_inputs in spec.instances(inputs):
+            title = spec.title_for(figure_inputs, tag)
+            png, pdf_name = save_figure(spec.draw(figure_inputs, title), out, name, pdf)
+            caption = cap_tag + spec.caption_for(figure_inputs)
+            figures.append(FigureInfo(name, png, title, caption, pdf_name))
+            say(f"  {png}")
+    return figures, skipped
+
+
+def make_figures(
+    output_dir: str | os.PathLike,
+    data: str | os.PathLike | pd.DataFrame,
+    models=None,
+    metrics: dict | None = None,
+    roc_curves: dict | None = None,
+    embeddings: pd.DataFrame | None = None,
+    *,
+    pdf: bool = False,
+    umap_rows: int = 3000,
+    scatter_rows: int = 3000,
+    prior_rows: int = 20000,
+    seed: int = 0,
+    synthetic: bool | None = None,
+    quiet: bool = True,
+) -> FigureSet:
+    """Draw every figure that the inputs allow into ``output_dir``; write ``figures.json``.
+
+    ``data`` is the table (path or DataFrame); ``models`` checkpoints or NamedModels;
+    ``metrics``/``roc_curves`` what :func:`lilyvae.analysis.evaluation.evaluate` returned or
+    wrote; ``embeddings`` an embedded table (else the models embed the rows). A figure
+    whose inputs are missing is skipped and the reason recorded.
+    """
+    start = time.perf_counter()
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table_path = None if isinstance(data, pd.DataFrame) else Path(data)
+    table = data if isinstance(data, pd.DataFrame) else read_table(data)
+    models = as_named_models(models) if models else []
+    if synthetic is None:
+        synthetic = bool(
+            (metrics or {}).get("synthetic")
+            or (table_path is not None and synthetic_notice(table_path))
+        )
+    options = DrawOptions(umap_rows, scatter_rows, prior_rows, seed)
+    inputs = FigureInputs(
+        table, table_path, models, metrics, roc_curves, embeddings, synthetic, options
+    )
+    say = (lambda *_: None) if quiet else print
+    figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say)
+    manifest = write_json_atomic(
+        out / MANIFEST,
+        {
+            "synthetic": synthetic,
+            "figures": [asdict(f) for f in figures],
+            "skipped": skipped,
+            "parameters": {"dpi": DPI, **asdict(options), "scored_rows": inputs.scored_how},
+            "wall_time_s": round(time.perf_counter() - start, 2),
+        },
+    )
+    return FigureSet(out, figures, skipped, manifest)
+
+
+def figures_from_run(
+    run_dir: str | os.PathLike,
+    data: str | os.PathLike | None = None,
+    models=None,
+    output_dir: str | os.PathLike | None = None,
+    **options,
+) -> FigureSet:
+    """Draw the figures of a run directory (``metrics.json``, ``roc_curves.json``,
+    ``embeddings.parquet``, ``models/``) into ``<run>/figures``."""
+    run = RunDir.existing(run_dir)
+    metrics = run.read_metrics_if_present()
+    roc = run.read_roc_curves()
+    if data is None:
+        data = run.data_table(metrics)
+    if models is None:
+        models = run.models(metrics)
+    return make_figures(
+        output_dir or run.figures_dir,
+        data,
+        models,
+        metrics,
+        roc,
+        run.read_embeddings(),
+        **options,
+    )

@@ -1,0 +1,156 @@
+"""A run directory: the one place that knows which file of a run is where.
+
+``lilyvae demo`` writes a whole run into one folder; ``lilyvae evaluate``, ``figures``
+and ``report`` write and read parts of it::
+
+    data/<table>                the table (and its .synthetic.json, .boreholes.csv)
+    models/<name>.pt            checkpoints, each with its .meta.json card
+    embeddings.parquet          the table plus each model's embedding columns
+    metrics.json, metrics.md    the evaluation (and roc_curves.json, its ROC curves)
+    figures/                    the figures, listed in figures/figures.json
+    report.html                 the self-contained report
+    summary.txt                 the demo's printed summary
+
+Every JSON file is read through :func:`lilyvae.files.read_json_file`, so a corrupt one
+is a one-line error naming it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pandas as pd
+
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import read_json_file
+
+DATA_DIR = "data"
+MODELS_DIR = "models"
+EMBEDDINGS_FILE = "embeddings.parquet"
+METRICS_FILE = "metrics.json"
+METRICS_MD = "metrics.md"
+ROC_FILE = "roc_curves.json"
+FIGURES_DIR = "figures"
+MANIFEST = "figures.json"
+REPORT_FILE = "report.html"
+SUMMARY_FILE = "summary.txt"
+#: The ``format`` field of ``metrics.json``.
+METRICS_FORMAT = "lilyvae-metrics"
+
+
+def read_metrics_file(path: str | os.PathLike) -> dict:
+    """``metrics.json`` (or the one inside a run directory ``path``)."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / METRICS_FILE
+    if not path.is_file():
+        raise LilyVAEError(f"{path}: no such metrics file (run lilyvae evaluate first)")
+    return read_json_file(path, "metrics file", METRICS_FORMAT)
+
+
+def read_figure_manifest(figures_dir: str | os.PathLike) -> dict:
+    """``figures.json`` of a folder of figures."""
+    path = Path(figures_dir) / MANIFEST
+    if not path.is_file():
+        raise LilyVAEError(f"{path}: no figure manifest (run lilyvae figures first)")
+    return read_json_file(path, "figure manifest")
+
+
+class RunDir:
+    """The files of one run directory (``root``). ``figures`` overrides where its
+    figures are (default ``<root>/figures``)."""
+
+    def __init__(self, root: str | os.PathLike, figures: str | os.PathLike | None = None):
+        self.root = Path(root)
+        self.data_dir = self.root / DATA_DIR
+        self.models_dir = self.root / MODELS_DIR
+        self.embeddings = self.root / EMBEDDINGS_FILE
+        self.metrics = self.root / METRICS_FILE
+        self.metrics_markdown = self.root / METRICS_MD
+        self.roc_curves = self.root / ROC_FILE
+        self.figures_dir = Path(figures) if figures is not None else self.root / FIGURES_DIR
+        self.figure_manifest = self.figures_dir / MANIFEST
+        self.report = self.root / REPORT_FILE
+        self.summary = self.root / SUMMARY_FILE
+
+    def __repr__(self) -> str:
+        return f"RunDir({str(self.root)!r})"
+
+    @classmethod
+    def existing(cls, root: str | os.PathLike, figures: str | os.PathLike | None = None) -> RunDir:
+        """A run directory that must already exist."""
+        if not Path(root).is_dir():
+            raise LilyVAEError(f"{root}: no such run directory")
+        return cls(root, figures)
+
+    def model_path(self, name: str) -> Path:
+        """Where the checkpoint of the model ``name`` goes."""
+        return self.models_dir / f"{name}.pt"
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def read_metrics(self) -> dict:
+        return read_metrics_file(self.metrics)
+
+    def read_metrics_if_present(self) -> dict | None:
+        return self.read_metrics() if self.metrics.is_file() else None
+
+    def read_roc_curves(self) -> dict | None:
+        if not self.roc_curves.is_file():
+            return None
+        return read_json_file(self.roc_curves, "ROC curves file")
+
+    def read_figure_manifest_if_present(self) -> dict | None:
+        if not self.figure_manifest.is_file():
+            return None
+        return read_figure_manifest(self.figures_dir)
+
+    def read_embeddings(self) -> pd.DataFrame | None:
+        from lilyvae.data.tables import read_table
+
+        return read_table(self.embeddings) if self.embeddings.is_file() else None
+
+    def models(self, metrics: dict | None) -> list[tuple[str, Path]]:
+        """(name, checkpoint) of the run's models: those named in its metrics, else
+        ``models/*.pt``."""
+        found = self._models_in_metrics(metrics) if metrics and metrics.get("models") else []
+        if found:
+            return found
+        from lilyvae.analysis.embeddings import DEFAULT_NAMES
+        from lilyvae.model.checkpoint import read_card
+
+        out = []
+        for p in sorted(self.models_dir.glob("*.pt")):
+            card = read_card(p)
+            out.append((p.stem or DEFAULT_NAMES[card.kind], p))
+        return out
+
+    def _models_in_metrics(self, metrics: dict) -> list[tuple[str, Path]]:
+        out = []
+        for name, info in metrics["models"].items():
+            recorded = info.get("checkpoint")
+            if not recorded:
+                continue
+            path = Path(recorded)
+            for candidate in (self.root / path, path, self.models_dir / path.name):
+                if candidate.is_file():
+                    out.append((name, candidate))
+                    break
+            else:
+                raise LilyVAEError(f"{self.root}: model {name!r} ({recorded}) not found")
+        return out
+
+    def data_table(self, metrics: dict | None) -> Path:
+        """The table the metrics name (as given, or relative to the run), else the
+        first table in ``data/``."""
+        recorded = (metrics or {}).get("data", {}).get("path")
+        if recorded and Path(recorded).is_file():
+            return Path(recorded)
+        if recorded and (self.root / recorded).is_file():
+            return self.root / recorded
+        tables = sorted(self.data_dir.glob("*.csv")) + sorted(self.data_dir.glob("*.parquet"))
+        tables = [t for t in tables if not t.name.endswith(".boreholes.csv")]
+        if not tables:
+            raise LilyVAEError(f"{self.root}: no data table found; pass --data")
+        return tables[0]
