@@ -20,12 +20,9 @@ Everything it writes is labelled SYNTHETIC.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from lilyvae.analysis.embeddings import NamedModel, add_embedding_columns, embed_arrays
 from lilyvae.analysis.evaluation import (
@@ -165,23 +162,11 @@ def _prepare_data(run: RunDir, holdout: float, rows: int | None, epochs: int) ->
 def _train_models(run: RunDir, demo: _DemoData, epochs: int, quiet: bool) -> list[NamedModel]:
     """The four models of ``RUNS``; the semi-supervised ones without the zero-shot
     lithologies' labels (recorded in their cards)."""
-    data = demo.data
-    index = {n: i for i, n in enumerate(data.class_names)}
-    hidden = np.isin(data.labels, [index[n] for n in demo.zero_shot])
-    semi_data = dataclasses.replace(data, labels=np.where(hidden, -1, data.labels))
     named = []
     for model, recipe, name in RUNS:
-        use = semi_data if model == "semisupervised" else data
         config = make_config(model, recipe, epochs=epochs)
-        trained = train(use, config, split=demo.split, quiet=quiet)
-        if model == "semisupervised":
-            trained.card = trained.card.with_extra(
-                labels_withheld={
-                    "classes": list(demo.zero_shot),
-                    "reason": "zero-shot evaluation: these lithologies' rows trained the VAE "
-                    "terms but their labels never reached the classification head",
-                }
-            )
+        withheld = demo.zero_shot if model == "semisupervised" else ()
+        trained = train(demo.data, config, split=demo.split, withhold_labels=withheld, quiet=quiet)
         path = run.model_path(name)
         trained.save(path)
         named.append(NamedModel(name, path, trained))
