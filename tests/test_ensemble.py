@@ -29,7 +29,8 @@ from lilyvae.runs.ensemble import (
 )
 from lilyvae.synthetic.generator import generate_table
 from lilyvae.train.config import make_config
-from lilyvae.train.trainer import MemberSpec, scale_for_training, train, train_members
+from lilyvae.train.pack import MemberSpec
+from lilyvae.train.trainer import scale_for_training, train, train_members
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from lilyvae.model.recipes import (
     register_recipe,
 )
 from lilyvae.train.config import config_from_dict, grid_axes, make_config, parse_grid_value
-from lilyvae.train.trainer import PlateauScheduler
+from lilyvae.train.pack import PlateauScheduler
 
 
 def test_specification_defaults():

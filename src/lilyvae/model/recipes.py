@@ -25,6 +25,12 @@ from lilyvae.hyperparams import (
 )
 
 
+def _reduction(help_text: str):
+    """A loss reduction ('sum' or 'mean'): part of what a recipe is, so no flag or sweep
+    axis of its own (choose the recipe instead)."""
+    return hyper("sum", help_text, choice_kind(("sum", "mean")), flag=False, grid=False)
+
+
 @dataclass(frozen=True)
 class Recipe:
     """Base recipe; use :class:`StandardRecipe` or :class:`HybridRecipe`.
@@ -38,25 +44,15 @@ class Recipe:
     """
 
     name: str = "custom"
-    reduction: str = hyper(
-        "sum",
-        "loss reduction: 'sum' over rows and features, or 'mean'",
-        choice_kind(("sum", "mean")),
-        flag=False,  # part of what a recipe is: choose the recipe instead
-        grid=False,
-    )
+    reduction: str = _reduction("loss reduction: 'sum' over rows and features, or 'mean'")
     beta: float = hyper(1.0, "KL weight (the value after the warm-up, if any)", NON_NEGATIVE_NUMBER)
     beta_start: float = hyper(1.0, "KL weight at epoch 0 of the warm-up", NON_NEGATIVE_NUMBER)
     anneal_epochs: int = hyper(0, "epochs of the linear KL warm-up (0: none)", NON_NEGATIVE_INT)
     alpha: float = hyper(
         0.1, "weight of the cross-entropy term (semi-supervised model)", NON_NEGATIVE_NUMBER
     )
-    class_reduction: str = hyper(
-        "sum",
-        "cross-entropy reduction over a batch's labelled rows: 'sum' or 'mean'",
-        choice_kind(("sum", "mean")),
-        flag=False,  # part of what a recipe is: choose the recipe instead
-        grid=False,
+    class_reduction: str = _reduction(
+        "cross-entropy reduction over a batch's labelled rows: 'sum' or 'mean'"
     )
     mask_ratio: float = hyper(0.0, "fraction of input entries zeroed per batch", FRACTION)
     mask_weight: float = hyper(0.0, "weight of the MSE on the masked entries", NON_NEGATIVE_NUMBER)

@@ -20,7 +20,8 @@ import torch
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.ensemble.planning import BACKENDS, PackTask
-from lilyvae.train.trainer import MemberSpec, train_members
+from lilyvae.train.pack import MemberSpec
+from lilyvae.train.trainer import train_members
 
 RAY_INSTALL = "pip install 'lilyvae[ray]'"
 
