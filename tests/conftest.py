@@ -1,4 +1,8 @@
-"""Shared fixtures: small SYNTHETIC tables written once per session."""
+"""Shared fixtures: small SYNTHETIC tables made once per session.
+
+Tests are laid out like the package, one folder per stage of the data's path
+(data, synthetic, model, train, analysis, runs, cli).
+"""
 
 from __future__ import annotations
 
@@ -20,3 +24,11 @@ def small_csv(tmp_path_factory, small_frame):
     path = tmp_path_factory.mktemp("data") / "small.csv"
     small_frame.to_csv(path, index=False)
     return path
+
+
+@pytest.fixture(scope="session")
+def data(small_frame):
+    """The small table as the trainer reads it (:class:`TrainingData`)."""
+    from lilyvae.data.tables import training_data_from_frame
+
+    return training_data_from_frame(small_frame, source="small")

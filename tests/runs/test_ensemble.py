@@ -34,11 +34,6 @@ from lilyvae.train.trainer import scale_for_training, train, train_members
 
 
 @pytest.fixture(scope="module")
-def data(small_frame):
-    return training_data_from_frame(small_frame, source="small")
-
-
-@pytest.fixture(scope="module")
 def tiny():
     """1,000 rows: with batch 37 the last batch of an epoch has a single row."""
     return training_data_from_frame(generate_table(rows=1000, seed=3), source="tiny")

@@ -10,7 +10,7 @@ from lilyvae import FEATURE_COLS, VAE, SemiSupervisedVAE
 from lilyvae.model.checkpoint import load_state_dict_into
 
 # The reference system's published checkpoints (trained on the real data), kept as fixtures.
-REFERENCE = Path(__file__).parent / "data"
+REFERENCE = Path(__file__).parents[1] / "fixtures" / "reference_checkpoints"
 
 
 def test_layer_shapes_and_parameter_counts():

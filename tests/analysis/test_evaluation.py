@@ -19,17 +19,11 @@ from lilyvae.analysis.evaluation import (
 from lilyvae.cli import main
 from lilyvae.data.schema import LABEL_COL
 from lilyvae.data.splits import split_boreholes
-from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.synthetic.generator import write_synthetic_table
 from lilyvae.train.trainer import train
 
 SMALL = EvalConfig(svm_train_rows=600, svm_test_rows=300, gmm_components=4, gmm_rows=500)
-
-
-@pytest.fixture(scope="module")
-def data(small_frame):
-    return training_data_from_frame(small_frame, source="small")
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,6 @@ from lilyvae.train.engine import ModelStack
 from lilyvae.train.trainer import make_deterministic, train
 
 
-@pytest.fixture(scope="module")
-def data(small_frame):
-    return training_data_from_frame(small_frame, source="small")
-
-
 def state_equal(a, b):
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 

@@ -3,13 +3,7 @@
 import pytest
 
 from lilyvae.data.splits import read_split_file, split_boreholes
-from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
-
-
-@pytest.fixture(scope="module")
-def data(small_frame):
-    return training_data_from_frame(small_frame, source="small.csv")
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +39,7 @@ def test_split_round_trips_through_a_file(tmp_path, data):
     [
         ("", "lists no borehole IDs"),
         ("# nothing\n", "lists no borehole IDs"),
-        ("999-U9999-Z\n", "borehole '999-U9999-Z' is not in small.csv"),
+        ("999-U9999-Z\n", "borehole '999-U9999-Z' is not in small"),
     ],
 )
 def test_bad_split_files_name_the_file_and_the_problem(tmp_path, data, text, message):
