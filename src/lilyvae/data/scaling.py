@@ -4,6 +4,10 @@ Magnetic susceptibility and natural gamma have long tails and (for MS) negative 
 so they get a signed log1p; colour channels are non-negative and right-skewed, so they
 get log1p; bulk density is left as is. All six are then standardised. Parameters
 serialise to JSON, never to a pickle.
+
+Missing inputs (NaN; a bin without a colour scan) are allowed where asked
+(``allow_missing``): the statistics of each feature come from its observed values
+only, and a missing input stays NaN through :meth:`~DistributionAwareScaler.transform`.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ class DistributionAwareScaler:
     """Per-feature log transform, then standardisation (scikit-learn style).
 
     ``fit`` learns ``mean_`` and ``scale_`` (population standard deviation; a constant
-    feature gets scale 1) of the transformed features and returns ``self``.
+    feature gets scale 1) of the transformed features and returns ``self``. With
+    ``allow_missing`` each feature's are those of its observed (non-NaN) values, and
+    ``n_observed_`` counts them.
     """
 
     def __init__(
@@ -54,14 +60,17 @@ class DistributionAwareScaler:
         self.feature_names = tuple(feature_names)
 
     # -- validation ---------------------------------------------------------------
-    def _check_input(self, X, what: str) -> np.ndarray:
+    def _check_input(self, X, what: str, allow_missing: bool = False) -> np.ndarray:
         arr = np.asarray(X, dtype=np.float64)
         if arr.ndim != 2 or arr.shape[1] != len(self.transforms):
             raise LilyVAEError(
                 f"{what}: expected a 2-D array with {len(self.transforms)} columns "
                 f"({', '.join(self.feature_names)}), got shape {arr.shape}"
             )
-        if not np.isfinite(arr).all():
+        if allow_missing:
+            if np.isinf(arr).any():
+                raise LilyVAEError(f"{what}: input holds infinite values")
+        elif not np.isfinite(arr).all():
             raise LilyVAEError(f"{what}: input holds missing or non-finite values")
         return arr
 
@@ -81,24 +90,37 @@ class DistributionAwareScaler:
         return out
 
     # -- scikit-learn style API ---------------------------------------------------
-    def fit(self, X) -> DistributionAwareScaler:
-        arr = self._check_input(X, "fit")
+    def fit(self, X, allow_missing: bool = False) -> DistributionAwareScaler:
+        arr = self._check_input(X, "fit", allow_missing)
         if arr.shape[0] == 0:
             raise LilyVAEError("fit: no rows to fit the scaler on")
         logged = self._log_transform(arr)
-        self.mean_ = logged.mean(axis=0)
-        scale = logged.std(axis=0)
+        observed = ~np.isnan(arr)
+        if observed.all():
+            # The statistics of the whole array at once, as always: their bits decide
+            # every trained model's, so complete inputs take exactly this path.
+            self.mean_ = logged.mean(axis=0)
+            scale = logged.std(axis=0)
+        else:
+            self.n_observed_ = observed.sum(axis=0)
+            empty = [n for n, k in zip(self.feature_names, self.n_observed_, strict=True) if not k]
+            if empty:
+                raise LilyVAEError(f"fit: feature {empty[0]!r} has no observed value")
+            columns = [logged[observed[:, j], j] for j in range(arr.shape[1])]
+            self.mean_ = np.array([c.mean() for c in columns])
+            scale = np.array([c.std() for c in columns])
         self.scale_ = np.where(scale > 0, scale, 1.0)
         self.n_samples_seen_ = int(arr.shape[0])
         return self
 
-    def transform(self, X) -> np.ndarray:
+    def transform(self, X, allow_missing: bool = False) -> np.ndarray:
+        """Scaled inputs; with ``allow_missing`` a missing (NaN) input stays NaN."""
         self._check_fitted()
-        arr = self._check_input(X, "transform")
+        arr = self._check_input(X, "transform", allow_missing)
         return (self._log_transform(arr) - self.mean_) / self.scale_
 
-    def fit_transform(self, X) -> np.ndarray:
-        return self.fit(X).transform(X)
+    def fit_transform(self, X, allow_missing: bool = False) -> np.ndarray:
+        return self.fit(X, allow_missing).transform(X, allow_missing)
 
     def inverse_transform(self, Z) -> np.ndarray:
         self._check_fitted()
@@ -119,7 +141,11 @@ class DistributionAwareScaler:
             "mean": [float(v) for v in self.mean_],
             "scale": [float(v) for v in self.scale_],
             "n_samples_seen": self.n_samples_seen_,
-        }
+        } | (
+            {"n_observed": [int(v) for v in self.n_observed_]}
+            if hasattr(self, "n_observed_")
+            else {}
+        )
 
     @classmethod
     def from_dict(cls, params: dict, source: str = "scaler parameters") -> DistributionAwareScaler:
@@ -137,6 +163,8 @@ class DistributionAwareScaler:
         scaler.mean_ = mean
         scaler.scale_ = scale
         scaler.n_samples_seen_ = int(params.get("n_samples_seen", 0))
+        if params.get("n_observed") is not None:
+            scaler.n_observed_ = np.asarray(params["n_observed"], dtype=np.int64)
         return scaler
 
     def save(self, path: str | os.PathLike) -> None:

@@ -22,6 +22,12 @@ FEATURE_COLS: tuple[str, ...] = (GRA, MS, NGR, "R", "G", "B")
 #: Short names for the features, for tables and figures.
 FEATURE_SHORT: tuple[str, ...] = ("GRA", "MS", "NGR", "R", "G", "B")
 
+#: The colour inputs: one line scan of the split core gives all three, so a bin either
+#: has all three or none (in the real data 41% of the GRA, MS, NGR bins have none).
+COLOUR_COLS: tuple[str, ...] = ("R", "G", "B")
+#: Positions of the colour inputs in FEATURE_COLS.
+COLOUR_INDEX: tuple[int, ...] = (3, 4, 5)
+
 #: The training table's nine columns, in file order.
 TABLE_COLUMNS: tuple[str, ...] = (
     BOREHOLE_COL,

@@ -2,12 +2,15 @@
 
 :func:`load_training_data` is the one loader every stage uses: it reads a CSV or Parquet
 table (:func:`read_table`), keeps the rows whose six inputs are finite, and encodes the
-lithology labels (:class:`TrainingData`). The column names are in
-:mod:`lilyvae.data.schema`; held-out boreholes in :mod:`lilyvae.data.splits`.
+lithology labels (:class:`TrainingData`). With ``keep_partial`` it also keeps rows that
+lack some inputs (a bin without a colour scan), their missing inputs NaN; a model
+trained with ``missing="mask"`` uses them (:meth:`TrainingData.rows_for`). The column
+names are in :mod:`lilyvae.data.schema`; held-out boreholes in :mod:`lilyvae.data.splits`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -83,10 +86,12 @@ class TrainingData:
     """Model inputs taken from a table: raw features, label indices, bookkeeping.
 
     ``labels`` holds an index into ``class_names`` per row, or -1 where ``Principal``
-    is missing (such rows still train the unsupervised terms).
+    is missing (such rows still train the unsupervised terms). ``features`` is all
+    finite unless the table was read with ``keep_partial``: then a missing input is NaN
+    (and every row has at least one input).
     """
 
-    features: np.ndarray  # (n, 6) float64, raw units, all finite
+    features: np.ndarray  # (n, 6) float64, raw units; NaN = missing (keep_partial only)
     labels: np.ndarray  # (n,) int64, -1 = unlabelled
     class_names: tuple[str, ...]
     boreholes: np.ndarray | None  # (n,) object, or None when the table has no Borehole_ID
@@ -103,6 +108,38 @@ class TrainingData:
     def n_labelled(self) -> int:
         return int((self.labels >= 0).sum())
 
+    @property
+    def observed(self) -> np.ndarray:
+        """(n, 6) bool: True where an input is present."""
+        return np.isfinite(self.features)
+
+    @property
+    def complete(self) -> np.ndarray:
+        """(n,) bool: True for rows with all six inputs."""
+        return self.observed.all(axis=1)
+
+    @property
+    def n_partial(self) -> int:
+        """Rows that lack at least one input (0 unless read with ``keep_partial``)."""
+        return int(self.n_rows - self.complete.sum())
+
+    def rows_for(self, missing: str) -> TrainingData:
+        """The rows a model trains on: every row for ``missing="mask"``; for ``"drop"``
+        (the reference's way) only the complete rows, the others counted as dropped.
+        Returns ``self`` when nothing changes."""
+        if missing == "mask" or self.n_partial == 0:
+            return self
+        if missing != "drop":
+            raise LilyVAEError(f"missing must be 'drop' or 'mask', not {missing!r}")
+        complete = self.subset(self.complete)
+        # In the memory order of a table read without its partial rows: the scaler's
+        # sums depend on it, and a 'drop' model must train to the same bits either way.
+        order = "F" if self.features.flags.f_contiguous else "C"
+        features = np.require(complete.features, requirements=order)
+        return dataclasses.replace(
+            complete, features=features, rows_dropped=self.rows_dropped + self.n_partial
+        )
+
     def subset(self, mask: np.ndarray) -> TrainingData:
         """The rows where ``mask`` is true, with the same class list."""
         return TrainingData(
@@ -117,7 +154,7 @@ class TrainingData:
         )
 
     def provenance(self) -> dict:
-        return {
+        out = {
             "path": self.source,
             "sha256": self.sha256,
             "rows_read": self.rows_read,
@@ -126,12 +163,23 @@ class TrainingData:
             "rows_labelled": self.n_labelled,
             "n_classes": len(self.class_names),
         }
+        # Only where there are some: records of complete tables stay as they were.
+        partial = self.n_partial
+        if partial:
+            out["rows_partial"] = partial
+        return out
+
+
+def feature_values(df: pd.DataFrame) -> np.ndarray:
+    """The six inputs of every row (n, 6) float64, NaN where one is missing, not a
+    number, or not finite."""
+    values = df[list(FEATURE_COLS)].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
+    return np.where(np.isfinite(values), values, np.nan)
 
 
 def finite_feature_mask(df: pd.DataFrame) -> np.ndarray:
     """True for rows whose six inputs are all present, numeric and finite."""
-    values = df[list(FEATURE_COLS)].apply(pd.to_numeric, errors="coerce").to_numpy(np.float64)
-    return np.isfinite(values).all(axis=1)
+    return np.isfinite(feature_values(df)).all(axis=1)
 
 
 def training_data_from_frame(
@@ -139,23 +187,32 @@ def training_data_from_frame(
     source: str = "<frame>",
     sha256: str | None = None,
     class_names: tuple[str, ...] | None = None,
+    *,
+    keep_partial: bool = False,
 ) -> TrainingData:
     """Select usable rows and encode labels.
 
-    Rows with a missing or non-finite input are dropped and counted. Labels are
+    Rows with a missing or non-finite input are dropped and counted; with
+    ``keep_partial`` only rows without any input are, and a missing input is NaN. Labels are
     indexed in sorted order of their names, as the reference's LabelEncoder did, so
     index i of a classifier head is the i-th name in sorted order. Pass
     ``class_names`` to encode against an existing list (labels not in it become -1).
     """
     require_columns(df, FEATURE_COLS, source)
     rows_read = len(df)
-    keep = finite_feature_mask(df)
+    values = feature_values(df)
+    present = np.isfinite(values)
+    keep = present.any(axis=1) if keep_partial else present.all(axis=1)
     used = df.loc[keep]
     if len(used) == 0:
-        raise LilyVAEError(
-            f"{source}: no usable rows ({rows_read} read, all with a missing or non-finite input)"
-        )
-    features = used[list(FEATURE_COLS)].apply(pd.to_numeric).to_numpy(np.float64)
+        what = "no input" if keep_partial else "a missing or non-finite input"
+        raise LilyVAEError(f"{source}: no usable rows ({rows_read} read, all with {what})")
+    # Read again from the kept rows, as before partial rows existed: the array's memory
+    # order (and so the scaler's sums, and every trained bit) stays what it was.
+    coerce = "coerce" if keep_partial else "raise"
+    features = used[list(FEATURE_COLS)].apply(pd.to_numeric, errors=coerce).to_numpy(np.float64)
+    if keep_partial:
+        features = np.where(np.isfinite(features), features, np.nan)
     if LABEL_COL in used.columns:
         names = used[LABEL_COL].astype("string").str.strip()
         names = names.mask(names == "")
@@ -178,8 +235,11 @@ def training_data_from_frame(
     )
 
 
-def load_training_data(path: str | os.PathLike) -> TrainingData:
-    """Read a training table and return its usable rows, encoded labels and fingerprint."""
+def load_training_data(path: str | os.PathLike, *, keep_partial: bool = False) -> TrainingData:
+    """Read a training table and return its usable rows, encoded labels and fingerprint
+    (with ``keep_partial``, also the rows that lack some inputs)."""
     df = read_table(path)
     require_columns(df, FEATURE_COLS, path)
-    return training_data_from_frame(df, source=str(path), sha256=sha256_file(path))
+    return training_data_from_frame(
+        df, source=str(path), sha256=sha256_file(path), keep_partial=keep_partial
+    )
