@@ -13,12 +13,16 @@ from lilyvae.train.engine import ModelStack, StepInputs, StepWeights, build_layo
 N, D, L, C = 37, 6, 10, 5
 
 
-def make_model(kind, seed):
+def make_model(kind, seed, indicators=False):
     torch.manual_seed(seed)
-    return VAE() if kind == "unsupervised" else SemiSupervisedVAE(n_classes=C)
+    if kind == "unsupervised":
+        return VAE(missing_indicators=indicators)
+    return SemiSupervisedVAE(n_classes=C, missing_indicators=indicators)
 
 
-def make_batch(kind, masked, seed=0):
+def make_batch(kind, masked, seed=0, missing=False):
+    """A batch; with ``missing``, a third of the rows lack their colour (the last three
+    inputs) and a few other entries are missing too (NaN)."""
     g = torch.Generator().manual_seed(seed)
     x = torch.randn(N, D, generator=g)
     eps = torch.randn(N, L, generator=g)
@@ -27,17 +31,40 @@ def make_batch(kind, masked, seed=0):
     drop = None
     if kind == "semisupervised":
         drop = (torch.rand(N, 64, generator=g) >= 0.3).float() / 0.7
+    if missing:
+        gone = torch.rand(N, D, generator=g) < 0.05
+        gone[torch.rand(N, generator=g) < 0.33, 3:] = True
+        x = x.masked_fill(gone, float("nan"))
     return x, eps, mask, labels, drop
+
+
+def engine_inputs(x, eps, mask, labels, drop, k=1):
+    """The engine's batch: missing inputs as 0 with their ``observed`` mask (the
+    trainer's layout), for a model with missing-value indicators."""
+    observed = torch.isfinite(x)
+    return StepInputs.from_rows(
+        k,
+        x=torch.nan_to_num(x, nan=0.0),
+        eps=eps,
+        mask=None if mask is None else mask.float(),
+        labels=labels,
+        dropout=drop,
+        observed=observed.float() if not bool(observed.all()) else None,
+    )
 
 
 def autograd_loss(model, x, eps, mask, labels, drop, beta, alpha, reduction, mask_weight):
     """The networks' own statement of the loss (``loss_function``), through autograd,
-    on the forward pass written plainly with the batch's noise and dropout."""
-    x_in = x if mask is None else x.masked_fill(mask, 0.0)
+    on the forward pass written plainly with the batch's noise and dropout. A model
+    with missing-value indicators sees an entry the recipe masks as missing (NaN)."""
+    observed = torch.isfinite(x) if model.missing_indicators else None
+    hidden = 0.0 if observed is None else float("nan")
+    x_in = x if mask is None else x.masked_fill(mask, hidden)
     mu, logvar = model.encode(x_in)
     z = mu + eps * torch.exp(0.5 * logvar)
     recon = model.decode(z)
     weights = {"beta": beta, "reduction": reduction, "mask": mask, "mask_weight": mask_weight}
+    weights["observed"] = observed
     if labels is None:
         parts = model.loss_function(recon, x, mu, logvar, **weights)
     else:
@@ -64,26 +91,25 @@ CASES = [
 KERNELS = {"pytorch-ops": {"fused": False}, "fused": {"fused": True}}
 
 
+@pytest.mark.parametrize("missing", ["drop", "mask"])
 @pytest.mark.parametrize("layout", KERNELS)
 @pytest.mark.parametrize("kind,reduction,masked", CASES)
-def test_gradients_match_autograd(kind, reduction, masked, layout):
-    model = make_model(kind, seed=3)
-    stack = ModelStack([make_model(kind, seed=3)], **KERNELS[layout])
-    x, eps, mask, labels, drop = make_batch(kind, masked)
+def test_gradients_match_autograd(kind, reduction, masked, layout, missing):
+    """Every model and recipe; with ``mask``, a model with missing-value indicators on
+    a batch with missing inputs (its masked-observation loss)."""
+    indicators = missing == "mask"
+    model = make_model(kind, seed=3, indicators=indicators)
+    stack = ModelStack([make_model(kind, seed=3, indicators=indicators)], **KERNELS[layout])
+    x, eps, mask, labels, drop = make_batch(kind, masked, missing=indicators)
     beta, alpha, mask_weight = 0.7, 0.3, 0.5
 
     model.train()
     loss, ref_parts = autograd_loss(model, x, eps, mask, labels, drop, beta, alpha, reduction, 0.5)
     loss.backward()
+    assert torch.isfinite(loss)
 
-    batch = StepInputs.from_rows(
-        1,
-        x=x,
-        eps=eps,
-        mask=None if mask is None else mask.float(),
-        labels=None if labels is None else labels.unsqueeze(1),  # (B, K) with K = 1
-        dropout=drop,
-    )
+    # labels as (B, K) with K = 1
+    batch = engine_inputs(x, eps, mask, None if labels is None else labels.unsqueeze(1), drop)
     weights = StepWeights(beta, alpha, reduction, mask_weight, class_reduction=reduction)
     parts = stack.forward_backward(batch, weights)
     grad = stack.grad
@@ -110,32 +136,30 @@ def test_gradients_match_autograd(kind, reduction, masked, layout):
             torch.testing.assert_close(exported[key], value, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("missing", ["drop", "mask"])
 @pytest.mark.parametrize("kind", ["unsupervised", "semisupervised"])
-def test_stacked_members_equal_single_members(kind):
+def test_stacked_members_equal_single_members(kind, missing):
     """Two members stepped together give each member's own single-model result."""
-    models = [make_model(kind, seed=s) for s in (1, 2)]
-    pair = ModelStack([make_model(kind, seed=s) for s in (1, 2)])
-    batches = [make_batch(kind, True, seed=s) for s in (10, 20)]
+    indicators = missing == "mask"
+    models = [make_model(kind, seed=s, indicators=indicators) for s in (1, 2)]
+    pair = ModelStack([make_model(kind, seed=s, indicators=indicators) for s in (1, 2)])
+    batches = [make_batch(kind, True, seed=s, missing=indicators) for s in (10, 20)]
     w = StepWeights(0.5, 0.5, "mean", 0.5)
 
     def side_by_side(i):
         return torch.cat([b[i] for b in batches], dim=1)
 
     x, eps = side_by_side(0), side_by_side(1)
-    mask = torch.cat([b[2].float() for b in batches], dim=1)
+    mask = torch.cat([b[2] for b in batches], dim=1)
     labels = torch.stack([b[3] for b in batches], dim=1) if kind == "semisupervised" else None
     drop = side_by_side(4) if kind == "semisupervised" else None
-    parts2 = pair.forward_backward(StepInputs.from_rows(2, x, eps, mask, labels, drop), w)
+    parts2 = pair.forward_backward(engine_inputs(x, eps, mask, labels, drop, k=2), w)
     grad2 = pair.grad
     for k, model in enumerate(models):
         single = ModelStack([model])
         bx, beps, bmask, blab, bdrop = batches[k]
-        parts1 = single.forward_backward(
-            StepInputs.from_rows(
-                1, bx, beps, bmask.float(), None if blab is None else blab[:, None], bdrop
-            ),
-            w,
-        )
+        blab = None if blab is None else blab[:, None]
+        parts1 = single.forward_backward(engine_inputs(bx, beps, bmask, blab, bdrop), w)
         torch.testing.assert_close(grad2[k], single.grad[0], rtol=1e-4, atol=1e-6)
         for name in parts1:  # includes "loss"
             torch.testing.assert_close(parts2[name][k], parts1[name][0])
@@ -199,6 +223,51 @@ def test_masked_term_of_loss_function():
     assert parts.total.item() == pytest.approx(parts.recon.item() + 0.5 * parts.masked.item())
     nothing = model.loss_function(recon, x, mu, logvar, mask=torch.zeros(2, 2, dtype=torch.bool))
     assert nothing.masked.item() == 0.0
+
+
+def test_masked_observation_loss_by_hand():
+    """With ``observed``, only observed entries count: what x or the reconstruction
+    hold at a missing entry changes nothing."""
+    model = make_model("unsupervised", seed=1)
+    nan = float("nan")
+    x = torch.tensor([[1.0, nan], [3.0, 4.0]])
+    recon = torch.tensor([[1.5, 100.0], [3.0, 2.0]])
+    observed = torch.isfinite(x)
+    mu = logvar = torch.zeros(2, 3)
+    summed = model.loss_function(recon, x, mu, logvar, observed=observed)
+    mean = model.loss_function(recon, x, mu, logvar, reduction="mean", observed=observed)
+    assert summed.recon.item() == pytest.approx(0.25 + 4.0)
+    assert mean.recon.item() == pytest.approx((0.25 + 4.0) / 3)  # 3 observed entries
+    assert summed.total.item() == pytest.approx(0.25 + 4.0)  # KL is 0 here
+    other = model.loss_function(
+        recon.clone().fill_(7.0).masked_scatter(observed, recon[observed]),
+        x.nan_to_num(-5.0),
+        mu,
+        logvar,
+        observed=observed,
+    )
+    assert other.recon.item() == summed.recon.item()
+    # The hybrid recipe's masked term: entries masked AND observed.
+    mask = torch.tensor([[True, True], [False, False]])
+    parts = model.loss_function(
+        recon, x, mu, logvar, reduction="mean", mask=mask, mask_weight=0.5, observed=observed
+    )
+    assert parts.masked.item() == pytest.approx(0.25)
+    assert parts.total.item() == pytest.approx((0.25 + 4.0) / 3 + 0.5 * 0.25)
+    nothing = model.loss_function(recon, x, mu, logvar, observed=torch.zeros(2, 2, dtype=bool))
+    assert nothing.recon.item() == 0.0
+
+
+def test_missing_indicators_in_the_encoders_input():
+    """A 'mask' model's encoder reads [inputs with NaN as 0, 1 where missing]."""
+    model = make_model("unsupervised", seed=1, indicators=True)
+    assert model.encoder[0].in_features == 12 and model.fc_out.out_features == 6
+    x = torch.tensor([[1.0, 2.0, 3.0, float("nan"), float("nan"), float("nan")]])
+    got = model.encoder_input(x)
+    assert got.tolist() == [[1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 0, 0, 0, 1.0, 1.0, 1.0]]
+    assert torch.isfinite(model.eval().get_embeddings(x)).all()
+    plain = make_model("unsupervised", seed=1)
+    assert plain.encoder_input(x) is x  # the reference's six inputs, as given
 
 
 def test_cross_entropy_reductions_by_hand():

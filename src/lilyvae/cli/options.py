@@ -96,6 +96,18 @@ def add_split_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--split-seed", type=int, default=0, help="seed of the borehole draw, default 0")
 
 
+def print_partial_rows(data, missing: str) -> None:
+    """Say how many rows lack an input and what ``--missing`` does with them."""
+    n = data.n_partial
+    if n:
+        what = (
+            "--missing mask trains on them"
+            if missing == "mask"
+            else "--missing drop leaves them out (--missing mask would train on them)"
+        )
+        print(f"  {n:,} rows lack an input (a bin without colour, say): {what}")
+
+
 def split_from_args(args: argparse.Namespace, data):
     from lilyvae.data.splits import read_split_file, split_boreholes
 

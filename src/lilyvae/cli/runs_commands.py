@@ -13,6 +13,7 @@ from lilyvae.cli.options import (
     add_training_options,
     config_from_args,
     positive_int,
+    print_partial_rows,
     required_options,
     split_from_args,
 )
@@ -38,14 +39,18 @@ def _ensemble_options(args: argparse.Namespace) -> dict:
     }
 
 
-def _load_for_ensemble(args: argparse.Namespace):
+def _load_for_ensemble(args: argparse.Namespace, missing: str):
     from lilyvae.data.tables import load_training_data
 
-    data = load_training_data(args.data)
+    # Every row with an input: held-out boreholes come from the same boreholes
+    # whatever --missing says; the run keeps the rows its members read.
+    data = load_training_data(args.data, keep_partial=True)
+    used = data.rows_for(missing)
     print(
-        f"{args.data}: {data.n_rows:,} rows used ({data.rows_dropped:,} dropped), "
-        f"{data.n_labelled:,} labelled"
+        f"{args.data}: {used.n_rows:,} rows used ({used.rows_dropped:,} dropped), "
+        f"{used.n_labelled:,} labelled"
     )
+    print_partial_rows(data, missing)
     split = split_from_args(args, data)
     if split is not None:
         print(f"holding out {len(split.holdout)} boreholes; members are scored on them")
@@ -67,7 +72,7 @@ def _run_ensemble(args: argparse.Namespace, entry, *grid, **specific) -> int:
     flags the two share, then print its summary."""
     options = _ensemble_options(args)
     config = config_from_args(args)
-    data, split = _load_for_ensemble(args)
+    data, split = _load_for_ensemble(args, config.missing)
     result = entry(
         data,
         config,

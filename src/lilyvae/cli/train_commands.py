@@ -12,6 +12,7 @@ from lilyvae.cli.options import (
     add_training_options,
     check_output,
     config_from_args,
+    print_partial_rows,
     required_options,
     split_from_args,
 )
@@ -25,12 +26,16 @@ def cmd_train(args: argparse.Namespace) -> int:
     config = config_from_args(args)
     output = Path(args.output)
     check_output(output, ".pt")
-    data = load_training_data(args.data)
+    # Every row with an input, so that held-out boreholes are drawn from the same
+    # boreholes whatever --missing says; train() keeps the rows the model reads.
+    data = load_training_data(args.data, keep_partial=True)
+    used = data.rows_for(config.missing)
     print(
-        f"{args.data}: {data.rows_read:,} rows read, {data.rows_dropped:,} dropped "
-        f"(missing or non-finite input), {data.n_rows:,} used "
-        f"({data.n_labelled:,} labelled, {len(data.class_names)} classes)"
+        f"{args.data}: {used.rows_read:,} rows read, {used.rows_dropped:,} dropped "
+        f"(missing or non-finite input), {used.n_rows:,} used "
+        f"({used.n_labelled:,} labelled, {len(used.class_names)} classes)"
     )
+    print_partial_rows(data, config.missing)
     split = split_from_args(args, data)
     if split is not None:
         print(f"holding out {len(split.holdout)} boreholes (recorded in the model card)")
@@ -95,9 +100,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     else:
         module = _inspect_state_dict(path, args.model)
     n_params = sum(p.numel() for p in module.parameters())
+    indicators = " (+6 missing-value indicators: --missing mask)"
     print(
-        f"  architecture input {module.input_dim}, hidden {module.hidden_dims}, "
-        f"latent {module.latent_dim}"
+        f"  architecture input {module.input_dim}"
+        + (indicators if module.missing_indicators else "")
+        + f", hidden {module.hidden_dims}, latent {module.latent_dim}"
         + (f", {module.n_classes} classes" if module.kind == "semisupervised" else "")
     )
     print(f"  parameters  {n_params:,}")

@@ -26,12 +26,24 @@ MAX_WIDTH = 65_536
 
 @dataclass(frozen=True)
 class Architecture:
-    """The network's sizes: inputs, latent code, hidden layers, classes (or None)."""
+    """The network's sizes: inputs, latent code, hidden layers, classes (or None).
+
+    ``missing_indicators`` (a model trained with ``missing="mask"``): the encoder's
+    first layer reads each input and, beside it, a missing-value indicator (1 where the
+    input is missing; the input itself then enters as 0), so it takes
+    ``2 * input_dim`` inputs (12); the decoder still gives ``input_dim``. Off, it is the
+    reference's architecture, and the key is left out of the card.
+    """
 
     input_dim: int
     latent_dim: int
     hidden_dims: tuple[int, ...]
     n_classes: int | None = None
+    missing_indicators: bool = False
+
+    @property
+    def encoder_input_dim(self) -> int:
+        return self.input_dim * (2 if self.missing_indicators else 1)
 
     @classmethod
     def from_dict(cls, d: Mapping, source: str) -> Architecture:
@@ -41,6 +53,7 @@ class Architecture:
                 int(d["latent_dim"]),
                 tuple(int(h) for h in d["hidden_dims"]),
                 None if d.get("n_classes") is None else int(d["n_classes"]),
+                bool(d.get("missing_indicators", False)),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise LilyVAEError(
@@ -65,4 +78,6 @@ class Architecture:
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)
         d["hidden_dims"] = list(self.hidden_dims)
+        if not self.missing_indicators:
+            del d["missing_indicators"]  # cards of the reference's architecture unchanged
         return d

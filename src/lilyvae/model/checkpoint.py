@@ -103,11 +103,14 @@ def architecture_of_state_dict(state: dict[str, torch.Tensor]) -> dict:
         while f"encoder.{i}.weight" in state:
             hidden.append(int(state[f"encoder.{i}.weight"].shape[0]))
             i += 3
+        input_dim = int(state["fc_out.weight"].shape[0])
         arch = {
-            "input_dim": int(state["encoder.0.weight"].shape[1]),
+            "input_dim": input_dim,
             "latent_dim": int(state["fc_mu.weight"].shape[0]),
             "hidden_dims": hidden,
             "n_classes": None,
+            # A 'mask' model's encoder reads an indicator beside each input.
+            "missing_indicators": int(state["encoder.0.weight"].shape[1]) == 2 * input_dim,
         }
         if kind_of_state_dict(state) == "semisupervised":
             arch["n_classes"] = int(state["classifier.3.weight"].shape[0])
@@ -176,7 +179,8 @@ class TrainedModel:
     """A network with everything needed to use it: scaler, class names, its card.
 
     ``embed``, ``reconstruct`` and ``predict_proba`` take raw measurements (a
-    DataFrame with the input columns, or an (n, 6) array in FEATURE_COLS order).
+    DataFrame with the input columns, or an (n, 6) array in FEATURE_COLS order). A
+    model trained with ``missing="mask"`` also takes rows with missing inputs (NaN).
     """
 
     module: VAE
@@ -198,8 +202,24 @@ class TrainedModel:
     def kind(self) -> str:
         return self.module.kind
 
+    @property
+    def missing(self) -> str:
+        """How the model treats rows with a missing input: ``"mask"`` (it reads them,
+        with missing-value indicators) or ``"drop"`` (it reads complete rows only)."""
+        return "mask" if self.module.missing_indicators else "drop"
+
     def _scaled(self, data) -> torch.Tensor:
-        return torch.as_tensor(self.scaler.transform(_as_features(data)), dtype=torch.float32)
+        features = _as_features(data)
+        masks = self.missing == "mask"
+        if not masks and np.isnan(features).any():
+            n = int(np.isnan(features).any(axis=1).sum())
+            raise LilyVAEError(
+                f"data: {n:,} of {len(features):,} rows have a missing input, and this model "
+                "was trained with missing='drop': it reads complete rows only "
+                "(lilyvae.analysis.embeddings.embed_frame leaves the others NaN)"
+            )
+        scaled = self.scaler.transform(features, allow_missing=masks)
+        return torch.as_tensor(scaled, dtype=torch.float32)
 
     @torch.no_grad()
     def _batched(self, fn, data, batch_size: int = 65536) -> np.ndarray:

@@ -59,6 +59,13 @@ class LossParts:
         return {k: v for k, v in named.items() if v is not None}
 
 
+def _observed_mse(recon, x, observed, reduction: str) -> torch.Tensor:
+    """MSE over the observed entries only, summed or averaged over them (0 when none is)."""
+    if not bool(observed.any()):
+        return recon.sum() * 0.0
+    return F.mse_loss(recon[observed], x[observed], reduction=reduction)
+
+
 def _block(n_in: int, n_out: int) -> list[nn.Module]:
     # The reference's order: Linear -> ReLU -> BatchNorm1d.
     return [nn.Linear(n_in, n_out), nn.ReLU(), nn.BatchNorm1d(n_out)]
@@ -75,7 +82,12 @@ def kl_divergence(mu: torch.Tensor, logvar: torch.Tensor, reduction: str = "sum"
 
 
 class VAE(nn.Module):
-    """Unsupervised VAE: 6 -> 64 -> 32 -> (mu, logvar) in 10-D, and the mirror back."""
+    """Unsupervised VAE: 6 -> 64 -> 32 -> (mu, logvar) in 10-D, and the mirror back.
+
+    With ``missing_indicators`` (``missing="mask"``) the encoder reads 12 inputs: the
+    six, a missing one entering as 0, and beside them one indicator per input, 1 where
+    it is missing (:meth:`encoder_input`); a missing input is NaN in ``x``.
+    """
 
     kind = UNSUPERVISED
 
@@ -84,16 +96,18 @@ class VAE(nn.Module):
         input_dim: int = 6,
         latent_dim: int = DEFAULT_LATENT_DIM,
         hidden_dims: Sequence[int] = DEFAULT_HIDDEN_DIMS,
+        missing_indicators: bool = False,
     ):
         super().__init__()
         self.input_dim = int(input_dim)
         self.latent_dim = int(latent_dim)
         self.hidden_dims = [int(h) for h in hidden_dims]
+        self.missing_indicators = bool(missing_indicators)
         if not self.hidden_dims:
             raise ValueError("hidden_dims must name at least one layer")
 
         enc: list[nn.Module] = []
-        n_in = self.input_dim
+        n_in = self.encoder_input_dim
         for h in self.hidden_dims:
             enc += _block(n_in, h)
             n_in = h
@@ -109,8 +123,20 @@ class VAE(nn.Module):
         self.decoder = nn.Sequential(*dec)
         self.fc_out = nn.Linear(n_in, self.input_dim)
 
+    @property
+    def encoder_input_dim(self) -> int:
+        return self.input_dim * (2 if self.missing_indicators else 1)
+
+    def encoder_input(self, x: torch.Tensor) -> torch.Tensor:
+        """What the encoder's first layer reads: ``x`` itself, or for a model with
+        missing-value indicators ``[x with NaN as 0, 1 where x is NaN]`` (n, 12)."""
+        if not self.missing_indicators:
+            return x
+        missing = torch.isnan(x)
+        return torch.cat([x.masked_fill(missing, 0.0), missing.to(x.dtype)], dim=1)
+
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        h = self.encoder(x)
+        h = self.encoder(self.encoder_input(x))
         return self.fc_mu(h), self.fc_logvar(h)
 
     def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -141,16 +167,30 @@ class VAE(nn.Module):
         *,
         mask=None,
         mask_weight: float = 0.0,
+        observed=None,
     ) -> LossParts:
         """Every term of both recipes: MSE(recon, x) + beta * KL, both
         ``reduction``-reduced, plus ``mask_weight`` * the mean MSE on the entries where
         the boolean ``mask`` is set (the hybrid recipe's masked term; zero when none is).
 
+        With ``observed`` (boolean like ``x``, False where an input is missing; a model
+        trained with ``missing="mask"``), only observed entries count: the
+        reconstruction term is the sum of (recon - x)^2 over the observed entries, or
+        with ``reduction="mean"`` its mean over them (that sum / their number); the
+        masked term is the mean over entries both masked and observed. What ``x`` holds
+        at a missing entry (NaN, say) never enters a term. The KL term is unchanged.
+
         Unpacks as ``(total, recon, kl)``, as the specification writes it. This is the
         statement of the maths the training engine's hand-written gradients are tested
         against.
         """
-        recon_loss = F.mse_loss(recon, x, reduction=reduction)
+        if observed is None:
+            recon_loss = F.mse_loss(recon, x, reduction=reduction)
+        else:
+            observed = observed.bool()
+            recon_loss = _observed_mse(recon, x, observed, reduction)
+            if mask is not None:
+                mask = mask.bool() & observed
         kl = kl_divergence(mu, logvar, reduction)
         total = recon_loss + beta * kl
         masked = None
@@ -180,8 +220,9 @@ class SemiSupervisedVAE(VAE):
         hidden_dims: Sequence[int] = DEFAULT_HIDDEN_DIMS,
         n_classes: int = 139,
         dropout: float = CLASSIFIER_DROPOUT,
+        missing_indicators: bool = False,
     ):
-        super().__init__(input_dim, latent_dim, hidden_dims)
+        super().__init__(input_dim, latent_dim, hidden_dims, missing_indicators)
         self.n_classes = int(n_classes)
         if self.n_classes < 1:
             raise ValueError("n_classes must be at least 1")
@@ -217,15 +258,25 @@ class SemiSupervisedVAE(VAE):
         mask=None,
         mask_weight: float = 0.0,
         class_reduction: str = "mean",
+        observed=None,
     ) -> LossParts:
-        """The VAE's terms (see :meth:`VAE.loss_function`) + alpha * CE; CE uses only
-        labelled rows (label >= 0), summed or averaged over them (``class_reduction``:
-        the standard recipe sums, as the reference's ``train_vae.py`` did).
+        """The VAE's terms (see :meth:`VAE.loss_function`, ``observed`` included) +
+        alpha * CE; CE uses only labelled rows (label >= 0), summed or averaged over
+        them (``class_reduction``: the standard recipe sums, as the reference's
+        ``train_vae.py`` did).
 
         Unpacks as ``(total, recon, kl, class)``.
         """
         parts = super().loss_function(
-            recon, x, mu, logvar, beta, reduction, mask=mask, mask_weight=mask_weight
+            recon,
+            x,
+            mu,
+            logvar,
+            beta,
+            reduction,
+            mask=mask,
+            mask_weight=mask_weight,
+            observed=observed,
         )
         ce = classification_loss(logits, labels, class_reduction)
         return LossParts(parts.total + alpha * ce, parts.recon, parts.kl, parts.masked, ce)
@@ -251,12 +302,34 @@ def build_model(
     latent_dim: int = DEFAULT_LATENT_DIM,
     hidden_dims: Sequence[int] = DEFAULT_HIDDEN_DIMS,
     n_classes: int | None = None,
+    missing_indicators: bool = False,
 ) -> VAE:
     """Construct a model by kind name (``unsupervised`` or ``semisupervised``)."""
     if kind == VAE.kind:
-        return VAE(input_dim, latent_dim, hidden_dims)
+        return VAE(input_dim, latent_dim, hidden_dims, missing_indicators)
     if kind == SemiSupervisedVAE.kind:
         if n_classes is None:
             raise ValueError("a semi-supervised model needs n_classes")
-        return SemiSupervisedVAE(input_dim, latent_dim, hidden_dims, n_classes)
+        return SemiSupervisedVAE(
+            input_dim, latent_dim, hidden_dims, n_classes, missing_indicators=missing_indicators
+        )
     raise ValueError(f"unknown model kind {kind!r}; choose unsupervised or semisupervised")
+
+
+def with_missing_indicators(model: VAE) -> VAE:
+    """``model`` with missing-value indicator inputs added, their weights zero: on rows
+    with every input present it computes exactly what ``model`` computes.
+
+    A ``missing="mask"`` model starts so from the ``missing="drop"`` model of its seed,
+    and so draws the same random numbers: trained on complete rows it trains like that
+    model, the indicators' weights staying zero.
+    """
+    arch = {"input_dim": model.input_dim, "latent_dim": model.latent_dim}
+    arch |= {"hidden_dims": model.hidden_dims, "n_classes": getattr(model, "n_classes", None)}
+    with torch.random.fork_rng(devices=[]):  # the new module's own initial draws are discarded
+        wider = build_model(model.kind, **arch, missing_indicators=True)
+    state = model.state_dict()
+    first = state["encoder.0.weight"]
+    state["encoder.0.weight"] = torch.cat([first, torch.zeros_like(first)], dim=1)
+    wider.load_state_dict(state)
+    return wider.train(model.training)

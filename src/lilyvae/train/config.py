@@ -40,6 +40,10 @@ RETIRED_FIELDS = {
     "on the CPU and was never measured on a GPU; the default engine runs every model",
 }
 
+#: How rows with a missing input are treated (see ``TrainingConfig.missing``).
+MISSING_MODES = ("drop", "mask")
+MISSING_KIND = choice_kind(MISSING_MODES)
+
 DEVICE = choice_kind(
     ("auto", "cpu", "cuda"),
     accepts=lambda v: (
@@ -73,6 +77,15 @@ class TrainingConfig:
         "widths of the encoder's hidden layers (the decoder mirrors them)",
         SIZES,
     )
+    missing: str = hyper(
+        "drop",
+        "rows lacking an input (a bin without a colour scan): 'drop' them, as the "
+        "reference does, or 'mask' them: train on every row, a missing input entering the "
+        "encoder as 0 beside a missing-value indicator (12 encoder inputs), the "
+        "reconstruction terms counting observed inputs only",
+        MISSING_KIND,
+        grid=False,  # the rows trained on differ: compare modes with two runs instead
+    )
     device: str = hyper(
         "auto", "auto picks CUDA when present", DEVICE, grid=False, group=RUNNING_GROUP
     )
@@ -92,9 +105,14 @@ class TrainingConfig:
             raise LilyVAEError("; ".join(problems))
 
     def to_dict(self) -> dict:
+        """The configuration as JSON holds it. ``missing`` is written only when it is
+        ``"mask"``: cards and run manifests of the default stay byte for byte as they
+        were, and a saved configuration without it is a ``"drop"`` one."""
         out = dataclasses.asdict(self)
         out["recipe"] = self.recipe.to_dict()
         out["hidden_dims"] = list(self.hidden_dims)
+        if self.missing == "drop":
+            del out["missing"]
         return out
 
     def architecture(self, n_classes: int | None) -> dict:
@@ -103,6 +121,7 @@ class TrainingConfig:
             "latent_dim": self.latent_dim,
             "hidden_dims": list(self.hidden_dims),
             "n_classes": n_classes if self.model == "semisupervised" else None,
+            "missing_indicators": self.missing == "mask",
         }
 
 

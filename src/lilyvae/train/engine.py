@@ -45,7 +45,9 @@ class StepInputs:
     ``x`` and ``mask`` ``(K, D, B)``, ``eps`` ``(K, L, B)``, ``dropout`` ``(K, H, B)``,
     ``labels`` ``(K, B)``. ``mask`` is float 1.0 where an input entry is masked;
     ``labels`` are int64 with -1 = unlabelled; ``dropout`` is the keep-mask scaled by
-    1/(1-p).
+    1/(1-p). ``observed`` ``(K, D, B)`` (models with missing-value indicators only) is
+    1.0 where an input is present and 0.0 where it is missing; ``x`` then holds any
+    finite value (0) at a missing entry.
     """
 
     x: torch.Tensor
@@ -53,12 +55,15 @@ class StepInputs:
     mask: torch.Tensor | None = None
     labels: torch.Tensor | None = None
     dropout: torch.Tensor | None = None
+    observed: torch.Tensor | None = None
 
     @classmethod
-    def from_rows(cls, k: int, x, eps, mask=None, labels=None, dropout=None) -> StepInputs:
+    def from_rows(
+        cls, k: int, x, eps, mask=None, labels=None, dropout=None, observed=None
+    ) -> StepInputs:
         """A batch given row-major, members side by side: ``x`` ``(B, K*D)`` (row b of
-        member k is column block k), ``eps`` ``(B, K*L)``, ``mask`` ``(B, K*D)``,
-        ``dropout`` ``(B, K*H)``, ``labels`` ``(B, K)``."""
+        member k is column block k), ``eps`` ``(B, K*L)``, ``mask`` and ``observed``
+        ``(B, K*D)``, ``dropout`` ``(B, K*H)``, ``labels`` ``(B, K)``."""
 
         def fm(t):
             if t is None:
@@ -66,7 +71,7 @@ class StepInputs:
             return t.view(t.shape[0], k, -1).permute(1, 2, 0).contiguous()
 
         labels = None if labels is None else labels.t().contiguous()
-        return cls(fm(x), fm(eps), fm(mask), labels, fm(dropout))
+        return cls(fm(x), fm(eps), fm(mask), labels, fm(dropout), fm(observed))
 
 
 @dataclass
@@ -107,6 +112,11 @@ class _Workspace:
         self.out_grad_in = buf(stack.out.W.shape[2])
         self.diff = buf(d_in)
         self.sq = buf(d_in)
+        if stack.arch["missing_indicators"]:
+            # The encoder's input: the inputs kept, then the missing-value indicators.
+            self.enc_in = buf(2 * d_in)
+            self.keep = buf(d_in)
+            self.mask_observed = buf(d_in)
         if stack.head is not None:
             hidden, classes = stack.head[1].W.shape[2], stack.head[1].W.shape[1]
             self.head_act = buf(hidden)
@@ -135,6 +145,7 @@ class ModelStack:
             "latent_dim": first.latent_dim,
             "hidden_dims": list(first.hidden_dims),
             "n_classes": getattr(first, "n_classes", None),
+            "missing_indicators": first.missing_indicators,
         }
         self.layout, self.norms = build_layout(first)
         self.k = len(models)
@@ -251,7 +262,11 @@ class ModelStack:
         n = x.shape[2]
         lat = self.arch["latent_dim"]
         ws = self._workspace(n)
-        x_in = x if batch.mask is None else torch.addcmul(x, x, batch.mask, value=-1.0)
+        observed, mask = batch.observed, batch.mask
+        if self.arch["missing_indicators"]:
+            x_in, mask = _indicator_input(x, observed, mask, ws)
+        else:
+            x_in = x if mask is None else torch.addcmul(x, x, mask, value=-1.0)
         enc_tape: list = []
         h, hT = x_in, x_in.transpose(1, 2)
         for blk, buf in zip(self.enc, ws.enc, strict=True):
@@ -268,10 +283,12 @@ class ModelStack:
             hd = blk.forward(hd, hdT, buf, dec_tape)
             hdT = buf.outT
         diff = self.out.forward(hd, ws.diff).sub_(x)
+        if observed is not None:
+            diff.mul_(observed)  # missing entries count in no term and send no gradient
         self._update_running_stats(n)
         sq = torch.mul(diff, diff, out=ws.sq)
         parts, loss, g_out, kl_scale = _reconstruction_and_kl(
-            diff, sq, mu, logvar, var, batch.mask, w, n
+            diff, sq, mu, logvar, var, mask, w, n, observed
         )
         g_hd = self.out.backward(g_out, hd, hdT, ws.out_grad_in)
         gz = backward_blocks(g_hd, dec_tape, ws.dec_grad_in)
@@ -313,9 +330,30 @@ class ModelStack:
         return norms
 
 
-def _reconstruction_and_kl(diff, sq, mu, logvar, var, mask, w: StepWeights, n: int):
+def _indicator_input(x, observed, mask, ws: _Workspace):
+    """The encoder's input of a model with missing-value indicators, ``(K, 2D, B)``:
+    each input where it is present and not masked (else 0), then 1 where it is not
+    (missing, or masked by the recipe: hidden either way). Also the recipe's mask
+    restricted to observed entries (None without a mask): the masked term scores
+    those only."""
+    d_in = x.shape[1]
+    if observed is None:  # every input present
+        observed = torch.ones_like(x)
+    keep = observed
+    if mask is not None:
+        keep = torch.addcmul(observed, observed, mask, value=-1.0, out=ws.keep)
+        mask = torch.mul(mask, observed, out=ws.mask_observed)
+    torch.mul(x, keep, out=ws.enc_in[:, :d_in])
+    torch.neg(keep, out=ws.enc_in[:, d_in:]).add_(1.0)
+    return ws.enc_in, mask
+
+
+def _reconstruction_and_kl(diff, sq, mu, logvar, var, mask, w: StepWeights, n: int, observed=None):
     """Reconstruction, KL (and masked) parts per member, the total, the gradient of
-    the loss with respect to the reconstruction, and the KL term's scale."""
+    the loss with respect to the reconstruction, and the KL term's scale.
+
+    With ``observed``, ``diff`` is already zero at missing entries, and a mean-reduced
+    reconstruction term averages over each member's observed entries."""
     d_in, lat = diff.shape[1], mu.shape[1]
 
     def per_member_sum(t: torch.Tensor) -> torch.Tensor:
@@ -326,8 +364,13 @@ def _reconstruction_and_kl(diff, sq, mu, logvar, var, mask, w: StepWeights, n: i
     kl = per_member_sum((logvar - var).sub_(mu * mu)).add_(n * lat).mul_(-0.5)
     recon = per_member_sum(sq)
     if w.reduction == "mean":
-        recon, kl = recon / (n * d_in), kl / (n * lat)
-        g_out = diff * (2.0 / (n * d_in))
+        if observed is None:
+            recon, kl = recon / (n * d_in), kl / (n * lat)
+            g_out = diff * (2.0 / (n * d_in))
+        else:
+            n_observed = per_member_sum(observed).clamp_(min=1.0)
+            recon, kl = recon / n_observed, kl / (n * lat)
+            g_out = diff * (2.0 / n_observed).view(-1, 1, 1)
         kl_scale = w.beta / (n * lat)
     else:
         g_out = diff * 2.0

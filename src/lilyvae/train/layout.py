@@ -81,7 +81,7 @@ def build_layout(model: VAE) -> tuple[ParamLayout, list[NormLayer]]:
         layout.add(f"{role}.beta", (n_out,), [(f"{bn}.bias", 0, n_out)])
         norms.append(NormLayer(role, bn, n_out))
 
-    n_in = model.input_dim
+    n_in = model.encoder_input_dim  # with missing-value indicators, twice the inputs
     for i, h in enumerate(model.hidden_dims):
         block(f"enc{i}", "encoder", 3 * i, n_in, h)
         n_in = h

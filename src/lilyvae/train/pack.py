@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lilyvae.model.networks import VAE, build_model
+from lilyvae.model.networks import VAE, build_model, with_missing_indicators
 from lilyvae.model.recipes import Recipe
 from lilyvae.train.config import TrainingConfig
 from lilyvae.train.engine import ModelStack, StepInputs, StepWeights
@@ -34,14 +34,18 @@ def init_member(kind: str, arch: dict, seed: int) -> tuple[VAE, torch.Generator]
 
     As in the reference script: seed, build the model (PyTorch's default
     initialisation draws from the stream), then keep drawing from the same stream
-    for shuffling and noise. The global RNG is left as it was.
+    for shuffling and noise. The global RNG is left as it was. A model with
+    missing-value indicators starts as the model without them plus zero weights for
+    the indicators (:func:`~lilyvae.model.networks.with_missing_indicators`), so its
+    draws, and its stream, are those of the same seed's model without them.
     """
+    indicators = bool(arch.get("missing_indicators"))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = build_model(kind, **arch)
+        model = build_model(kind, **arch | {"missing_indicators": False})
         gen = torch.Generator()
         gen.set_state(torch.get_rng_state())
-    return model, gen
+    return (with_missing_indicators(model) if indicators else model), gen
 
 
 @dataclass
@@ -127,6 +131,12 @@ class PackRun:
         self.rows = torch.as_tensor(np.stack(rows).astype(np.int64))  # (K, n), on the CPU
         # Feature-major, as the engine computes: batches gather their rows from it.
         self.XT = X.to(device=device, dtype=torch.float32).t().contiguous()
+        # missing="mask": which inputs are present (1.0) and missing inputs as 0.
+        self.OT = None
+        if config.missing == "mask":
+            present = torch.isfinite(self.XT)
+            self.OT = present.to(torch.float32)
+            self.XT = torch.where(present, self.XT, 0.0)
         self.Y = labels.to(device) if self.semi else None
         self.d_in, self.lat = arch["input_dim"], arch["latent_dim"]
         self.terms = history_terms(config.model, recipe)
@@ -160,17 +170,23 @@ class PackRun:
         return out.to(self.device)
 
     def _epoch_order(self):
-        """Each member's rows in this epoch's order, feature-major: inputs (K, D, n) and
-        labels (K, n) (None without a head)."""
+        """Each member's rows in this epoch's order, feature-major: inputs (K, D, n),
+        labels (K, n) (None without a head) and which inputs are present (K, D, n)
+        (None unless missing="mask")."""
         k, n = self.k, self.n
         order = torch.stack(
             [self.rows[j][torch.randperm(n, generator=self.gens[j])] for j in range(k)]
         )
         order = order.to(self.device)  # (K, n): row b of member k
-        Xe = torch.empty(k, self.d_in, n, device=self.device)
-        for j in range(k):  # gathered from the transposed table: one copy
-            torch.index_select(self.XT, 1, order[j], out=Xe[j])
-        return Xe, (self.Y[order] if self.semi else None)
+
+        def gather(table: torch.Tensor) -> torch.Tensor:
+            out = torch.empty(k, self.d_in, n, device=self.device)
+            for j in range(k):  # gathered from the transposed table: one copy
+                torch.index_select(table, 1, order[j], out=out[j])
+            return out
+
+        Oe = None if self.OT is None else gather(self.OT)
+        return gather(self.XT), (self.Y[order] if self.semi else None), Oe
 
     def _chunk_draws(self, c: int):
         """A chunk's random draws, per member: posterior noise, the input mask (None
@@ -211,7 +227,7 @@ class PackRun:
         )
         # Each member's stream, in order: its permutation, then per chunk of batches
         # its posterior noise, input-mask uniforms and dropout uniforms.
-        Xe, Ye = self._epoch_order()
+        Xe, Ye, Oe = self._epoch_order()
 
         def rows_of(t, lo: int, hi: int):
             return None if t is None else t[..., lo:hi]
@@ -229,6 +245,7 @@ class PackRun:
                     mask=rows_of(mask, b0, b1),
                     labels=rows_of(Ye, c0 + b0, c0 + b1),
                     dropout=rows_of(keep, b0, b1),
+                    observed=rows_of(Oe, c0 + b0, c0 + b1),
                 )
                 full = b1 - b0 == bs
                 parts = self.stack.forward_backward(batch, weights)

@@ -81,6 +81,11 @@ def train_members(
         raise LilyVAEError("the semi-supervised model needs labels")
     if X.shape[0] == 0:
         raise LilyVAEError("no rows to train on")
+    if config.missing == "drop" and not bool(torch.isfinite(X).all()):
+        raise LilyVAEError(
+            "some inputs are missing (NaN): train with missing='mask', or keep only the "
+            "complete rows (TrainingData.rows_for('drop'))"
+        )
     device = resolve_device(config.device)
     if config.deterministic:
         make_deterministic(config.seed)
@@ -125,10 +130,12 @@ def train_members(
 
 
 def scale_for_training(data: TrainingData, scaler: DistributionAwareScaler | None = None):
-    """Fit the scaler on the training rows (unless given) and return tensors for the trainer."""
+    """Fit the scaler on the training rows (unless given) and return tensors for the
+    trainer. A missing input (NaN) stays NaN; each feature's statistics come from its
+    observed values."""
     if scaler is None:
-        scaler = DistributionAwareScaler().fit(data.features)
-    X = torch.as_tensor(scaler.transform(data.features), dtype=torch.float32)
+        scaler = DistributionAwareScaler().fit(data.features, allow_missing=True)
+    X = torch.as_tensor(scaler.transform(data.features, allow_missing=True), dtype=torch.float32)
     labels = torch.as_tensor(data.labels, dtype=torch.int64)
     return scaler, X, labels
 
@@ -162,8 +169,11 @@ def train(
 
     ``data`` is a table path, a DataFrame or :class:`TrainingData`. Give a
     ``config`` or the options of :func:`make_config` (``model=``, ``recipe=``,
-    ``epochs=``, ``beta=`` ...). With a ``split``, its held-out boreholes are left
-    out and recorded in the model card. The scaler is fitted on the rows trained on.
+    ``epochs=``, ``beta=``, ``missing=`` ...). With a ``split``, its held-out boreholes
+    are left out and recorded in the model card. The scaler is fitted on the rows
+    trained on. ``missing="drop"`` (the default) trains on the rows with all six
+    inputs; ``missing="mask"`` on every row with one (a table or DataFrame is then read
+    with its partial rows).
     ``withhold_labels`` names lithologies whose rows train the VAE terms but whose
     labels never reach a classification head (for zero-shot evaluation); the card
     records them.
@@ -174,10 +184,12 @@ def train(
         config = make_config(**options)
     elif options:
         raise TypeError("give either a config or options, not both")
+    partial = config.missing == "mask"
     if isinstance(data, (str, os.PathLike)):
-        data = load_training_data(data)
+        data = load_training_data(data, keep_partial=partial)
     elif not isinstance(data, TrainingData):
-        data = training_data_from_frame(data)
+        data = training_data_from_frame(data, keep_partial=partial)
+    data = data.rows_for(config.missing)
     extra = {}
     if withhold_labels:
         data, extra["labels_withheld"] = _withhold(data, withhold_labels)

@@ -39,23 +39,24 @@ from lilyvae.train.config import TrainingConfig, make_config
 from lilyvae.train.trainer import resolve_device
 
 
-def _as_data(data) -> TrainingData:
+def _as_data(data, keep_partial: bool = False) -> TrainingData:
     from lilyvae.data.tables import load_training_data, training_data_from_frame
 
     if isinstance(data, (str, os.PathLike)):
-        return load_training_data(data)
+        return load_training_data(data, keep_partial=keep_partial)
     if isinstance(data, TrainingData):
         return data
-    return training_data_from_frame(data)
+    return training_data_from_frame(data, keep_partial=keep_partial)
 
 
 def _prepare(data, config, config_options: dict, resample: str):
-    """The data as TrainingData and the configuration, checked before any work."""
-    data = _as_data(data)
+    """The data as TrainingData (the rows the members train on: its fingerprint is
+    theirs) and the configuration, checked before any work."""
     if config is None:
         config = make_config(**config_options)
     elif config_options:
         raise TypeError("give either a config or options, not both")
+    data = _as_data(data, keep_partial=config.missing == "mask").rows_for(config.missing)
     check_resample(resample)
     if resample == "boreholes" and data.boreholes is None:
         raise LilyVAEError(f"{data.source}: --resample boreholes needs the 'Borehole_ID' column")

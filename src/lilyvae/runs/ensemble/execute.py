@@ -70,6 +70,7 @@ class TrainingInputs:
 def training_inputs(
     data: TrainingData, split: BoreholeSplit | None, config: TrainingConfig
 ) -> TrainingInputs:
+    data = data.rows_for(config.missing)
     trained = data if split is None else data.subset(~split.holdout_mask(data.boreholes))
     if trained.n_rows == 0:
         raise LilyVAEError(f"{data.source}: no rows left after holding out boreholes")
