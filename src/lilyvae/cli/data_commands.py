@@ -47,12 +47,19 @@ def cmd_build_dataset(args: argparse.Namespace) -> int:
         progress=not args.quiet,
         threads=args.threads,
         memory_limit=args.memory_limit,
+        keep_partial=args.keep_partial,
     )
-    out = manifest["output"]
+    out, colour = manifest["output"], manifest["colour"]
     boreholes, manifest_path = sidecar_paths(args.output)
     print(
         f"wrote {args.output} ({out['rows']:,} rows, {out['boreholes']:,} boreholes, "
         f"{out['lithologies']:,} lithologies) in {manifest['wall_time_s']:.1f} s"
+    )
+    print(
+        f"  colour     {colour['bins_with_colour']:,} bins with, "
+        f"{colour['bins_without_colour']:,} without ("
+        + ("kept, R, G, B empty" if args.keep_partial else "left out; --keep-partial keeps them")
+        + ")"
     )
     print(f"  boreholes  {boreholes}")
     print(f"  manifest   {manifest_path}")
@@ -103,5 +110,11 @@ def register(sub) -> None:
     )
     p.add_argument(
         "--memory-limit", default="1GB", help="DuckDB memory cap, spills beyond it (default 1GB)"
+    )
+    p.add_argument(
+        "--keep-partial",
+        action="store_true",
+        help="also keep bins with GRA, MS and NGR but no colour (R, G, B left empty); "
+        "default: the reference's table, every bin with all six",
     )
     add_quiet_option(p, "no progress log")

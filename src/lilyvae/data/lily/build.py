@@ -42,12 +42,18 @@ def build_dataset(
     *,
     threads: int | None = None,
     memory_limit: str = DEFAULT_MEMORY_LIMIT,
+    keep_partial: bool = False,
 ) -> dict:
     """Build the training table from a folder holding the raw LILY CSV files.
 
     Writes ``output`` (CSV or Parquet by extension), ``<stem>.boreholes.csv`` and
     ``<stem>.manifest.json`` beside it, each atomically and only once everything has
     been computed (bad input writes nothing). Returns the manifest.
+
+    ``keep_partial``: also keep the bins that have GRA, MS and NGR but no colour, their
+    R, G and B empty (in the real data 41% of those bins, and 220 of their 524
+    boreholes, have none); the table's complete rows are then the default table. The
+    manifest's ``colour`` section counts both kinds of bin either way.
 
     ``progress``: True logs to stderr (with a progress bar on a terminal), a callable
     receives each log line, False is silent. ``threads`` (default: all cores) and
@@ -67,12 +73,13 @@ def build_dataset(
     size = human_size(sum(sizes.values()))
     log(
         f"build-dataset: {len(inputs)} LILY tables in {lily_dir} ({size}), {bin_size:g} m bins"
+        + (", bins without colour kept" if keep_partial else "")
         + ("  [SYNTHETIC inputs]" if synthetic_note else "")
     )
     checksums = InputChecksums(inputs)
     try:
         with duckdb_session(n_threads, memory_limit) as con:
-            reduction = reduce_files(con, lily_dir, inputs, headers, bin_size, log)
+            reduction = reduce_files(con, lily_dir, inputs, headers, bin_size, log, keep_partial)
     except BaseException:
         checksums.cancel()
         raise
@@ -85,7 +92,7 @@ def build_dataset(
         "waiting_for_checksums": round(time.perf_counter() - t0, 3),
     }
     files = input_files(inputs, sizes, sha256)
-    parameters = rule_parameters(bin_size, n_threads, memory_limit)
+    parameters = rule_parameters(bin_size, n_threads, memory_limit, keep_partial)
     manifest = make_manifest(output, fmt, reduction, files, parameters, timings, synthetic_note)
     write_outputs(output, fmt, reduction.table, reduction.boreholes, manifest, started)
     out = manifest["output"]

@@ -1,7 +1,8 @@
 """Combining the four files' bins: the join, the range filters, and the fetched tables.
 
-Only (borehole, bin) pairs present in all four files survive the inner join; bins with
-bulk density or a colour out of range are then dropped. Both steps run on the per-bin
+Only (borehole, bin) pairs present in all four files survive the inner join (with
+``keep_partial``, pairs of GRA, MS and NGR without RGB stay too, their colour empty);
+bins with bulk density or a colour out of range are then dropped. Both steps run on the per-bin
 aggregates in DuckDB; :func:`fetch_tables` brings the result into pandas, sorted by
 ``Borehole_ID`` then ``Depth_Bin``, with one row per borehole for the borehole table.
 :func:`reduce_files` runs the whole DuckDB part: the four scans, then these steps.
@@ -19,7 +20,15 @@ import pandas as pd
 from lilyvae.data.lily.progress import BuildLog
 from lilyvae.data.lily.rules import GRA_RANGE, RGB_RANGE, depth_bin_value
 from lilyvae.data.lily.scan import scan_file
-from lilyvae.data.lily.sql import GRA_IN_RANGE, JOIN_SQL, RGB_IN_RANGE, boreholes_sql, final_sql
+from lilyvae.data.lily.sql import (
+    COLOUR_COUNTS_SQL,
+    GRA_IN_RANGE,
+    NO_COLOUR_SQL,
+    RGB_IN_RANGE,
+    boreholes_sql,
+    final_sql,
+    join_sql,
+)
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, GRA, LABEL_COL, MS, NGR
 from lilyvae.errors import LilyVAEError
 
@@ -35,6 +44,7 @@ class Reduction:
     boreholes: pd.DataFrame
     seconds_read: dict[str, float]  # per file
     seconds_join: float  # join, filters and the sorted fetch
+    colour: dict  # bins and boreholes with and without colour (colour_counts)
 
 
 def reduce_files(
@@ -44,6 +54,7 @@ def reduce_files(
     headers: dict[str, list[str]],
     bin_size: float,
     log: BuildLog,
+    keep_partial: bool = False,
 ) -> Reduction:
     """Scan the four files, join and filter their bins, fetch the tables; an error naming
     ``lily_dir`` when no row is left."""
@@ -52,19 +63,42 @@ def reduce_files(
         counts[t] = scan_file(con, t, path, headers[t], bin_size, log, n)
     seconds_read = {t: c.pop("seconds") for t, c in counts.items()}
     t0 = time.perf_counter()
-    join, filters = join_and_filter(con, log)
+    join, filters = join_and_filter(con, log, keep_partial)
     if filters["rows_final"] == 0:
+        tables = "GRA, MS and NGR" if keep_partial else "all four tables"
         raise LilyVAEError(
-            f"{lily_dir}: no rows left: no (Borehole_ID, bin) is present in all four "
-            "tables with GRA and colours in range"
+            f"{lily_dir}: no rows left: no (Borehole_ID, bin) is present in {tables} "
+            "with GRA and colours in range"
         )
+    colour = colour_counts(con, keep_partial, log)
     table, boreholes = fetch_tables(con, bin_size)
-    return Reduction(
-        counts, join, filters, table, boreholes, seconds_read, time.perf_counter() - t0
+    seconds = time.perf_counter() - t0
+    return Reduction(counts, join, filters, table, boreholes, seconds_read, seconds, colour)
+
+
+def colour_counts(con, keep_partial: bool, log: BuildLog) -> dict:
+    """The manifest's ``colour``: bins and boreholes of the table with colour, and the
+    bins of GRA x MS x NGR without (kept with ``keep_partial``, else left out)."""
+    con.execute(NO_COLOUR_SQL).fetchall()
+    bins, boreholes, no_bins, no_boreholes = con.execute(COLOUR_COUNTS_SQL).fetchone()
+    out = {
+        "bins_without_colour_kept": keep_partial,
+        "bins_with_colour": int(bins),
+        "boreholes_with_colour": int(boreholes),
+        "bins_without_colour": int(no_bins),
+        "boreholes_without_any_colour": int(no_boreholes),
+        "what": "bins of GRA x MS x NGR (bulk density in range) that no RGB bin matches, "
+        + ("kept with R, G, B empty (--keep-partial)" if keep_partial else "left out"),
+    }
+    log(
+        f"colour: {int(bins):,} bins of {int(boreholes):,} boreholes have it; {int(no_bins):,} "
+        f"bins of GRA x MS x NGR have none ({int(no_boreholes):,} boreholes none at all): "
+        + ("kept, R, G, B empty" if keep_partial else "left out (--keep-partial keeps them)")
     )
+    return out
 
 
-def join_and_filter(con, log: BuildLog) -> tuple[dict, dict]:
+def join_and_filter(con, log: BuildLog, keep_partial: bool = False) -> tuple[dict, dict]:
     """Build ``joined`` and ``final``; return the manifest's ``join`` and ``filters``."""
 
     def count(sql: str) -> int:
@@ -75,8 +109,9 @@ def join_and_filter(con, log: BuildLog) -> tuple[dict, dict]:
     after_ngr = count(
         "SELECT count(*) FROM bins_GRA JOIN bins_MS USING (bh, idx) JOIN bins_NGR USING (bh, idx)"
     )
-    con.execute(JOIN_SQL).fetchall()
-    after_rgb = count("SELECT count(*) FROM joined")
+    con.execute(join_sql(keep_partial)).fetchall()
+    after_rgb = count("SELECT count(*) FROM joined WHERE r IS NOT NULL")
+    joined = count("SELECT count(*) FROM joined")
     join = {
         "bins_GRA": gra,
         "rows_after_join_MS": after_ms,
@@ -87,13 +122,15 @@ def join_and_filter(con, log: BuildLog) -> tuple[dict, dict]:
         f"join on (Borehole_ID, bin): GRA {gra:,} -> x MS {after_ms:,} -> x NGR {after_ngr:,} "
         f"-> x RGB {after_rgb:,} rows"
     )
+    if keep_partial:
+        join["rows_without_RGB_kept"] = joined - after_rgb
     gra_out = count(f"SELECT count(*) FROM joined WHERE NOT ({GRA_IN_RANGE})")
     rgb_out = count(f"SELECT count(*) FROM joined WHERE ({GRA_IN_RANGE}) AND NOT ({RGB_IN_RANGE})")
-    con.execute(final_sql()).fetchall()
+    con.execute(final_sql(keep_partial)).fetchall()
     filters = {
         "gra_outliers_removed": gra_out,
         "rgb_outliers_removed": rgb_out,
-        "rows_final": after_rgb - gra_out - rgb_out,
+        "rows_final": joined - gra_out - rgb_out,
     }
     log(
         f"filters: {gra_out:,} bins with GRA outside [{GRA_RANGE[0]}, {GRA_RANGE[1]}] removed, "

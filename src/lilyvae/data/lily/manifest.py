@@ -24,6 +24,8 @@ REFERENCE_COUNTS = {
     "bins": {"GRA": 423_244, "MS": 422_925, "NGR": 405_474, "RGB": 253_916},
     "boreholes": {"GRA": 534, "MS": 534, "NGR": 524, "RGB": 304},
     "rows_after_join": {"MS": 422_834, "NGR": 403_391, "RGB": 238_767},
+    # GRA x MS x NGR bins: 403,391 of 524 boreholes; with colour 238,767 of 304.
+    "boreholes_after_join": {"NGR": 524, "RGB": 304},
     "gra_outliers_removed": 261,
     "rows": 238_506,
     "boreholes_final": 296,
@@ -32,9 +34,17 @@ REFERENCE_COUNTS = {
 }
 
 
-def rule_parameters(bin_size: float, threads: int, memory_limit: str) -> dict:
+def rule_parameters(
+    bin_size: float, threads: int, memory_limit: str, keep_partial: bool = False
+) -> dict:
     """The manifest's ``parameters``: the rules, spelled out, and DuckDB's bounds."""
     decimals = depth_decimals(bin_size)
+    join = "inner on (Borehole_ID, bin index): GRA x MS x NGR x RGB"
+    if keep_partial:
+        join = (
+            "inner on (Borehole_ID, bin index): GRA x MS x NGR, then left join RGB: bins "
+            "without colour kept with R, G, B empty (--keep-partial)"
+        )
     return {
         "bin_size_m": bin_size,
         "depth_column": DEPTH_COLUMN,
@@ -53,7 +63,8 @@ def rule_parameters(bin_size: float, threads: int, memory_limit: str) -> dict:
             "alphabetically first (Unicode code point order)"
         ),
         "principal_from": "GRA",
-        "join": "inner on (Borehole_ID, bin index): GRA x MS x NGR x RGB",
+        "join": join,
+        "keep_partial": keep_partial,
         "gra_range": list(GRA_RANGE),
         "rgb_range": list(RGB_RANGE),
         "threads": threads,
@@ -112,6 +123,7 @@ def make_manifest(
         "tables": reduction.counts,
         "join": reduction.join,
         "filters": reduction.filters,
+        "colour": reduction.colour,
         "boreholes_with_varying_position": reduction.boreholes.attrs["positions_vary"],
         "reference_counts": REFERENCE_COUNTS,
         "timings_s": timings,

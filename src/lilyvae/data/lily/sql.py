@@ -209,17 +209,51 @@ JOIN bins_NGR AS ngr USING (bh, idx)
 JOIN bins_RGB AS rgb USING (bh, idx)
 """
 
+
+def join_sql(keep_partial: bool) -> str:
+    """The join of the four files' bins (table ``joined``): inner, or with
+    ``keep_partial`` a left join of RGB, so that bins of GRA x MS x NGR without colour
+    stay, their R, G and B NULL (RGB bins always hold all three)."""
+    return JOIN_SQL.replace("JOIN bins_RGB", "LEFT JOIN bins_RGB") if keep_partial else JOIN_SQL
+
+
 #: Conditions on a row of ``joined``: bulk density in range; all three colours in range.
 GRA_IN_RANGE = f"gra BETWEEN {GRA_RANGE[0]!r} AND {GRA_RANGE[1]!r}"
 RGB_IN_RANGE = " AND ".join(f"{c} BETWEEN {RGB_RANGE[0]!r} AND {RGB_RANGE[1]!r}" for c in "rgb")
 
 
-def final_sql() -> str:
-    """The rows of ``joined`` that pass both range filters (table ``final``)."""
+def final_sql(keep_partial: bool = False) -> str:
+    """The rows of ``joined`` that pass both range filters (table ``final``); with
+    ``keep_partial`` a bin without colour passes the colour filter (a bin whose colour
+    is out of range is still dropped, so the complete rows are the default table's)."""
+    colour = f"r IS NULL OR ({RGB_IN_RANGE})" if keep_partial else RGB_IN_RANGE
     return (
         "CREATE OR REPLACE TEMP TABLE final AS "
-        f"SELECT * FROM joined WHERE ({GRA_IN_RANGE}) AND ({RGB_IN_RANGE})"
+        f"SELECT * FROM joined WHERE ({GRA_IN_RANGE}) AND ({colour})"
     )
+
+
+#: The bins of GRA x MS x NGR (bulk density in range) that no RGB bin matches, whether
+#: the table keeps them or not (table ``no_colour``): what the manifest counts.
+NO_COLOUR_SQL = f"""
+CREATE OR REPLACE TEMP TABLE no_colour AS
+SELECT g.bh, g.idx
+FROM bins_GRA AS g
+JOIN bins_MS AS ms USING (bh, idx)
+JOIN bins_NGR AS ngr USING (bh, idx)
+ANTI JOIN bins_RGB AS rgb USING (bh, idx)
+WHERE g.v0 BETWEEN {GRA_RANGE[0]!r} AND {GRA_RANGE[1]!r}
+"""
+
+#: Bins and boreholes with colour (in ``final``) and without (``no_colour``; boreholes
+#: none of whose bins has colour).
+COLOUR_COUNTS_SQL = """
+WITH coloured AS (SELECT bh FROM final WHERE r IS NOT NULL)
+SELECT (SELECT count(*) FROM coloured),
+       (SELECT count(DISTINCT bh) FROM coloured),
+       (SELECT count(*) FROM no_colour),
+       (SELECT count(DISTINCT bh) FROM no_colour WHERE bh NOT IN (SELECT bh FROM coloured))
+"""
 
 
 def boreholes_sql(positions: bool) -> str:
