@@ -82,7 +82,7 @@ def _whole(value, name: str, low: int) -> int:
     return int(value)
 
 
-def check_settings(protocol, rounds, min_rows, seed, backend, workers, max_fit_rows) -> dict:
+def check_settings(protocol, rounds, min_rows, seed, backend, workers, max_fit_rows, bin_means):
     """The run's settings, each checked, with the protocol's default ``rounds``."""
     if protocol not in PROTOCOLS:
         raise LilyVAEError(f"--protocol must be one of {', '.join(PROTOCOLS)}, not {protocol!r}")
@@ -96,6 +96,7 @@ def check_settings(protocol, rounds, min_rows, seed, backend, workers, max_fit_r
         "backend": backend,
         "workers": None if workers is None else _whole(workers, "workers", 1),
         "max_fit_rows": _whole(max_fit_rows, "max-fit-rows", 10),
+        "bin_means": bool(bin_means),
     }
 
 
@@ -144,14 +145,15 @@ def synthetic_sources(lily_dir: Path, data) -> list[str]:
     return found
 
 
-def _match_all(paths: dict, bins: matching.TrainingBins, min_rows: int, say):
+def _match_all(paths: dict, bins: matching.TrainingBins, settings: dict, say):
     """Every readable, matchable table; the others named with their reason."""
     matched, skipped, seconds = [], {}, {}
     for table, path in paths.items():
         start = time.perf_counter()
         try:
+            df = matching.read_property_table(path)
             m = matching.match_table(
-                table, path, matching.read_property_table(path), bins, min_rows
+                table, path, df, bins, settings["min_rows"], settings["bin_means"]
             )
         except LilyVAEError as exc:
             skipped[table] = str(exc)
@@ -161,8 +163,8 @@ def _match_all(paths: dict, bins: matching.TrainingBins, min_rows: int, say):
         matched.append(m)
         c = m.counts
         say(
-            f"  {table}: {c['rows_read']:,} rows, {c['bins_matched']:,} of {c['bins']:,} bins "
-            f"matched, {len(m.targets)} target(s)"
+            f"  {table}: {c['rows_matched']:,} of {c['rows_read']:,} rows matched "
+            f"({c['bins_matched']:,} of {c['bins']:,} bins), {len(m.targets)} target(s)"
         )
     return matched, skipped, seconds
 
@@ -279,7 +281,7 @@ def _prepare(lily_dir, data, models, out, tables, settings, say) -> dict:
     X = predictor_matrices(models, data_info.features, fit_rows)
     t_embed = time.perf_counter()
     bins = matching.TrainingBins(data_info.boreholes, table[DEPTH_COL].to_numpy(), str(data))
-    matched, tables_skipped, match_s = _match_all(paths, bins, settings["min_rows"], say)
+    matched, tables_skipped, match_s = _match_all(paths, bins, settings, say)
     return {
         "settings": settings,
         "paths": paths,
@@ -337,6 +339,7 @@ def predict_properties(
     workers: int | None = None,
     ray_address: str | None = None,
     max_fit_rows: int = DEFAULT_MAX_FIT_ROWS,
+    bin_means: bool = False,
     progress: Callable[[str], None] | None = None,
 ) -> PropertiesResult:
     """Predict LILY property variables from each model's embedding and from the inputs.
@@ -346,11 +349,15 @@ def predict_properties(
     checkpoints (``PATH`` or ``NAME=PATH``, each with its model card); ``tables``: names
     to score (default: every one of the 14 present). ``rounds``: borehole resamples of
     the interval (``boreholes``, default 1000) or bootstrap rounds (``reference``,
-    default 100). Writes ``properties.csv`` and ``properties.json`` into ``output_dir``
-    and returns them with the summary lines. Raises :class:`LilyVAEError`, writing
-    nothing, on bad input or when no property variable could be scored.
+    default 100). ``bin_means``: one row per matched bin (its samples' mean) instead of
+    one per matched sample (the reference's join). Writes ``properties.csv`` and
+    ``properties.json`` into ``output_dir`` and returns them with the summary lines.
+    Raises :class:`LilyVAEError`, writing nothing, on bad input or when no property
+    variable could be scored.
     """
-    settings = check_settings(protocol, rounds, min_rows, seed, backend, workers, max_fit_rows)
+    settings = check_settings(
+        protocol, rounds, min_rows, seed, backend, workers, max_fit_rows, bin_means
+    )
     say = progress or (lambda _msg: None)
     out = Path(output_dir)
     start = time.perf_counter()

@@ -7,11 +7,16 @@ The rule is the reference's, on the integer bin index of ``lilyvae build-dataset
 2. bin index = round half to even of the table's own depth column / 0.2, in float64
    (:func:`lilyvae.data.lily.depth_bin_index`), the same index as the training table's
    ``Depth_Bin``; rows with a missing or non-numeric depth are dropped and counted;
-3. each variable's numeric values are averaged per (borehole, bin) -- a bin holding two
-   samples counts once, with their mean -- and non-numeric cells are counted and dropped;
-4. inner join with the training table on (borehole, bin index).
+3. inner join with the training table on (borehole, bin index): every sample of the
+   table in a bin of the training table is a row, with that bin's embedding (samples
+   of one bin -- replicates, demagnetisation steps -- share it); non-numeric cells are
+   counted and dropped.
 
-Targets are the numeric variables with at least ``min_rows`` matched bins. Metadata
+With ``bin_means`` (``--bin-means``), a bin's samples are averaged into one row instead:
+under ``--protocol reference`` the copies of one bin otherwise sit on both sides of a
+random split, a second leak beside that of neighbouring bins.
+
+Targets are the numeric variables with at least ``min_rows`` matched rows. Metadata
 columns (the LILY columns every table shares), columns whose name holds "depth" or
 "offset", columns without a single numeric value, and variables that are constant over
 their matched bins are skipped, each with its reason.
@@ -56,7 +61,7 @@ SKIP_REASONS = {
     "metadata": "a LILY metadata column",
     "depth_or_offset": "a depth or offset column",
     "not_numeric": "no numeric value",
-    "too_few_bins": "fewer matched bins than --min-rows",
+    "too_few_rows": "fewer matched rows than --min-rows",
     "constant": "one value over all its matched bins",
 }
 #: Why rows of a table are dropped before matching.
@@ -152,10 +157,11 @@ class TrainingBins:
 class MatchedTable:
     """One property table matched to the training table.
 
-    ``rows``: training-table rows of the matched bins; ``targets``: per target variable,
-    its per-bin mean on those rows (NaN where the bin has no value); ``counts``: rows
-    read and dropped, bins, matched bins, boreholes; ``variables``: per candidate column,
-    numeric and non-numeric cells and matched bins; ``skipped``: column -> reason key.
+    ``rows``: the training-table row of each matched sample (of each matched bin with
+    ``bin_means``); ``targets``: per target variable, its values on those rows (NaN where
+    missing); ``counts``: rows read and dropped, bins, matched rows and bins, boreholes;
+    ``variables``: per candidate column, numeric and non-numeric cells, matched rows and
+    bins; ``skipped``: column -> reason key (:data:`SKIP_REASONS`).
     """
 
     table: str
@@ -172,10 +178,10 @@ def _classify_columns(columns, depth_column: str) -> tuple[list[str], dict[str, 
     candidates, skipped = [], {}
     for col in columns:
         lower = str(col).lower()
-        if col in METADATA_COLUMNS:
-            skipped[col] = "metadata"
-        elif col == depth_column or "depth" in lower or "offset" in lower:
+        if col == depth_column or "depth" in lower or "offset" in lower:
             skipped[col] = "depth_or_offset"
+        elif col in METADATA_COLUMNS:
+            skipped[col] = "metadata"
         else:
             candidates.append(col)
     return candidates, skipped
@@ -205,46 +211,70 @@ def _keys(df: pd.DataFrame, depth_column: str, bin_size: float, counts: dict):
     return borehole.reset_index(drop=True), depth_bin_index(depth[keep], bin_size), keep
 
 
-def match_table(
-    table: str, path: Path, df: pd.DataFrame, training: TrainingBins, min_rows: int
-) -> MatchedTable:
-    """Match one table read by :func:`read_property_table` (see the module's rule)."""
-    depth_column = table_depth_column(table, df.columns)
-    missing = [c for c in ID_COLUMNS if c not in df.columns]
-    if depth_column is None or missing:
-        names = missing + ([] if depth_column else [f"a depth column ({DEPTH_CANDIDATES[0]!r})"])
-        raise LilyVAEError(f"{path}: lacks {', '.join(map(str, names))}; table skipped")
-    counts: dict = {"rows_read": len(df)}
-    borehole, bins, keep = _keys(df, depth_column, training.bin_size, counts)
-    row_of, known = training.locate(borehole, bins)
+def _table_counts(borehole: pd.Series, bins: np.ndarray, row_of, known, counts: dict) -> None:
+    outside = row_of < 0
     counts["bins"] = int(pd.MultiIndex.from_arrays([borehole, bins]).nunique())
     counts["boreholes"] = int(borehole.nunique())
     counts["boreholes_not_in_table"] = int(borehole[~known].nunique())
+    counts["rows_matched"] = int((~outside).sum())
+    counts["bins_matched"] = int(np.unique(row_of[~outside]).size)
     counts["bins_not_in_table"] = int(
-        pd.MultiIndex.from_arrays([borehole[row_of < 0], bins[row_of < 0]]).nunique()
+        pd.MultiIndex.from_arrays([borehole[outside], bins[outside]]).nunique()
     )
-    matched = row_of >= 0
+
+
+def match_table(
+    table: str,
+    path: Path,
+    df: pd.DataFrame,
+    training: TrainingBins,
+    min_rows: int,
+    bin_means: bool = False,
+) -> MatchedTable:
+    """Match one table read by :func:`read_property_table` (see the module's rule).
+
+    Every matched sample is a row (the reference's inner join: samples of one bin share
+    its embedding); with ``bin_means`` each bin is one row holding its samples' mean.
+    """
+    depth_column = table_depth_column(table, df.columns)
+    missing = [c for c in ID_COLUMNS if c not in df.columns]
+    if depth_column is None or missing:
+        names = [repr(c) for c in missing]
+        names += [] if depth_column else [f"a depth column ({DEPTH_CANDIDATES[0]!r})"]
+        raise LilyVAEError(f"{path}: lacks {', '.join(names)}; table skipped")
+    counts: dict = {"rows_read": len(df)}
+    borehole, bins, keep = _keys(df, depth_column, training.bin_size, counts)
+    row_of, known = training.locate(borehole, bins)
+    _table_counts(borehole, bins, row_of, known, counts)
+    matched = np.flatnonzero(row_of >= 0)
+    matched = matched[np.argsort(row_of[matched], kind="stable")]  # in the table's order
     rows, inverse = np.unique(row_of[matched], return_inverse=True)
-    counts["bins_matched"] = int(rows.size)
     candidates, skipped = _classify_columns(df.columns, depth_column)
-    out = MatchedTable(table, path, depth_column, rows, {}, counts, {}, skipped)
+    out = MatchedTable(
+        table, path, depth_column, rows if bin_means else row_of[matched], {}, counts, {}, skipped
+    )
     for col in candidates:
         every, junk = _numeric(df[col])
         values = every[keep][matched]
         have = np.isfinite(values)
-        total = np.bincount(inverse[have], weights=values[have], minlength=rows.size)
         n = np.bincount(inverse[have], minlength=rows.size)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            per_bin = np.where(n > 0, total / np.maximum(n, 1), np.nan)
-        n_bins = int((n > 0).sum())
+        if bin_means:
+            total = np.bincount(inverse[have], weights=values[have], minlength=rows.size)
+            values = np.where(n > 0, total / np.maximum(n, 1), np.nan)
         numeric = int(np.isfinite(every).sum())
-        out.variables[col] = {"numeric_cells": numeric, "non_numeric_cells": junk, "bins": n_bins}
+        n_rows = int(np.isfinite(values).sum())
+        out.variables[col] = {
+            "numeric_cells": numeric,
+            "non_numeric_cells": junk,
+            "matched_rows": int(have.sum()),
+            "matched_bins": int((n > 0).sum()),
+        }
         if numeric == 0:
             skipped[col] = "not_numeric"
-        elif n_bins < min_rows:
-            skipped[col] = "too_few_bins"
-        elif np.nanmin(per_bin) == np.nanmax(per_bin):
+        elif n_rows < min_rows:
+            skipped[col] = "too_few_rows"
+        elif np.nanmin(values) == np.nanmax(values):
             skipped[col] = "constant"
         else:
-            out.targets[col] = per_bin
+            out.targets[col] = values
     return out

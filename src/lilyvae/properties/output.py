@@ -88,13 +88,13 @@ def summary_lines(frame: pd.DataFrame, info: dict) -> list[str]:
     tag = "SYNTHETIC data: " if info.get("synthetic") else ""
     protocol = info["settings"]["protocol"]
     scored = frame.filter(like="_r2").notna().any(axis=1)
-    lines = [
-        f"{tag}{int(scored.sum())} of {len(frame)} targets scored "
-        f"(protocol {protocol}: {info['split']['description']})"
-    ]
-    lines += [f"  WARNING: {w}" for w in info["split"].get("warnings", [])]
     if protocol == "reference":
-        lines.append("  LEAKY: random 80/20 splits of bins put neighbouring bins on both sides")
+        how = f"{info['settings']['rounds']} bootstrap rounds of random 80/20 splits of bins"
+        notes = ["LEAKY: neighbouring bins of a borehole sit on both sides of every split"]
+    else:
+        how, notes = info["split"]["description"], info["split"].get("warnings", [])
+    lines = [f"{tag}{int(scored.sum())} of {len(frame)} targets scored ({protocol}: {how})"]
+    lines += [f"  WARNING: {w}" for w in notes]
     for c in info["comparisons"]:
         lines.append(
             f"  {c['first']} vs {c['second']}: {c['first']} better on {c['first_better']}, "
