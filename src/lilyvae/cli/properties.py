@@ -8,25 +8,26 @@ the ``lilyvae`` command prints as one line (exit status 1).
 from __future__ import annotations
 
 import argparse
+import functools
 
 from lilyvae.errors import LilyVAEError
 
 HELP = "predict other LILY measurements from each embedding (zero-shot)"
 
 
+def _whole_number(text: str, low: int) -> int:
+    """An argparse type (with ``functools.partial``): a whole number >= ``low``."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < low:
+        raise argparse.ArgumentTypeError(f"must be >= {low}, not {value}")
+    return value
+
+
 def _at_least(low: int):
-    """An argparse type: a whole number >= ``low``."""
-
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < low:
-            raise argparse.ArgumentTypeError(f"must be >= {low}, not {value}")
-        return value
-
-    return parse
+    return functools.partial(_whole_number, low=low)
 
 
 def _table_names(text: str) -> tuple[str, ...]:

@@ -324,6 +324,13 @@ def _check_tables(tables) -> tuple[str, ...]:
     return tables
 
 
+def _output_folder(path) -> Path:
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        raise LilyVAEError(f"{out}: exists and is not a directory")
+    return out
+
+
 def write_property_tables(
     output_dir: str | os.PathLike,
     scale: float = DEFAULT_SCALE,
@@ -339,14 +346,10 @@ def write_property_tables(
     Each file is written atomically; arguments are checked before anything is written.
     Returns the sidecar (also written).
     """
-    bins = check_scale(scale)
-    seed = _check_seed(seed)
-    tables = _check_tables(tables)
-    out = Path(output_dir)
-    if out.exists() and not out.is_dir():
-        raise LilyVAEError(f"{out}: exists and is not a directory")
-    say = progress or (lambda _msg: None)
+    bins, seed, tables = check_scale(scale), _check_seed(seed), _check_tables(tables)
+    out = _output_folder(output_dir)
     lily = SyntheticLily(rows=bins, seed=seed)
+    say = progress or (lambda _msg: None)
     streams = np.random.SeedSequence([seed, 2]).spawn(1 + len(PROPERTY_TABLES))
     n_sites = int(lily.strat.site_of_borehole.max()) + 1
     n_exp = int(lily.boreholes["Exp"].nunique())

@@ -41,22 +41,22 @@ GRAIN_CONDUCTIVITY = np.array([2.9, 1.4, 1.9, 6.5, 2.0, 3.5, 5.0])
 WATER_DENSITY = 1.024
 WATER_CONDUCTIVITY = 0.6
 
-#: Typical composition of each lithology group (fractions of END_MEMBERS).
+#: Typical composition of each lithology group (shares of END_MEMBERS; absent: none).
 GROUP_COMPOSITION = {
-    "Carbonate": (0.85, 0.03, 0.10, 0.02, 0, 0, 0),
-    "Clay/Mud": (0.10, 0.05, 0.70, 0.15, 0, 0, 0),
-    "Biogenic Silica": (0.10, 0.65, 0.20, 0.05, 0, 0, 0),
-    "Sand": (0.05, 0, 0.15, 0.70, 0.10, 0, 0),
-    "Silt": (0.10, 0, 0.40, 0.45, 0.05, 0, 0),
-    "Mafic Igneous": (0, 0, 0.05, 0, 0.95, 0, 0),
-    "Volcaniclastic": (0.05, 0, 0.25, 0.10, 0.60, 0, 0),
-    "Conglomerate/Breccia": (0.10, 0, 0.20, 0.40, 0.30, 0, 0),
-    "Intermediate/Felsic Igneous": (0, 0, 0.10, 0.55, 0.35, 0, 0),
-    "Metamorphic": (0, 0, 0.30, 0.50, 0.20, 0, 0),
-    "Ultramafic": (0, 0, 0, 0, 0.10, 0.90, 0),
-    "Evaporite": (0.10, 0, 0.05, 0, 0, 0, 0.85),
-    "Diamict": (0.10, 0, 0.40, 0.40, 0.10, 0, 0),
-    "Other": (0.20, 0, 0.30, 0.30, 0.20, 0, 0),
+    "Carbonate": {"carbonate": 0.85, "opal": 0.03, "clay": 0.10, "quartz": 0.02},
+    "Clay/Mud": {"carbonate": 0.10, "opal": 0.05, "clay": 0.70, "quartz": 0.15},
+    "Biogenic Silica": {"carbonate": 0.10, "opal": 0.65, "clay": 0.20, "quartz": 0.05},
+    "Sand": {"carbonate": 0.05, "clay": 0.15, "quartz": 0.70, "mafic": 0.10},
+    "Silt": {"carbonate": 0.10, "clay": 0.40, "quartz": 0.45, "mafic": 0.05},
+    "Mafic Igneous": {"clay": 0.05, "mafic": 0.95},
+    "Volcaniclastic": {"carbonate": 0.05, "clay": 0.25, "quartz": 0.10, "mafic": 0.60},
+    "Conglomerate/Breccia": {"carbonate": 0.10, "clay": 0.20, "quartz": 0.40, "mafic": 0.30},
+    "Intermediate/Felsic Igneous": {"clay": 0.10, "quartz": 0.55, "mafic": 0.35},
+    "Metamorphic": {"clay": 0.30, "quartz": 0.50, "mafic": 0.20},
+    "Ultramafic": {"mafic": 0.10, "ultramafic": 0.90},
+    "Evaporite": {"carbonate": 0.10, "clay": 0.05, "evaporite": 0.85},
+    "Diamict": {"carbonate": 0.10, "clay": 0.40, "quartz": 0.40, "mafic": 0.10},
+    "Other": {"carbonate": 0.20, "clay": 0.30, "quartz": 0.30, "mafic": 0.20},
 }
 #: Words of a lithology name that multiply an end-member's share.
 NAME_COMPOSITION = (
@@ -118,7 +118,8 @@ EXPEDITION_SETTINGS = {
 
 def composition_of_classes(names, groups) -> np.ndarray:
     """(n_classes, 7) typical composition of each lithology: group baseline x name words."""
-    out = np.array([GROUP_COMPOSITION.get(g, GROUP_COMPOSITION["Other"]) for g in groups], float)
+    shares = [GROUP_COMPOSITION.get(g, GROUP_COMPOSITION["Other"]) for g in groups]
+    out = np.array([[s.get(m, 0.0) for m in END_MEMBERS] for s in shares])
     for i, name in enumerate(names):
         for pattern, member, factor in NAME_COMPOSITION:
             if re.search(pattern, str(name).lower()):
