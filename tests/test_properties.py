@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from cli_helpers import run
 
-from lilyvae.data.tables import split_boreholes, training_data_from_frame
+from lilyvae.data.splits import split_boreholes
+from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.properties import predict_properties, properties_figure, read_properties
 from lilyvae.properties.matching import TrainingBins, match_table

@@ -32,10 +32,8 @@ import pandas as pd
 
 from lilyvae.analysis.embeddings import load_models
 from lilyvae.data.lily import sidecar_paths
+from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS
 from lilyvae.data.tables import (
-    BOREHOLE_COL,
-    DEPTH_COL,
-    FEATURE_COLS,
     finite_feature_mask,
     read_table,
     require_columns,
@@ -203,6 +201,18 @@ def _outcomes(tasks, results) -> dict[str, list]:
     return out
 
 
+def _model_report(m) -> dict:
+    card = m.model.card
+    return {
+        "name": m.name,
+        "path": str(m.path) if m.path else None,
+        "kind": m.kind,
+        "recipe": card.recipe,
+        "held_out_boreholes": len(card.held_out_boreholes),
+        "checkpoint_sha256": card.checkpoint_sha256,
+    }
+
+
 def _regressor_info() -> dict:
     import sklearn
 
@@ -249,11 +259,7 @@ def _info(ctx: dict, matched, tasks, results, frame) -> dict:
         },
         "lily_dir": str(ctx["lily_dir"]),
         "data": ctx["provenance"],
-        "models": [
-            {"name": m.name, "path": str(m.path) if m.path else None, "kind": m.kind}
-            | {"recipe": m.recipe, "card_split": bool(m.model.card.get("split"))}
-            for m in models
-        ],
+        "models": [_model_report(m) for m in models],
         "predictors": ctx["predictors"],
         "split": ctx["split"].to_dict(ctx["data"].boreholes),
         "tables": {m.table: _table_report(m) for m in matched},

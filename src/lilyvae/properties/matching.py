@@ -32,7 +32,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lilyvae.data.lily import ID_COLUMNS, METADATA_COLUMNS, NA_TOKENS, depth_bin_index
+from lilyvae.data.lily import ID_COLUMNS, METADATA_COLUMNS, depth_bin_index
+from lilyvae.data.lily.release import NA_TOKENS
 from lilyvae.errors import LilyVAEError
 
 #: The 14 LILY tables whose variables the reference predicted.

@@ -18,9 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lilyvae.analysis.embeddings import NamedModel, input_columns
+from lilyvae.analysis.embeddings import NamedModel
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.tables import BoreholeSplit, TrainingData, split_boreholes
+from lilyvae.data.schema import FEATURE_COLS
+from lilyvae.data.splits import BoreholeSplit, split_boreholes
+from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 
 #: The baseline predictor: the six scaled input measurements.
@@ -59,7 +61,7 @@ class PropertySplit:
 
 def _card_split(models: list[NamedModel], present: set[str]) -> tuple[set[str], list[str]]:
     """Boreholes that every model with a card split held out (and that are in the table)."""
-    splits = {m.name: BoreholeSplit.from_dict(m.model.card.get("split")) for m in models}
+    splits = {m.name: BoreholeSplit.from_dict(m.model.card.split) for m in models}
     held = [set(s.holdout) for s in splits.values() if s is not None]
     if not held:
         return set(), []
@@ -112,7 +114,11 @@ def resolve_split(models: list[NamedModel], data: TrainingData, seed: int) -> Pr
 
 def check_model_names(models: list[NamedModel]) -> None:
     for m in models:
-        input_columns(m)  # the card's inputs must be the six this version reads
+        if tuple(m.model.card.input_columns) != tuple(FEATURE_COLS):
+            raise LilyVAEError(
+                f"model {m.name!r}: its card lists input columns "
+                f"{list(m.model.card.input_columns)}, this version reads {list(FEATURE_COLS)}"
+            )
         if m.name == FEATURES:
             raise LilyVAEError(
                 f"model name {FEATURES!r} is the baseline's; name the model with --model NAME=PATH"
