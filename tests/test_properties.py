@@ -323,3 +323,9 @@ def test_model_named_like_the_baseline_is_refused(world, tmp_path):
         predict_properties(
             world["lily"], world["table"], [f"features={world['model']}"], tmp_path, tables=["TEST"]
         )
+
+
+def test_ray_backend_gives_the_local_results(world, honest):
+    pytest.importorskip("ray")
+    result = _predict(world, "ray", rounds=300, backend="ray", workers=2)
+    pd.testing.assert_frame_equal(result.frame, honest.frame)

@@ -1,7 +1,7 @@
 """Scoring one variable: gradient-boosted trees and the two protocols.
 
-``boreholes`` (default, honest): fit once on the bins of the training boreholes (at
-most ``max_fit_rows`` of them, drawn by seed), predict the bins of the held-out
+``boreholes`` (default, honest): fit once on the rows of the training boreholes (at
+most ``max_fit_rows`` of them, drawn by seed), predict the rows of the held-out
 boreholes, R2 over all of them; the 95% interval resamples the held-out boreholes with
 replacement (``rounds`` times, the per-borehole sums make each resample a dot product),
 so it says how much the score depends on which boreholes happened to be held out. A
@@ -9,14 +9,16 @@ variable with fewer than :data:`MIN_TEST_BOREHOLES` held-out boreholes is report
 not scored.
 
 ``reference`` (the reference's, leaky): ``rounds`` bootstrap rounds; each draws
-``min(n, max_fit_rows)`` matched bins with replacement, splits them 80/20 at random,
+``min(n, max_fit_rows)`` matched rows with replacement, splits them 80/20 at random,
 fits on the 80 and scores R2 on the 20; mean R2 and the 2.5th and 97.5th percentiles.
-Neighbouring bins of one borehole, and the copies a draw makes of one bin, sit on both
-sides of the split, so a variable that is constant within a borehole scores high.
+Neighbouring bins of one borehole, the samples of one bin and the copies a draw makes
+of one row sit on both sides of the split, so a variable that is constant within a
+borehole scores high.
 
-Every predictor of a variable sees the same rows, the same draws and the same tree
-seed, so their scores are paired. The trees run on one thread (the variables run in
-parallel instead), which also makes every result independent of the number of workers.
+Every predictor of a variable sees the same rows, the same draws and the same tree seed
+(which also draws the trees' early-stopping rows), so their scores are paired. The
+trees run on one thread (the variables run in parallel instead), which also makes
+every result independent of the number of workers and of the backend.
 """
 
 from __future__ import annotations
