@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.properties.scoring import Task, run_task
-from lilyvae.runs.ensemble import RaySession, default_workers, import_ray
 
 BACKENDS = ("local", "ray")
 
@@ -58,6 +57,8 @@ def _run_local(shared, tasks, workers, done) -> dict[int, dict]:
 
 
 def _run_ray(shared, tasks, workers, address, done) -> dict[int, dict]:
+    from lilyvae.runs.ensemble import RaySession, import_ray
+
     ray = import_ray()
     session = RaySession(address, workers)
     results: dict[int, dict] = {}
@@ -91,7 +92,10 @@ def run_tasks(
     """Score every task; results in task order."""
     if backend not in BACKENDS:
         raise LilyVAEError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
-    workers = workers or default_workers()
+    if workers is None:
+        from lilyvae.runs.ensemble import default_workers  # (PyTorch: imported when run)
+
+        workers = default_workers()
     done = done or (lambda _task, _result: None)
     if backend == "ray":
         results = _run_ray(shared, tasks, workers, ray_address, done)
