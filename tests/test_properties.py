@@ -228,7 +228,7 @@ def test_output_schema(world, honest):
     assert info["settings"]["regressor"]["estimator"] == "HistGradientBoostingRegressor"
     assert info["skipped_counts"] == {"metadata": 3, "depth_or_offset": 1}
     fig = properties_figure(world["root"] / "boreholes")
-    assert len(fig.axes) == 1 and "SYNTHETIC" not in fig._suptitle.get_text()
+    assert len(fig.axes) == 1 and "SYNTHETIC" not in fig.get_suptitle()
 
 
 def test_same_results_on_two_workers(world, honest):

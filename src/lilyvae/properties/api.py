@@ -19,6 +19,7 @@ named and skipped); score every target on local processes or Ray
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections import Counter
@@ -127,18 +128,20 @@ def _load_table(data) -> tuple[pd.DataFrame, object, dict]:
 
 
 def synthetic_sources(lily_dir: Path, data) -> list[str]:
-    """Files that mark the inputs as SYNTHETIC (sidecars of the folder and of the table)."""
+    """Files that mark the inputs as SYNTHETIC: the sidecars of the tables' folder and of
+    the training table, and a ``build-dataset`` manifest of synthetic inputs. A sidecar
+    that cannot be read still marks them (better a wrong label than a missing one)."""
     candidates = [lily_dir / name for name in LILY_SIDECARS]
     if not isinstance(data, pd.DataFrame):
         path = Path(data)
         candidates += [path.with_name(path.stem + ".synthetic.json"), sidecar_paths(path)[1]]
     found = []
-    for path in candidates:
+    for path in filter(Path.is_file, candidates):
         try:
-            info = pd.read_json(path, typ="series") if path.is_file() else None
-        except ValueError:
-            info = None
-        if info is not None and (info.get("synthetic") or info.get("synthetic_inputs")):
+            info = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            info = {"synthetic": path.name.endswith(".synthetic.json")}
+        if isinstance(info, dict) and (info.get("synthetic") or info.get("synthetic_inputs")):
             found.append(str(path))
     return found
 

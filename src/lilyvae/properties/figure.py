@@ -118,7 +118,7 @@ def properties_figure(source, synthetic: bool | None = None):
     tag = "SYNTHETIC data: " if synthetic else ""
     fig.suptitle(
         f"{tag}zero-shot prediction of LILY properties ({protocol} protocol); "
-        "bars: 95% intervals, size: matched bins"
+        "bars: 95% intervals, size: matched rows"
         + (
             f"; R2 below {R2_FLOOR:g} drawn at {R2_FLOOR:g} ({max(floored)})"
             if any(floored)

@@ -18,9 +18,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lilyvae.analysis.embeddings import NamedModel
+from lilyvae.analysis.embeddings import NamedModel, input_columns
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.data.splits import BoreholeSplit, split_boreholes
 from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
@@ -114,11 +113,7 @@ def resolve_split(models: list[NamedModel], data: TrainingData, seed: int) -> Pr
 
 def check_model_names(models: list[NamedModel]) -> None:
     for m in models:
-        if tuple(m.model.card.input_columns) != tuple(FEATURE_COLS):
-            raise LilyVAEError(
-                f"model {m.name!r}: its card lists input columns "
-                f"{list(m.model.card.input_columns)}, this version reads {list(FEATURE_COLS)}"
-            )
+        input_columns(m)  # the card's inputs must be the six this version reads
         if m.name == FEATURES:
             raise LilyVAEError(
                 f"model name {FEATURES!r} is the baseline's; name the model with --model NAME=PATH"
