@@ -89,7 +89,7 @@ def summary_lines(frame: pd.DataFrame, info: dict) -> list[str]:
     protocol = info["settings"]["protocol"]
     scored = frame.filter(like="_r2").notna().any(axis=1)
     if protocol == "reference":
-        how = f"{info['settings']['rounds']} bootstrap rounds of random 80/20 splits of bins"
+        how = f"{info['settings']['rounds']} bootstrap rounds of random 80/20 splits of rows"
         notes = ["LEAKY: neighbouring bins of a borehole sit on both sides of every split"]
     else:
         how, notes = info["split"]["description"], info["split"].get("warnings", [])
