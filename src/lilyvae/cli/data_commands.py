@@ -17,11 +17,19 @@ from lilyvae.cli.options import (
 )
 
 
+PARTIAL_HELP = (
+    "add bins without colour in the real proportions (41%%): gaps in the colour scans and "
+    "boreholes never colour-scanned; default: every bin has all six"
+)
+
+
 def cmd_synth(args: argparse.Namespace) -> int:
     from lilyvae.synthetic.generator import sidecar_path, write_synthetic_table
 
-    path = write_synthetic_table(args.output, rows=args.rows, seed=args.seed)
+    path = write_synthetic_table(args.output, rows=args.rows, seed=args.seed, partial=args.partial)
     print(f"wrote SYNTHETIC LILY-like table {path} (not real data; see {sidecar_path(path)})")
+    if args.partial:
+        print("  with bins without colour (R, G, B empty) in the real proportions")
     return 0
 
 
@@ -30,7 +38,9 @@ def cmd_synth_lily(args: argparse.Namespace) -> int:
     from lilyvae.synthetic.properties import PROPERTY_TABLES, write_property_tables
 
     say = None if args.quiet else print
-    sidecar = write_synthetic_lily(args.output_dir, scale=args.scale, seed=args.seed, progress=say)
+    sidecar = write_synthetic_lily(
+        args.output_dir, scale=args.scale, seed=args.seed, progress=say, partial=args.partial
+    )
     print(
         f"wrote SYNTHETIC raw LILY tables ({sidecar['total_rows']:,} rows in 4 files) to "
         f"{args.output_dir} (not real data; see {Path(args.output_dir) / SIDECAR_NAME})"
@@ -83,6 +93,7 @@ def register(sub) -> None:
     )
     p.add_argument("--rows", type=positive_int, default=None, help="rows, default 238,506")
     p.add_argument("--seed", type=int, default=0, help="seed of the generator, default 0")
+    p.add_argument("--partial", action="store_true", help=PARTIAL_HELP)
 
     p = add_command(
         sub, "synth-lily", "write SYNTHETIC raw LILY tables (*_DataLITH.csv)", cmd_synth_lily
@@ -97,6 +108,12 @@ def register(sub) -> None:
         help="bins relative to the real table (1: 238,506 bins, ~14 M rows; default 0.1)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generator, default 0")
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="the RGB file lacks the bins that synth --partial leaves without colour "
+        "(build-dataset --keep-partial keeps them)",
+    )
     p.add_argument(
         "--no-properties",
         action="store_true",

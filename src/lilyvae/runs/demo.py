@@ -44,7 +44,12 @@ from lilyvae.data.splits import BoreholeSplit, split_boreholes
 from lilyvae.data.tables import TrainingData, load_training_data, read_table, write_table_atomic
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import write_text_atomic
-from lilyvae.synthetic.generator import SyntheticLily, sidecar_path, write_synthetic_table
+from lilyvae.synthetic.generator import (
+    SyntheticLily,
+    sidecar_path,
+    synthetic_boreholes,
+    write_synthetic_table,
+)
 from lilyvae.train.config import make_config
 from lilyvae.train.trainer import train
 
@@ -76,15 +81,15 @@ def write_synthetic_borehole_table(table: str | Path, lily: SyntheticLily | None
     table's sidecar unless ``lily`` is given), rows, min_depth_m, max_depth_m (from the
     table)."""
     table = Path(table)
-    if lily is None:
-        info = read_synthetic_sidecar(table)
-        if info is None or "rows" not in info or "seed" not in info:
-            raise LilyVAEError(
-                f"{sidecar_path(table)}: no synthetic sidecar with the generator's rows and "
-                "seed beside the table"
-            )
-        lily = SyntheticLily(rows=info["rows"], seed=info["seed"])
-    return write_borehole_table(table, lily.boreholes)
+    if lily is not None:
+        return write_borehole_table(table, lily.boreholes)
+    info = read_synthetic_sidecar(table)
+    if info is None or "rows" not in info or "seed" not in info:
+        raise LilyVAEError(
+            f"{sidecar_path(table)}: no synthetic sidecar with the generator's rows and "
+            "seed beside the table"
+        )
+    return write_borehole_table(table, synthetic_boreholes(info))
 
 
 def semi_vs_unsupervised(metrics: dict) -> list[str]:

@@ -66,8 +66,10 @@ def scale_counts(counts, total: int) -> np.ndarray:
     return base + 1
 
 
-def check_rows(rows) -> int:
-    """Rows of a synthetic table (None: the real table's); an error below the minimum."""
+def check_rows(rows, boreholes: int | None = None) -> int:
+    """Rows of a synthetic table (None: the real table's); an error below the minimum
+    (one row for every borehole, the real 296 unless ``boreholes`` says how many, and
+    every lithology)."""
     if rows is None:
         return DEFAULT_ROWS
     if isinstance(rows, bool) or not isinstance(rows, (int, np.integer)):
@@ -75,11 +77,11 @@ def check_rows(rows) -> int:
     rows = int(rows)
     if rows <= 0:
         raise LilyVAEError(f"rows must be positive, got {rows}")
-    low = minimum_rows()
+    low = minimum_rows() if boreholes is None else max(boreholes, len(real_classes()))
     if rows < low:
         raise LilyVAEError(
             f"rows={rows} is too few: the synthetic table needs at least {low} rows "
-            "(one for every real borehole and every lithology)"
+            "(one for every borehole and every lithology)"
         )
     return rows
 

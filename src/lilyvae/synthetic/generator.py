@@ -18,6 +18,7 @@ from lilyvae.data.tables import table_format, write_table
 from lilyvae.files import check_output_path, sha256_file, write_atomic, write_json_atomic
 from lilyvae.synthetic.counts import check_rows, check_seed
 from lilyvae.synthetic.measurements import SyntheticLily
+from lilyvae.synthetic.partial import PartialColour
 
 #: Bumped whenever the same seed would give a different table.
 GENERATOR_VERSION = "1.0"
@@ -42,8 +43,15 @@ def sidecar_path(path: str | os.PathLike) -> Path:
     return p.with_name(p.stem + ".synthetic.json")
 
 
-def write_synthetic_table(path: str | os.PathLike, rows: int | None = None, seed: int = 0) -> Path:
+def write_synthetic_table(
+    path: str | os.PathLike, rows: int | None = None, seed: int = 0, *, partial: bool = False
+) -> Path:
     """Write the synthetic table (CSV or Parquet by extension) and its sidecar JSON.
+
+    ``partial``: add bins without colour (R, G, B empty) in the real proportions: gaps
+    in the colour scans of the ``rows`` bins, and boreholes never colour-scanned
+    (:mod:`lilyvae.synthetic.partial`); without it, the table of ``rows`` complete
+    bins, the same for the same seed as ever.
 
     Both files are written atomically; arguments are checked before anything is
     generated or written. Returns the table's path.
@@ -53,7 +61,8 @@ def write_synthetic_table(path: str | os.PathLike, rows: int | None = None, seed
     seed = check_seed(seed)
     path = check_output_path(path)
     lily = SyntheticLily(rows=rows, seed=seed)
-    df = lily.table()
+    colour = PartialColour(lily) if partial else None
+    df = lily.table() if colour is None else colour.table()
     digest: dict[str, str] = {}
 
     def writer(tmp: Path) -> None:
@@ -79,5 +88,15 @@ def write_synthetic_table(path: str | os.PathLike, rows: int | None = None, seed
         "columns": list(TABLE_COLUMNS),
         "parameters": lily.parameters(),
     }
+    if colour is not None:
+        sidecar["generator_rows"] = rows  # the bins with a colour scan, or a gap in it
+        sidecar["partial"] = colour.record()
     write_json_atomic(sidecar_path(path), sidecar)
     return path
+
+
+def synthetic_boreholes(sidecar: dict) -> pd.DataFrame:
+    """The boreholes of the synthetic table a sidecar describes, with their SYNTHETIC
+    positions (``SyntheticLily.boreholes``'s columns), rebuilt from its rows and seed."""
+    lily = SyntheticLily(rows=sidecar.get("generator_rows", sidecar["rows"]), seed=sidecar["seed"])
+    return PartialColour(lily).boreholes if sidecar.get("partial") else lily.boreholes

@@ -37,6 +37,18 @@ EXPEDITION_AREAS: dict[str, tuple[float, float, float, float, float, float]] = {
     "375": (-38.9, 179.1, 0.3, 0.4, 1000, 3500),  # Hikurangi margin
     "376": (-34.87, 179.07, 0.05, 0.05, 1200, 1800),  # Brothers volcano, Kermadec arc
     "379": (-71.5, -106.0, 0.5, 3.0, 3200, 4000),  # Amundsen Sea
+    # Earlier expeditions, whose cores have no colour scan in LILY (synth --partial).
+    "320": (2.0, -125.0, 3.0, 6.0, 4200, 4900),  # Pacific Equatorial Age Transect
+    "321": (0.0, -115.0, 2.0, 4.0, 3700, 4400),  # Pacific Equatorial Age Transect II
+    "323": (57.5, -176.0, 1.0, 2.0, 1000, 3200),  # Bering Sea
+    "324": (33.0, 158.0, 1.5, 1.5, 3300, 5000),  # Shatsky Rise
+    "327": (47.7, -128.0, 0.3, 0.5, 2600, 2700),  # Juan de Fuca ridge flank
+    "329": (-33.0, -152.0, 4.0, 6.0, 3700, 5700),  # South Pacific Gyre
+    "330": (-38.0, -168.0, 4.0, 3.0, 1200, 2600),  # Louisville seamounts
+    "335": (6.7, -91.9, 0.2, 0.2, 3600, 3700),  # superfast-spread crust, Cocos plate
+    "336": (22.8, -46.1, 0.3, 0.3, 4400, 4500),  # North Pond, Mid-Atlantic Ridge flank
+    "342": (40.5, -51.0, 1.5, 2.0, 2500, 4500),  # Newfoundland sediment drifts
+    "345": (2.3, -101.5, 0.2, 0.2, 4600, 4700),  # Hess Deep
 }
 
 #: Open-ocean boxes for expeditions not listed above (chosen by a hash of the name).

@@ -113,10 +113,11 @@ class SyntheticLily:
     Principal, in table order) and ``signatures``.
     """
 
-    def __init__(self, rows: int | None = None, seed: int = 0):
-        self.rows = check_rows(rows)
+    def __init__(self, rows: int | None = None, seed: int = 0, boreholes=None):
+        # boreholes: other boreholes than the real 296 (see build_stratigraphy).
+        self.rows = check_rows(rows, None if boreholes is None else len(boreholes))
         self.seed = check_seed(seed)
-        self.strat = strat = build_stratigraphy(self.rows, self.seed)
+        self.strat = strat = build_stratigraphy(self.rows, self.seed, boreholes)
         self.classes = strat.classes
         self.boreholes = strat.boreholes
         self.signatures = lithology_signatures(
@@ -187,6 +188,13 @@ class SyntheticLily:
         outside the borehole)."""
         b = self._borehole(borehole_id)
         return self._class_at(b, np.asarray(depths, dtype=np.float64).ravel())
+
+    def colour_scanned(self, borehole_id: str, depths) -> np.ndarray:
+        """Whether the colour scan covers each depth: everywhere, in this data set
+        (:class:`~lilyvae.synthetic.partial.PartialColour` has gaps and boreholes
+        without one)."""
+        self._borehole(borehole_id)
+        return np.ones(np.asarray(depths).size, dtype=bool)
 
     def lithology_at(self, borehole_id: str, depths) -> np.ndarray:
         """Lithology (``Principal``) at each depth (m) of a borehole (nearest bed outside)."""

@@ -260,15 +260,22 @@ def borehole_frame(
     )
 
 
-def build_stratigraphy(rows: int | None = None, seed: int = 0) -> Stratigraphy:
-    """Counts, site layout, beds and depth bins of a synthetic table (see module doc)."""
-    rows = check_rows(rows)
+def build_stratigraphy(
+    rows: int | None = None, seed: int = 0, boreholes: pd.DataFrame | None = None
+) -> Stratigraphy:
+    """Counts, site layout, beds and depth bins of a synthetic table (see module doc).
+
+    ``boreholes`` (``Borehole_ID``, ``n_samples``, ``min_depth``, ``max_depth``, as
+    :func:`~lilyvae.synthetic.counts.real_boreholes`) replaces the real 296 boreholes:
+    their IDs, relative sizes and top depths."""
+    chosen = real_boreholes() if boreholes is None else boreholes
+    rows = check_rows(rows, None if boreholes is None else len(chosen))
     seed = check_seed(seed)
     rng_layout, rng_pref, rng_beds, rng_loc = random_streams(seed)[:4]
 
     classes = real_classes()[["Principal", "Group", "Count"]].copy()
     classes["Count"] = scale_counts(classes["Count"].to_numpy(), rows)
-    bh = real_boreholes()[["Borehole_ID", "n_samples", "min_depth", "max_depth"]].copy()
+    bh = chosen[["Borehole_ID", "n_samples", "min_depth", "max_depth"]].copy()
     n_rows_bh = scale_counts(bh["n_samples"].to_numpy(), rows)
     n_b = len(bh)
     layout = site_layout(bh["Borehole_ID"], n_rows_bh, rng_layout)

@@ -18,19 +18,11 @@ EXTRA_TABLE_PROB = {"GRA": 0.9, "MS": 0.9, "NGR": 0.75, "RGB": 0.3}
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
-def make_holes(lily: SyntheticLily, rng: np.random.Generator) -> list[dict]:
-    """The real boreholes (in every table) and extra holes of real sites (in some).
-
-    A hole: ``id``, ``exp``, ``site``, ``hole``, ``source`` (the real borehole whose
-    values it takes), ``first_bin``, ``n_bins``, ``lat``, ``lon``, ``water_depth``,
-    ``tables`` (the files that hold it) and ``extra``.
-    """
-    bh = lily.boreholes
+def borehole_holes(lily: SyntheticLily, tables: tuple[str, ...] = LILY_TABLES) -> list[dict]:
+    """The data set's boreholes as holes of the files (see :func:`make_holes`), each in
+    ``tables``."""
     holes = []
-    used: dict[str, set[str]] = {}
-    for row in bh.itertuples(index=False):
-        site = f"{row.Exp}-{row.Site}"
-        used.setdefault(site, set()).add(row.Hole)
+    for row in lily.boreholes.itertuples(index=False):
         first = int(round(row.top_depth / BIN_M))
         holes.append(
             {
@@ -44,10 +36,24 @@ def make_holes(lily: SyntheticLily, rng: np.random.Generator) -> list[dict]:
                 "lat": float(row.latitude),
                 "lon": float(row.longitude),
                 "water_depth": float(row.water_depth_m),
-                "tables": tuple(LILY_TABLES),
+                "tables": tuple(tables),
                 "extra": False,
             }
         )
+    return holes
+
+
+def make_holes(lily: SyntheticLily, rng: np.random.Generator) -> list[dict]:
+    """The real boreholes (in every table) and extra holes of real sites (in some).
+
+    A hole: ``id``, ``exp``, ``site``, ``hole``, ``source`` (the real borehole whose
+    values it takes), ``first_bin``, ``n_bins``, ``lat``, ``lon``, ``water_depth``,
+    ``tables`` (the files that hold it) and ``extra``.
+    """
+    holes = borehole_holes(lily)
+    used: dict[str, set[str]] = {}
+    for hole in holes:
+        used.setdefault(f"{hole['exp']}-{hole['site']}", set()).add(hole["hole"])
     n_extra = max(2, int(round(EXTRA_HOLE_FRACTION * len(holes))))
     sources = rng.choice(len(holes), size=n_extra, replace=True)
     for k, s in enumerate(sources):

@@ -42,6 +42,10 @@ def readings(lily: SyntheticLily, hole: dict, table: str) -> dict:
     k = np.arange(hole["n_bins"] * per_bin)
     depth = np.round(top_edge + k * spacing, DEPTH_DECIMALS)
     depth = depth[depth >= 0.0]
+    if table == "RGB":  # no colour readings where the data set has no colour scan
+        scanned = lily.colour_scanned(hole["source"], depth)
+        if not scanned.all():
+            depth = depth[scanned]
     values = lily.true_values(hole["source"], depth)
     classes = lily.class_index_at(hole["source"], depth)
     return {"depth": depth, "values": values, "cls": classes.astype(np.int64)}

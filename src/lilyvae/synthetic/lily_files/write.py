@@ -23,10 +23,11 @@ from lilyvae.files import write_atomic, write_json_atomic
 from lilyvae.synthetic.counts import BIN_M, DEFAULT_ROWS, check_seed, minimum_rows
 from lilyvae.synthetic.generator import SYNTHETIC_NOTICE
 from lilyvae.synthetic.lily_files.artefacts import JUNK_TOKENS, RATES, ArtefactCounts, hole_rows
-from lilyvae.synthetic.lily_files.holes import EXTRA_HOLE_FRACTION, make_holes
+from lilyvae.synthetic.lily_files.holes import EXTRA_HOLE_FRACTION, borehole_holes, make_holes
 from lilyvae.synthetic.lily_files.readings import FIRST_OFFSET_M, RGB_READING_SD, SPACING_M
 from lilyvae.synthetic.lily_files.rows import arrow_batch, file_columns, file_schema
 from lilyvae.synthetic.measurements import SyntheticLily
+from lilyvae.synthetic.partial import GAP_FRACTION, PartialColour
 
 #: Bumped whenever the same scale and seed would give different files.
 GENERATOR_VERSION = "1.1"
@@ -122,12 +123,15 @@ def write_table_file(
     }
 
 
-def sidecar_record(scale: float, seed: int, bins: int, holes: list[dict], files: dict) -> dict:
-    """``lily.synthetic.json``: the notice, what was asked, the holes, and the files."""
+def sidecar_record(
+    scale: float, seed: int, bins: int, holes: list[dict], files: dict, partial=None
+) -> dict:
+    """``lily.synthetic.json``: the notice, what was asked, the holes, and the files
+    (and, with ``partial``, the bins without colour: a PartialColour)."""
     from lilyvae import __version__
 
     extra = [h for h in holes if h["extra"]]
-    return {
+    record = {
         "synthetic": True,
         "notice": SYNTHETIC_NOTICE.replace(
             "lilyvae.synthetic.generator", "lilyvae.synthetic.lily_files"
@@ -152,6 +156,26 @@ def sidecar_record(scale: float, seed: int, bins: int, holes: list[dict], files:
             "extra_hole_fraction": EXTRA_HOLE_FRACTION,
         },
     }
+    if partial is not None:
+        record["partial"] = partial.record()
+        record["partial"]["rgb_file"] = (
+            "lacks the boreholes without a colour scan and the gaps' readings"
+        )
+    return record
+
+
+def partial_colour(lily: SyntheticLily, holes: list[dict]) -> PartialColour:
+    """The bins without colour of ``synth-lily --partial``: those of ``synth
+    --partial``, less what the files lack in RGB already (extra holes in GRA, MS and
+    NGR only; random gaps in the RGB file), so that the built table has the real
+    proportions."""
+    rgb_gaps = RATES["gap_bins"]["RGB"]
+    without = [h for h in holes if h["extra"] and "RGB" not in h["tables"]]
+    without = [h for h in without if {"GRA", "MS", "NGR"} <= set(h["tables"])]
+    bins = sum(h["n_bins"] for h in without) + rgb_gaps * lily.rows
+    return PartialColour(
+        lily, gap_fraction=max(GAP_FRACTION - rgb_gaps, 0.0), present=(len(without), bins)
+    )
 
 
 def write_synthetic_lily(
@@ -159,12 +183,19 @@ def write_synthetic_lily(
     scale: float = DEFAULT_SCALE,
     seed: int = 0,
     progress: Callable[[str], None] | None = None,
+    *,
+    partial: bool = False,
 ) -> dict:
     """Write the four SYNTHETIC raw LILY tables and ``lily.synthetic.json`` into a folder.
 
     Returns the sidecar (also written): the notice, parameters, and per file its name,
     rows, bytes and the counts of every deliberate artefact. Each file is written
     atomically; arguments are checked before anything is written.
+
+    ``partial``: the RGB file lacks what ``lilyvae synth --partial`` leaves without
+    colour (gaps in the colour scans, and boreholes never scanned, which the other
+    three files hold), so ``build-dataset --keep-partial`` finds bins without colour
+    in the real proportions. Without it, the same files for the same seed as ever.
     """
     bins = check_scale(scale)
     seed = check_seed(seed, "--seed")
@@ -175,15 +206,21 @@ def write_synthetic_lily(
     lily = SyntheticLily(rows=bins, seed=seed)
     streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 1]).spawn(5)]
     holes = make_holes(lily, streams[0])
+    colour = None
+    if partial:
+        colour = partial_colour(lily, holes)
+        holes += borehole_holes(colour.colourless, tables=("GRA", "MS", "NGR"))
     counts = ArtefactCounts()
     files = {}
     out.mkdir(parents=True, exist_ok=True)
     for t, table in enumerate(LILY_TABLES):
-        files[table] = entry = write_table_file(out, lily, holes, table, streams[t + 1], counts)
+        files[table] = entry = write_table_file(
+            out, colour or lily, holes, table, streams[t + 1], counts
+        )
         say(
             f"wrote {out / entry['file']} ({entry['rows']:,} rows, "
             f"{entry['bytes'] / 1e6:,.1f} MB, {entry['boreholes']} boreholes)"
         )
-    sidecar = sidecar_record(scale, seed, bins, holes, files)
+    sidecar = sidecar_record(scale, seed, bins, holes, files, colour)
     write_json_atomic(out / SIDECAR_NAME, sidecar)
     return sidecar
