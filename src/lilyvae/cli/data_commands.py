@@ -16,7 +16,6 @@ from lilyvae.cli.options import (
     required_options,
 )
 
-
 PARTIAL_HELP = (
     "add bins without colour in the real proportions (41%%): gaps in the colour scans and "
     "boreholes never colour-scanned; default: every bin has all six"
