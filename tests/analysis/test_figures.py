@@ -35,6 +35,7 @@ ALL = {
     "input_distributions",
     "lithology_counts",
     "borehole_map",
+    "coverage",
     "training_curves",
     "reconstruction_hybrid",
     "reconstruction_standard",

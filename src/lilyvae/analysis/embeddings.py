@@ -14,6 +14,11 @@ A model's name prefixes its columns (``<name>_emb_<i>``). By default the name co
 from the model's kind (``unsup`` or ``semisup``, as the reference's ``unsup_emb_*``
 and ``semisup_emb_*``); ``NAME=PATH`` names it explicitly. Two models may not share a
 name.
+
+Rows with a missing input (a bin without a colour scan): a model trained with
+``missing="mask"`` embeds every row that has at least one input; a ``"drop"`` model
+(the reference's way) only rows with all six, and leaves the others NaN
+(:func:`rows_without_embedding` says how many, and the command prints it).
 """
 
 from __future__ import annotations
@@ -21,14 +26,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from lilyvae.data.schema import FEATURE_COLS, LABEL_COL
-from lilyvae.data.tables import finite_feature_mask, write_table_atomic
+from lilyvae.data.tables import feature_values, write_table_atomic
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import check_output_path, write_atomic
 from lilyvae.model.checkpoint import TrainedModel, load_model
@@ -154,26 +159,40 @@ def require_model_inputs(df: pd.DataFrame, models: list[NamedModel], source: str
             )
 
 
+def embeddable_rows(values: np.ndarray, model: NamedModel) -> np.ndarray:
+    """(n,) bool: the rows of raw inputs (NaN = missing) the model embeds: those with
+    every input for a ``drop`` model, with any for a ``mask`` model."""
+    present = np.isfinite(values)
+    return present.any(axis=1) if model.model.missing == "mask" else present.all(axis=1)
+
+
 def embed_arrays(df: pd.DataFrame, models, source: str = "data") -> dict[str, np.ndarray]:
-    """One (n, latent_dim) float32 array per model name; NaN rows where an input is
-    missing or non-finite."""
+    """One (n, latent_dim) float32 array per model name; NaN rows where the model reads
+    no embedding: an input is missing or non-finite (``drop`` models), or every input
+    is (``mask`` models)."""
     models = as_named_models(models)
     require_model_inputs(df, models, source)
-    valid = finite_feature_mask(df)
-    features = df.loc[valid, list(FEATURE_COLS)].apply(pd.to_numeric).to_numpy(np.float64)
+    values = feature_values(df)
     out = {}
     for m in models:
         emb = np.full((len(df), m.model.module.latent_dim), np.nan, dtype=np.float32)
-        if valid.any():
-            emb[valid] = m.model.embed(features)
+        rows = embeddable_rows(values, m)
+        if rows.any():
+            emb[rows] = m.model.embed(values[rows])
         out[m.name] = emb
     return out
+
+
+def rows_without_embedding(arrays: Mapping[str, np.ndarray]) -> dict[str, int]:
+    """Per model name, the rows its embedding leaves NaN."""
+    return {name: int(np.isnan(a).any(axis=1).sum()) if a.size else 0 for name, a in arrays.items()}
 
 
 def embed_frame(df: pd.DataFrame, models, source: str = "data") -> pd.DataFrame:
     """``df`` plus ``<name>_emb_0..k`` columns per model (existing ones are replaced).
 
-    Rows whose inputs are missing or non-finite get NaN embeddings.
+    Rows a model cannot read get NaN embeddings: rows with a missing or non-finite
+    input for a ``drop`` model, rows without any input for a ``mask`` model.
     """
     return add_embedding_columns(df, embed_arrays(df, models, source))
 
@@ -231,9 +250,15 @@ class EmbedResult:
     table: pd.DataFrame
     names: list[str]
     rows: int
-    rows_without_embedding: int
+    rows_without_embedding: int  # rows some model left NaN
     output: Path | None
     npz: Path | None
+    #: Per model: rows it left NaN (a drop model: every row lacking an input).
+    without_embedding: dict[str, int] = field(default_factory=dict)
+    #: Rows of the table lacking some input (a bin without colour, say).
+    rows_partial: int = 0
+    #: Per model: "drop" or "mask" (how it treats rows with a missing input).
+    missing: dict[str, str] = field(default_factory=dict)
 
 
 def _check_output(path: Path, allowed: tuple[str, ...]) -> None:
@@ -283,6 +308,9 @@ def embed_table(
         write_table_atomic(table, output)
     if npz is not None:
         write_npz(npz, npz_arrays(df, arrays))
-    first = next(iter(arrays.values()))
-    missing = int(np.isnan(first).any(axis=1).sum()) if first.size else 0
-    return EmbedResult(table, [m.name for m in models], len(df), missing, output, npz)
+    without = rows_without_embedding(arrays)
+    partial = int((~np.isfinite(feature_values(df)).all(axis=1)).sum())
+    names = [m.name for m in models]
+    most = max(without.values(), default=0)
+    modes = {m.name: m.model.missing for m in models}
+    return EmbedResult(table, names, len(df), most, output, npz, without, partial, modes)

@@ -23,6 +23,7 @@ from lilyvae import __version__
 from lilyvae.analysis.evaluation import (
     SYNTHETIC_LABEL,
     Table,
+    coverage_table,
     format_value,
     metric_tables,
     read_synthetic_sidecar,
@@ -98,6 +99,7 @@ def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
         f'<p class="note">Run directory <code>{_e(run.root.resolve())}</code>; written '
         f"{_e(written)} by lilyvae {_e(__version__)}.</p>",
         '<nav><a href="#summary">summary</a><a href="#metrics">metrics</a>'
+        '<a href="#coverage">coverage</a>'
         '<a href="#figures">figures</a><a href="#models">models</a>'
         '<a href="#data">data</a><a href="#evaluation">evaluation set-up</a></nav>',
     ]
@@ -148,6 +150,21 @@ def _metrics_section(metrics: dict) -> list[str]:
     if ev.get("skipped"):
         parts.append('<p class="note">Skipped: ' + _e("; ".join(ev["skipped"].values())) + "</p>")
     return parts
+
+
+def _coverage_section(metrics: dict, manifest: dict | None) -> list[str]:
+    """Bins and boreholes embedded with and without colour, and where the figure with
+    the map is."""
+    table = coverage_table(metrics)
+    if table is None:
+        return []
+    drawn = any(f.get("name") == "coverage" for f in (manifest or {}).get("figures", []))
+    where = (
+        '<p class="note">On the map: <a href="#fig-coverage">the coverage figure</a>.</p>'
+        if drawn
+        else ""
+    )
+    return ['<h2 id="coverage">Coverage</h2>', *_table_section(table)[1:], where]
 
 
 def _figures_section(run: RunDir, manifest: dict | None) -> list[str]:
@@ -304,6 +321,7 @@ def build_report(
     parts = [
         *_head(run, metrics, title, synthetic),
         *_metrics_section(metrics),
+        *_coverage_section(metrics, manifest),
         *_figures_section(run, manifest),
         *_models_section(run, metrics),
         *_data_section(metrics),

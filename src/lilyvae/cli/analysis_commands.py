@@ -23,15 +23,16 @@ def cmd_embed(args: argparse.Namespace) -> int:
     if args.output is None and args.npz is None:
         raise LilyVAEError("give --output (table) and/or --npz")
     result = embed_table(args.data, args.model, output=args.output, npz=args.npz)
-    print(
-        f"{args.data}: {result.rows:,} rows embedded by {', '.join(result.names)}"
-        + (
-            f" ({result.rows_without_embedding:,} rows with a missing or non-finite input "
-            "have NaN embeddings)"
-            if result.rows_without_embedding
-            else ""
-        )
-    )
+    print(f"{args.data}: {result.rows:,} rows embedded by {', '.join(result.names)}")
+    if result.rows_partial:
+        print(f"  {result.rows_partial:,} rows lack an input (a bin without colour, say)")
+    why = {
+        "drop": "trained with --missing drop, it reads rows with all six inputs only",
+        "mask": "rows without any input",
+    }
+    for name, n in result.without_embedding.items():
+        if n:
+            print(f"  {name}: {n:,} rows have NaN embeddings ({why[result.missing[name]]})")
     for path in (result.output, result.npz):
         if path is not None:
             print(f"  wrote {path}")

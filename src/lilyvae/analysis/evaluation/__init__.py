@@ -27,7 +27,9 @@ The modules, in the order the data passes through them: ``config`` (settings),
 ``provenance`` (the table, synthetic or not), ``splits`` (which rows score),
 ``classes`` (which lithologies), ``scores`` and ``latent`` (the numbers), ``pipeline``
 (:func:`evaluate`, which runs them all), ``tables`` and ``text`` (the numbers as
-tables, Markdown and terminal text), ``files`` (``metrics.json`` and friends).
+tables, Markdown and terminal text), ``files`` (``metrics.json`` and friends); and
+``missing`` with ``missing_tables``: what a missing colour scan costs (each model on
+complete rows, rows without colour and rows with colour hidden, and the coverage).
 
 Typical use::
 
@@ -53,6 +55,9 @@ from lilyvae.analysis.evaluation.config import (
 )
 from lilyvae.analysis.evaluation.files import json_safe, read_metrics, write_metrics
 from lilyvae.analysis.evaluation.latent import latent_health, posterior, reconstruction_r2
+from lilyvae.analysis.evaluation.missing import GROUPS as MISSING_COLOUR_GROUPS
+from lilyvae.analysis.evaluation.missing import missing_colour
+from lilyvae.analysis.evaluation.missing_tables import coverage_table, missing_tables
 from lilyvae.analysis.evaluation.pipeline import evaluate
 from lilyvae.analysis.evaluation.provenance import (
     as_training_data,
@@ -85,6 +90,7 @@ __all__ = [
     "METRICS_FORMAT",
     "METRICS_MD",
     "METRICS_VERSION",
+    "MISSING_COLOUR_GROUPS",
     "ROC_FILE",
     "ROC_GRID",
     "SYNTHETIC_LABEL",
@@ -96,6 +102,7 @@ __all__ = [
     "as_training_data",
     "choose_zero_shot_classes",
     "classification_scores",
+    "coverage_table",
     "evaluate",
     "format_value",
     "head_scores",
@@ -105,6 +112,8 @@ __all__ = [
     "markdown_report",
     "markdown_table",
     "metric_tables",
+    "missing_colour",
+    "missing_tables",
     "posterior",
     "read_metrics",
     "read_synthetic_sidecar",

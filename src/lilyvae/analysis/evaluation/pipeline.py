@@ -31,6 +31,7 @@ from lilyvae.analysis.evaluation.config import (
     EvalConfig,
 )
 from lilyvae.analysis.evaluation.latent import latent_health, posterior, reconstruction_r2
+from lilyvae.analysis.evaluation.missing import missing_colour
 from lilyvae.analysis.evaluation.provenance import as_training_data, synthetic_notice
 from lilyvae.analysis.evaluation.scores import head_scores, score_space
 from lilyvae.analysis.evaluation.splits import ScoringRows, resolve_split, scoring_rows
@@ -162,6 +163,7 @@ def _model_info(m: NamedModel, run_dir: Path | None) -> dict:
         "checkpoint": shown,
         "kind": m.kind,
         "recipe": m.recipe,
+        "missing": m.model.missing,
         "epochs": card.training.get("epochs"),
         "seed": card.seed,
         "latent_dim": m.model.module.latent_dim,
@@ -215,6 +217,7 @@ def evaluate(
     run_dir: str | os.PathLike | None = None,
     quiet: bool = True,
     baseline: bool = True,
+    missing_groups: bool = True,
 ) -> dict:
     """Score each model's embeddings (and the scaled inputs as a baseline, unless
     ``baseline`` is False: ensembles score it once, not once per pack).
@@ -223,11 +226,17 @@ def evaluate(
     or a mapping name -> TrainedModel. ``data``: a table path, DataFrame or
     :class:`TrainingData`. Returns the ``metrics.json`` dictionary (plus a
     ``"_roc_curves"`` entry that :func:`write_metrics` writes to its own file).
+
+    Every score is made on the rows with all six inputs; with ``missing_groups`` the
+    ``missing_colour`` section (:mod:`.missing`) adds what a missing colour scan costs:
+    each model on complete rows, on rows without colour (a table with them is read
+    with them) and on complete rows with colour hidden, with coverage counts.
     """
     config = config or EvalConfig()
     start = time.perf_counter()
     models = as_named_models(models)
-    data = as_training_data(data)
+    full = as_training_data(data, keep_partial=True)
+    data = full.rows_for("drop")
     say = (lambda *_: None) if quiet else print
     notice = _synthetic_notice(data, models)
     plan = _plan(models, data, config)
@@ -241,6 +250,11 @@ def evaluate(
         subjects[m.name] = _score_model(plan, m, curves)
         say(f"  scored {m.name} in {subjects[m.name]['seconds']:.1f} s")
 
+    extra = {}
+    if missing_groups:
+        splits = {name: rows.split for name, rows in plan.rows.items()}
+        extra["missing_colour"] = missing_colour(models, full, splits, baseline)
+        say("  scored the missing-colour groups")
     run_dir = Path(run_dir) if run_dir is not None else None
     boreholes = None if data.boreholes is None else int(len(np.unique(data.boreholes)))
     return {
@@ -252,6 +266,7 @@ def evaluate(
         "evaluation": _evaluation_section(plan, all(r.split.held_out for r in plan.rows.values())),
         "models": {m.name: _model_info(m, run_dir) for m in models},
         "subjects": subjects,
+        **extra,
         "wall_time_s": round(time.perf_counter() - start, 2),
         "_roc_curves": {"fpr": [round(float(v), 4) for v in ROC_GRID], "subjects": curves},
     }

@@ -33,10 +33,11 @@ def synthetic_notice(path: str | os.PathLike | None) -> str | None:
     return None
 
 
-def as_training_data(data) -> TrainingData:
-    """A table path, DataFrame or :class:`TrainingData` as TrainingData."""
+def as_training_data(data, keep_partial: bool = False) -> TrainingData:
+    """A table path, DataFrame or :class:`TrainingData` as TrainingData (with
+    ``keep_partial``, a table's rows lacking some input too)."""
     if isinstance(data, TrainingData):
         return data
     if isinstance(data, pd.DataFrame):
-        return training_data_from_frame(data)
-    return load_training_data(data)
+        return training_data_from_frame(data, keep_partial=keep_partial)
+    return load_training_data(data, keep_partial=keep_partial)

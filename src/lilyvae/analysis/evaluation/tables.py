@@ -68,7 +68,9 @@ def metric_tables(metrics: dict) -> list[Table]:
         _roc_auc_table,
     )
     tables = [build(metrics, synthetic_tag(metrics), _where(metrics)) for build in builders]
-    return [t for t in tables if t is not None]
+    from lilyvae.analysis.evaluation.missing_tables import missing_tables  # (imports this)
+
+    return [t for t in tables if t is not None] + missing_tables(metrics)
 
 
 def _classification_table(metrics: dict, tag: str, where: str) -> Table:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from lilyvae.analysis.evaluation.config import SYNTHETIC_LABEL
+from lilyvae.analysis.evaluation.missing_tables import coverage_table
 from lilyvae.analysis.evaluation.tables import (
     Table,
     format_value,
@@ -77,7 +78,8 @@ def _markdown_tail(metrics: dict) -> list[str]:
 def markdown_report(metrics: dict) -> str:
     """``metrics.md``: the mode, warnings, data, every table and the parameters."""
     lines = _markdown_head(metrics)
-    for table in [summary_table(metrics), *metric_tables(metrics)]:
+    coverage = [t for t in [coverage_table(metrics)] if t is not None]
+    for table in [summary_table(metrics), *metric_tables(metrics), *coverage]:
         lines += markdown_table(table)
     return "\n".join(lines + _markdown_tail(metrics))
 

@@ -13,6 +13,7 @@ import pandas as pd
 from lilyvae.analysis.embeddings import as_named_models
 from lilyvae.analysis.evaluation.provenance import synthetic_notice
 from lilyvae.analysis.figures.borehole_map import BOREHOLE_MAP
+from lilyvae.analysis.figures.coverage import COVERAGE
 from lilyvae.analysis.figures.data_figures import (
     DATASET_OVERVIEW,
     INPUT_DISTRIBUTIONS,
@@ -34,6 +35,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     INPUT_DISTRIBUTIONS,
     LITHOLOGY_COUNTS,
     BOREHOLE_MAP,
+    COVERAGE,
     TRAINING_CURVES,
     RECONSTRUCTION,
     PRIOR_SAMPLES,

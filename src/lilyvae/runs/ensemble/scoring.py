@@ -71,7 +71,9 @@ def score_members(
         gmm_rows=how.gmm_rows,
         seed=how.seed,
     )
-    metrics = evaluate(models, eval_data, config, quiet=True, baseline=with_baseline)
+    metrics = evaluate(
+        models, eval_data, config, quiet=True, baseline=with_baseline, missing_groups=False
+    )
     subjects = metrics["subjects"]
     baseline = flatten_metrics(subjects["features"]) if with_baseline else None
     return {name: flatten_metrics(subjects[name]) for name in models}, baseline
