@@ -86,3 +86,38 @@ def test_bad_parameter_file_is_one_line_naming_it(tmp_path, text, match):
         DistributionAwareScaler.load(path)
     message = str(info.value)
     assert message.startswith(str(path)) and "\n" not in message
+
+
+def test_missing_values_fit_on_each_features_observed_values():
+    """With missing inputs (NaN) allowed, a feature's statistics are those of its
+    observed values; complete inputs give the very bits they always gave."""
+    X = raw(600, seed=3)
+    gone = X.copy()
+    gone[::3, 3:] = np.nan  # a third of the rows without colour
+    gone[::50, 1] = np.nan
+    s = DistributionAwareScaler().fit(gone, allow_missing=True)
+    for j in range(6):
+        column = gone[~np.isnan(gone[:, j]), j : j + 1]
+        ref = DistributionAwareScaler(
+            transforms=(s.transforms[j],), feature_names=(s.feature_names[j],)
+        ).fit(column)
+        assert s.mean_[j] == pytest.approx(ref.mean_[0], rel=1e-12)
+        assert s.scale_[j] == pytest.approx(ref.scale_[0], rel=1e-12)
+    assert s.n_observed_.tolist() == (~np.isnan(gone)).sum(axis=0).tolist()
+    Z = s.transform(gone, allow_missing=True)
+    assert np.array_equal(np.isnan(Z), np.isnan(gone))
+    again = DistributionAwareScaler.from_dict(json.loads(json.dumps(s.to_dict())))
+    assert again.n_observed_.tolist() == s.n_observed_.tolist()
+    plain, allowed = DistributionAwareScaler().fit(X), DistributionAwareScaler().fit(X, True)
+    assert np.array_equal(plain.mean_, allowed.mean_) and np.array_equal(
+        plain.scale_, allowed.scale_
+    )
+    assert "n_observed" not in plain.to_dict()
+    with pytest.raises(LilyVAEError, match="missing or non-finite"):
+        DistributionAwareScaler().fit(gone)  # not allowed unless asked
+    with pytest.raises(LilyVAEError, match="infinite"):
+        DistributionAwareScaler().fit(np.where(np.isnan(gone), np.inf, gone), allow_missing=True)
+    only_missing = X.copy()
+    only_missing[:, 5] = np.nan
+    with pytest.raises(LilyVAEError, match="'B' has no observed value"):
+        DistributionAwareScaler().fit(only_missing, allow_missing=True)

@@ -131,6 +131,11 @@ class TrainingData:
             return self
         if missing != "drop":
             raise LilyVAEError(f"missing must be 'drop' or 'mask', not {missing!r}")
+        if not self.complete.any():
+            raise LilyVAEError(
+                f"{self.source}: no usable rows ({self.rows_read} read, all with a missing or "
+                "non-finite input; missing='mask' trains on rows with some inputs)"
+            )
         complete = self.subset(self.complete)
         # In the memory order of a table read without its partial rows: the scaler's
         # sums depend on it, and a 'drop' model must train to the same bits either way.
