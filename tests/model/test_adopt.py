@@ -135,7 +135,10 @@ def test_a_table_with_other_lithologies_is_refused(tmp_path, small_frame):
     assert adopt(REFERENCE / "unsup.pt", "unsupervised", fewer).card.class_names == ()
 
 
-def test_weights_that_are_not_finite_are_refused(tmp_path, small_frame):
+def test_weights_that_are_not_a_finite_vae_are_refused(tmp_path, small_frame):
+    torch.save({"layer.weight": torch.zeros(2, 2)}, tmp_path / "other.pt")
+    with pytest.raises(LilyVAEError, match=r"other.pt: not a lilyvae/reference VAE state dict"):
+        adopt(tmp_path / "other.pt", "semisupervised", small_frame)
     state = torch.load(REFERENCE / "unsup.pt", map_location="cpu", weights_only=True)
     state["encoder.3.weight"][0, 0] = float("nan")
     torch.save(state, tmp_path / "nan.pt")

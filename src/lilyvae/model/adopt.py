@@ -62,17 +62,18 @@ def _as_data(data) -> TrainingData:
 
 
 def _network(path: Path, model: str):
-    """The checked network of a state dict, its architecture and the source's sha256."""
+    """The network of a state dict, checked (a VAE of the kind asked for, sizes, shapes
+    and finite values), and its architecture."""
     if model not in MODEL_KINDS:
         raise LilyVAEError(f"--model must be one of {', '.join(MODEL_KINDS)}, not {model!r}")
     state = read_state_dict(path)
-    kind = kind_of_state_dict(state)
-    if kind != model:
-        raise LilyVAEError(f"{path}: holds a {kind} model, not {model}")
     try:
         sizes = architecture_of_state_dict(state)
     except LilyVAEError as exc:
         raise LilyVAEError(f"{path}: {exc}") from None
+    kind = kind_of_state_dict(state)
+    if kind != model:
+        raise LilyVAEError(f"{path}: holds a {kind} model, not {model}")
     problems = size_problems(**sizes)  # checked before a network is built
     if problems:
         raise LilyVAEError(f"{path}: {problems[0]}")
