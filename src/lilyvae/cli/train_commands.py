@@ -1,4 +1,5 @@
-"""Commands for one model: ``train`` it, ``inspect`` a checkpoint."""
+"""Commands for one model: ``train`` it, ``adopt`` weights trained elsewhere, ``inspect``
+a checkpoint."""
 
 from __future__ import annotations
 
@@ -19,13 +20,25 @@ from lilyvae.cli.options import (
 from lilyvae.errors import LilyVAEError
 
 
+def check_checkpoint_output(output: Path, inputs: dict) -> None:
+    """Refuse, before any work, a checkpoint name whose ``.pt``, history or card cannot
+    be written or would overwrite an input (``{"--data": path, ...}``)."""
+    from lilyvae.files import check_output_path, refuse_overwriting_inputs
+    from lilyvae.model.checkpoint import card_path, history_path
+
+    check_output(output, ".pt")
+    for path in (output, history_path(output), card_path(output)):
+        check_output_path(path)
+        refuse_overwriting_inputs(path, inputs)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from lilyvae.data.tables import load_training_data
     from lilyvae.train.trainer import train
 
     config = config_from_args(args)
     output = Path(args.output)
-    check_output(output, ".pt")
+    check_checkpoint_output(output, {"--data": args.data, "--split": args.split})
     # Every row with an input, so that held-out boreholes are drawn from the same
     # boreholes whatever --missing says; train() keeps the rows the model reads.
     data = load_training_data(args.data, keep_partial=True)
@@ -54,6 +67,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adopt(args: argparse.Namespace) -> int:
+    from lilyvae.model.adopt import adopt
+
+    output = Path(args.output)
+    check_checkpoint_output(output, {"--checkpoint": args.checkpoint, "--data": args.data})
+    adopted = adopt(args.checkpoint, args.model, args.data, recipe=args.recipe)
+    paths = adopted.save(output)
+    card = adopted.card
+    print(card.extra["adopted"]["provenance"])
+    print(f"  scaler      {card.extra['adopted']['scaler']}")
+    if card.class_names:
+        print(f"  classes     {card.extra['adopted']['class_names']}")
+    for what, path in paths.items():
+        print(f"  {what:<10} {path}")
+    return 0
+
+
 def _inspect_card(path: Path, expected: str | None):
     """The network of a checkpoint with a model card, after printing what the card says."""
     from lilyvae.model.checkpoint import load_model
@@ -64,10 +94,16 @@ def _inspect_card(path: Path, expected: str | None):
     card = trained.card
     print(f"{path}: {trained.kind} model with a model card")
     print(f"  recipe      {card.recipe}")
-    print(f"  trained on  {card.data['path']} (sha256 {str(card.data['sha256'])[:12]})")
-    used, dropped = card.data["rows_used"], card.data["rows_dropped"]
-    print(f"  rows        {used:,} used, {dropped:,} dropped")
-    print(f"  final loss  {card.final['loss']:.6g}")
+    adopted = card.extra.get("adopted")
+    if adopted:
+        print(f"  provenance  {adopted.get('provenance')}")
+    else:
+        print(f"  trained on  {card.data['path']} (sha256 {str(card.data['sha256'])[:12]})")
+    used, dropped = card.data.get("rows_used"), card.data.get("rows_dropped")
+    if used is not None:
+        print(f"  rows        {used:,} used, {dropped or 0:,} dropped")
+    if "loss" in card.final:
+        print(f"  final loss  {card.final['loss']:.6g}")
     return trained.module
 
 
@@ -122,6 +158,38 @@ def register(sub) -> None:
     add_split_options(p)
     add_training_options(p)
 
+    _register_adopt(sub)
+
     p = add_command(sub, "inspect", "check a checkpoint and print what it holds", cmd_inspect)
     p.add_argument("checkpoint", help="a .pt file, with or without its model card")
     p.add_argument("--model", choices=MODEL_KINDS, help="the kind it must hold")
+
+
+def _register_adopt(sub) -> None:
+    from lilyvae.model.recipes import RECIPES
+    from lilyvae.train.config import MODEL_KINDS
+
+    p = add_command(
+        sub,
+        "adopt",
+        "make weights trained elsewhere (the reference's unsup.pt) usable: scaler, card",
+        cmd_adopt,
+    )
+    required = required_options(p)
+    required.add_argument("--checkpoint", required=True, help="the plain state dict (.pt)")
+    required.add_argument("--model", choices=MODEL_KINDS, required=True, help="the kind it holds")
+    required.add_argument(
+        "--data",
+        required=True,
+        help="the table the weights were trained on (.csv or .parquet): the scaler is fitted "
+        "on all its usable rows, its sorted lithology names name the classifier's outputs",
+    )
+    required.add_argument(
+        "--output", required=True, help="the new checkpoint, e.g. models/unsup.pt"
+    )
+    p.add_argument(
+        "--recipe",
+        choices=tuple(RECIPES),
+        help="the recipe that trained the weights, if known (the published models: standard); "
+        "default: recorded as unknown",
+    )

@@ -96,22 +96,45 @@ class DistributionAwareScaler:
             raise LilyVAEError("fit: no rows to fit the scaler on")
         logged = self._log_transform(arr)
         observed = ~np.isnan(arr)
-        if observed.all():
-            # The statistics of the whole array at once, as always: their bits decide
-            # every trained model's, so complete inputs take exactly this path.
-            self.mean_ = logged.mean(axis=0)
-            scale = logged.std(axis=0)
-        else:
-            self.n_observed_ = observed.sum(axis=0)
-            empty = [n for n, k in zip(self.feature_names, self.n_observed_, strict=True) if not k]
-            if empty:
-                raise LilyVAEError(f"fit: feature {empty[0]!r} has no observed value")
-            columns = [logged[observed[:, j], j] for j in range(arr.shape[1])]
-            self.mean_ = np.array([c.mean() for c in columns])
-            scale = np.array([c.std() for c in columns])
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        # Overflow is checked below, by column, rather than warned about here.
+        with np.errstate(over="ignore", invalid="ignore"):
+            if observed.all():
+                # The statistics of the whole array at once, as always: their bits decide
+                # every trained model's, so complete inputs take exactly this path.
+                mean = logged.mean(axis=0)
+                scale = logged.std(axis=0)
+            else:
+                mean, scale = self._observed_statistics(logged, observed)
+            scale = np.where(scale > 0, scale, 1.0)
+            widest = np.nanmax(np.abs(logged - mean), axis=0) / scale
+        self._check_finite_fit(arr, mean, scale, widest)
+        self.mean_ = mean
+        self.scale_ = scale
         self.n_samples_seen_ = int(arr.shape[0])
         return self
+
+    def _observed_statistics(self, logged: np.ndarray, observed: np.ndarray):
+        """Mean and standard deviation of each column's observed values (``n_observed_``
+        counts them); an error naming a column without any."""
+        self.n_observed_ = observed.sum(axis=0)
+        empty = [n for n, k in zip(self.feature_names, self.n_observed_, strict=True) if not k]
+        if empty:
+            raise LilyVAEError(f"fit: feature {empty[0]!r} has no observed value")
+        columns = [logged[observed[:, j], j] for j in range(logged.shape[1])]
+        return np.array([c.mean() for c in columns]), np.array([c.std() for c in columns])
+
+    def _check_finite_fit(self, arr, mean, scale, widest) -> None:
+        """Values near float64's limit (1e308; 1e200 squared in the variance) make a
+        column's mean or scale infinite, which would scale every value of it to 0 or
+        NaN: refuse them, naming the column."""
+        bad = ~(np.isfinite(mean) & np.isfinite(scale) & np.isfinite(widest))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise LilyVAEError(
+                f"column {self.feature_names[j]!r} holds values too large to scale (largest "
+                f"magnitude {np.nanmax(np.abs(arr[:, j])):.3g}): its mean or standard "
+                "deviation overflows; remove or correct those rows"
+            )
 
     def transform(self, X, allow_missing: bool = False) -> np.ndarray:
         """Scaled inputs; with ``allow_missing`` a missing (NaN) input stays NaN."""
@@ -159,6 +182,14 @@ class DistributionAwareScaler:
         unknown = [t for t in transforms if t not in _FORWARD]
         if unknown or not (len(transforms) == len(names) == mean.size == scale.size):
             raise LilyVAEError(f"{source}: inconsistent scaler parameters")
+        # A scale of 0 or a non-finite parameter would turn every row into NaN or inf.
+        bad = ~(np.isfinite(mean) & np.isfinite(scale) & (scale > 0))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise LilyVAEError(
+                f"{source}: scaler parameters of column {names[j]!r} are unusable (mean "
+                f"{mean[j]:g}, scale {scale[j]:g}; the scale must be a positive finite number)"
+            )
         scaler = cls(transforms=transforms, feature_names=names)
         scaler.mean_ = mean
         scaler.scale_ = scale
@@ -180,6 +211,15 @@ class DistributionAwareScaler:
         return f"DistributionAwareScaler({state}, transforms={self.transforms})"
 
 
-def fit_scaler(features: np.ndarray) -> DistributionAwareScaler:
-    """Fit the default scaler on raw features in FEATURE_COLS order."""
-    return DistributionAwareScaler().fit(features)
+def fit_scaler(
+    features: np.ndarray, source: str | None = None, allow_missing: bool = False
+) -> DistributionAwareScaler:
+    """Fit the default scaler on raw features in FEATURE_COLS order; ``source`` (the
+    table's name) prefixes the one-line error of features that cannot be scaled;
+    ``allow_missing``: NaN marks a missing input (see the class)."""
+    try:
+        return DistributionAwareScaler().fit(features, allow_missing)
+    except LilyVAEError as exc:
+        if source is None:
+            raise
+        raise LilyVAEError(f"{source}: {exc}") from None

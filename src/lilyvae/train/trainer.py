@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from lilyvae.data.scaling import DistributionAwareScaler
+from lilyvae.data.scaling import DistributionAwareScaler, fit_scaler
 from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.data.splits import BoreholeSplit
 from lilyvae.data.tables import TrainingData
@@ -134,7 +134,7 @@ def scale_for_training(data: TrainingData, scaler: DistributionAwareScaler | Non
     trainer. A missing input (NaN) stays NaN; each feature's statistics come from its
     observed values."""
     if scaler is None:
-        scaler = DistributionAwareScaler().fit(data.features, allow_missing=True)
+        scaler = fit_scaler(data.features, data.source, allow_missing=True)
     X = torch.as_tensor(scaler.transform(data.features, allow_missing=True), dtype=torch.float32)
     labels = torch.as_tensor(data.labels, dtype=torch.int64)
     return scaler, X, labels

@@ -75,6 +75,7 @@ from lilyvae.analysis.evaluation.splits import (
 from lilyvae.analysis.evaluation.tables import (
     Table,
     format_value,
+    gmm_components,
     lookup,
     metric_tables,
     summary_table,
@@ -105,6 +106,7 @@ __all__ = [
     "coverage_table",
     "evaluate",
     "format_value",
+    "gmm_components",
     "head_scores",
     "json_safe",
     "latent_health",

@@ -49,7 +49,8 @@ def fig_training_curves(models: Sequence[NamedModel], title: str = ""):
             )
         ax.set_title(f"{m.name} ({m.kind}, {m.recipe})", fontsize=9)
         ax.set_xlabel("epoch", fontsize=8)
-        ax.legend(fontsize=7)
+        if ax.lines:
+            ax.legend(fontsize=7)
         ax.tick_params(labelsize=7)
         if not hist:
             ax.text(0.5, 0.5, "no history saved", ha="center", transform=ax.transAxes)
