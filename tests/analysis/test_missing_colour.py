@@ -10,7 +10,13 @@ import pytest
 from cli_helpers import run
 
 from lilyvae.analysis.embeddings import as_named_models, embed_table
-from lilyvae.analysis.evaluation import EvalConfig, evaluate, markdown_report, write_metrics
+from lilyvae.analysis.evaluation import (
+    EvalConfig,
+    evaluate,
+    markdown_report,
+    summary_text,
+    write_metrics,
+)
 from lilyvae.analysis.evaluation.missing import compare_modes
 from lilyvae.analysis.figures import DrawOptions, FigureInputs
 from lilyvae.analysis.figures.coverage import COVERAGE
@@ -157,6 +163,9 @@ def test_coverage_counts_and_tables(partial_run):
     ):
         assert f"## {title}" in text
     assert "SYNTHETIC data." in text.split("## Coverage")[1]
+    summary = summary_text(metrics)
+    assert "missing colour (held-out rows): complete" in summary
+    assert "unsupervised/standard linear balanced accuracy: mask - drop" in summary
 
 
 def test_coverage_figure_and_report_section(partial_run, tmp_path):

@@ -163,3 +163,22 @@ def comparison_table(metrics: dict) -> Table | None:
         "interval of the difference over seeds (paired by seed where the models' seeds "
         "match, else Welch's); a verdict only where the interval excludes 0.",
     )
+
+
+def missing_summary(metrics: dict) -> list[str]:
+    """Lines for the terminal: held-out rows per group, and each comparison's verdict."""
+    section = metrics.get("missing_colour") or {}
+    rows = section.get("held_out_rows")
+    if not rows:
+        return []
+    out = [
+        "missing colour (held-out rows): "
+        + ", ".join(f"{GROUP_LABELS[g]} {n:,}" for g, n in rows.items())
+        + " (see metrics.md: what a missing colour scan costs)"
+    ]
+    for c in section.get("comparisons") or []:
+        out.append(
+            f"  {c['kind']}/{c['recipe']} {c['metric']}: mask - drop {c['difference']:+.3f}, "
+            f"{c['verdict']}"
+        )
+    return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lilyvae.analysis.evaluation.config import SYNTHETIC_LABEL
-from lilyvae.analysis.evaluation.missing_tables import coverage_table
+from lilyvae.analysis.evaluation.missing_tables import coverage_table, missing_summary
 from lilyvae.analysis.evaluation.tables import (
     Table,
     format_value,
@@ -110,4 +110,4 @@ def summary_text(metrics: dict) -> str:
         f"(balanced accuracy on held-out rows; SVM: {ev['svm_train_rows']:,} training / "
         f"{ev['svm_test_rows']:,} scored rows, seed {ev['config']['seed']})"
     )
-    return "\n".join(out)
+    return "\n".join(out + missing_summary(metrics))
