@@ -178,6 +178,7 @@ _MODEL_COLUMNS = [
     "rows trained",
     "held-out boreholes",
     "labels withheld",
+    "trained on",
     "training s",
     "checkpoint",
 ]
@@ -194,6 +195,7 @@ def _model_row(name: str, info: dict) -> list:
         info.get("rows_trained"),
         info.get("held_out_boreholes"),
         ", ".join(info.get("labels_withheld") or []) or "-",
+        "SYNTHETIC data" if info.get("trained_on_synthetic") else "-",
         info.get("wall_time_s"),
         info.get("checkpoint"),
     ]
@@ -246,6 +248,12 @@ def _data_section(metrics: dict) -> list[str]:
         '<h2 id="data">Data provenance</h2>',
         _table_html(list(_DATA_COLUMNS), [[d.get(key) for key in _DATA_COLUMNS.values()]]),
     ]
+    if d.get("synthetic"):
+        parts.append(
+            f'<p class="note" id="data-synthetic">{SYNTHETIC_LABEL}: '
+            f"{_e(d.get('synthetic_notice') or '')} (marked by "
+            f"<code>{_e(d.get('synthetic_evidence') or 'the model cards')}</code>)</p>"
+        )
     info = read_synthetic_sidecar(d.get("path"))
     if info is not None:
         from lilyvae.synthetic.generator import sidecar_path

@@ -44,7 +44,7 @@ def _load_for_ensemble(args: argparse.Namespace):
     data = load_training_data(args.data)
     print(
         f"{args.data}: {data.n_rows:,} rows used ({data.rows_dropped:,} dropped), "
-        f"{data.n_labelled:,} labelled"
+        f"{data.n_labelled:,} labelled{data.origin.label}"
     )
     split = split_from_args(args, data)
     if split is not None:

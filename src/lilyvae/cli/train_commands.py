@@ -29,7 +29,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(
         f"{args.data}: {data.rows_read:,} rows read, {data.rows_dropped:,} dropped "
         f"(missing or non-finite input), {data.n_rows:,} used "
-        f"({data.n_labelled:,} labelled, {len(data.class_names)} classes)"
+        f"({data.n_labelled:,} labelled, {len(data.class_names)} classes){data.origin.label}"
     )
     split = split_from_args(args, data)
     if split is not None:
@@ -43,6 +43,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(
         f"trained {config.model}/{config.recipe.name} for {config.epochs} epochs "
         f"in {trained.card.wall_time_s:.1f} s on {trained.card.training['device']}: {losses}"
+        + trained.card.origin.label
     )
     for what, path in paths.items():
         print(f"  {what:<10} {path}")
@@ -59,7 +60,10 @@ def _inspect_card(path: Path, expected: str | None):
     card = trained.card
     print(f"{path}: {trained.kind} model with a model card")
     print(f"  recipe      {card.recipe}")
-    print(f"  trained on  {card.data['path']} (sha256 {str(card.data['sha256'])[:12]})")
+    print(
+        f"  trained on  {card.data['path']} (sha256 {str(card.data['sha256'])[:12]})"
+        + card.origin.label
+    )
     used, dropped = card.data["rows_used"], card.data["rows_dropped"]
     print(f"  rows        {used:,} used, {dropped:,} dropped")
     print(f"  final loss  {card.final['loss']:.6g}")

@@ -11,7 +11,6 @@ from pathlib import Path
 import pandas as pd
 
 from lilyvae.analysis.embeddings import as_named_models
-from lilyvae.analysis.evaluation.provenance import synthetic_notice
 from lilyvae.analysis.figures.borehole_map import BOREHOLE_MAP
 from lilyvae.analysis.figures.data_figures import (
     DATASET_OVERVIEW,
@@ -24,6 +23,7 @@ from lilyvae.analysis.figures.spec import DrawOptions, FigureInputs, FigureSpec
 from lilyvae.analysis.figures.style import DPI, caption_tag, pyplot, title_tag
 from lilyvae.analysis.figures.umap_figure import UMAP
 from lilyvae.analysis.run_dir import MANIFEST, RunDir
+from lilyvae.data.provenance import table_provenance
 from lilyvae.data.tables import read_table
 from lilyvae.files import write_atomic, write_json_atomic
 
@@ -123,9 +123,11 @@ def make_figures(
     table = data if isinstance(data, pd.DataFrame) else read_table(data)
     models = as_named_models(models) if models else []
     if synthetic is None:
+        # The metrics say it, else the table's provenance, else the models' cards.
         synthetic = bool(
             (metrics or {}).get("synthetic")
-            or (table_path is not None and synthetic_notice(table_path))
+            or table_provenance(table_path).synthetic
+            or any(m.model.card.origin.synthetic for m in models)
         )
     options = DrawOptions(umap_rows, scatter_rows, prior_rows, seed)
     inputs = FigureInputs(

@@ -67,7 +67,7 @@ def _open_run(kind, data, config, resample, options: RunOptions, *, count, outpu
     them. Returns (run, config, resample, options, whether the settings were adopted)."""
     identity = run_identity(kind, config, data, options.split, resample, options.evaluation, extra)
     run, adopted = open_run_dir(
-        EnsembleRun(kind, identity, count, Path(output_dir)), options.resume
+        EnsembleRun(kind, identity, count, Path(output_dir), data.origin), options.resume
     )
     if adopted:
         config, split, resample, evaluation = settings_from_identity(run.identity)

@@ -35,13 +35,19 @@ class EnsembleResult:
     settings_from_directory: bool = False
 
 
-def member_row(member: Member, card: dict | None, failure: dict | None) -> dict:
-    """A member's row of ``members.csv``: its cell, seed, status, final losses, metrics."""
+def member_row(
+    member: Member, card: dict | None, failure: dict | None, synthetic: bool = False
+) -> dict:
+    """A member's row of ``members.csv``: its cell, seed, status, whether its data are
+    SYNTHETIC (the run's data, as its card records them), final losses, metrics."""
     row: dict = {"member": member.key}
     if member.cell is not None:
         row["cell"] = member.cell
         row |= params_text(member.params)
     row |= {"seed": member.seed, "resample": member.resample}
+    if card is not None:
+        synthetic = bool((card.get("data") or {}).get("synthetic"))
+    row["synthetic"] = synthetic
     if card is not None:
         info = card.get("ensemble", {})
         final = card.get("final", {})
@@ -62,6 +68,7 @@ def member_row(member: Member, card: dict | None, failure: dict | None) -> dict:
 
 def _metric_columns(rows: list[dict]) -> list[str]:
     skip = {"member", "cell", "seed", "resample", "status", "rows", "unique_rows", "epochs"}
+    skip |= {"synthetic"}
     skip |= {"error"} | set(grid_axes())
     cols: list[str] = []
     for row in rows:
@@ -147,7 +154,8 @@ def write_results(
     """``members.csv``, ``summary.json`` and (sweep) ``results.csv`` from the record."""
     out = run.output_dir
     failures = record.failures
-    rows = [member_row(m, record.cards.get(m.key), failures.get(m.key)) for m in members]
+    synthetic = run.origin.synthetic
+    rows = [member_row(m, record.cards.get(m.key), failures.get(m.key), synthetic) for m in members]
     paths = {"manifest": out / "run.json", "members": write_csv(out / "members.csv", rows)}
     ok = [r for r in rows if r["status"] == "ok"]
     metric_cols = _metric_columns(ok)
@@ -161,6 +169,7 @@ def write_results(
         "failed": sum(r["status"] == "failed" for r in rows),
         "pending": sum(r["status"] == "pending" for r in rows),
         "level": LEVEL,
+        **run.origin.to_dict(),
     }
     if run.kind == "bootstrap":
         summary |= _bootstrap_summary(ok, metric_cols)
@@ -207,7 +216,8 @@ def summary_table(result: EnsembleResult, columns: int = 6) -> str:
     """The final table: per metric (bootstrap) or per cell (sweep), mean and interval."""
     s = result.summary
     lines = [
-        f"{s['kind']} in {result.output_dir}: {s['ok']} of {s['members']} members ok"
+        ("SYNTHETIC data: " if s.get("synthetic") else "")
+        + f"{s['kind']} in {result.output_dir}: {s['ok']} of {s['members']} members ok"
         + (f", {s['failed']} failed" if s["failed"] else "")
         + (f", {s['pending']} not trained" if s["pending"] else "")
         + f" ({result.trained} trained now, {result.skipped} already done)"
