@@ -11,7 +11,12 @@ from pathlib import Path
 
 from lilyvae.files import write_json_atomic, write_text_atomic
 from lilyvae.runs.ensemble.grid import cell_name, params_json, params_text
-from lilyvae.runs.ensemble.intervals import INTERVAL_NOTES, LEVEL, interval
+from lilyvae.runs.ensemble.intervals import (
+    INTERVAL_NOTES,
+    LEVEL,
+    interval_text,
+    metric_interval,
+)
 from lilyvae.runs.ensemble.planning import Member
 from lilyvae.runs.ensemble.rundir import RUN_VERSION, EnsembleRun, RunRecord
 from lilyvae.train.config import grid_axes
@@ -106,8 +111,8 @@ def _bootstrap_summary(ok: list[dict], metric_cols: list[str]) -> dict:
     metrics = {}
     for col in metric_cols:
         values = [r.get(col) for r in ok]
-        spread = interval(values, "percentile")
-        mean_ci = interval(values, "t")
+        spread = metric_interval(col, values, "percentile")
+        mean_ci = metric_interval(col, values, "t")
         metrics[col] = spread | {"mean_low": mean_ci["low"], "mean_high": mean_ci["high"]}
     return {
         "interval": {"method": "percentile", "note": INTERVAL_NOTES["percentile"]},
@@ -129,7 +134,10 @@ def _sweep_cells(members: list[Member], rows: list[dict], metric_cols: list[str]
                 "seeds": len(group),
                 "ok": len(good),
                 "failed": sum(r["status"] == "failed" for r in group),
-                "metrics": {col: interval([r.get(col) for r in good], "t") for col in metric_cols},
+                "metrics": {
+                    col: metric_interval(col, [r.get(col) for r in good], "t")
+                    for col in metric_cols
+                },
             }
         )
     return cells
@@ -206,7 +214,7 @@ def _cells_table(cells: list[dict], columns: int) -> list[str]:
         row = f"{cell['name'][:32]:<32} {cell['ok']:>2}/{cell['seeds']:<2}"
         for n in names:
             m = cell["metrics"].get(n, {})
-            text = f"{_fmt(m.get('mean'))} [{_fmt(m.get('low'))}, {_fmt(m.get('high'))}]"
+            text = f"{_fmt(m.get('mean'))} {interval_text(m)}"
             row += f"  {text:>34}"
         lines.append(row)
     return lines
@@ -225,7 +233,7 @@ def summary_table(result: EnsembleResult, columns: int = 6) -> str:
     if s["kind"] == "bootstrap":
         lines.append(f"{'metric':<26} {'mean':>10}  {'95% of members':>23}  {'n':>4}")
         for name, m in s["metrics"].items():
-            span = f"[{_fmt(m['low'])}, {_fmt(m['high'])}]"
+            span = interval_text(m)
             lines.append(f"{name:<26} {_fmt(m['mean']):>10}  {span:>23}  {m['n']:>4}")
     else:
         lines += _cells_table(s["cells"], columns)
