@@ -13,9 +13,7 @@ of the page is built by its own function, in page order, from :func:`build_repor
 
 from __future__ import annotations
 
-import base64
 import datetime
-import html
 import os
 from pathlib import Path
 
@@ -23,62 +21,22 @@ from lilyvae import __version__
 from lilyvae.analysis.evaluation import (
     SYNTHETIC_LABEL,
     Table,
-    format_value,
     metric_tables,
     read_synthetic_sidecar,
     summary_table,
 )
+
+# The page's pieces, shared with the ensembles' report (here under their old names).
+from lilyvae.analysis.page import CSS as _CSS
+from lilyvae.analysis.page import escape as _e
+from lilyvae.analysis.page import figure_html as _figure_html
+from lilyvae.analysis.page import table_html as _table_html
 from lilyvae.analysis.run_dir import MANIFEST, RunDir
+from lilyvae.analysis.seeds_section import seeds_section
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import to_json, write_text_atomic
 from lilyvae.model.card import ModelCard
 from lilyvae.model.checkpoint import card_path, read_card
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto;
-       max-width: 1200px; padding: 1em 2em; color: #222; line-height: 1.4; }
-h1 { margin-bottom: 0.2em; }
-h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.85em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th { background: #f0f0f0; }
-td:first-child, th:first-child { text-align: left; }
-.note { color: #555; font-size: 0.85em; max-width: 1100px; }
-.banner { padding: 0.8em 1em; margin: 1em 0; border-radius: 4px; font-weight: 600; }
-.synthetic { background: #fde2e1; border: 2px solid #c0392b; color: #7b1d14; }
-.insample { background: #fff3cd; border: 2px solid #d39e00; color: #6b4f00; }
-.heldout { background: #e3f1e3; border: 1px solid #5a9a5a; color: #1f4d1f; }
-figure { margin: 1.5em 0; }
-figure img { max-width: 100%; border: 1px solid #ddd; }
-figcaption { font-size: 0.85em; color: #444; margin-top: 0.3em; }
-pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.75em; }
-details { margin: 0.4em 0; }
-nav a { margin-right: 1em; }
-.scroll { overflow-x: auto; }
-"""
-
-
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _table_html(columns, rows, cls: str = "metrics") -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_e(format_value(v))}</td>" for v in row) + "</tr>" for row in rows
-    )
-    return (
-        f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table></div>"
-    )
-
-
-def _figure_html(path: Path, title: str, caption: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (
-        f'<figure id="fig-{_e(path.stem)}"><img src="data:image/png;base64,{data}" '
-        f'alt="{_e(title)}"><figcaption><b>{_e(title)}.</b> {_e(caption)}</figcaption></figure>'
-    )
 
 
 def _table_section(table: Table, heading: str = "h3") -> list[str]:
@@ -312,6 +270,7 @@ def build_report(
     parts = [
         *_head(run, metrics, title, synthetic),
         *_metrics_section(metrics),
+        *seeds_section(run.read_seeds_if_present()),
         *_figures_section(run, manifest),
         *_models_section(run, metrics),
         *_data_section(metrics),
