@@ -8,6 +8,8 @@ import html
 from pathlib import Path
 
 from lilyvae.analysis.evaluation import format_value
+from lilyvae.analysis.run_dir import MANIFEST
+from lilyvae.errors import LilyVAEError
 
 CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto;
@@ -58,4 +60,34 @@ def figure_html(path: Path, title: str, caption: str) -> str:
         f'<figure id="fig-{escape(path.stem)}"><img src="data:image/png;base64,{data}" '
         f'alt="{escape(title)}"><figcaption><b>{escape(title)}.</b> {escape(caption)}'
         "</figcaption></figure>"
+    )
+
+
+def figures_section(figures_dir: Path, manifest: dict | None) -> list[str]:
+    """Every figure of a ``figures.json`` manifest, embedded, with its caption, and
+    the figures not drawn."""
+    parts = ['<h2 id="figures">Figures</h2>']
+    if manifest is None:
+        return parts + ['<p class="note">No figures: run <code>lilyvae figures</code> first.</p>']
+    for fig in manifest.get("figures", []):
+        path = figures_dir / fig["file"]
+        if not path.is_file():
+            raise LilyVAEError(f"{path}: listed in {MANIFEST} but missing")
+        parts.append(figure_html(path, fig["title"], fig["caption"]))
+    if manifest.get("skipped"):
+        parts.append(
+            '<p class="note">Figures not drawn: '
+            + escape("; ".join(f"{k}: {v}" for k, v in manifest["skipped"].items()))
+            + "</p>"
+        )
+    return parts
+
+
+def document(title: str, parts: list[str]) -> str:
+    """The whole page: its title, the style sheet and the parts in order."""
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>\n"
+        + "\n".join(parts)
+        + "\n</body></html>\n"
     )

@@ -18,6 +18,8 @@ import os
 from pathlib import Path
 
 from lilyvae import __version__
+from lilyvae.analysis.ensemble_report import ensemble_report_html
+from lilyvae.analysis.ensemble_run import is_ensemble_dir, read_ensemble
 from lilyvae.analysis.evaluation import (
     SYNTHETIC_LABEL,
     Table,
@@ -25,13 +27,12 @@ from lilyvae.analysis.evaluation import (
     read_synthetic_sidecar,
     summary_table,
 )
+from lilyvae.analysis.page import document, figures_section
 
 # The page's pieces, shared with the ensembles' report (here under their old names).
-from lilyvae.analysis.page import CSS as _CSS
 from lilyvae.analysis.page import escape as _e
-from lilyvae.analysis.page import figure_html as _figure_html
 from lilyvae.analysis.page import table_html as _table_html
-from lilyvae.analysis.run_dir import MANIFEST, RunDir
+from lilyvae.analysis.run_dir import RunDir
 from lilyvae.analysis.seeds_section import seeds_section
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import to_json, write_text_atomic
@@ -110,21 +111,7 @@ def _metrics_section(metrics: dict) -> list[str]:
 
 def _figures_section(run: RunDir, manifest: dict | None) -> list[str]:
     """Every figure of the manifest, embedded, with its caption."""
-    parts = ['<h2 id="figures">Figures</h2>']
-    if manifest is None:
-        return parts + ['<p class="note">No figures: run <code>lilyvae figures</code> first.</p>']
-    for fig in manifest.get("figures", []):
-        path = run.figures_dir / fig["file"]
-        if not path.is_file():
-            raise LilyVAEError(f"{path}: listed in {MANIFEST} but missing")
-        parts.append(_figure_html(path, fig["title"], fig["caption"]))
-    if manifest.get("skipped"):
-        parts.append(
-            '<p class="note">Figures not drawn: '
-            + _e("; ".join(f"{k}: {v}" for k, v in manifest["skipped"].items()))
-            + "</p>"
-        )
-    return parts
+    return figures_section(run.figures_dir, manifest)
 
 
 _MODEL_COLUMNS = [
@@ -257,13 +244,21 @@ def build_report(
     figures_dir: str | os.PathLike | None = None,
     title: str | None = None,
 ) -> Path:
-    """Write ``<run>/report.html`` (or ``output``) from a run directory; return its path."""
+    """Write ``<run>/report.html`` (or ``output``) from a run directory; return its path.
+
+    An ensemble's directory (``run.json``, from ``lilyvae bootstrap`` or ``sweep``) gets
+    its own report (:mod:`lilyvae.analysis.ensemble_report`)."""
     run = RunDir.existing(run_dir, figures=figures_dir)
-    metrics = run.read_metrics()
-    manifest = run.read_figure_manifest_if_present()
     output = Path(output) if output else run.report
     if output.suffix.lower() not in (".html", ".htm"):
         raise LilyVAEError(f"{output}: the report's name must end in .html")
+    if is_ensemble_dir(run.root):
+        ensemble = read_ensemble(run.root)
+        manifest = run.read_figure_manifest_if_present()
+        write_text_atomic(output, ensemble_report_html(ensemble, manifest, title, run.figures_dir))
+        return output
+    metrics = run.read_metrics()
+    manifest = run.read_figure_manifest_if_present()
 
     synthetic = bool(metrics.get("synthetic") or (manifest or {}).get("synthetic"))
     title = title or ("lilyvae report" + (f" ({SYNTHETIC_LABEL} data)" if synthetic else ""))
@@ -276,11 +271,5 @@ def build_report(
         *_data_section(metrics),
         *_setup_section(metrics, manifest),
     ]
-    doc = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>\n"
-        + "\n".join(parts)
-        + "\n</body></html>\n"
-    )
-    write_text_atomic(output, doc)
+    write_text_atomic(output, document(title, parts))
     return output

@@ -11,6 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from lilyvae.analysis.embeddings import as_named_models
+from lilyvae.analysis.ensemble_run import is_ensemble_dir
 from lilyvae.analysis.figures.borehole_map import BOREHOLE_MAP
 from lilyvae.analysis.figures.data_figures import (
     DATASET_OVERVIEW,
@@ -25,6 +26,7 @@ from lilyvae.analysis.figures.umap_figure import UMAP
 from lilyvae.analysis.run_dir import MANIFEST, RunDir
 from lilyvae.data.provenance import table_provenance
 from lilyvae.data.tables import read_table
+from lilyvae.errors import LilyVAEError
 from lilyvae.files import write_atomic, write_json_atomic
 
 #: Every figure, in the order drawn and listed in ``figures.json``.
@@ -156,8 +158,19 @@ def figures_from_run(
     **options,
 ) -> FigureSet:
     """Draw the figures of a run directory (``metrics.json``, ``roc_curves.json``,
-    ``embeddings.parquet``, ``models/``) into ``<run>/figures``."""
+    ``embeddings.parquet``, ``models/``) into ``<run>/figures``; of an ensemble's
+    directory (``run.json``), its members' metrics with their intervals
+    (:func:`~lilyvae.analysis.figures.ensemble_figures.make_ensemble_figures`)."""
     run = RunDir.existing(run_dir)
+    if is_ensemble_dir(run.root):
+        from lilyvae.analysis.figures.ensemble_figures import make_ensemble_figures
+
+        if data is not None or models:
+            raise LilyVAEError(
+                f"{run.root}: an ensemble run; its figures come from its own files "
+                "(drop --data and --model)"
+            )
+        return make_ensemble_figures(run.root, output_dir, pdf=options.get("pdf", False))
     metrics = run.read_metrics_if_present()
     roc = run.read_roc_curves()
     if data is None:
