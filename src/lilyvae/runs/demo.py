@@ -110,6 +110,7 @@ class DemoResult:
     metrics: dict
     seconds: float
     stage_seconds: dict
+    seeds: dict | None = None  # seeds.json: each model over its seeds, and the verdicts
 
 
 class _StageClock:
@@ -293,4 +294,4 @@ def run_demo(
     _write_summary(run, metrics, seeds, clock.seconds, seconds)
     print(f"demo finished in {seconds:.0f} s; outputs in {run.root}")
     print(f"report: {report}")
-    return DemoResult(run.root, report, metrics, seconds, clock.seconds)
+    return DemoResult(run.root, report, metrics, seconds, clock.seconds, seeds)
