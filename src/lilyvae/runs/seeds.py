@@ -94,7 +94,9 @@ def compare_models(
 
 
 def _mean_and_interval(entry: Mapping) -> str:
-    return f"{entry['mean']:.3f} {interval_text(entry)}"
+    if entry.get("low") is None:
+        return f"{entry['mean']:.3f} {interval_text(entry)}"
+    return f"{entry['mean']:.3f} [{entry['low']:.3f}, {entry['high']:.3f}]"
 
 
 def comparison_lines(seeds: Mapping) -> list[str]:
