@@ -20,7 +20,6 @@ from collections.abc import Mapping, Sequence
 
 from lilyvae.analysis.run_dir import SEEDS_FORMAT
 from lilyvae.runs.ensemble.intervals import (
-    INTERVAL_NOTES,
     LEVEL,
     MIN_VALUES,
     interval_text,
@@ -86,7 +85,9 @@ def compare_models(
         "format": SEEDS_FORMAT,
         "synthetic": bool(synthetic),
         "level": LEVEL,
-        "interval": INTERVAL_NOTES["t"] + "; a verdict only where two intervals do not overlap",
+        "interval": "Student's t 95% interval of the mean over the model's seeds, cut at "
+        f"the metric's range; none from fewer than {MIN_VALUES} seeds; a verdict only where "
+        "two intervals do not overlap",
         "compared": list(COMPARED),
         "models": dict(models),
         "comparisons": comparisons,
