@@ -240,7 +240,7 @@ def test_help_lists_every_command_and_describes_every_flag(capsys):
     code, out, _ = run(["--help"], capsys)
     assert code == 0
     commands = subcommands(build_parser())
-    assert len(commands) == 12
+    assert len(commands) == 13  # with issue 9's properties
     for name in commands:
         assert f"\n    {name}" in out
     assert "Start with `lilyvae demo`" in out

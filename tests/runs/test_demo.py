@@ -69,7 +69,11 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
         "reconstruction_hybrid",
         "prior_samples",
         "training_curves",
+        "zero_shot_properties",
     } <= names
+    properties = pd.read_csv(tmp_path / "properties" / "properties.csv")
+    assert {"unsup_hybrid_r2", "semisup_hybrid_r2", "features_r2"} <= set(properties.columns)
+    assert (properties["protocol"] == "boreholes").all()
     summary = (tmp_path / "summary.txt").read_text()
     assert "SYNTHETIC" in summary and "semi-supervised vs unsupervised" in summary
     assert f"over {DEMO_SEEDS} seeds" in summary and "95% interval" in summary
@@ -98,6 +102,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
         "training",
         "embeddings",
         "evaluation",
+        "properties",
         "figures",
         "report",
     }

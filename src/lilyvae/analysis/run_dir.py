@@ -8,6 +8,7 @@ and ``report`` write and read parts of it::
     embeddings.parquet          the table plus each model's embedding columns
     metrics.json, metrics.md    the evaluation (and roc_curves.json, its ROC curves)
     seeds.json                  models across seeds: intervals and verdicts (the demo)
+    properties/                 zero-shot property prediction (properties.csv, .json)
     figures/                    the figures, listed in figures/figures.json
     report.html                 the self-contained report
     summary.txt                 the demo's printed summary
@@ -37,6 +38,7 @@ FIGURES_DIR = "figures"
 MANIFEST = "figures.json"
 REPORT_FILE = "report.html"
 SUMMARY_FILE = "summary.txt"
+PROPERTIES_DIR = "properties"
 #: The ``format`` field of ``metrics.json``.
 METRICS_FORMAT = "lilyvae-metrics"
 #: The ``format`` field of ``seeds.json``.
@@ -78,6 +80,7 @@ class RunDir:
         self.figure_manifest = self.figures_dir / MANIFEST
         self.report = self.root / REPORT_FILE
         self.summary = self.root / SUMMARY_FILE
+        self.properties_dir = self.root / PROPERTIES_DIR
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.root)!r})"
@@ -116,6 +119,13 @@ class RunDir:
         if not self.figure_manifest.is_file():
             return None
         return read_figure_manifest(self.figures_dir)
+
+    def read_properties_if_present(self) -> pd.DataFrame | None:
+        """``properties/properties.csv`` (what ``lilyvae properties`` wrote), or None."""
+        from lilyvae.properties.api import read_properties
+
+        path = self.properties_dir / "properties.csv"
+        return read_properties(path) if path.is_file() else None
 
     def read_embeddings(self) -> pd.DataFrame | None:
         from lilyvae.data.tables import read_table

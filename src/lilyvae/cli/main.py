@@ -42,6 +42,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for module in COMMAND_MODULES:
         module.register(sub)
+    # --- properties (issue 9): registered here for testing; the lead re-applies it ---
+    from lilyvae.cli.properties import register as register_properties
+
+    register_properties(sub)
     return parser
 
 

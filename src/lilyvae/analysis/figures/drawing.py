@@ -19,6 +19,7 @@ from lilyvae.analysis.figures.data_figures import (
     LITHOLOGY_COUNTS,
 )
 from lilyvae.analysis.figures.model_figures import PRIOR_SAMPLES, RECONSTRUCTION, TRAINING_CURVES
+from lilyvae.analysis.figures.property_figures import ZERO_SHOT_PROPERTIES
 from lilyvae.analysis.figures.score_figures import ROC, ZERO_SHOT
 from lilyvae.analysis.figures.spec import DrawOptions, FigureInputs, FigureSpec
 from lilyvae.analysis.figures.style import DPI, caption_tag, pyplot, title_tag
@@ -40,6 +41,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     PRIOR_SAMPLES,
     ROC,
     ZERO_SHOT,
+    ZERO_SHOT_PROPERTIES,
     UMAP,
 )
 
@@ -109,13 +111,15 @@ def make_figures(
     prior_rows: int = 20000,
     seed: int = 0,
     synthetic: bool | None = None,
+    properties: pd.DataFrame | None = None,
     quiet: bool = True,
 ) -> FigureSet:
     """Draw every figure that the inputs allow into ``output_dir``; write ``figures.json``.
 
     ``data`` is the table (path or DataFrame); ``models`` checkpoints or NamedModels;
     ``metrics``/``roc_curves`` what :func:`lilyvae.analysis.evaluation.evaluate` returned or
-    wrote; ``embeddings`` an embedded table (else the models embed the rows). A figure
+    wrote; ``embeddings`` an embedded table (else the models embed the rows);
+    ``properties`` what :func:`lilyvae.properties.predict_properties` wrote. A figure
     whose inputs are missing is skipped and the reason recorded.
     """
     start = time.perf_counter()
@@ -133,7 +137,7 @@ def make_figures(
         )
     options = DrawOptions(umap_rows, scatter_rows, prior_rows, seed)
     inputs = FigureInputs(
-        table, table_path, models, metrics, roc_curves, embeddings, synthetic, options
+        table, table_path, models, metrics, roc_curves, embeddings, synthetic, options, properties
     )
     say = (lambda *_: None) if quiet else print
     figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say)
@@ -158,8 +162,9 @@ def figures_from_run(
     **options,
 ) -> FigureSet:
     """Draw the figures of a run directory (``metrics.json``, ``roc_curves.json``,
-    ``embeddings.parquet``, ``models/``) into ``<run>/figures``; of an ensemble's
-    directory (``run.json``), its members' metrics with their intervals
+    ``embeddings.parquet``, ``models/``, ``properties/properties.csv``) into
+    ``<run>/figures``; of an ensemble's directory (``run.json``), its members' metrics
+    with their intervals
     (:func:`~lilyvae.analysis.figures.ensemble_figures.make_ensemble_figures`)."""
     run = RunDir.existing(run_dir)
     if is_ensemble_dir(run.root):
@@ -184,5 +189,6 @@ def figures_from_run(
         metrics,
         roc,
         run.read_embeddings(),
+        properties=run.read_properties_if_present(),
         **options,
     )

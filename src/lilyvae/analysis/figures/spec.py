@@ -45,6 +45,7 @@ class FigureInputs:
     embeddings: pd.DataFrame | None
     synthetic: bool
     options: DrawOptions
+    properties: pd.DataFrame | None = None  # ``lilyvae properties``' table, when run
     # Derived from the above in __post_init__:
     valid: np.ndarray = field(init=False)  # rows of ``table`` whose six inputs are finite
     frame: pd.DataFrame = field(init=False)  # those rows, re-indexed from 0
@@ -106,6 +107,7 @@ NEEDS: dict[str, Callable[[FigureInputs], bool]] = {
     "models": lambda i: bool(i.models),
     "roc_curves": lambda i: bool(i.roc_curves and i.metrics),
     "zero_shot": _has_zero_shot,
+    "properties": lambda i: i.properties is not None and len(i.properties) > 0,
 }
 
 
