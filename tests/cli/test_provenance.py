@@ -3,6 +3,7 @@ every command a user runs, and a table of unknown origin left unmarked."""
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from cli_helpers import run
@@ -66,6 +67,21 @@ def test_a_built_synthetic_table_is_marked_through_every_step(built, tmp_path, c
     html = (run_dir / "report.html").read_text()
     assert 'id="synthetic-caveat"' in html and 'id="data-synthetic"' in html
     assert "built.manifest.json" in html
+
+    # Property tables without their sidecar: the table and the model still mark the run.
+    lily = tmp_path / "lily"
+    lily.mkdir()
+    shutil.copy(built.parent / "raw" / "MAD_DataLITH.csv", lily)
+    args = ["properties", "--lily-dir", lily, "--data", built, "--model", model]
+    args += ["--output-dir", tmp_path / "props", "--tables", "MAD", "--rounds", 3]
+    code, _, err = run([*args, "--min-rows", 20, "--workers", 1, "--quiet"], capsys)
+    assert code == 0, err
+    props = json.loads((tmp_path / "props" / "properties.json").read_text())
+    assert props["synthetic"] is True
+    assert [Path(p).name for p in props["synthetic_sources"]] == [
+        "built.manifest.json",
+        "semi.meta.json",
+    ]
 
 
 def test_a_model_trained_on_synthetic_data_marks_an_unmarked_table(built, tmp_path, capsys):
