@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lilyvae.data.provenance import UNKNOWN, Provenance, table_provenance
 from lilyvae.data.schema import BOREHOLE_COL, FEATURE_COLS, LABEL_COL
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import sha256_file, write_atomic
@@ -93,7 +94,8 @@ class TrainingData:
     """Model inputs taken from a table: raw features, label indices, bookkeeping.
 
     ``labels`` holds an index into ``class_names`` per row, or -1 where ``Principal``
-    is missing (such rows still train the unsupervised terms).
+    is missing (such rows still train the unsupervised terms). ``origin`` says whether
+    the table is SYNTHETIC (:mod:`lilyvae.data.provenance`); it travels into the cards.
     """
 
     features: np.ndarray  # (n, 6) float64, raw units, all finite
@@ -104,6 +106,7 @@ class TrainingData:
     rows_dropped: int
     source: str
     sha256: str | None
+    origin: Provenance = UNKNOWN
 
     @property
     def n_rows(self) -> int:
@@ -124,9 +127,11 @@ class TrainingData:
             rows_dropped=self.rows_dropped,
             source=self.source,
             sha256=self.sha256,
+            origin=self.origin,
         )
 
     def provenance(self) -> dict:
+        """The ``data`` section of a model card and of ``metrics.json``."""
         return {
             "path": self.source,
             "sha256": self.sha256,
@@ -135,7 +140,7 @@ class TrainingData:
             "rows_used": self.n_rows,
             "rows_labelled": self.n_labelled,
             "n_classes": len(self.class_names),
-        }
+        } | self.origin.to_dict()
 
 
 def finite_feature_mask(df: pd.DataFrame) -> np.ndarray:
@@ -149,6 +154,7 @@ def training_data_from_frame(
     source: str = "<frame>",
     sha256: str | None = None,
     class_names: tuple[str, ...] | None = None,
+    origin: Provenance = UNKNOWN,
 ) -> TrainingData:
     """Select usable rows and encode labels.
 
@@ -156,6 +162,7 @@ def training_data_from_frame(
     indexed in sorted order of their names, as the reference's LabelEncoder did, so
     index i of a classifier head is the i-th name in sorted order. Pass
     ``class_names`` to encode against an existing list (labels not in it become -1).
+    ``origin``: the table's provenance (a DataFrame's is not known unless given).
     """
     require_columns(df, FEATURE_COLS, source)
     rows_read = len(df)
@@ -185,11 +192,15 @@ def training_data_from_frame(
         rows_dropped=int(rows_read - len(used)),
         source=source,
         sha256=sha256,
+        origin=origin,
     )
 
 
 def load_training_data(path: str | os.PathLike) -> TrainingData:
-    """Read a training table and return its usable rows, encoded labels and fingerprint."""
+    """Read a training table and return its usable rows, encoded labels, fingerprint
+    and provenance (SYNTHETIC when a sidecar or build manifest beside it says so)."""
     df = read_table(path)
     require_columns(df, FEATURE_COLS, path)
-    return training_data_from_frame(df, source=str(path), sha256=sha256_file(path))
+    return training_data_from_frame(
+        df, source=str(path), sha256=sha256_file(path), origin=table_provenance(path)
+    )
