@@ -8,7 +8,14 @@ import pytest
 from lilyvae.analysis.evaluation import EvalConfig
 from lilyvae.cli.main import build_parser
 from lilyvae.errors import LilyVAEError
-from lilyvae.runs.demo import RUNS, run_demo, semi_vs_unsupervised, write_synthetic_borehole_table
+from lilyvae.runs.demo import (
+    DEMO_SEEDS,
+    RUNS,
+    run_demo,
+    semi_vs_unsupervised,
+    write_synthetic_borehole_table,
+)
+from lilyvae.runs.seeds import comparison_lines
 
 
 def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
@@ -69,6 +76,26 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
     assert (properties["protocol"] == "boreholes").all()
     summary = (tmp_path / "summary.txt").read_text()
     assert "SYNTHETIC" in summary and "semi-supervised vs unsupervised" in summary
+    assert f"over {DEMO_SEEDS} seeds" in summary and "95% interval" in summary
+
+    # Every model with 5 seeds, trained as packs; the first seed's is the model above.
+    seeds = json.loads((tmp_path / "seeds.json").read_text())
+    assert seeds["synthetic"] is True and set(seeds["models"]) == {n for _, _, n in RUNS}
+    for _, _, name in RUNS:
+        model = seeds["models"][name]
+        assert model["seeds"] == [42, 43, 44, 45, 46]
+        for s in model["seeds"][1:]:
+            card = json.loads(
+                (tmp_path / "models" / "seeds" / f"{name}_seed{s}.meta.json").read_text()
+            )
+            assert card["seed"] == s and card["data"]["synthetic"] is True
+            assert bool(card.get("labels_withheld")) == name.startswith("semisup")
+        svm = model["metrics"]["svm_balanced_accuracy"]
+        first = metrics["subjects"][name]["svm"]["balanced_accuracy"]
+        assert svm["n"] == DEMO_SEEDS and svm["values"][0] == pytest.approx(first)
+        assert 0.0 <= svm["low"] <= svm["mean"] <= svm["high"] <= 1.0
+    assert {c["label"] for c in seeds["comparisons"]} == {"standard", "hybrid"}
+    assert 'id="seeds"' in result.report.read_text()
 
     assert set(result.stage_seconds) == {
         "data",
@@ -90,24 +117,40 @@ def test_demo_flags():
     assert (args.holdout_boreholes, args.pdf, args.umap_rows) == (0.2, False, 3000)
 
 
-def test_semi_vs_unsupervised_names_the_higher_one():
+def test_semi_vs_unsupervised_gives_a_verdict_only_where_intervals_separate():
     def subject(svm, linear):
         return {"svm": {"balanced_accuracy": svm}, "linear": {"balanced_accuracy": linear}}
 
-    metrics = {
-        "subjects": {
-            "unsup_standard": subject(0.10, 0.12),
-            "semisup_standard": subject(0.09, 0.13),
-            "unsup_hybrid": subject(0.12, 0.17),
-            "semisup_hybrid": subject(0.17, 0.19),
-        }
+    seeds = [42, 43, 44, 45, 46]
+    subjects = {
+        # standard: one seed would say "unsupervised higher" (0.09 < 0.10); five overlap
+        "unsup_standard": [subject(0.10 + d, 0.12) for d in (0, 0.02, -0.02, 0.01, -0.01)],
+        "semisup_standard": [subject(0.09 + d, 0.12) for d in (0, 0.02, -0.02, 0.01, -0.01)],
+        # hybrid: semi-supervised clearly higher on the SVM
+        "unsup_hybrid": [subject(0.12 + d, 0.17) for d in (0, 0.002, -0.002, 0.001, -0.001)],
+        "semisup_hybrid": [subject(0.17 + d, 0.17) for d in (0, 0.002, -0.002, 0.001, -0.001)],
     }
-    standard, hybrid = semi_vs_unsupervised(metrics)
-    assert "svm 0.090 vs 0.100 (unsupervised higher)" in standard
-    assert "linear 0.130 vs 0.120 (semi-supervised higher)" in standard
-    assert hybrid.strip().startswith("hybrid") and "unsupervised higher" not in hybrid
+    result = semi_vs_unsupervised(subjects, seeds)
+    verdicts = {(c["label"], c["metric"]): c["verdict"] for c in result["comparisons"]}
+    assert verdicts[("standard", "svm_balanced_accuracy")] == "no clear difference"
+    assert verdicts[("hybrid", "svm_balanced_accuracy")] == "semisup_hybrid higher"
+    # equal values: the intervals touch, which is no separation
+    assert verdicts[("hybrid", "linear_balanced_accuracy")] == "no clear difference"
+    svm = result["models"]["semisup_hybrid"]["metrics"]["svm_balanced_accuracy"]
+    assert svm["n"] == 5 and svm["low"] < 0.17 < svm["high"] and svm["values"][0] == 0.17
+    assert result["synthetic"] is True and result["format"] == "lilyvae-seeds"
+    lines = comparison_lines(result)
+    assert lines[0].startswith("SYNTHETIC data: held-out balanced accuracy over 5 seeds")
+    assert any("hybrid" in line and "semisup_hybrid higher" in line for line in lines)
+
+    # Two seeds give no interval, and so no verdict.
+    two = semi_vs_unsupervised({k: v[:2] for k, v in subjects.items()}, seeds[:2])
+    assert all(c["verdict"].startswith("no verdict: fewer than 3") for c in two["comparisons"])
+    assert "no interval (n=2)" in "\n".join(comparison_lines(two))
     # A run without a pair of models has nothing to compare.
-    assert semi_vs_unsupervised({"subjects": {"unsup_hybrid": subject(0.1, 0.1)}}) == []
+    assert (
+        semi_vs_unsupervised({"unsup_hybrid": subjects["unsup_hybrid"]}, seeds)["comparisons"] == []
+    )
 
 
 def test_borehole_table_needs_the_sidecar(tmp_path):

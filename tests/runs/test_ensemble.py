@@ -385,20 +385,20 @@ def test_an_unreadable_manifest_is_one_line(tmp_path, data):
 def test_sweep_records_a_diverging_cell_and_finishes_the_rest(tmp_path, small_csv, capsys):
     out = tmp_path / "sweep"
     args = ["sweep", "--model", "unsupervised", "--grid", "lr=1e-3,100", "beta=0.5,1"]
-    args += ["--seeds", "2", "--data", small_csv, "--output-dir", out, "--epochs", "2"]
+    args += ["--seeds", "3", "--data", small_csv, "--output-dir", out, "--epochs", "2"]
     args += ["--workers", "1", "--quiet"]
     code, stdout, err = run(args, capsys)
     assert code == 0, err
-    assert "4 of 8 members ok, 4 failed" in stdout
+    assert "6 of 12 members ok, 6 failed" in stdout
     members = read_csv(out / "members.csv")
-    assert len(members) == 8
+    assert len(members) == 12
     for r in members:
         if float(r["lr"]) == 100:
             assert r["status"] == "failed" and r["error"].startswith("diverged: non-finite loss")
         else:
             assert r["status"] == "ok" and np.isfinite(float(r["final_loss"]))
     # seed j is the same in every cell (paired comparisons)
-    assert len({r["seed"] for r in members}) == 2
+    assert len({r["seed"] for r in members}) == 3
     results = read_csv(out / "results.csv")
     assert [(float(r["lr"]), float(r["beta"])) for r in results] == [
         (0.001, 0.5),

@@ -13,74 +13,33 @@ of the page is built by its own function, in page order, from :func:`build_repor
 
 from __future__ import annotations
 
-import base64
 import datetime
-import html
 import os
 from pathlib import Path
 
 from lilyvae import __version__
+from lilyvae.analysis.ensemble_report import ensemble_report_html
+from lilyvae.analysis.ensemble_run import is_ensemble_dir, read_ensemble
 from lilyvae.analysis.evaluation import (
     SYNTHETIC_LABEL,
     Table,
     coverage_table,
-    format_value,
     gmm_components,
     metric_tables,
     read_synthetic_sidecar,
     summary_table,
 )
-from lilyvae.analysis.run_dir import MANIFEST, RunDir
+from lilyvae.analysis.page import document, figures_section
+
+# The page's pieces, shared with the ensembles' report (here under their old names).
+from lilyvae.analysis.page import escape as _e
+from lilyvae.analysis.page import table_html as _table_html
+from lilyvae.analysis.run_dir import RunDir
+from lilyvae.analysis.seeds_section import seeds_section
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import to_json, write_text_atomic
 from lilyvae.model.card import ModelCard
 from lilyvae.model.checkpoint import card_path, read_card
-
-_CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0 auto;
-       max-width: 1200px; padding: 1em 2em; color: #222; line-height: 1.4; }
-h1 { margin-bottom: 0.2em; }
-h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.6em 0; font-size: 0.85em; }
-th, td { border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }
-th { background: #f0f0f0; }
-td:first-child, th:first-child { text-align: left; }
-.note { color: #555; font-size: 0.85em; max-width: 1100px; }
-.banner { padding: 0.8em 1em; margin: 1em 0; border-radius: 4px; font-weight: 600; }
-.synthetic { background: #fde2e1; border: 2px solid #c0392b; color: #7b1d14; }
-.insample { background: #fff3cd; border: 2px solid #d39e00; color: #6b4f00; }
-.heldout { background: #e3f1e3; border: 1px solid #5a9a5a; color: #1f4d1f; }
-figure { margin: 1.5em 0; }
-figure img { max-width: 100%; border: 1px solid #ddd; }
-figcaption { font-size: 0.85em; color: #444; margin-top: 0.3em; }
-pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.75em; }
-details { margin: 0.4em 0; }
-nav a { margin-right: 1em; }
-.scroll { overflow-x: auto; }
-"""
-
-
-def _e(text) -> str:
-    return html.escape(str(text), quote=True)
-
-
-def _table_html(columns, rows, cls: str = "metrics") -> str:
-    head = "".join(f"<th>{_e(c)}</th>" for c in columns)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{_e(format_value(v))}</td>" for v in row) + "</tr>" for row in rows
-    )
-    return (
-        f'<div class="scroll"><table class="{cls}"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table></div>"
-    )
-
-
-def _figure_html(path: Path, title: str, caption: str) -> str:
-    data = base64.b64encode(path.read_bytes()).decode("ascii")
-    return (
-        f'<figure id="fig-{_e(path.stem)}"><img src="data:image/png;base64,{data}" '
-        f'alt="{_e(title)}"><figcaption><b>{_e(title)}.</b> {_e(caption)}</figcaption></figure>'
-    )
 
 
 def _table_section(table: Table, heading: str = "h3") -> list[str]:
@@ -170,21 +129,7 @@ def _coverage_section(metrics: dict, manifest: dict | None) -> list[str]:
 
 def _figures_section(run: RunDir, manifest: dict | None) -> list[str]:
     """Every figure of the manifest, embedded, with its caption."""
-    parts = ['<h2 id="figures">Figures</h2>']
-    if manifest is None:
-        return parts + ['<p class="note">No figures: run <code>lilyvae figures</code> first.</p>']
-    for fig in manifest.get("figures", []):
-        path = run.figures_dir / fig["file"]
-        if not path.is_file():
-            raise LilyVAEError(f"{path}: listed in {MANIFEST} but missing")
-        parts.append(_figure_html(path, fig["title"], fig["caption"]))
-    if manifest.get("skipped"):
-        parts.append(
-            '<p class="note">Figures not drawn: '
-            + _e("; ".join(f"{k}: {v}" for k, v in manifest["skipped"].items()))
-            + "</p>"
-        )
-    return parts
+    return figures_section(run.figures_dir, manifest)
 
 
 _MODEL_COLUMNS = [
@@ -196,6 +141,7 @@ _MODEL_COLUMNS = [
     "rows trained",
     "held-out boreholes",
     "labels withheld",
+    "trained on",
     "training s",
     "checkpoint",
 ]
@@ -212,6 +158,7 @@ def _model_row(name: str, info: dict) -> list:
         info.get("rows_trained"),
         info.get("held_out_boreholes"),
         ", ".join(info.get("labels_withheld") or []) or "-",
+        "SYNTHETIC data" if info.get("trained_on_synthetic") else "-",
         info.get("wall_time_s"),
         info.get("checkpoint"),
     ]
@@ -264,6 +211,12 @@ def _data_section(metrics: dict) -> list[str]:
         '<h2 id="data">Data provenance</h2>',
         _table_html(list(_DATA_COLUMNS), [[d.get(key) for key in _DATA_COLUMNS.values()]]),
     ]
+    if d.get("synthetic"):
+        parts.append(
+            f'<p class="note" id="data-synthetic">{SYNTHETIC_LABEL}: '
+            f"{_e(d.get('synthetic_notice') or '')} (marked by "
+            f"<code>{_e(d.get('synthetic_evidence') or 'the model cards')}</code>)</p>"
+        )
     info = read_synthetic_sidecar(d.get("path"))
     if info is not None:
         from lilyvae.synthetic.generator import sidecar_path
@@ -309,13 +262,21 @@ def build_report(
     figures_dir: str | os.PathLike | None = None,
     title: str | None = None,
 ) -> Path:
-    """Write ``<run>/report.html`` (or ``output``) from a run directory; return its path."""
+    """Write ``<run>/report.html`` (or ``output``) from a run directory; return its path.
+
+    An ensemble's directory (``run.json``, from ``lilyvae bootstrap`` or ``sweep``) gets
+    its own report (:mod:`lilyvae.analysis.ensemble_report`)."""
     run = RunDir.existing(run_dir, figures=figures_dir)
-    metrics = run.read_metrics()
-    manifest = run.read_figure_manifest_if_present()
     output = Path(output) if output else run.report
     if output.suffix.lower() not in (".html", ".htm"):
         raise LilyVAEError(f"{output}: the report's name must end in .html")
+    if is_ensemble_dir(run.root):
+        ensemble = read_ensemble(run.root)
+        manifest = run.read_figure_manifest_if_present()
+        write_text_atomic(output, ensemble_report_html(ensemble, manifest, title, run.figures_dir))
+        return output
+    metrics = run.read_metrics()
+    manifest = run.read_figure_manifest_if_present()
 
     synthetic = bool(metrics.get("synthetic") or (manifest or {}).get("synthetic"))
     title = title or ("lilyvae report" + (f" ({SYNTHETIC_LABEL} data)" if synthetic else ""))
@@ -323,16 +284,11 @@ def build_report(
         *_head(run, metrics, title, synthetic),
         *_metrics_section(metrics),
         *_coverage_section(metrics, manifest),
+        *seeds_section(run.read_seeds_if_present()),
         *_figures_section(run, manifest),
         *_models_section(run, metrics),
         *_data_section(metrics),
         *_setup_section(metrics, manifest),
     ]
-    doc = (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>\n"
-        + "\n".join(parts)
-        + "\n</body></html>\n"
-    )
-    write_text_atomic(output, doc)
+    write_text_atomic(output, document(title, parts))
     return output

@@ -7,6 +7,7 @@ and ``report`` write and read parts of it::
     models/<name>.pt            checkpoints, each with its .meta.json card
     embeddings.parquet          the table plus each model's embedding columns
     metrics.json, metrics.md    the evaluation (and roc_curves.json, its ROC curves)
+    seeds.json                  models across seeds: intervals and verdicts (the demo)
     properties/                 zero-shot property prediction (properties.csv, .json)
     figures/                    the figures, listed in figures/figures.json
     report.html                 the self-contained report
@@ -32,6 +33,7 @@ EMBEDDINGS_FILE = "embeddings.parquet"
 METRICS_FILE = "metrics.json"
 METRICS_MD = "metrics.md"
 ROC_FILE = "roc_curves.json"
+SEEDS_FILE = "seeds.json"
 FIGURES_DIR = "figures"
 MANIFEST = "figures.json"
 REPORT_FILE = "report.html"
@@ -43,6 +45,8 @@ METRICS_FORMAT = "lilyvae-metrics"
 METRICS_SECTIONS = ("data", "evaluation", "models", "subjects")
 #: What ``figures.json`` records of each figure; the report reads each of them.
 FIGURE_KEYS = ("file", "title", "caption")
+#: The ``format`` field of ``seeds.json``.
+SEEDS_FORMAT = "lilyvae-seeds"
 
 
 def read_metrics_file(path: str | os.PathLike) -> dict:
@@ -107,6 +111,7 @@ class RunDir:
         self.metrics = self.root / METRICS_FILE
         self.metrics_markdown = self.root / METRICS_MD
         self.roc_curves = self.root / ROC_FILE
+        self.seeds = self.root / SEEDS_FILE
         self.figures_dir = Path(figures) if figures is not None else self.root / FIGURES_DIR
         self.figure_manifest = self.figures_dir / MANIFEST
         self.report = self.root / REPORT_FILE
@@ -134,6 +139,12 @@ class RunDir:
 
     def read_metrics_if_present(self) -> dict | None:
         return self.read_metrics() if self.metrics.is_file() else None
+
+    def read_seeds_if_present(self) -> dict | None:
+        """``seeds.json`` (models across seeds), or None when the run has none."""
+        if not self.seeds.is_file():
+            return None
+        return read_json_file(self.seeds, "seeds file", SEEDS_FORMAT)
 
     def read_roc_curves(self) -> dict | None:
         if not self.roc_curves.is_file():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from lilyvae.cli.options import (
@@ -48,7 +49,7 @@ def _load_for_ensemble(args: argparse.Namespace, missing: str):
     used = data.rows_for(missing)
     print(
         f"{args.data}: {used.n_rows:,} rows used ({used.rows_dropped:,} dropped), "
-        f"{used.n_labelled:,} labelled"
+        f"{used.n_labelled:,} labelled{data.origin.label}"
     )
     print_partial_rows(data, missing)
     split = split_from_args(args, data)
@@ -57,7 +58,21 @@ def _load_for_ensemble(args: argparse.Namespace, missing: str):
     return data, split
 
 
-def _report_ensemble(result) -> None:
+#: The exit status of a run whose members did not all finish (see :func:`exit_status`).
+EXIT_MEMBERS_FAILED = 3
+
+
+def exit_status(summary: dict, strict: bool) -> int:
+    """0 when at least one member finished: the run's tables are written, its failures
+    listed (members.csv, failures.json) and retried by re-running; ``--strict`` (for CI)
+    makes any failed or missing member :data:`EXIT_MEMBERS_FAILED`. A run where no
+    member finished is :data:`EXIT_MEMBERS_FAILED` either way."""
+    if summary["ok"] == 0 or (strict and summary["ok"] < summary["members"]):
+        return EXIT_MEMBERS_FAILED
+    return 0
+
+
+def _report_ensemble(result, strict: bool) -> int:
     from lilyvae.runs.ensemble import summary_table
 
     if result.settings_from_directory:
@@ -65,6 +80,15 @@ def _report_ensemble(result) -> None:
     print(summary_table(result))
     for what, path in result.paths.items():
         print(f"  {what:<10} {path}")
+    code = exit_status(result.summary, strict)
+    if code:
+        s = result.summary
+        print(
+            f"lilyvae {s['kind']}: {s['members'] - s['ok']} of {s['members']} members did not "
+            f"finish (exit status {code}; re-run the command to retry them)",
+            file=sys.stderr,
+        )
+    return code
 
 
 def _run_ensemble(args: argparse.Namespace, entry, *grid, **specific) -> int:
@@ -83,8 +107,7 @@ def _run_ensemble(args: argparse.Namespace, entry, *grid, **specific) -> int:
         **specific,
         **options,
     )
-    _report_ensemble(result)
-    return 0
+    return _report_ensemble(result, args.strict)
 
 
 def cmd_bootstrap(args: argparse.Namespace) -> int:
@@ -144,6 +167,12 @@ def _add_ensemble_options(p: argparse.ArgumentParser, resample_default: str) -> 
         "--resume",
         action="store_true",
         help="continue the run OUTPUT_DIR holds with its own settings",
+    )
+    g.add_argument(
+        "--strict",
+        action="store_true",
+        help=f"exit with status {EXIT_MEMBERS_FAILED} when any member failed (default: 0 when "
+        f"at least one finished; {EXIT_MEMBERS_FAILED} when none did)",
     )
     g.add_argument("--no-eval", action="store_true", help="do not score members")
     g.add_argument(

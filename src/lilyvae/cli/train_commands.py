@@ -46,7 +46,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(
         f"{args.data}: {used.rows_read:,} rows read, {used.rows_dropped:,} dropped "
         f"(missing or non-finite input), {used.n_rows:,} used "
-        f"({used.n_labelled:,} labelled, {len(used.class_names)} classes)"
+        f"({used.n_labelled:,} labelled, {len(used.class_names)} classes){data.origin.label}"
     )
     print_partial_rows(data, config.missing)
     split = split_from_args(args, data)
@@ -61,6 +61,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     print(
         f"trained {config.model}/{config.recipe.name} for {config.epochs} epochs "
         f"in {trained.card.wall_time_s:.1f} s on {trained.card.training['device']}: {losses}"
+        + trained.card.origin.label
     )
     for what, path in paths.items():
         print(f"  {what:<10} {path}")
@@ -96,9 +97,12 @@ def _inspect_card(path: Path, expected: str | None):
     print(f"  recipe      {card.recipe}")
     adopted = card.extra.get("adopted")
     if adopted:
-        print(f"  provenance  {adopted.get('provenance')}")
+        print(f"  provenance  {adopted.get('provenance')}" + card.origin.label)
     else:
-        print(f"  trained on  {card.data['path']} (sha256 {str(card.data['sha256'])[:12]})")
+        print(
+            f"  trained on  {card.data['path']} (sha256 {str(card.data['sha256'])[:12]})"
+            + card.origin.label
+        )
     used, dropped = card.data.get("rows_used"), card.data.get("rows_dropped")
     if used is not None:
         print(f"  rows        {used:,} used, {dropped or 0:,} dropped")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lilyvae.data.provenance import UNKNOWN, Provenance, table_provenance
 from lilyvae.data.schema import BOREHOLE_COL, FEATURE_COLS, LABEL_COL
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import sha256_file, write_atomic
@@ -98,7 +99,8 @@ class TrainingData:
     ``labels`` holds an index into ``class_names`` per row, or -1 where ``Principal``
     is missing (such rows still train the unsupervised terms). ``features`` is all
     finite unless the table was read with ``keep_partial``: then a missing input is NaN
-    (and every row has at least one input).
+    (and every row has at least one input). ``origin`` says whether the table is
+    SYNTHETIC (:mod:`lilyvae.data.provenance`); it travels into the cards.
     """
 
     features: np.ndarray  # (n, 6) float64, raw units; NaN = missing (keep_partial only)
@@ -109,6 +111,7 @@ class TrainingData:
     rows_dropped: int
     source: str
     sha256: str | None
+    origin: Provenance = UNKNOWN
 
     @property
     def n_rows(self) -> int:
@@ -166,9 +169,11 @@ class TrainingData:
             rows_dropped=self.rows_dropped,
             source=self.source,
             sha256=self.sha256,
+            origin=self.origin,
         )
 
     def provenance(self) -> dict:
+        """The ``data`` section of a model card and of ``metrics.json``."""
         out = {
             "path": self.source,
             "sha256": self.sha256,
@@ -177,7 +182,7 @@ class TrainingData:
             "rows_used": self.n_rows,
             "rows_labelled": self.n_labelled,
             "n_classes": len(self.class_names),
-        }
+        } | self.origin.to_dict()
         # Only where there are some: records of complete tables stay as they were.
         partial = self.n_partial
         if partial:
@@ -202,6 +207,7 @@ def training_data_from_frame(
     source: str = "<frame>",
     sha256: str | None = None,
     class_names: tuple[str, ...] | None = None,
+    origin: Provenance = UNKNOWN,
     *,
     keep_partial: bool = False,
 ) -> TrainingData:
@@ -212,6 +218,7 @@ def training_data_from_frame(
     indexed in sorted order of their names, as the reference's LabelEncoder did, so
     index i of a classifier head is the i-th name in sorted order. Pass
     ``class_names`` to encode against an existing list (labels not in it become -1).
+    ``origin``: the table's provenance (a DataFrame's is not known unless given).
     """
     require_columns(df, FEATURE_COLS, source)
     rows_read = len(df)
@@ -247,14 +254,20 @@ def training_data_from_frame(
         rows_dropped=int(rows_read - len(used)),
         source=source,
         sha256=sha256,
+        origin=origin,
     )
 
 
 def load_training_data(path: str | os.PathLike, *, keep_partial: bool = False) -> TrainingData:
-    """Read a training table and return its usable rows, encoded labels and fingerprint
-    (with ``keep_partial``, also the rows that lack some inputs)."""
+    """Read a training table and return its usable rows, encoded labels, fingerprint
+    and provenance (SYNTHETIC when a sidecar or build manifest beside it says so); with
+    ``keep_partial``, also the rows that lack some inputs."""
     df = read_table(path)
     require_columns(df, FEATURE_COLS, path)
     return training_data_from_frame(
-        df, source=str(path), sha256=sha256_file(path), keep_partial=keep_partial
+        df,
+        source=str(path),
+        sha256=sha256_file(path),
+        origin=table_provenance(path),
+        keep_partial=keep_partial,
     )

@@ -13,6 +13,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from lilyvae.data.provenance import Provenance
 from lilyvae.errors import LilyVAEError
 from lilyvae.model.architecture import MODEL_KINDS, Architecture
 
@@ -37,7 +38,7 @@ class ModelCard:
     input_columns: tuple[str, ...]
     scaler: dict
     class_names: tuple[str, ...]
-    data: dict  # the table's provenance: path, sha256, rows read/dropped/used/trained
+    data: dict  # the table: path, sha256, rows read/dropped/used/trained, synthetic
     split: dict | None  # held-out boreholes, or None (trained on every row)
     seed: int
     final: dict  # the last epoch's history row
@@ -56,6 +57,12 @@ class ModelCard:
     @property
     def recipe(self) -> str:
         return self.training["recipe"]["name"]
+
+    @property
+    def origin(self) -> Provenance:
+        """Whether the model was trained on SYNTHETIC data (``data.synthetic``; a card
+        written before the field existed is not marked)."""
+        return Provenance.from_record(self.data)
 
     @property
     def held_out_boreholes(self) -> list[str]:

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from lilyvae.analysis.embeddings import load_models
-from lilyvae.data.lily import sidecar_paths
+from lilyvae.data.provenance import table_provenance
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS
 from lilyvae.data.tables import (
     finite_feature_mask,
@@ -42,6 +42,7 @@ from lilyvae.data.tables import (
 )
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import sha256_file, write_atomic, write_json_atomic
+from lilyvae.model.checkpoint import card_path
 from lilyvae.properties import matching, output
 from lilyvae.properties.predictors import (
     FEATURES,
@@ -127,22 +128,24 @@ def _load_table(data) -> tuple[pd.DataFrame, object, dict]:
     return kept, data_info, prov
 
 
-def synthetic_sources(lily_dir: Path, data) -> list[str]:
-    """Files that mark the inputs as SYNTHETIC: the sidecars of the tables' folder and of
-    the training table, and a ``build-dataset`` manifest of synthetic inputs. A sidecar
-    that cannot be read still marks them (better a wrong label than a missing one)."""
-    candidates = [lily_dir / name for name in LILY_SIDECARS]
-    if not isinstance(data, pd.DataFrame):
-        path = Path(data)
-        candidates += [path.with_name(path.stem + ".synthetic.json"), sidecar_paths(path)[1]]
+def synthetic_sources(lily_dir: Path, data, models=()) -> list[str]:
+    """What marks the inputs as SYNTHETIC: the sidecars of the property tables' folder
+    (a sidecar that cannot be read still marks them: better a wrong label than a
+    missing one), the training table's provenance (its sidecar or build manifest,
+    :mod:`lilyvae.data.provenance`), and the cards of models trained on synthetic data."""
     found = []
-    for path in filter(Path.is_file, candidates):
+    for path in filter(Path.is_file, (lily_dir / name for name in LILY_SIDECARS)):
         try:
             info = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            info = {"synthetic": path.name.endswith(".synthetic.json")}
-        if isinstance(info, dict) and (info.get("synthetic") or info.get("synthetic_inputs")):
+            info = {"synthetic": True}
+        if isinstance(info, dict) and info.get("synthetic"):
             found.append(str(path))
+    if not isinstance(data, pd.DataFrame) and table_provenance(data).synthetic:
+        found.append(str(table_provenance(data).evidence))
+    for m in models:
+        if m.model.card.origin.synthetic:
+            found.append(str(card_path(m.path)) if m.path else f"the card of model {m.name}")
     return found
 
 
@@ -305,7 +308,7 @@ def _prepare(lily_dir, data, models, out, tables, settings, say) -> dict:
         "depth_bins": table[DEPTH_COL].to_numpy(np.float64),
         "matched": matched,
         "tables_skipped": tables_skipped,
-        "synthetic": synthetic_sources(Path(lily_dir), data),
+        "synthetic": synthetic_sources(Path(lily_dir), data, models),
         "timings": {
             "read_and_split": round(t_read - start, 3),
             "embed": round(t_embed - t_read, 3),

@@ -5,12 +5,17 @@
 1. ``data/``: a synthetic LILY-like table (if absent), its sidecar, and a borehole table
    ``<stem>.boreholes.csv`` (positions and depth ranges, for the map);
 2. ``models/``: four models (unsupervised and semi-supervised, standard and hybrid
-   recipe) on a short schedule, with 20% of the boreholes held out of training. The
-   semi-supervised models never see the labels of a few lithologies (recorded in their
-   cards), which the evaluation then uses as honest zero-shot classes;
+   recipe) on a short schedule, with 20% of the boreholes held out of training, each
+   trained with 5 seeds as one pack (the first seed's model in ``models/``, the others
+   in ``models/seeds/``). The semi-supervised models never see the labels of a few
+   lithologies (recorded in their cards), which the evaluation then uses as honest
+   zero-shot classes;
 3. ``embeddings.parquet``: the table plus each model's 10 embedding columns;
 4. ``metrics.json``, ``metrics.md``, ``roc_curves.json``: the evaluation on the
-   held-out boreholes;
+   held-out boreholes (the first seed's models); ``seeds.json``: every seed's model
+   scored the same way, each model's mean and 95% interval over its seeds, and the
+   semi- against the unsupervised model per recipe, with a verdict only where the
+   intervals separate;
 5. ``properties/``: the zero-shot test of the paper: SYNTHETIC LILY property tables
    made for the same synthetic cores (``data/lily/``), predicted from the hybrid
    models' embeddings and from the six inputs, scored on the held-out boreholes;
@@ -43,7 +48,10 @@ from lilyvae.data.boreholes import borehole_table_path, write_borehole_table
 from lilyvae.data.splits import BoreholeSplit, split_boreholes
 from lilyvae.data.tables import TrainingData, load_training_data, read_table, write_table_atomic
 from lilyvae.errors import LilyVAEError
-from lilyvae.files import write_text_atomic
+from lilyvae.files import write_json_atomic, write_text_atomic
+from lilyvae.model.checkpoint import TrainedModel
+from lilyvae.runs.ensemble import train_seeds
+from lilyvae.runs.seeds import compare_models, comparison_lines, model_summary
 from lilyvae.synthetic.generator import (
     SyntheticLily,
     sidecar_path,
@@ -51,9 +59,11 @@ from lilyvae.synthetic.generator import (
     write_synthetic_table,
 )
 from lilyvae.train.config import make_config
-from lilyvae.train.trainer import train
 
 DEMO_EPOCHS = 15
+#: Seeds per model: enough for a t interval of each model's mean (3 is the least that
+#: gives one); they train as one pack per model, at little more than one model's cost.
+DEMO_SEEDS = 5
 DEMO_TABLE = "synthetic_lily_20cm.csv"
 DEMO_HOLDOUT = 0.2
 DEMO_SPLIT_SEED = 0
@@ -73,6 +83,8 @@ RUNS = (
     ("semisupervised", "standard", "semisup_standard"),
     ("semisupervised", "hybrid", "semisup_hybrid"),
 )
+#: (recipe, semi-supervised model, unsupervised model): the comparisons the demo prints.
+PAIRS = tuple((recipe, f"semisup_{recipe}", f"unsup_{recipe}") for recipe in ("standard", "hybrid"))
 
 
 def write_synthetic_borehole_table(table: str | Path, lily: SyntheticLily | None = None) -> Path:
@@ -92,26 +104,14 @@ def write_synthetic_borehole_table(table: str | Path, lily: SyntheticLily | None
     return write_borehole_table(table, synthetic_boreholes(info))
 
 
-def semi_vs_unsupervised(metrics: dict) -> list[str]:
-    """One line per recipe: held-out balanced accuracy of the semi-supervised embeddings
-    against the unsupervised ones (SVM and linear), and which is higher."""
-    subjects = metrics["subjects"]
-    lines = []
-    for recipe in ("standard", "hybrid"):
-        semi, unsup = subjects.get(f"semisup_{recipe}"), subjects.get(f"unsup_{recipe}")
-        if not semi or not unsup:
-            continue
-        parts = []
-        for clf in ("svm", "linear"):
-            a = (semi.get(clf) or {}).get("balanced_accuracy")
-            b = (unsup.get(clf) or {}).get("balanced_accuracy")
-            if a is None or b is None:
-                continue
-            verdict = "semi-supervised higher" if a > b else "unsupervised higher"
-            parts.append(f"{clf} {a:.3f} vs {b:.3f} ({verdict})")
-        if parts:
-            lines.append(f"  {recipe:<8} semi-supervised vs unsupervised: " + "; ".join(parts))
-    return lines
+def semi_vs_unsupervised(
+    subjects: dict[str, list[dict]], seeds: list[int], synthetic: bool = True
+) -> dict:
+    """``seeds.json``: each model's scores over its seeds (``subjects[name]``, in seed
+    order) with 95% intervals, and per recipe the semi-supervised model against the
+    unsupervised one, with a verdict only where the intervals separate."""
+    models = {name: model_summary(scores, seeds) for name, scores in subjects.items()}
+    return compare_models(models, PAIRS, synthetic)
 
 
 @dataclass
@@ -121,6 +121,7 @@ class DemoResult:
     metrics: dict
     seconds: float
     stage_seconds: dict
+    seeds: dict | None = None  # seeds.json: each model over its seeds, and the verdicts
 
 
 class _StageClock:
@@ -170,19 +171,62 @@ def _prepare_data(run: RunDir, holdout: float, rows: int | None, epochs: int) ->
     return _DemoData(table, data, split, zero_shot)
 
 
-def _train_models(run: RunDir, demo: _DemoData, epochs: int, quiet: bool) -> list[NamedModel]:
-    """The four models of ``RUNS``; the semi-supervised ones without the zero-shot
+@dataclass
+class _Models:
+    """The demo's models: each one's first seed (embedded, in ``metrics.json``, drawn)
+    and its other seeds (scored for ``seeds.json``)."""
+
+    first: list[NamedModel]
+    others: dict[str, list[NamedModel]]  # by model name, in seed order
+    seeds: list[int]
+
+
+def _saved(path: Path, name: str, model: TrainedModel) -> NamedModel:
+    model.save(path)
+    return NamedModel(name, path, model)
+
+
+def _train_models(run: RunDir, demo: _DemoData, epochs: int) -> _Models:
+    """The four models of ``RUNS``, each with ``DEMO_SEEDS`` seeds trained as one pack
+    (the packs in parallel processes); the semi-supervised ones without the zero-shot
     lithologies' labels (recorded in their cards)."""
-    named = []
-    for model, recipe, name in RUNS:
-        config = make_config(model, recipe, epochs=epochs)
-        withheld = demo.zero_shot if model == "semisupervised" else ()
-        trained = train(demo.data, config, split=demo.split, withhold_labels=withheld, quiet=quiet)
-        path = run.model_path(name)
-        trained.save(path)
-        named.append(NamedModel(name, path, trained))
-        print(f"  trained {name} in {trained.card.wall_time_s:.1f} s")
-    return named
+    configs = {name: make_config(model, recipe, epochs=epochs) for model, recipe, name in RUNS}
+    base = next(iter(configs.values())).seed
+    seeds = [base + i for i in range(DEMO_SEEDS)]
+    trained = train_seeds(
+        demo.data, configs, seeds, split=demo.split, withhold_labels=demo.zero_shot
+    )
+    first, others = [], {}
+    for name, models in trained.items():
+        first.append(_saved(run.model_path(name), name, models[0]))
+        others[name] = [
+            _saved(run.models_dir / "seeds" / f"{name}_seed{s}.pt", f"{name}_seed{s}", m)
+            for s, m in zip(seeds[1:], models[1:], strict=True)
+        ]
+        print(
+            f"  trained {name} with seeds {seeds[0]}..{seeds[-1]} (one pack) in "
+            f"{models[0].card.wall_time_s:.1f} s"
+        )
+    return _Models(first, others, seeds)
+
+
+def _score_seeds(run: RunDir, demo: _DemoData, models: _Models, metrics: dict, config, quiet):
+    """Every other seed's model scored as ``metrics.json`` scores the first seed's (same
+    rows, same settings, no second baseline); ``seeds.json`` from all of them."""
+    others = [m for group in models.others.values() for m in group]
+    extra = (
+        evaluate(others, demo.data, config, run_dir=run.root, quiet=quiet, baseline=False)
+        if others
+        else {"subjects": {}}
+    )
+    subjects = {
+        m.name: [metrics["subjects"][m.name]]
+        + [extra["subjects"][o.name] for o in models.others[m.name]]
+        for m in models.first
+    }
+    seeds = semi_vs_unsupervised(subjects, models.seeds, bool(metrics.get("synthetic")))
+    write_json_atomic(run.seeds, seeds)
+    return seeds
 
 
 def _write_embeddings(run: RunDir, table: Path, named: list[NamedModel]):
@@ -216,13 +260,12 @@ def _zero_shot_properties(run: RunDir, demo: _DemoData, named: list[NamedModel],
     return result
 
 
-def _write_summary(run: RunDir, metrics: dict, stages: dict, seconds: float) -> None:
-    """``summary.txt``: the evaluation's summary, semi- against unsupervised, timings."""
+def _write_summary(run: RunDir, metrics: dict, seeds: dict, stages: dict, seconds: float):
+    """``summary.txt``: the evaluation's summary, semi- against unsupervised over the
+    seeds, timings."""
     text = summary_text(metrics)
-    comparison = semi_vs_unsupervised(metrics)
-    if comparison:
-        text += "\nheld-out balanced accuracy of the embeddings (SYNTHETIC):\n"
-        text += "\n".join(comparison)
+    text += "\n\nsemi-supervised vs unsupervised, per recipe:\n"
+    text += "\n".join(comparison_lines(seeds))
     timing = ", ".join(f"{k} {v:.0f} s" for k, v in stages.items())
     write_text_atomic(run.summary, text + f"\n\nstages: {timing}\ntotal {seconds:.0f} s\n")
     print()
@@ -254,7 +297,8 @@ def run_demo(
     with clock.stage("data"):
         demo = _prepare_data(run, holdout, rows, epochs)
     with clock.stage("training"):
-        named = _train_models(run, demo, epochs, quiet)
+        models = _train_models(run, demo, epochs)
+        named = models.first
     with clock.stage("embeddings"):
         embedded = _write_embeddings(run, demo.table, named)
     with clock.stage("evaluation"):
@@ -263,6 +307,7 @@ def run_demo(
         )
         metrics = evaluate(named, demo.data, config, run_dir=run.root, quiet=quiet)
         write_metrics(metrics, run.root)
+        seeds = _score_seeds(run, demo, models, metrics, config, quiet)
     with clock.stage("properties"):
         properties = _zero_shot_properties(run, demo, named, quiet)
     with clock.stage("figures"):
@@ -282,7 +327,7 @@ def run_demo(
     with clock.stage("report"):
         report = build_report(run.root)
     seconds = time.perf_counter() - start
-    _write_summary(run, metrics, clock.seconds, seconds)
+    _write_summary(run, metrics, seeds, clock.seconds, seconds)
     print(f"demo finished in {seconds:.0f} s; outputs in {run.root}")
     print(f"report: {report}")
-    return DemoResult(run.root, report, metrics, seconds, clock.seconds)
+    return DemoResult(run.root, report, metrics, seconds, clock.seconds, seeds)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from lilyvae.data.provenance import synthetic_sidecar_path
 from lilyvae.data.schema import BOREHOLE_COL, LABEL_COL, TABLE_COLUMNS
 from lilyvae.data.tables import table_format, write_table
 from lilyvae.files import check_output_path, sha256_file, write_atomic, write_json_atomic
@@ -38,9 +39,9 @@ def generate_table(rows: int | None = None, seed: int = 0) -> pd.DataFrame:
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
-    """``<path without suffix>.synthetic.json``."""
-    p = Path(path)
-    return p.with_name(p.stem + ".synthetic.json")
+    """``<path without suffix>.synthetic.json`` (the name
+    :func:`lilyvae.data.provenance.table_provenance` reads)."""
+    return synthetic_sidecar_path(path)
 
 
 def write_synthetic_table(

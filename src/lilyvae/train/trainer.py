@@ -192,7 +192,7 @@ def train(
     data = data.rows_for(config.missing)
     extra = {}
     if withhold_labels:
-        data, extra["labels_withheld"] = _withhold(data, withhold_labels)
+        data, extra["labels_withheld"] = hide_labels(data, withhold_labels)
     if config.model == "semisupervised" and data.n_labelled == 0:
         raise LilyVAEError(
             f"{data.source}: no labelled rows (column 'Principal' is empty or absent); "
@@ -226,8 +226,9 @@ def train(
     return trained_model(result, config, scaler, full, data, split, device, wall, extra=extra)
 
 
-def _withhold(data: TrainingData, names: Sequence[str]) -> tuple[TrainingData, dict]:
-    """The table with these lithologies' labels removed, and the card's record of it."""
+def hide_labels(data: TrainingData, names: Sequence[str]) -> tuple[TrainingData, dict]:
+    """The table with these lithologies' labels removed, and the card's record of it
+    (its ``labels_withheld`` section): :func:`train`'s ``withhold_labels``."""
     unknown = sorted(set(names) - set(data.class_names))
     if unknown:
         raise LilyVAEError(f"{data.source}: cannot withhold unknown lithology {unknown[0]!r}")

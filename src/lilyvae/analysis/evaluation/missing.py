@@ -20,8 +20,9 @@ row that lacks an input: its entries for the two other groups say so and count t
 Where several models of one kind and recipe were trained with each ``missing`` mode,
 ``mask`` is compared with ``drop`` on complete rows, paired by seed where the seeds
 match, with a 95% Student's t interval of the difference over seeds; a verdict only
-where the interval excludes zero. :func:`coverage` counts the bins and boreholes each
-model embeds with and without colour.
+where the interval excludes zero (as the ensembles' intervals, none from fewer than
+three seeds). :func:`coverage` counts the bins and boreholes each model embeds with and
+without colour.
 """
 
 from __future__ import annotations
@@ -241,34 +242,35 @@ def _value(entry: dict, path: tuple[str, ...]):
     return entry if isinstance(entry, (int, float)) and math.isfinite(entry) else None
 
 
-def _t_interval(diffs: np.ndarray) -> tuple[float, float] | None:
-    from scipy.stats import t
+def _paired_interval(diffs: np.ndarray) -> tuple[float, float] | None:
+    """Student's t interval of the mean difference (the ensembles' rule: none from
+    fewer than MIN_VALUES values)."""
+    from lilyvae.runs.ensemble.intervals import interval
 
-    if len(diffs) < 2:
-        return None
-    half = float(t.ppf(0.5 + LEVEL / 2, len(diffs) - 1)) * diffs.std(ddof=1) / math.sqrt(len(diffs))
-    return float(diffs.mean() - half), float(diffs.mean() + half)
+    entry = interval(diffs, "t", LEVEL)
+    return None if entry["low"] is None else (entry["low"], entry["high"])
 
 
 def _welch_interval(a: np.ndarray, b: np.ndarray) -> tuple[float, float] | None:
-    """Welch's interval of mean(a) - mean(b)."""
+    """Welch's interval of mean(a) - mean(b) (none from fewer than MIN_VALUES each)."""
     from scipy.stats import t
 
-    if len(a) < 2 or len(b) < 2:
+    from lilyvae.runs.ensemble.intervals import MIN_VALUES
+
+    if len(a) < MIN_VALUES or len(b) < MIN_VALUES:
         return None
     va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return float(a.mean() - b.mean()), float(a.mean() - b.mean())
-    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
-    half = float(t.ppf(0.5 + LEVEL / 2, dof)) * se
     diff = float(a.mean() - b.mean())
+    if va + vb == 0:
+        return diff, diff
+    dof = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1))
+    half = float(t.ppf(0.5 + LEVEL / 2, dof)) * math.sqrt(va + vb)
     return diff - half, diff + half
 
 
 def _verdict(bounds, n_drop: int, n_mask: int) -> str:
     if bounds is None:
-        return f"no interval ({n_drop} 'drop' and {n_mask} 'mask' models; needs 2 seeds each)"
+        return f"no interval, no verdict ({n_drop} 'drop' and {n_mask} 'mask' models: 3 seeds each)"
     low, high = bounds
     if low > 0:
         return "mask higher"
@@ -306,7 +308,7 @@ def _compare(kind, recipe, metric, path, sides) -> dict | None:
     paired = sorted(set(drop) & set(mask))
     if len(paired) >= 2 and len(paired) == len(drop) == len(mask):
         diffs = np.array([mask[k] - drop[k] for k in paired])
-        bounds, how = _t_interval(diffs), f"paired by seed ({len(paired)} seeds)"
+        bounds, how = _paired_interval(diffs), f"paired by seed ({len(paired)} seeds)"
     else:
         a, b = np.array(list(mask.values())), np.array(list(drop.values()))
         bounds, how = _welch_interval(a, b), "unpaired (Welch)"

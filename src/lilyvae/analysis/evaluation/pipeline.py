@@ -32,7 +32,7 @@ from lilyvae.analysis.evaluation.config import (
 )
 from lilyvae.analysis.evaluation.latent import latent_health, posterior, reconstruction_r2
 from lilyvae.analysis.evaluation.missing import missing_colour
-from lilyvae.analysis.evaluation.provenance import as_training_data, synthetic_notice
+from lilyvae.analysis.evaluation.provenance import as_training_data
 from lilyvae.analysis.evaluation.scores import head_scores, score_space
 from lilyvae.analysis.evaluation.splits import ScoringRows, resolve_split, scoring_rows
 from lilyvae.analysis.run_dir import METRICS_FORMAT
@@ -182,6 +182,7 @@ def _model_info(m: NamedModel, run_dir: Path | None) -> dict:
         "latent_dim": m.model.module.latent_dim,
         "trained_on": data.get("path"),
         "trained_on_sha256": data.get("sha256"),
+        "trained_on_synthetic": card.origin.synthetic,
         "rows_trained": data.get("rows_trained"),
         "held_out_boreholes": len(card.held_out_boreholes),
         "labels_withheld": withheld_labels(card),
@@ -216,11 +217,11 @@ def _evaluation_section(plan: _Plan, held_out: bool) -> dict:
 
 
 def _synthetic_notice(data: TrainingData, models: list[NamedModel]) -> str | None:
-    """The table's synthetic notice, else one naming the models trained on synthetic data."""
-    notice = synthetic_notice(data.source)
-    if notice:
-        return notice
-    trained = [m.name for m in models if synthetic_notice(m.model.card.data.get("path"))]
+    """The table's synthetic notice, else one naming the models trained on synthetic
+    data (as their cards record it)."""
+    if data.origin.synthetic:
+        return data.origin.notice or "SYNTHETIC data"
+    trained = [m.name for m in models if m.model.card.origin.synthetic]
     return f"models {', '.join(trained)} were trained on SYNTHETIC data" if trained else None
 
 

@@ -6,6 +6,7 @@ import os
 
 import pandas as pd
 
+from lilyvae.data.provenance import table_provenance
 from lilyvae.data.tables import TrainingData, load_training_data, training_data_from_frame
 from lilyvae.files import read_json_file
 
@@ -24,13 +25,9 @@ def read_synthetic_sidecar(table: str | os.PathLike | None) -> dict | None:
 
 
 def synthetic_notice(path: str | os.PathLike | None) -> str | None:
-    """The notice of a synthetic table's sidecar (``<stem>.synthetic.json``), if any."""
-    info = read_synthetic_sidecar(path)
-    if info and info.get("synthetic"):
-        from lilyvae.synthetic.generator import SYNTHETIC_NOTICE
-
-        return str(info.get("notice") or SYNTHETIC_NOTICE)
-    return None
+    """The notice of a SYNTHETIC table (its ``<stem>.synthetic.json`` sidecar, or the
+    build manifest of a table built from synthetic files), or None."""
+    return table_provenance(path).notice
 
 
 def as_training_data(data, keep_partial: bool = False) -> TrainingData:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 from lilyvae.analysis.embeddings import as_named_models
-from lilyvae.analysis.evaluation.provenance import synthetic_notice
+from lilyvae.analysis.ensemble_run import is_ensemble_dir
 from lilyvae.analysis.figures.borehole_map import BOREHOLE_MAP
 from lilyvae.analysis.figures.coverage import COVERAGE
 from lilyvae.analysis.figures.data_figures import (
@@ -26,7 +26,9 @@ from lilyvae.analysis.figures.spec import DrawOptions, FigureInputs, FigureSpec
 from lilyvae.analysis.figures.style import DPI, caption_tag, pyplot, title_tag
 from lilyvae.analysis.figures.umap_figure import UMAP
 from lilyvae.analysis.run_dir import MANIFEST, RunDir
+from lilyvae.data.provenance import table_provenance
 from lilyvae.data.tables import read_table
+from lilyvae.errors import LilyVAEError
 from lilyvae.files import write_atomic, write_json_atomic
 
 #: Every figure, in the order drawn and listed in ``figures.json``.
@@ -129,9 +131,11 @@ def make_figures(
     table = data if isinstance(data, pd.DataFrame) else read_table(data)
     models = as_named_models(models) if models else []
     if synthetic is None:
+        # The metrics say it, else the table's provenance, else the models' cards.
         synthetic = bool(
             (metrics or {}).get("synthetic")
-            or (table_path is not None and synthetic_notice(table_path))
+            or table_provenance(table_path).synthetic
+            or any(m.model.card.origin.synthetic for m in models)
         )
     options = DrawOptions(umap_rows, scatter_rows, prior_rows, seed)
     inputs = FigureInputs(
@@ -161,8 +165,19 @@ def figures_from_run(
 ) -> FigureSet:
     """Draw the figures of a run directory (``metrics.json``, ``roc_curves.json``,
     ``embeddings.parquet``, ``models/``, ``properties/properties.csv``) into
-    ``<run>/figures``."""
+    ``<run>/figures``; of an ensemble's directory (``run.json``), its members' metrics
+    with their intervals
+    (:func:`~lilyvae.analysis.figures.ensemble_figures.make_ensemble_figures`)."""
     run = RunDir.existing(run_dir)
+    if is_ensemble_dir(run.root):
+        from lilyvae.analysis.figures.ensemble_figures import make_ensemble_figures
+
+        if data is not None or models:
+            raise LilyVAEError(
+                f"{run.root}: an ensemble run; its figures come from its own files "
+                "(drop --data and --model)"
+            )
+        return make_ensemble_figures(run.root, output_dir, pdf=options.get("pdf", False))
     metrics = run.read_metrics_if_present()
     roc = run.read_roc_curves()
     if data is None:

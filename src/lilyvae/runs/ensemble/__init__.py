@@ -41,7 +41,7 @@ run with its own settings (and may raise N or the number of seeds).
 
 The modules, in the order a run uses them:
 
-- ``api``: :func:`bootstrap`, :func:`sweep`, :func:`train_many`;
+- ``api``: :func:`bootstrap`, :func:`sweep`, :func:`train_many`, :func:`train_seeds`;
 - ``grid``: a sweep's grid (:func:`parse_grid`) and its cells;
 - ``planning``: member seeds, resamples, and packs (:func:`plan_pack_tasks`, the one
   planner of packs);
@@ -83,6 +83,7 @@ _EXPORTS = {
     "summary_table": "results",
     "sweep": "api",
     "train_many": "api",
+    "train_seeds": "api",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,11 +1,11 @@
 """The entry points: :func:`bootstrap` and :func:`sweep` (a run directory each), and
-:func:`train_many` (members in memory, no files)."""
+:func:`train_many` and :func:`train_seeds` (members in memory, no files)."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -14,7 +14,13 @@ import torch
 from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.ensemble.backends import check_backend, open_backend, outcomes
-from lilyvae.runs.ensemble.execute import RunOptions, execute, split_options
+from lilyvae.runs.ensemble.execute import (
+    RunOptions,
+    execute,
+    rebuild_member,
+    split_options,
+    training_inputs,
+)
 from lilyvae.runs.ensemble.grid import (
     config_with,
     grid_cells,
@@ -36,7 +42,7 @@ from lilyvae.runs.ensemble.rundir import (
     settings_from_identity,
 )
 from lilyvae.train.config import TrainingConfig, make_config
-from lilyvae.train.trainer import resolve_device
+from lilyvae.train.trainer import hide_labels, resolve_device
 
 
 def _as_data(data, keep_partial: bool = False) -> TrainingData:
@@ -68,7 +74,7 @@ def _open_run(kind, data, config, resample, options: RunOptions, *, count, outpu
     them. Returns (run, config, resample, options, whether the settings were adopted)."""
     identity = run_identity(kind, config, data, options.split, resample, options.evaluation, extra)
     run, adopted = open_run_dir(
-        EnsembleRun(kind, identity, count, Path(output_dir)), options.resume
+        EnsembleRun(kind, identity, count, Path(output_dir), data.origin), options.resume
     )
     if adopted:
         config, split, resample, evaluation = settings_from_identity(run.identity)
@@ -227,4 +233,56 @@ def train_many(
                     if outputs is not None
                     else failed | {"seed": task.seeds[j], "error": error}
                 )
+    return out
+
+
+def train_seeds(
+    data,
+    configs: Mapping[str, TrainingConfig],
+    seeds: Sequence[int],
+    *,
+    split=None,
+    withhold_labels: Sequence[str] = (),
+    workers: int | None = None,
+) -> dict[str, list]:
+    """Train every configuration once per seed, as packs (one pack per configuration),
+    and return each one's :class:`~lilyvae.model.checkpoint.TrainedModel`s in seed order.
+
+    Each member is the model :func:`lilyvae.train` makes for that seed (on the CPU, the
+    very bytes), with the card it writes: the ``split``'s boreholes left out, and the
+    labels of ``withhold_labels`` hidden from the semi-supervised configurations
+    (recorded in their cards). Packs train in parallel processes (``workers``, default
+    one per core). A member whose training diverges is an error naming it.
+    """
+    data = _as_data(data)
+    hidden, record = hide_labels(data, withhold_labels) if withhold_labels else (data, None)
+    inputs = {
+        name: training_inputs(hidden if c.model == "semisupervised" else data, split, c)
+        for name, c in configs.items()
+    }
+    members = [
+        Member(f"{name}:{j}", i * len(seeds) + j, s, dataclasses.replace(c, seed=s), "seed-only")
+        for i, (name, c) in enumerate(configs.items())
+        for j, s in enumerate(seeds)
+    ]
+    # Every input has the same scaled rows; unsupervised packs ignore the labels, so
+    # the packs share a semi-supervised configuration's (hidden labels, classes).
+    semi = [name for name, c in configs.items() if c.model == "semisupervised"]
+    shared = inputs[semi[0] if semi else next(iter(configs))]
+    out: dict[str, list] = {name: [None] * len(seeds) for name in configs}
+    with open_backend("local", None, workers, shared.device) as k:
+        tasks = plan_pack_tasks(members, k, len(seeds), lambda m: None, shared.n_classes)
+        by_key = {m.key: m for m in members}
+        finished = outcomes(tasks, shared.X, shared.labels, "local", k, lambda t, e: None)
+        for task, outputs, error in finished:
+            for j, key in enumerate(task.keys):
+                member, result = by_key[key], None if outputs is None else outputs[j]
+                name = key.rsplit(":", 1)[0]
+                reason = error if result is None else result["error"]
+                if reason is not None:
+                    raise LilyVAEError(f"{data.source}: {name}, seed {member.seed}: {reason}")
+                model = rebuild_member(member, result, inputs[name])
+                if record is not None and member.config.model == "semisupervised":
+                    model.card = model.card.with_extra(labels_withheld=record)
+                out[name][member.index % len(seeds)] = model
     return out

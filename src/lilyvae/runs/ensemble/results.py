@@ -11,7 +11,12 @@ from pathlib import Path
 
 from lilyvae.files import write_json_atomic, write_text_atomic
 from lilyvae.runs.ensemble.grid import cell_name, params_json, params_text
-from lilyvae.runs.ensemble.intervals import INTERVAL_NOTES, LEVEL, interval
+from lilyvae.runs.ensemble.intervals import (
+    INTERVAL_NOTES,
+    LEVEL,
+    interval_text,
+    metric_interval,
+)
 from lilyvae.runs.ensemble.planning import Member
 from lilyvae.runs.ensemble.rundir import RUN_VERSION, EnsembleRun, RunRecord
 from lilyvae.train.config import grid_axes
@@ -35,13 +40,19 @@ class EnsembleResult:
     settings_from_directory: bool = False
 
 
-def member_row(member: Member, card: dict | None, failure: dict | None) -> dict:
-    """A member's row of ``members.csv``: its cell, seed, status, final losses, metrics."""
+def member_row(
+    member: Member, card: dict | None, failure: dict | None, synthetic: bool = False
+) -> dict:
+    """A member's row of ``members.csv``: its cell, seed, status, whether its data are
+    SYNTHETIC (the run's data, as its card records them), final losses, metrics."""
     row: dict = {"member": member.key}
     if member.cell is not None:
         row["cell"] = member.cell
         row |= params_text(member.params)
     row |= {"seed": member.seed, "resample": member.resample}
+    if card is not None:
+        synthetic = bool((card.get("data") or {}).get("synthetic"))
+    row["synthetic"] = synthetic
     if card is not None:
         info = card.get("ensemble", {})
         final = card.get("final", {})
@@ -62,6 +73,7 @@ def member_row(member: Member, card: dict | None, failure: dict | None) -> dict:
 
 def _metric_columns(rows: list[dict]) -> list[str]:
     skip = {"member", "cell", "seed", "resample", "status", "rows", "unique_rows", "epochs"}
+    skip |= {"synthetic"}
     skip |= {"error"} | set(grid_axes())
     cols: list[str] = []
     for row in rows:
@@ -99,8 +111,8 @@ def _bootstrap_summary(ok: list[dict], metric_cols: list[str]) -> dict:
     metrics = {}
     for col in metric_cols:
         values = [r.get(col) for r in ok]
-        spread = interval(values, "percentile")
-        mean_ci = interval(values, "t")
+        spread = metric_interval(col, values, "percentile")
+        mean_ci = metric_interval(col, values, "t")
         metrics[col] = spread | {"mean_low": mean_ci["low"], "mean_high": mean_ci["high"]}
     return {
         "interval": {"method": "percentile", "note": INTERVAL_NOTES["percentile"]},
@@ -122,7 +134,10 @@ def _sweep_cells(members: list[Member], rows: list[dict], metric_cols: list[str]
                 "seeds": len(group),
                 "ok": len(good),
                 "failed": sum(r["status"] == "failed" for r in group),
-                "metrics": {col: interval([r.get(col) for r in good], "t") for col in metric_cols},
+                "metrics": {
+                    col: metric_interval(col, [r.get(col) for r in good], "t")
+                    for col in metric_cols
+                },
             }
         )
     return cells
@@ -147,7 +162,8 @@ def write_results(
     """``members.csv``, ``summary.json`` and (sweep) ``results.csv`` from the record."""
     out = run.output_dir
     failures = record.failures
-    rows = [member_row(m, record.cards.get(m.key), failures.get(m.key)) for m in members]
+    synthetic = run.origin.synthetic
+    rows = [member_row(m, record.cards.get(m.key), failures.get(m.key), synthetic) for m in members]
     paths = {"manifest": out / "run.json", "members": write_csv(out / "members.csv", rows)}
     ok = [r for r in rows if r["status"] == "ok"]
     metric_cols = _metric_columns(ok)
@@ -161,6 +177,7 @@ def write_results(
         "failed": sum(r["status"] == "failed" for r in rows),
         "pending": sum(r["status"] == "pending" for r in rows),
         "level": LEVEL,
+        **run.origin.to_dict(),
     }
     if run.kind == "bootstrap":
         summary |= _bootstrap_summary(ok, metric_cols)
@@ -197,7 +214,7 @@ def _cells_table(cells: list[dict], columns: int) -> list[str]:
         row = f"{cell['name'][:32]:<32} {cell['ok']:>2}/{cell['seeds']:<2}"
         for n in names:
             m = cell["metrics"].get(n, {})
-            text = f"{_fmt(m.get('mean'))} [{_fmt(m.get('low'))}, {_fmt(m.get('high'))}]"
+            text = f"{_fmt(m.get('mean'))} {interval_text(m)}"
             row += f"  {text:>34}"
         lines.append(row)
     return lines
@@ -207,7 +224,8 @@ def summary_table(result: EnsembleResult, columns: int = 6) -> str:
     """The final table: per metric (bootstrap) or per cell (sweep), mean and interval."""
     s = result.summary
     lines = [
-        f"{s['kind']} in {result.output_dir}: {s['ok']} of {s['members']} members ok"
+        ("SYNTHETIC data: " if s.get("synthetic") else "")
+        + f"{s['kind']} in {result.output_dir}: {s['ok']} of {s['members']} members ok"
         + (f", {s['failed']} failed" if s["failed"] else "")
         + (f", {s['pending']} not trained" if s["pending"] else "")
         + f" ({result.trained} trained now, {result.skipped} already done)"
@@ -215,7 +233,7 @@ def summary_table(result: EnsembleResult, columns: int = 6) -> str:
     if s["kind"] == "bootstrap":
         lines.append(f"{'metric':<26} {'mean':>10}  {'95% of members':>23}  {'n':>4}")
         for name, m in s["metrics"].items():
-            span = f"[{_fmt(m['low'])}, {_fmt(m['high'])}]"
+            span = interval_text(m)
             lines.append(f"{name:<26} {_fmt(m['mean']):>10}  {span:>23}  {m['n']:>4}")
     else:
         lines += _cells_table(s["cells"], columns)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from lilyvae.data.provenance import UNKNOWN, Provenance
 from lilyvae.data.splits import BoreholeSplit
 from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
@@ -82,6 +83,9 @@ class EnsembleRun:
     identity: dict  # everything that decides the members, except their number
     count: dict  # {"n": N} or {"seeds": S}
     output_dir: Path
+    # Whether the data are SYNTHETIC: recorded in run.json, not part of the identity
+    # (the data's fingerprint is), so runs written before it was recorded still resume.
+    origin: Provenance = field(default=UNKNOWN, compare=False)
 
     @property
     def run_id(self) -> str:
@@ -94,6 +98,7 @@ class EnsembleRun:
             "kind": self.kind,
             "run_id": self.run_id,
             **self.count,
+            **self.origin.to_dict(),
             "identity": self.identity,
         }
 
@@ -148,7 +153,7 @@ def _adopt(run: EnsembleRun, stored: dict) -> EnsembleRun:
             f"{str(theirs_data)[:12]}, this table {str(ours_data)[:12]})"
         )
     count = {k: run.count[k] if run.count.get(k) is not None else stored[k] for k in run.count}
-    return EnsembleRun(run.kind, stored["identity"], count, run.output_dir)
+    return EnsembleRun(run.kind, stored["identity"], count, run.output_dir, run.origin)
 
 
 def open_run_dir(run: EnsembleRun, resume: bool) -> tuple[EnsembleRun, bool]:
