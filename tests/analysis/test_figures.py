@@ -42,6 +42,9 @@ ALL = {
     "roc",
     "zero_shot",
     "umap",
+    "latent_kl",
+    "group_confusion",
+    "class_recall",
 }
 
 
@@ -77,7 +80,9 @@ def test_every_figure(tmp_path, run):
         prior_rows=2000,
         pdf=True,
     )
-    assert {f.name for f in result.figures} == ALL and not result.skipped
+    names = {f.name for f in result.figures}
+    downcore = {n for n in names if n.startswith("downcore_")}
+    assert names - downcore == ALL and len(downcore) == 3 and not result.skipped
     for f in result.figures:
         png = tmp_path / f.file
         with Image.open(png) as im:
@@ -96,8 +101,13 @@ def test_skips_what_it_cannot_draw(tmp_path, run):
     df = run["df"].drop(columns=["Principal"])
     result = make_figures(tmp_path, df, None, None)
     names = {f.name for f in result.figures}
-    assert names == {"dataset_overview", "input_distributions"}
-    assert {"borehole_map", "roc", "zero_shot", "umap", "lithology_counts"} <= set(result.skipped)
+    # Down-core logs need only boreholes and depths: measurements, no lithology column.
+    downcore = {n for n in names if n.startswith("downcore_")}
+    assert names - downcore == {"dataset_overview", "input_distributions"}
+    assert len(downcore) == 3
+    skipped = {"borehole_map", "roc", "zero_shot", "umap", "lithology_counts", "group_confusion"}
+    assert skipped <= set(result.skipped)
+    assert read_manifest(tmp_path)["explorer"] is None
     assert not result.figures[0].title.startswith("SYNTHETIC")
 
 

@@ -58,6 +58,14 @@ nav a { margin-right: 1em; }
 """
 
 
+_FOOTER = (
+    '\n<footer class="note"><hr>The embedding explorer is drawn with Plotly, its library '
+    "inlined in this file so that nothing is fetched when the page is opened (offline, at "
+    "sea); Plotly's own menus switch the colouring and the layout, where Bokeh, the other "
+    "library that writes such pages, would need JavaScript of ours to do it.</footer>"
+)
+
+
 def _e(text) -> str:
     return html.escape(str(text), quote=True)
 
@@ -98,7 +106,8 @@ def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
         f'<p class="note">Run directory <code>{_e(run.root.resolve())}</code>; written '
         f"{_e(written)} by lilyvae {_e(__version__)}.</p>",
         '<nav><a href="#summary">summary</a><a href="#metrics">metrics</a>'
-        '<a href="#figures">figures</a><a href="#models">models</a>'
+        '<a href="#figures">figures</a><a href="#explorer">embedding explorer</a>'
+        '<a href="#models">models</a>'
         '<a href="#data">data</a><a href="#evaluation">evaluation set-up</a></nav>',
     ]
     if synthetic:
@@ -167,6 +176,31 @@ def _figures_section(run: RunDir, manifest: dict | None) -> list[str]:
             + "</p>"
         )
     return parts
+
+
+def _explorer_section(run: RunDir, manifest: dict | None, synthetic: bool) -> list[str]:
+    """The interactive view of the UMAP layouts, from the rows ``lilyvae figures`` kept."""
+    from lilyvae.analysis.figures.explorer import explorer_html, read_explorer_points
+
+    parts = ['<h2 id="explorer">Embedding explorer</h2>']
+    entry = (manifest or {}).get("explorer")
+    if not entry:
+        return parts + [
+            '<p class="note">No explorer: it shows the UMAP layouts, which '
+            "<code>lilyvae figures</code> draws when there are models and lithology labels.</p>"
+        ]
+    parts.append(
+        f'<p class="note">The UMAP layouts of the figures above, one point per row: '
+        f"{entry['rows']:,} of the table's {entry['rows_in_table']:,} usable rows (the UMAP "
+        f"subsample: {entry['held_out_rows']:,} of held-out boreholes, the rest of training "
+        "boreholes; a subsample keeps the layouts quick and this page small). Hover a point "
+        "for its borehole, depth, lithology and measurements; choose the colouring and the "
+        "representation laid out in the menus. Clusters: a Gaussian mixture on each model's "
+        "embedding, fitted on training-borehole rows.</p>"
+    )
+    points = read_explorer_points(run.figures_dir, entry)
+    title = (f"{SYNTHETIC_LABEL} data: " if synthetic else "") + "UMAP layouts of the embeddings"
+    return parts + [explorer_html(points, title)]
 
 
 _MODEL_COLUMNS = [
@@ -305,6 +339,7 @@ def build_report(
         *_head(run, metrics, title, synthetic),
         *_metrics_section(metrics),
         *_figures_section(run, manifest),
+        *_explorer_section(run, manifest, synthetic),
         *_models_section(run, metrics),
         *_data_section(metrics),
         *_setup_section(metrics, manifest),
@@ -313,6 +348,7 @@ def build_report(
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f"<title>{_e(title)}</title><style>{_CSS}</style></head><body>\n"
         + "\n".join(parts)
+        + _FOOTER
         + "\n</body></html>\n"
     )
     write_text_atomic(output, doc)

@@ -61,11 +61,13 @@ def metric_tables(metrics: dict) -> list[Table]:
     """The evaluation as tables (values formatted as text)."""
     builders = (
         _classification_table,
+        _group_table,
         _reconstruction_table,
         _clustering_table,
         _head_table,
         _zero_shot_table,
         _roc_auc_table,
+        _recall_table,
     )
     tables = [build(metrics, synthetic_tag(metrics), _where(metrics)) for build in builders]
     return [t for t in tables if t is not None]
@@ -93,6 +95,34 @@ def _classification_table(metrics: dict, tag: str, where: str) -> Table:
         f"{ev['labelled_rows_test']:,} held-out rows. Mean AUC: one-vs-rest over the "
         f"{len(ev['top_classes'])} most frequent lithologies. Balanced accuracy and macro "
         "F1 average over the lithologies present in the scored rows.",
+    )
+
+
+#: Group-level scores of each classifier: (heading, classifier, key).
+_GROUP_COLUMNS = tuple(
+    (f"{who} {heading}", clf, key)
+    for who, clf in (("SVM", "svm"), ("linear", "linear"), ("head", "head"))
+    for heading, key in (("acc", "group_accuracy"), ("bal. acc", "group_balanced_accuracy"))
+)
+
+
+def _group_table(metrics: dict, tag: str, where: str) -> Table | None:
+    rows = [
+        [name, *(format_value(lookup(s, clf, key)) for _, clf, key in _GROUP_COLUMNS)]
+        for name, s in metrics["subjects"].items()
+        if lookup(s, "svm", "group_accuracy") is not None
+    ]
+    if not rows:
+        return None
+    return Table(
+        "Lithology-group classification (14 groups)",
+        ["subject", *(heading for heading, _, _ in _GROUP_COLUMNS)],
+        rows,
+        f"{tag}The same predictions as above, on {where}, counted right when the predicted "
+        "lithology is in the described lithology's group (resources/lithology_classes.csv: "
+        "carbonate, clay/mud, sand, ...). Balanced accuracy averages the recall of the "
+        "groups present in the scored rows. Head: the semi-supervised model's own head "
+        "('n/a' for other subjects).",
     )
 
 
@@ -194,9 +224,24 @@ def _roc_auc_table(metrics: dict, tag: str, where: str) -> Table | None:
     )
 
 
+def _recall_table(metrics: dict, tag: str, where: str) -> Table | None:
+    top = metrics["evaluation"]["top_classes"]
+    recalls = _subject_rows(metrics, ("svm", "top_class_recall"), top)
+    if not recalls:
+        return None
+    return Table(
+        "SVM recall per lithology",
+        ["subject", *top],
+        recalls,
+        f"{tag}The share of each of the {len(top)} most frequent lithologies' scored rows that "
+        f"the SVM predicts as that lithology, on {where}.",
+    )
+
+
 #: Summary columns after subject, kind and recipe.
 _SUMMARY_HEADINGS = (
     "SVM bal. acc",
+    "SVM group bal. acc",
     "linear bal. acc",
     "SVM mean AUC",
     "GMM ARI",
@@ -214,6 +259,7 @@ def _summary_row(name: str, s: dict) -> list:
         s.get("kind"),
         s.get("recipe") or "-",
         format_value(lookup(s, "svm", "balanced_accuracy")),
+        format_value(lookup(s, "svm", "group_balanced_accuracy")),
         format_value(lookup(s, "linear", "balanced_accuracy")),
         format_value(lookup(s, "svm", "mean_roc_auc")),
         format_value(lookup(s, "clustering", "ari")),
