@@ -14,7 +14,11 @@ from lilyvae.runs.demo import RUNS, run_demo, semi_vs_unsupervised, write_synthe
 def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
     config = EvalConfig(svm_train_rows=500, svm_test_rows=300, gmm_components=4, gmm_rows=500)
     result = run_demo(tmp_path, epochs=1, quiet=True, rows=4000, umap_rows=300, eval_config=config)
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr()
+    # --quiet: no progress (stage lines, per-model lines, epoch lines), the results only.
+    assert "done in" not in printed.out and "trained unsup_standard" not in printed.out
+    assert "epoch" not in printed.err
+    printed = printed.out
     assert "SYNTHETIC" in printed and f"report: {result.report}" in printed
     assert result.report == tmp_path / "report.html" and result.report.is_file()
 
@@ -62,7 +66,12 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
         "reconstruction_hybrid",
         "prior_samples",
         "training_curves",
+        "latent_kl",
+        "group_confusion",
+        "class_recall",
     } <= names
+    assert len([n for n in names if n.startswith("downcore_")]) == 3
+    assert manifest["explorer"]["rows"] == 300
     summary = (tmp_path / "summary.txt").read_text()
     assert "SYNTHETIC" in summary and "semi-supervised vs unsupervised" in summary
 

@@ -50,20 +50,75 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def _inspect_card(path: Path, expected: str | None):
-    """The network of a checkpoint with a model card, after printing what the card says."""
+    """The network of a checkpoint with a model card, after printing what the card says:
+    first what a user asks (the data, synthetic or not, the rows trained on, the
+    held-out boreholes, epochs, seed, recipe), then the rest."""
     from lilyvae.model.checkpoint import load_model
 
     trained = load_model(path)
     if expected and expected != trained.kind:
         raise LilyVAEError(f"{path}: holds a {trained.kind} model, not {expected}")
     card = trained.card
+    data = card.data
     print(f"{path}: {trained.kind} model with a model card")
     print(f"  recipe      {card.recipe}")
-    print(f"  trained on  {card.data['path']} (sha256 {str(card.data['sha256'])[:12]})")
-    used, dropped = card.data["rows_used"], card.data["rows_dropped"]
-    print(f"  rows        {used:,} used, {dropped:,} dropped")
+    print(f"  trained on  {data['path']} (sha256 {str(data['sha256'])[:12]})")
+    print(f"  synthetic   {_synthetic_text(data.get('path'), path)}")
+    trained_rows = data.get("rows_trained")
+    used, dropped = data["rows_used"], data["rows_dropped"]
+    print(
+        f"  rows        {trained_rows:,} trained on (of {used:,} usable rows in the table; "
+        f"{dropped:,} dropped)"
+        if trained_rows is not None
+        else f"  rows        {used:,} used, {dropped:,} dropped"
+    )
+    print(f"  held out    {_held_out_text(card)}")
+    training = card.training
+    print(
+        f"  epochs      {training.get('epochs')} (batch size {training.get('batch_size')}, "
+        f"learning rate {training.get('lr')})"
+    )
+    print(f"  seed        {card.seed}")
+    withheld = (card.extra.get("labels_withheld") or {}).get("classes")
+    if withheld:
+        print(f"  labels withheld  {len(withheld)} lithologies: {', '.join(withheld)}")
     print(f"  final loss  {card.final['loss']:.6g}")
     return trained.module
+
+
+def _held_out_text(card) -> str:
+    """The held-out boreholes in a line: how many, how drawn, the first few IDs."""
+    ids = card.held_out_boreholes
+    if not ids:
+        return "none (trained on every borehole: its scores on this table are in-sample)"
+    split = card.split or {}
+    how = []
+    if split.get("fraction") is not None:
+        how.append(f"fraction {split['fraction']:g}")
+    if split.get("split_seed") is not None:
+        how.append(f"split seed {split['split_seed']}")
+    if split.get("rows_held_out") is not None:
+        how.append(f"{split['rows_held_out']:,} rows")
+    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+    return f"{len(ids)} boreholes ({'; '.join(how) or 'from a file'}): {shown}"
+
+
+def _synthetic_text(table: str | None, checkpoint: Path) -> str:
+    """Whether the training table was SYNTHETIC, from its sidecar (looked for where the
+    card says, then beside the checkpoint's run directory's data/)."""
+    from lilyvae.analysis.evaluation.provenance import read_synthetic_sidecar
+    from lilyvae.synthetic.generator import sidecar_path
+
+    if not table:
+        return "unknown (the card names no table)"
+    candidates = [Path(table), checkpoint.parent.parent / "data" / Path(table).name]
+    for candidate in candidates:
+        if candidate.is_file() or sidecar_path(candidate).is_file():
+            info = read_synthetic_sidecar(candidate)
+            if info and info.get("synthetic"):
+                return f"yes: SYNTHETIC data (see {sidecar_path(candidate)})"
+            return "no (the table has no synthetic sidecar)"
+    return f"unknown ({table} is not here to tell)"
 
 
 def _inspect_state_dict(path: Path, expected: str | None):

@@ -213,33 +213,32 @@ def _caption(inputs: FigureInputs) -> str:
     rows = borehole_rows(inputs, inputs.borehole)
     depth = pd.to_numeric(inputs.frame[DEPTH_COL]).to_numpy()[rows]
     held = inputs.held_out is not None and bool(inputs.held_out[rows].any())
-    text = (
+    parts = [
         f"Borehole {inputs.borehole}: {len(rows):,} rows from {depth.min():.1f} to "
         f"{depth.max():.1f} m, "
-        + ("held out of training (the models never saw it). " if held else "a training borehole. ")
-        + "Left to right: the six measurements; the core's colour (R, G, B); the described "
-        "lithology, coloured by lithology group (white: not described)"
-    )
-    if not inputs.models:
-        return text + "."
-    m = downcore_model(inputs)
-    components, fit_rows = cluster_settings(inputs)
-    return text + (
-        (
-            f"; the lithology predicted by {m.name}'s classification head, by group"
-            if m.kind == "semisupervised"
-            else ""
-        )
-        + f"; the first {DOWNCORE_COMPONENTS} principal components of {m.name}'s embedding "
-        f"(axes fitted on up to {fit_rows:,} training-borehole rows); and its cluster in a "
-        f"{components}-component Gaussian mixture fitted on the same rows (colours are "
-        "arbitrary cluster labels). "
         + (
-            "Chosen by default: the boreholes with the most held-out rows."
-            if not inputs.options.boreholes
-            else ""
+            "held out of training (the models never saw it)."
+            if held
+            else "a training borehole (the models trained on its rows)."
+        ),
+        "Left to right: the six measurements; the core's colour (R, G, B); the described "
+        "lithology, coloured by lithology group (white: not described)",
+    ]
+    if inputs.models:
+        m = downcore_model(inputs)
+        components, fit_rows = cluster_settings(inputs)
+        if m.kind == "semisupervised":
+            parts[-1] += f"; the lithology predicted by {m.name}'s classification head, by group"
+        parts[-1] += (
+            f"; the first {DOWNCORE_COMPONENTS} principal components of {m.name}'s embedding "
+            f"(axes fitted on up to {fit_rows:,} training-borehole rows); and its cluster in "
+            f"a {components}-component Gaussian mixture fitted on the same rows (the colours "
+            "are arbitrary cluster labels)"
         )
-    )
+    parts[-1] += "."
+    if not inputs.options.boreholes:
+        parts.append("Shown by default: the boreholes with the most held-out rows.")
+    return " ".join(parts)
 
 
 def _parts(inputs: FigureInputs) -> list[tuple[str, FigureInputs]]:
