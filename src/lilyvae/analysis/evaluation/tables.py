@@ -211,31 +211,26 @@ def _zero_shot_table(metrics: dict, tag: str, where: str) -> Table | None:
     )
 
 
-def _roc_auc_table(metrics: dict, tag: str, where: str) -> Table | None:
+def _per_class_table(metrics: dict, key: str, title: str, what: str) -> Table | None:
+    """A row per subject: the SVM's ``key`` entry for each of the most frequent
+    lithologies."""
     top = metrics["evaluation"]["top_classes"]
-    aucs = _subject_rows(metrics, ("svm", "roc_auc"), top)
-    if not aucs:
-        return None
-    return Table(
-        "SVM one-vs-rest ROC AUC per lithology",
-        ["subject", *top],
-        aucs,
-        f"{tag}The {len(top)} most frequent lithologies, on {where}.",
-    )
+    rows = _subject_rows(metrics, ("svm", key), top)
+    note = f"{synthetic_tag(metrics)}{what.format(n=len(top))}, on {_where(metrics)}."
+    return Table(title, ["subject", *top], rows, note) if rows else None
+
+
+def _roc_auc_table(metrics: dict, tag: str, where: str) -> Table | None:
+    what = "The {n} most frequent lithologies"
+    return _per_class_table(metrics, "roc_auc", "SVM one-vs-rest ROC AUC per lithology", what)
 
 
 def _recall_table(metrics: dict, tag: str, where: str) -> Table | None:
-    top = metrics["evaluation"]["top_classes"]
-    recalls = _subject_rows(metrics, ("svm", "top_class_recall"), top)
-    if not recalls:
-        return None
-    return Table(
-        "SVM recall per lithology",
-        ["subject", *top],
-        recalls,
-        f"{tag}The share of each of the {len(top)} most frequent lithologies' scored rows that "
-        f"the SVM predicts as that lithology, on {where}.",
+    what = (
+        "The share of each of the {n} most frequent lithologies' scored rows that the SVM "
+        "predicts as that lithology"
     )
+    return _per_class_table(metrics, "top_class_recall", "SVM recall per lithology", what)
 
 
 #: Summary columns after subject, kind and recipe.

@@ -130,12 +130,11 @@ def explorer_figure(points: pd.DataFrame, title: str = ""):
     layouts = [c[2:] for c in points.columns if c.startswith("x:")]
     colourings = _colourings(points)
     customdata, template = _hover(points)
-    first = layouts[0]
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=points[f"x:{first}"].round(3).tolist(),
-            y=points[f"y:{first}"].round(3).tolist(),
+            x=points[f"x:{layouts[0]}"].round(3).tolist(),
+            y=points[f"y:{layouts[0]}"].round(3).tolist(),
             mode="markers",
             marker={"size": 5, "color": next(iter(colourings.values()))[0], "opacity": 0.85},
             customdata=customdata,
@@ -144,9 +143,10 @@ def explorer_figure(points: pd.DataFrame, title: str = ""):
             name="rows",
         )
     )
-    legend_of = []  # the colouring of each legend trace
+    legend_of = []  # (colouring, colour) of each legend trace
     for name, (colours, legend) in colourings.items():
         for label, colour in {**legend, **_other_entry(name, colours)}.items():
+            shown = name == next(iter(colourings))
             fig.add_trace(
                 go.Scatter(
                     x=[None],
@@ -154,12 +154,33 @@ def explorer_figure(points: pd.DataFrame, title: str = ""):
                     mode="markers",
                     marker={"size": 9, "color": colour},
                     name=label,
-                    visible=name == next(iter(colourings)),
+                    visible=shown,
                     hoverinfo="skip",
                 )
             )
             legend_of.append((name, colour))
-    colour_buttons = [
+    fig.update_layout(
+        updatemenus=[
+            _menu(_colour_buttons(colourings, legend_of), 0.0),
+            _menu(_layout_buttons(points, layouts), 0.42),
+        ],
+        annotations=[_menu_label("colour by", 0.0), _menu_label("layout (UMAP of)", 0.42)],
+        title={"text": title, "x": 0.0, "xanchor": "left", "y": 0.98, "font": {"size": 14}},
+        template="simple_white",
+        height=680,
+        margin={"t": 130, "l": 30, "r": 20, "b": 30},
+        xaxis={"showticklabels": False, "ticks": "", "title": "UMAP 1"},
+        yaxis={"showticklabels": False, "ticks": "", "title": "UMAP 2"},
+        legend={"itemsizing": "constant", "font": {"size": 11}},
+        hoverlabel={"align": "left"},
+    )
+    return fig
+
+
+def _colour_buttons(colourings: dict, legend_of: list[tuple[str, str]]) -> list[dict]:
+    """A button per colouring: the points' colours, and only its legend traces shown
+    (each trace's colour given again: restyle sets a value per trace)."""
+    return [
         {
             "label": name,
             "method": "restyle",
@@ -172,7 +193,11 @@ def explorer_figure(points: pd.DataFrame, title: str = ""):
         }
         for name, (colours, _) in colourings.items()
     ]
-    layout_buttons = [
+
+
+def _layout_buttons(points: pd.DataFrame, layouts: list[str]) -> list[dict]:
+    """A button per representation: the points moved to its layout (trace 0 only)."""
+    return [
         {
             "label": name,
             "method": "restyle",
@@ -186,25 +211,6 @@ def explorer_figure(points: pd.DataFrame, title: str = ""):
         }
         for name in layouts
     ]
-    fig.update_layout(
-        updatemenus=[
-            _menu(colour_buttons, 0.0),
-            _menu(layout_buttons, 0.42),
-        ],
-        annotations=[
-            _menu_label("colour by", 0.0),
-            _menu_label("layout (UMAP of)", 0.42),
-        ],
-        title={"text": title, "x": 0.0, "xanchor": "left", "y": 0.98, "font": {"size": 14}},
-        template="simple_white",
-        height=680,
-        margin={"t": 130, "l": 30, "r": 20, "b": 30},
-        xaxis={"showticklabels": False, "ticks": "", "title": "UMAP 1"},
-        yaxis={"showticklabels": False, "ticks": "", "title": "UMAP 2"},
-        legend={"itemsizing": "constant", "font": {"size": 11}},
-        hoverlabel={"align": "left"},
-    )
-    return fig
 
 
 def _other_entry(colouring: str, colours: list[str]) -> dict[str, str]:

@@ -94,9 +94,9 @@ def fig_class_recall(metrics: dict, classifier: str = "svm", title: str = ""):
 
 
 def _confusion_caption(inputs: FigureInputs) -> str:
-    ev = inputs.metrics["evaluation"]
+    scored = f"{inputs.metrics['evaluation']['svm_test_rows']:,} {inputs.scored_how}"
     return (
-        f"The RBF SVM's predictions on {ev['svm_test_rows']:,} {inputs.scored_how} (the "
+        f"The RBF SVM's predictions on {scored} (the "
         "classification table's), read at the level of the 14 lithology groups: each row is "
         "a described group, each cell the share of its rows predicted in a group, so the "
         "diagonal is each group's recall. Groups absent from the scored rows are blank "
@@ -107,32 +107,34 @@ def _confusion_caption(inputs: FigureInputs) -> str:
 
 
 def _recall_caption(inputs: FigureInputs) -> str:
-    ev = inputs.metrics["evaluation"]
+    n = len(inputs.metrics["evaluation"]["top_classes"])
     return (
-        f"The share of each of the {len(ev['top_classes'])} most frequent lithologies' "
-        f"scored rows ({inputs.scored_how}) that the RBF SVM predicts as that lithology, per "
-        "embedding; 'features' is the baseline of the six scaled inputs. A missing bar: "
-        "the lithology has no scored rows."
+        f"The share of each of the {n} most frequent lithologies' scored rows "
+        f"({inputs.scored_how}) that the RBF SVM predicts as that lithology, per embedding; "
+        "'features' is the baseline of the six scaled inputs. No bar: no scored rows."
     )
 
 
-NEEDS_GROUPS = Needs(("group_scores",), "no metrics with group-level scores (run lilyvae evaluate)")
+WHY = "no metrics with group-level scores and per-class recall (run lilyvae evaluate)"
+NEEDS_GROUPS = Needs(("group_scores",), WHY)
 
-GROUP_CONFUSION = FigureSpec(
-    name="group_confusion",
-    title="confusion between lithology groups, RBF SVM ({scored})",
-    caption=_confusion_caption,
-    needs=NEEDS_GROUPS,
-    draw=lambda inputs, title: fig_group_confusion(inputs.metrics, "svm", title),
+
+def _svm_figure(name: str, title: str, caption, draw) -> FigureSpec:
+    """A figure of the SVM's scores in the metrics."""
+    return FigureSpec(
+        name, title, caption, lambda inputs, t: draw(inputs.metrics, "svm", t), NEEDS_GROUPS
+    )
+
+
+GROUP_CONFUSION = _svm_figure(
+    "group_confusion",
+    "confusion between lithology groups, RBF SVM ({scored})",
+    _confusion_caption,
+    fig_group_confusion,
 )
-CLASS_RECALL = FigureSpec(
-    name="class_recall",
-    title="recall of the most frequent lithologies, RBF SVM ({scored})",
-    caption=_recall_caption,
-    needs=Needs(
-        ("group_scores",),
-        "no metrics with per-class recall (run lilyvae evaluate)",
-        skipped_as="class_recall",
-    ),
-    draw=lambda inputs, title: fig_class_recall(inputs.metrics, "svm", title),
+CLASS_RECALL = _svm_figure(
+    "class_recall",
+    "recall of the most frequent lithologies, RBF SVM ({scored})",
+    _recall_caption,
+    fig_class_recall,
 )

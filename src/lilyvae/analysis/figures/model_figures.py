@@ -17,6 +17,7 @@ from lilyvae.analysis.figures.style import (
     OTHER_COLOUR,
     TRAIN_COLOUR,
     legend_slot_grid,
+    panel_note,
     pyplot,
     signed_log_edges,
 )
@@ -71,16 +72,7 @@ def fig_reconstruction(
             ax.set_ylim(lo, hi)
             outside = int(np.sum((x < lo) | (x > hi) | (y < lo) | (y > hi)))
             if outside:
-                ax.text(
-                    0.98,
-                    0.02,
-                    f"{outside:,} of {len(x):,} points\noutside the axes",
-                    ha="right",
-                    va="bottom",
-                    fontsize=6,
-                    color="#7b1d14",
-                    transform=ax.transAxes,
-                )
+                panel_note(ax, f"{outside:,} of {len(x):,} points\noutside the axes", 0.98, 0.02)
             ax.set_title(f"{m.name}: {short}  R2 = {scores[short]:.3f}", fontsize=8)
             if i == len(models) - 1:
                 ax.set_xlabel(f"measured {short} ({FEATURE_UNITS[short]})", fontsize=7)

@@ -58,6 +58,15 @@ def legend_slot_grid(n: int, max_cols: int, panel: tuple[float, float]):
     return fig, axes, legend_ax
 
 
+def panel_note(ax, text: str, x: float, y: float, **style) -> None:
+    """Small text in a panel's own coordinates (0-1), anchored at its corner nearest
+    (x, y) so it stays inside."""
+    options = {"fontsize": 6, "color": "#7b1d14"} | style
+    ha = "right" if x > 0.6 else "left" if x < 0.4 else "center"
+    va = "top" if y > 0.6 else "bottom" if y < 0.4 else "center"
+    ax.text(x, y, text, ha=ha, va=va, transform=ax.transAxes, **options)
+
+
 def signed_log_edges(lo: float, hi: float, n: int) -> np.ndarray:
     """Bin edges evenly spaced in sign(v) * log1p(|v|) from ``lo`` to ``hi``."""
     t = np.linspace(np.sign(lo) * np.log1p(abs(lo)), np.sign(hi) * np.log1p(abs(hi)), n)

@@ -12,7 +12,7 @@ import numpy as np
 from lilyvae.analysis.embeddings import NamedModel
 from lilyvae.analysis.figures.model_figures import NEEDS_MODELS
 from lilyvae.analysis.figures.spec import FigureInputs, FigureSpec
-from lilyvae.analysis.figures.style import HELD_OUT_COLOUR, TRAIN_COLOUR, pyplot
+from lilyvae.analysis.figures.style import HELD_OUT_COLOUR, TRAIN_COLOUR, panel_note, pyplot
 
 #: The loss terms, in panel order, and what each is.
 TERMS = {
@@ -84,16 +84,8 @@ def fig_training_curves(models: Sequence[NamedModel], title: str = ""):
             values = np.asarray(history.get(term) or [], dtype=float)
             if not values.size:
                 ax.axis("off")
-                ax.text(
-                    0.5,
-                    0.5,
-                    f"no {term} term\n({m.recipe} {m.kind})",
-                    ha="center",
-                    va="center",
-                    fontsize=7,
-                    color="#888888",
-                    transform=ax.transAxes,
-                )
+                note = f"no {term} term\n({m.recipe} {m.kind})"
+                panel_note(ax, note, 0.5, 0.5, fontsize=7, color="#888888")
                 continue
             ax.plot(
                 np.arange(1, values.size + 1), values, color="#333333", lw=1.2, marker=".", ms=3
