@@ -146,6 +146,13 @@ def principal_axes(inputs: FigureInputs, m: NamedModel, n: int = 3) -> Principal
 
 
 def downcore_model(inputs: FigureInputs) -> NamedModel:
-    """The model the down-core logs show: the first semi-supervised one (it also
-    predicts lithology), else the first."""
-    return next((m for m in inputs.models if m.kind == "semisupervised"), inputs.models[0])
+    """The model the down-core logs show: a semi-supervised one (it also predicts
+    lithology) if any, the one with the most active latent dimensions in the metrics
+    (the first among equals)."""
+    subjects = (inputs.metrics or {}).get("subjects") or {}
+
+    def active(m: NamedModel) -> int:
+        return ((subjects.get(m.name) or {}).get("latent") or {}).get("active_dims", 0)
+
+    semi = [m for m in inputs.models if m.kind == "semisupervised"]
+    return max(semi or inputs.models, key=active)

@@ -11,6 +11,7 @@ the most held-out rows, which the models never trained on.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,8 +35,10 @@ from lilyvae.analysis.figures.style import (
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_SHORT
 from lilyvae.errors import LilyVAEError
 
-#: Principal components of the embedding drawn as tracks.
+#: Principal components of the embedding drawn as tracks, those after the first only
+#: when they carry at least MIN_EXPLAINED of its variance.
 DOWNCORE_COMPONENTS = 3
+MIN_EXPLAINED = 0.01
 
 
 def downcore_boreholes(inputs: FigureInputs) -> list[str]:
@@ -103,38 +106,43 @@ class DepthGrid:
         return np.insert(depth, gap, np.nan), np.insert(values.astype(float), gap, np.nan)
 
 
-def _tracks(inputs: FigureInputs, rows: np.ndarray) -> list[tuple[str, str, object]]:
-    """(kind, label, values) of each track, left to right: "line" tracks hold values,
-    "column" tracks a colour per row."""
+@dataclass(frozen=True)
+class Track:
+    """One track of a log: a "line" of values, a "column" of colours, or a
+    "lithology" column of lithology names (coloured by group)."""
+
+    kind: str
+    label: str
+    values: object
+    log_like: bool = False  # a line on a log-like axis (MS: median near 10, tail to 1000s)
+
+
+def _tracks(inputs: FigureInputs, rows: np.ndarray) -> list[Track]:
+    """The tracks of a log, left to right."""
     features = inputs.features[rows]
-    tracks: list[tuple[str, str, object]] = [
-        ("line", f"{short}\n({FEATURE_UNITS[short]})", features[:, j])
+    tracks = [
+        Track("line", f"{short}\n({FEATURE_UNITS[short]})", features[:, j], short == "MS")
         for j, short in enumerate(FEATURE_SHORT)
     ]
     rgb = np.clip(features[:, 3:6] / 255.0, 0, 1)
-    tracks.append(("column", "core colour (RGB)", [tuple(c) for c in rgb]))
-    described = inputs.labels.iloc[rows]
-    tracks.append(("column", "described lithology", [_lithology_colour(v) for v in described]))
+    tracks.append(Track("column", "core colour (RGB)", [tuple(c) for c in rgb]))
+    tracks.append(Track("lithology", "described lithology", list(inputs.labels.iloc[rows])))
     if not inputs.models:
         return tracks
     m = downcore_model(inputs)
     if m.kind == "semisupervised":
-        predicted = m.model.predict(features)
-        tracks.append(
-            (
-                "column",
-                f"predicted lithology\n({m.name})",
-                [_lithology_colour(v) for v in predicted],
-            )
-        )
+        predicted = list(m.model.predict(features))
+        tracks.append(Track("lithology", f"predicted lithology\n({m.name})", predicted))
     pca = principal_axes(inputs, m, DOWNCORE_COMPONENTS)
     scores = pca.project(embedding_of(inputs, m, rows))
     for k in range(scores.shape[1]):
+        if k and pca.explained[k] < MIN_EXPLAINED:  # a collapsed direction: no signal
+            continue
         label = f"PC{k + 1} of\n{m.name}\n({pca.explained[k]:.0%} of var.)"
-        tracks.append(("line", label, scores[:, k]))
+        tracks.append(Track("line", label, scores[:, k]))
     clusters = clusters_of(inputs, m, rows)
     colours = [CLUSTER_COLOURS[c % len(CLUSTER_COLOURS)] for c in clusters]
-    tracks.append(("column", f"GMM cluster\n({m.name})", colours))
+    tracks.append(Track("column", f"GMM cluster\n({m.name})", colours))
     return tracks
 
 
@@ -157,7 +165,7 @@ def fig_downcore(inputs: FigureInputs, borehole: str, title: str = ""):
     depth = pd.to_numeric(inputs.frame[DEPTH_COL]).to_numpy()[rows]
     grid = DepthGrid(depth)
     tracks = _tracks(inputs, rows)
-    widths = [1.0 if kind == "line" else 0.32 for kind, _, _ in tracks]
+    widths = [1.0 if track.kind == "line" else 0.32 for track in tracks]
     fig, axes = plt.subplots(
         1,
         len(tracks),
@@ -165,35 +173,44 @@ def fig_downcore(inputs: FigureInputs, borehole: str, title: str = ""):
         figsize=(0.95 * sum(widths) + 1.6, 9.0),
         gridspec_kw={"width_ratios": widths, "wspace": 0.12},
     )
-    for ax, (kind, label, values) in zip(axes, tracks, strict=True):
-        if kind == "column":
-            grid.column(ax, values, label)
+    for ax, track in zip(axes, tracks, strict=True):
+        if track.kind == "column":
+            grid.column(ax, track.values, track.label)
             continue
-        y, x = grid.gapped(depth, np.asarray(values))
+        if track.kind == "lithology":
+            grid.column(ax, [_lithology_colour(v) for v in track.values], track.label)
+            continue
+        y, x = grid.gapped(depth, np.asarray(track.values))
         ax.plot(x, y, lw=0.6, color="#333333")
-        ax.set_title(label, fontsize=7)
+        if track.log_like:
+            ax.set_xscale("symlog", linthresh=10.0)
+            lo, hi = ax.get_xlim()
+            ticks = [t for t in (-100, 0, 10, 100, 1000, 10000) if lo <= t <= hi]
+            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+        ax.set_title(track.label, fontsize=7)
         ax.tick_params(labelsize=6)
         ax.grid(axis="y", lw=0.3, alpha=0.5)
     axes[0].set_ylim(grid.bottom, grid.top)  # depth increases downward
     axes[0].set_ylabel("depth (m)", fontsize=8)
-    _group_legend(fig, inputs, rows)
+    _group_legend(fig, [t.values for t in tracks if t.kind == "lithology"])
     fig.suptitle(title, fontsize=10)
     fig.subplots_adjust(left=0.06, right=0.99, top=0.84, bottom=0.1)
     return fig
 
 
-def _group_legend(fig, inputs: FigureInputs, rows: np.ndarray) -> None:
-    """The lithology groups of the borehole's described beds, below the tracks."""
+def _group_legend(fig, columns: list[list]) -> None:
+    """The lithology groups of the log's lithology columns, below the tracks."""
     plt = pyplot()
-    described = inputs.labels.iloc[rows].dropna()
-    groups = pd.Series([group_of(v) for v in described]).value_counts().index
+    names = [v for column in columns for v in column]
+    known = [v for v in names if v is not None and not pd.isna(v)]
+    groups = list(pd.Series([group_of(v) for v in known], dtype=object).value_counts().index)
+    labels = [(g, group_colour(g)) for g in groups]
+    if len(known) < len(names):
+        labels.append(("not described", UNKNOWN_COLOUR))
     handles = [
-        plt.Rectangle((0, 0), 1, 1, facecolor=group_colour(g), edgecolor="#888888", label=g)
-        for g in groups
+        plt.Rectangle((0, 0), 1, 1, facecolor=colour, edgecolor="#888888", label=label)
+        for label, colour in labels
     ]
-    handles.append(
-        plt.Rectangle((0, 0), 1, 1, facecolor=UNKNOWN_COLOUR, edgecolor="#888888", label="none")
-    )
     fig.legend(
         handles=handles,
         loc="lower center",
@@ -221,7 +238,8 @@ def _caption(inputs: FigureInputs) -> str:
             if held
             else "a training borehole (the models trained on its rows)."
         ),
-        "Left to right: the six measurements; the core's colour (R, G, B); the described "
+        "Left to right: the six measurements (MS on a log-like axis, linear within 10 of "
+        "zero); the core's colour (R, G, B); the described "
         "lithology, coloured by lithology group (white: not described)",
     ]
     if inputs.models:
@@ -230,8 +248,9 @@ def _caption(inputs: FigureInputs) -> str:
         if m.kind == "semisupervised":
             parts[-1] += f"; the lithology predicted by {m.name}'s classification head, by group"
         parts[-1] += (
-            f"; the first {DOWNCORE_COMPONENTS} principal components of {m.name}'s embedding "
-            f"(axes fitted on up to {fit_rows:,} training-borehole rows); and its cluster in "
+            f"; up to {DOWNCORE_COMPONENTS} principal components of {m.name}'s embedding (axes "
+            f"fitted on up to {fit_rows:,} training-borehole rows; components with under "
+            f"{MIN_EXPLAINED:.0%} of its variance left out); and its cluster in "
             f"a {components}-component Gaussian mixture fitted on the same rows (the colours "
             "are arbitrary cluster labels)"
         )
