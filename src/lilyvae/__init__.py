@@ -21,6 +21,7 @@ _EXPORTS = {
     "sweep": "runs.ensemble",
     "LilyVAEError": "errors",
     "VAE": "model.networks",
+    "predict_properties": "properties.api",
     "SemiSupervisedVAE": "model.networks",
     "HybridRecipe": "model.recipes",
     "StandardRecipe": "model.recipes",

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,22 @@ def write_atomic(path: str | os.PathLike, writer: Callable[[Path], Any]) -> Path
     return Path(path)
 
 
+def write_files_atomic(files: Mapping[str | os.PathLike, bytes]) -> list[Path]:
+    """Write several files as one unit (a checkpoint, its history and its card).
+
+    Every file is written in full to a temporary file beside it first; only when all of
+    them are written are they moved into place, the last-named first. A failed write
+    (a full disk) leaves the old files as they were, and a failed move leaves the
+    earlier-named files unchanged: a checkpoint named first is never left new without
+    its card.
+    """
+    with contextlib.ExitStack() as stack:
+        temporary = {path: stack.enter_context(atomic_path(path)) for path in files}
+        for path, payload in files.items():
+            temporary[path].write_bytes(payload)
+    return [Path(path) for path in files]
+
+
 def write_text_atomic(path: str | os.PathLike, text: str) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
@@ -81,7 +98,45 @@ def check_output_path(path: str | os.PathLike) -> Path:
         parent = parent.parent
     if not parent.is_dir():
         raise LilyVAEError(f"{path}: {parent} is not a directory")
+    _check_writable(path, parent)
     return path
+
+
+def _check_writable(path: Path, folder: Path) -> None:
+    """Refuse, before any work, a folder where no file can be created (a read-only
+    mount, an immutable folder, no permission) and an existing file that cannot be
+    replaced (immutable). The folder is probed by creating and removing an empty file:
+    permission bits alone do not show a read-only mount or an immutable flag."""
+    from lilyvae.errors import LilyVAEError
+
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".lilyvae-probe-", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise LilyVAEError(f"{path}: cannot write in {folder} ({exc.strerror})") from None
+    if path.is_file():
+        try:
+            # Opening for append writes nothing; an immutable file refuses it (EPERM),
+            # as it would refuse being replaced. A file that is merely read-only (EACCES)
+            # is still replaced atomically by a new one, as before.
+            open(path, "ab").close()
+        except PermissionError as exc:
+            if exc.errno == errno.EPERM:
+                raise LilyVAEError(f"{path}: cannot be replaced ({exc.strerror})") from None
+
+
+def refuse_overwriting_inputs(
+    output: str | os.PathLike, inputs: Mapping[str, str | os.PathLike | None]
+) -> None:
+    """Refuse an output that is one of the inputs (``{"--data": path, ...}``, by the flag
+    that named it), before any work: writing it would destroy what it is computed from."""
+    from lilyvae.errors import LilyVAEError
+
+    out = Path(output).resolve()
+    for flag, given in inputs.items():
+        if given is not None and Path(given).resolve() == out:
+            raise LilyVAEError(f"{output}: would overwrite the input {flag} {given}")
 
 
 def read_json_file(path: str | os.PathLike, what: str, format_name: str | None = None) -> dict:

@@ -212,3 +212,16 @@ def test_a_corrupt_sidecar_or_manifest_is_named(run_dir, tmp_path):
     with pytest.raises(LilyVAEError, match=r"figures\.json: not a lilyvae figure manifest"):
         build_report(tmp_path)
     assert not (tmp_path / "report.html").exists()
+
+
+def test_report_draws_the_figures_a_run_does_not_have_yet(run_dir, tmp_path, capsys):
+    """`lilyvae report` on a run with metrics but no figures draws them first."""
+    bare = tmp_path / "bare"
+    shutil.copytree(run_dir, bare, ignore=shutil.ignore_patterns("figures", "report.html"))
+    assert main(["report", "--run-dir", str(bare), "--no-figures"]) == 0
+    assert not (bare / "figures").exists()
+    assert main(["report", "--run-dir", str(bare)]) == 0
+    assert "none were there" in capsys.readouterr().out
+    manifest = json.loads((bare / "figures" / "figures.json").read_text())
+    html = (bare / "report.html").read_text(encoding="utf-8")
+    assert manifest["figures"] and html.count("data:image/png;base64,") >= len(manifest["figures"])

@@ -143,6 +143,9 @@ BAD_TRAINING_RUNS = [
     ("zero epochs", ["--epochs", "0"], "must be a positive integer, not 0"),
     ("negative batch", ["--batch-size", "-5"], "must be a positive integer, not -5"),
     ("zero lr", ["--lr", "0"], "must be a positive number, not 0"),
+    # A network whose card could not be loaded again is not trained.
+    ("too wide", ["--hidden-dims", "100000"], "hidden_dims[0] is 100000; it must be in 1..65536"),
+    ("too big", ["--hidden-dims", "8192,8192"], "would have 134,660,122 parameters"),
     (
         "bad mask ratio",
         ["--recipe", "hybrid", "--mask-ratio", "1.5"],
@@ -240,7 +243,7 @@ def test_help_lists_every_command_and_describes_every_flag(capsys):
     code, out, _ = run(["--help"], capsys)
     assert code == 0
     commands = subcommands(build_parser())
-    assert len(commands) == 12
+    assert len(commands) == 14  # with issue 9's properties and issue 10's adopt
     for name in commands:
         assert f"\n    {name}" in out
     assert "Start with `lilyvae demo`" in out

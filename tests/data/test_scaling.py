@@ -1,11 +1,12 @@
 """The distribution-aware scaler: transforms, round trip, JSON, validation."""
 
 import json
+import re
 
 import numpy as np
 import pytest
 
-from lilyvae import DistributionAwareScaler
+from lilyvae import DistributionAwareScaler, fit_scaler
 from lilyvae.errors import LilyVAEError
 
 
@@ -86,3 +87,30 @@ def test_bad_parameter_file_is_one_line_naming_it(tmp_path, text, match):
         DistributionAwareScaler.load(path)
     message = str(info.value)
     assert message.startswith(str(path)) and "\n" not in message
+
+
+@pytest.mark.parametrize("column, value", [(0, 1e308), (0, 1e200), (2, -1e308)])
+def test_values_that_overflow_the_fit_are_refused_naming_their_column(column, value):
+    X = raw(50)
+    X[7, column] = value
+    name = DistributionAwareScaler().feature_names[column]
+    if column == 2:  # signed log1p tames any finite value: nothing overflows
+        assert np.isfinite(DistributionAwareScaler().fit_transform(X)).all()
+        return
+    with pytest.raises(LilyVAEError, match=rf"^table.csv: column '{re.escape(name)}' holds"):
+        fit_scaler(X, "table.csv")
+    X[:, column] = value  # every row: the mean itself overflows
+    with pytest.raises(LilyVAEError, match="too large to scale"):
+        DistributionAwareScaler().fit(X)
+
+
+@pytest.mark.parametrize(
+    "key, value", [("scale", 0.0), ("scale", -2.0), ("scale", float("inf")), ("mean", float("nan"))]
+)
+def test_saved_parameters_that_would_give_nan_are_refused(key, value):
+    params = DistributionAwareScaler().fit(raw()).to_dict()
+    params[key][3] = value
+    with pytest.raises(
+        LilyVAEError, match="card.json: scaler parameters of column 'R' are unusable"
+    ):
+        DistributionAwareScaler.from_dict(params, source="card.json")

@@ -1,16 +1,14 @@
 """The networks: layer shapes, parameter counts, and the reference checkpoints."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from reference_helpers import REFERENCE, hand_embedding
 
 from lilyvae import FEATURE_COLS, VAE, SemiSupervisedVAE
+from lilyvae.model.architecture import parameter_count
 from lilyvae.model.checkpoint import load_state_dict_into
-
-# The reference system's published checkpoints (trained on the real data), kept as fixtures.
-REFERENCE = Path(__file__).parents[1] / "fixtures" / "reference_checkpoints"
+from lilyvae.model.networks import build_model
 
 
 def test_layer_shapes_and_parameter_counts():
@@ -18,6 +16,11 @@ def test_layer_shapes_and_parameter_counts():
     semi = SemiSupervisedVAE(input_dim=6, latent_dim=10, hidden_dims=[64, 32], n_classes=139)
     assert sum(p.numel() for p in vae.parameters()) == 6426
     assert sum(p.numel() for p in semi.parameters()) == 16165
+    # Counted from the sizes alone, as a model card's check does before allocating.
+    for sizes in ((6, 10, [64, 32], None), (6, 10, [64, 32], 139), (4, 3, [7, 5, 2], 2)):
+        kind = "unsupervised" if sizes[-1] is None else "semisupervised"
+        built = build_model(kind, *sizes)
+        assert parameter_count(*sizes) == sum(p.numel() for p in built.parameters())
     shapes = {k: tuple(v.shape) for k, v in semi.state_dict().items()}
     assert shapes["encoder.0.weight"] == (64, 6)
     assert shapes["encoder.3.weight"] == (32, 64)
@@ -71,17 +74,6 @@ def test_loss_terms_on_hand_made_tensors():
     assert kl_mean.item() == pytest.approx(kl.item() / 2, rel=1e-6)
 
 
-def _hand_embedding(state, x: np.ndarray) -> np.ndarray:
-    """The documented encoder in plain NumPy: (Linear -> ReLU -> BatchNorm1d) x 2 -> fc_mu."""
-    s = {k: v.double().numpy() for k, v in state.items()}
-    h = x.astype(np.float64)
-    for lin, bn in (("encoder.0", "encoder.2"), ("encoder.3", "encoder.5")):
-        h = np.maximum(h @ s[f"{lin}.weight"].T + s[f"{lin}.bias"], 0.0)
-        h = (h - s[f"{bn}.running_mean"]) / np.sqrt(s[f"{bn}.running_var"] + 1e-5)
-        h = h * s[f"{bn}.weight"] + s[f"{bn}.bias"]
-    return h @ s["fc_mu.weight"].T + s["fc_mu.bias"]
-
-
 @pytest.mark.parametrize(
     "name,model", [("unsup", VAE()), ("semisup", SemiSupervisedVAE(n_classes=139))]
 )
@@ -92,4 +84,4 @@ def test_reference_checkpoints_load_and_embed_as_documented(name, model):
     load_state_dict_into(model, path)
     x = np.random.default_rng(0).normal(size=(50, len(FEATURE_COLS)))
     got = model.get_embeddings(torch.as_tensor(x, dtype=torch.float32)).numpy()
-    np.testing.assert_allclose(got, _hand_embedding(state, x), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(got, hand_embedding(state, x), rtol=1e-4, atol=1e-4)

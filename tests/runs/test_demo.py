@@ -69,9 +69,13 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
         "latent_kl",
         "group_confusion",
         "class_recall",
+        "zero_shot_properties",
     } <= names
     assert len([n for n in names if n.startswith("downcore_")]) == 3
     assert manifest["explorer"]["rows"] == 300
+    properties = pd.read_csv(tmp_path / "properties" / "properties.csv")
+    assert {"unsup_hybrid_r2", "semisup_hybrid_r2", "features_r2"} <= set(properties.columns)
+    assert (properties["protocol"] == "boreholes").all()
     summary = (tmp_path / "summary.txt").read_text()
     assert "SYNTHETIC" in summary and "semi-supervised vs unsupervised" in summary
 
@@ -80,6 +84,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
         "training",
         "embeddings",
         "evaluation",
+        "properties",
         "figures",
         "report",
     }

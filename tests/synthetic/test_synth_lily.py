@@ -53,8 +53,11 @@ def borehole_ids(df: pd.DataFrame) -> set[str]:
 
 def test_files_sidecar_and_columns(raw):
     folder, text = raw
+    from lilyvae.synthetic.properties import PROPERTY_TABLES
+
     names = sorted(p.name for p in folder.iterdir())
-    assert names == sorted([*LILY_FILES.values(), SIDECAR_NAME])
+    properties = [f"{t}_DataLITH.csv" for t in PROPERTY_TABLES] + ["properties.synthetic.json"]
+    assert names == sorted([*LILY_FILES.values(), SIDECAR_NAME, *properties])
     sidecar = json.loads((folder / SIDECAR_NAME).read_text())
     assert sidecar["synthetic"] is True and "SYNTHETIC" in sidecar["notice"]
     orders = set()
@@ -208,3 +211,16 @@ def test_bad_arguments(tmp_path, capsys, args, message):
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
     assert code != 0 and len(err) == 1 and message in err[0]
     assert not out.exists()
+
+
+def test_synth_lily_writes_the_property_tables_unless_told_not_to(raw, tmp_path):
+    from lilyvae.synthetic.properties import PROPERTY_TABLES
+
+    folder, _ = raw
+    for table in PROPERTY_TABLES:
+        assert (folder / f"{table}_DataLITH.csv").is_file(), table
+    assert json.loads((folder / "properties.synthetic.json").read_text())["synthetic"] is True
+    bare = tmp_path / "bare"
+    args = ["synth-lily", "--output-dir", bare, "--scale", SCALE, "--no-properties", "--quiet"]
+    assert main([str(a) for a in args]) == 0
+    assert sorted(p.name for p in bare.glob("*_DataLITH.csv")) == sorted(LILY_FILES.values())

@@ -30,7 +30,7 @@ import pandas as pd
 from lilyvae.data.schema import FEATURE_COLS, LABEL_COL
 from lilyvae.data.tables import finite_feature_mask, write_table_atomic
 from lilyvae.errors import LilyVAEError
-from lilyvae.files import check_output_path, write_atomic
+from lilyvae.files import check_output_path, refuse_overwriting_inputs, write_atomic
 from lilyvae.model.checkpoint import TrainedModel, load_model
 
 #: Default column prefix per model kind (the reference's ``unsup_emb_*``/``semisup_emb_*``).
@@ -265,9 +265,11 @@ def embed_table(
     """
     from lilyvae.data.tables import read_table
 
+    inputs = {} if isinstance(data, pd.DataFrame) else {"--data": data}
     if output is not None:
         output = Path(output)
         _check_output(output, (".csv", ".parquet", ".pq"))
+        refuse_overwriting_inputs(output, inputs)
     if npz is not None:
         npz = Path(npz)
         _check_output(npz, (".npz",))

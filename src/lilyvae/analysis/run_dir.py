@@ -7,6 +7,7 @@ and ``report`` write and read parts of it::
     models/<name>.pt            checkpoints, each with its .meta.json card
     embeddings.parquet          the table plus each model's embedding columns
     metrics.json, metrics.md    the evaluation (and roc_curves.json, its ROC curves)
+    properties/                 zero-shot property prediction (properties.csv, .json)
     figures/                    the figures, listed in figures/figures.json
     report.html                 the self-contained report
     summary.txt                 the demo's printed summary
@@ -35,8 +36,13 @@ FIGURES_DIR = "figures"
 MANIFEST = "figures.json"
 REPORT_FILE = "report.html"
 SUMMARY_FILE = "summary.txt"
+PROPERTIES_DIR = "properties"
 #: The ``format`` field of ``metrics.json``.
 METRICS_FORMAT = "lilyvae-metrics"
+#: The sections of ``metrics.json`` that its readers (figures, report) index.
+METRICS_SECTIONS = ("data", "evaluation", "models", "subjects")
+#: What ``figures.json`` records of each figure; the report reads each of them.
+FIGURE_KEYS = ("file", "title", "caption")
 
 
 def read_metrics_file(path: str | os.PathLike) -> dict:
@@ -46,15 +52,47 @@ def read_metrics_file(path: str | os.PathLike) -> dict:
         path = path / METRICS_FILE
     if not path.is_file():
         raise LilyVAEError(f"{path}: no such metrics file (run lilyvae evaluate first)")
-    return read_json_file(path, "metrics file", METRICS_FORMAT)
+    metrics = read_json_file(path, "metrics file", METRICS_FORMAT)
+    for key in METRICS_SECTIONS:
+        _require_mapping(metrics.get(key), f"{path}: damaged metrics file: {key!r}", "evaluate")
+    if not metrics["models"]:
+        raise LilyVAEError(f"{path}: damaged metrics file: 'models' names no model")
+    for name, info in metrics["models"].items():
+        _require_mapping(info, f"{path}: damaged metrics file: model {name!r}", "evaluate")
+    return metrics
 
 
 def read_figure_manifest(figures_dir: str | os.PathLike) -> dict:
-    """``figures.json`` of a folder of figures."""
+    """``figures.json`` of a folder of figures, its list of figures checked."""
     path = Path(figures_dir) / MANIFEST
     if not path.is_file():
         raise LilyVAEError(f"{path}: no figure manifest (run lilyvae figures first)")
-    return read_json_file(path, "figure manifest")
+    try:
+        manifest = read_json_file(path, "figure manifest")
+    except LilyVAEError as exc:
+        raise LilyVAEError(f"{exc}; run lilyvae figures again to rewrite it") from None
+    figures = manifest.get("figures")
+    if not isinstance(figures, list):
+        raise LilyVAEError(
+            f"{path}: damaged figure manifest: 'figures' is not a list (run lilyvae figures again)"
+        )
+    for i, fig in enumerate(figures):
+        if not (isinstance(fig, dict) and all(isinstance(fig.get(k), str) for k in FIGURE_KEYS)):
+            raise LilyVAEError(
+                f"{path}: damaged figure manifest: figure {i + 1} lacks its "
+                f"{', '.join(FIGURE_KEYS)} (run lilyvae figures again)"
+            )
+    _require_mapping(
+        manifest.get("skipped", {}), f"{path}: damaged figure manifest: 'skipped'", "figures"
+    )
+    return manifest
+
+
+def _require_mapping(value, what: str, command: str) -> None:
+    """A section of a run's JSON file that its readers index: it must be an object."""
+    if not isinstance(value, dict):
+        found = "missing" if value is None else f"a {type(value).__name__}, not a mapping"
+        raise LilyVAEError(f"{what} is {found} (run lilyvae {command} again)")
 
 
 class RunDir:
@@ -73,6 +111,7 @@ class RunDir:
         self.figure_manifest = self.figures_dir / MANIFEST
         self.report = self.root / REPORT_FILE
         self.summary = self.root / SUMMARY_FILE
+        self.properties_dir = self.root / PROPERTIES_DIR
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.root)!r})"
@@ -105,6 +144,13 @@ class RunDir:
         if not self.figure_manifest.is_file():
             return None
         return read_figure_manifest(self.figures_dir)
+
+    def read_properties_if_present(self) -> pd.DataFrame | None:
+        """``properties/properties.csv`` (what ``lilyvae properties`` wrote), or None."""
+        from lilyvae.properties.api import read_properties
+
+        path = self.properties_dir / "properties.csv"
+        return read_properties(path) if path.is_file() else None
 
     def read_embeddings(self) -> pd.DataFrame | None:
         from lilyvae.data.tables import read_table

@@ -87,8 +87,15 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from lilyvae.analysis.figures import figures_from_run
     from lilyvae.analysis.report import build_report
+    from lilyvae.analysis.run_dir import RunDir
 
+    run = RunDir.existing(args.run_dir, figures=args.figures_dir)
+    if not args.no_figures and not run.figure_manifest.is_file():
+        # A report is mostly figures: a run without them gets them first.
+        result = figures_from_run(run.root, output_dir=run.figures_dir, quiet=True)
+        print(f"drew {len(result.figures)} figures into {result.output_dir} (none were there)")
     path = build_report(args.run_dir, output=args.output, figures_dir=args.figures_dir)
     print(f"wrote {path}")
     return 0
@@ -176,3 +183,8 @@ def register(sub) -> None:
     )
     p.add_argument("--output", help="default RUN_DIR/report.html")
     p.add_argument("--figures-dir", help="default RUN_DIR/figures")
+    p.add_argument(
+        "--no-figures",
+        action="store_true",
+        help="do not draw the figures when the run has none yet (the default draws them)",
+    )

@@ -29,6 +29,7 @@ def cmd_synth(args: argparse.Namespace) -> int:
 
 def cmd_synth_lily(args: argparse.Namespace) -> int:
     from lilyvae.synthetic.lily_files import SIDECAR_NAME, write_synthetic_lily
+    from lilyvae.synthetic.properties import PROPERTY_TABLES, write_property_tables
 
     say = None if args.quiet else print
     sidecar = write_synthetic_lily(args.output_dir, scale=args.scale, seed=args.seed, progress=say)
@@ -36,6 +37,13 @@ def cmd_synth_lily(args: argparse.Namespace) -> int:
         f"wrote SYNTHETIC raw LILY tables ({sidecar['total_rows']:,} rows in 4 files) to "
         f"{args.output_dir} (not real data; see {Path(args.output_dir) / SIDECAR_NAME})"
     )
+    if not args.no_properties:
+        # Same scale and seed: the property tables describe the same synthetic cores.
+        write_property_tables(args.output_dir, scale=args.scale, seed=args.seed, progress=say)
+        print(
+            f"wrote {len(PROPERTY_TABLES)} SYNTHETIC property tables "
+            "(AVS ... TOR, for `lilyvae properties`) beside them"
+        )
     return 0
 
 
@@ -84,6 +92,11 @@ def register(sub) -> None:
         help="bins relative to the real table (1: 238,506 bins, ~14 M rows; default 0.1)",
     )
     p.add_argument("--seed", type=int, default=0, help="seed of the generator, default 0")
+    p.add_argument(
+        "--no-properties",
+        action="store_true",
+        help="write only the four core tables, not the 14 property tables",
+    )
     add_quiet_option(p, "no progress log")
 
     p = add_command(

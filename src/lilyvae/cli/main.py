@@ -8,7 +8,9 @@ subcommands: :mod:`~lilyvae.cli.data_commands` (tables),
 options they share are in :mod:`~lilyvae.cli.options`.
 
 A :class:`~lilyvae.errors.LilyVAEError` (bad input) becomes one line on stderr and
-exit status 1; a usage error becomes one line and exit status 2.
+exit status 1, and so does an ``OSError`` that no command foresaw (a disk that fills, a
+folder that turns read-only mid-run), naming its file; a usage error becomes one line
+and exit status 2.
 """
 
 from __future__ import annotations
@@ -42,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for module in COMMAND_MODULES:
         module.register(sub)
+    # --- properties (issue 9): registered here for testing; the lead re-applies it ---
+    from lilyvae.cli.properties import register as register_properties
+
+    register_properties(sub)
     return parser
 
 
@@ -52,6 +58,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except LilyVAEError as exc:
         print(f"lilyvae {args.command}: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"lilyvae {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"lilyvae {args.command}: interrupted", file=sys.stderr)

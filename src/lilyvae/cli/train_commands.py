@@ -1,4 +1,5 @@
-"""Commands for one model: ``train`` it, ``inspect`` a checkpoint."""
+"""Commands for one model: ``train`` it, ``adopt`` weights trained elsewhere, ``inspect``
+a checkpoint."""
 
 from __future__ import annotations
 
@@ -18,13 +19,25 @@ from lilyvae.cli.options import (
 from lilyvae.errors import LilyVAEError
 
 
+def check_checkpoint_output(output: Path, inputs: dict) -> None:
+    """Refuse, before any work, a checkpoint name whose ``.pt``, history or card cannot
+    be written or would overwrite an input (``{"--data": path, ...}``)."""
+    from lilyvae.files import check_output_path, refuse_overwriting_inputs
+    from lilyvae.model.checkpoint import card_path, history_path
+
+    check_output(output, ".pt")
+    for path in (output, history_path(output), card_path(output)):
+        check_output_path(path)
+        refuse_overwriting_inputs(path, inputs)
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     from lilyvae.data.tables import load_training_data
     from lilyvae.train.trainer import train
 
     config = config_from_args(args)
     output = Path(args.output)
-    check_output(output, ".pt")
+    check_checkpoint_output(output, {"--data": args.data, "--split": args.split})
     data = load_training_data(args.data)
     print(
         f"{args.data}: {data.rows_read:,} rows read, {data.rows_dropped:,} dropped "
@@ -49,6 +62,23 @@ def cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_adopt(args: argparse.Namespace) -> int:
+    from lilyvae.model.adopt import adopt
+
+    output = Path(args.output)
+    check_checkpoint_output(output, {"--checkpoint": args.checkpoint, "--data": args.data})
+    adopted = adopt(args.checkpoint, args.model, args.data, recipe=args.recipe)
+    paths = adopted.save(output)
+    card = adopted.card
+    print(card.extra["adopted"]["provenance"])
+    print(f"  scaler      {card.extra['adopted']['scaler']}")
+    if card.class_names:
+        print(f"  classes     {card.extra['adopted']['class_names']}")
+    for what, path in paths.items():
+        print(f"  {what:<10} {path}")
+    return 0
+
+
 def _inspect_card(path: Path, expected: str | None):
     """The network of a checkpoint with a model card, after printing what the card says:
     first what a user asks (the data, synthetic or not, the rows trained on, the
@@ -62,27 +92,34 @@ def _inspect_card(path: Path, expected: str | None):
     data = card.data
     print(f"{path}: {trained.kind} model with a model card")
     print(f"  recipe      {card.recipe}")
-    print(f"  trained on  {data['path']} (sha256 {str(data['sha256'])[:12]})")
-    print(f"  synthetic   {_synthetic_text(data.get('path'), path)}")
-    trained_rows = data.get("rows_trained")
-    used, dropped = data["rows_used"], data["rows_dropped"]
-    print(
-        f"  rows        {trained_rows:,} trained on (of {used:,} usable rows in the table; "
-        f"{dropped:,} dropped)"
-        if trained_rows is not None
-        else f"  rows        {used:,} used, {dropped:,} dropped"
-    )
-    print(f"  held out    {_held_out_text(card)}")
-    training = card.training
-    print(
-        f"  epochs      {training.get('epochs')} (batch size {training.get('batch_size')}, "
-        f"learning rate {training.get('lr')})"
-    )
-    print(f"  seed        {card.seed}")
+    adopted = card.extra.get("adopted")
+    if adopted:  # a published checkpoint made usable: no training run of ours to describe
+        print(f"  provenance  {adopted.get('provenance')}")
+    else:
+        print(f"  trained on  {data['path']} (sha256 {str(data['sha256'])[:12]})")
+        print(f"  synthetic   {_synthetic_text(data.get('path'), path)}")
+    trained_rows, used = data.get("rows_trained"), data.get("rows_used")
+    dropped = data.get("rows_dropped") or 0
+    if trained_rows is not None:
+        print(
+            f"  rows        {trained_rows:,} trained on (of {used:,} usable rows in the table; "
+            f"{dropped:,} dropped)"
+        )
+    elif used is not None:
+        print(f"  rows        {used:,} used, {dropped:,} dropped")
+    if not adopted:
+        print(f"  held out    {_held_out_text(card)}")
+        training = card.training
+        print(
+            f"  epochs      {training.get('epochs')} (batch size {training.get('batch_size')}, "
+            f"learning rate {training.get('lr')})"
+        )
+        print(f"  seed        {card.seed}")
     withheld = (card.extra.get("labels_withheld") or {}).get("classes")
     if withheld:
         print(f"  labels withheld  {len(withheld)} lithologies: {', '.join(withheld)}")
-    print(f"  final loss  {card.final['loss']:.6g}")
+    if "loss" in card.final:
+        print(f"  final loss  {card.final['loss']:.6g}")
     return trained.module
 
 
@@ -170,6 +207,38 @@ def register(sub) -> None:
     add_split_options(p)
     add_training_options(p)
 
+    _register_adopt(sub)
+
     p = add_command(sub, "inspect", "check a checkpoint and print what it holds", cmd_inspect)
     p.add_argument("checkpoint", help="a .pt file, with or without its model card")
     p.add_argument("--model", choices=MODEL_KINDS, help="the kind it must hold")
+
+
+def _register_adopt(sub) -> None:
+    from lilyvae.model.recipes import RECIPES
+    from lilyvae.train.config import MODEL_KINDS
+
+    p = add_command(
+        sub,
+        "adopt",
+        "make weights trained elsewhere (the reference's unsup.pt) usable: scaler, card",
+        cmd_adopt,
+    )
+    required = required_options(p)
+    required.add_argument("--checkpoint", required=True, help="the plain state dict (.pt)")
+    required.add_argument("--model", choices=MODEL_KINDS, required=True, help="the kind it holds")
+    required.add_argument(
+        "--data",
+        required=True,
+        help="the table the weights were trained on (.csv or .parquet): the scaler is fitted "
+        "on all its usable rows, its sorted lithology names name the classifier's outputs",
+    )
+    required.add_argument(
+        "--output", required=True, help="the new checkpoint, e.g. models/unsup.pt"
+    )
+    p.add_argument(
+        "--recipe",
+        choices=tuple(RECIPES),
+        help="the recipe that trained the weights, if known (the published models: standard); "
+        "default: recorded as unknown",
+    )

@@ -86,11 +86,30 @@ class DistributionAwareScaler:
         if arr.shape[0] == 0:
             raise LilyVAEError("fit: no rows to fit the scaler on")
         logged = self._log_transform(arr)
-        self.mean_ = logged.mean(axis=0)
-        scale = logged.std(axis=0)
-        self.scale_ = np.where(scale > 0, scale, 1.0)
+        # Overflow is checked below, by column, rather than warned about here.
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = logged.mean(axis=0)
+            scale = logged.std(axis=0)
+            scale = np.where(scale > 0, scale, 1.0)
+            widest = np.abs(logged - mean).max(axis=0) / scale
+        self._check_finite_fit(arr, mean, scale, widest)
+        self.mean_ = mean
+        self.scale_ = scale
         self.n_samples_seen_ = int(arr.shape[0])
         return self
+
+    def _check_finite_fit(self, arr, mean, scale, widest) -> None:
+        """Values near float64's limit (1e308; 1e200 squared in the variance) make a
+        column's mean or scale infinite, which would scale every value of it to 0 or
+        NaN: refuse them, naming the column."""
+        bad = ~(np.isfinite(mean) & np.isfinite(scale) & np.isfinite(widest))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise LilyVAEError(
+                f"column {self.feature_names[j]!r} holds values too large to scale (largest "
+                f"magnitude {np.abs(arr[:, j]).max():.3g}): its mean or standard deviation "
+                "overflows; remove or correct those rows"
+            )
 
     def transform(self, X) -> np.ndarray:
         self._check_fitted()
@@ -133,6 +152,14 @@ class DistributionAwareScaler:
         unknown = [t for t in transforms if t not in _FORWARD]
         if unknown or not (len(transforms) == len(names) == mean.size == scale.size):
             raise LilyVAEError(f"{source}: inconsistent scaler parameters")
+        # A scale of 0 or a non-finite parameter would turn every row into NaN or inf.
+        bad = ~(np.isfinite(mean) & np.isfinite(scale) & (scale > 0))
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise LilyVAEError(
+                f"{source}: scaler parameters of column {names[j]!r} are unusable (mean "
+                f"{mean[j]:g}, scale {scale[j]:g}; the scale must be a positive finite number)"
+            )
         scaler = cls(transforms=transforms, feature_names=names)
         scaler.mean_ = mean
         scaler.scale_ = scale
@@ -152,6 +179,12 @@ class DistributionAwareScaler:
         return f"DistributionAwareScaler({state}, transforms={self.transforms})"
 
 
-def fit_scaler(features: np.ndarray) -> DistributionAwareScaler:
-    """Fit the default scaler on raw features in FEATURE_COLS order."""
-    return DistributionAwareScaler().fit(features)
+def fit_scaler(features: np.ndarray, source: str | None = None) -> DistributionAwareScaler:
+    """Fit the default scaler on raw features in FEATURE_COLS order; ``source`` (the
+    table's name) prefixes the one-line error of features that cannot be scaled."""
+    try:
+        return DistributionAwareScaler().fit(features)
+    except LilyVAEError as exc:
+        if source is None:
+            raise
+        raise LilyVAEError(f"{source}: {exc}") from None

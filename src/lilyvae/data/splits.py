@@ -80,7 +80,14 @@ def read_split_file(path: str | os.PathLike, data: TrainingData) -> BoreholeSpli
     path = Path(path)
     if not path.is_file():
         raise LilyVAEError(f"{path}: no such split file")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise LilyVAEError(
+            f"{path}: not a text file of borehole IDs (not UTF-8: byte {exc.start})"
+        ) from None
+    except OSError as exc:
+        raise LilyVAEError(f"{path}: cannot read the split file ({exc.strerror})") from None
     lines = [ln.strip() for ln in text.splitlines() if ln.strip() and not ln.startswith("#")]
     if lines and BOREHOLE_COL in [c.strip() for c in lines[0].split(",")]:
         # A CSV with a Borehole_ID column, whatever the file's extension.

@@ -20,6 +20,16 @@ from lilyvae.errors import LilyVAEError
 from lilyvae.files import sha256_file, write_atomic
 
 
+def missing_table_error(path: str | os.PathLike) -> LilyVAEError:
+    """The one-line error for a table that does not exist. A newcomer typing the
+    specification's commands has no ``data/`` folder yet: say where tables come from."""
+    return LilyVAEError(
+        f"{path}: no such file; build it from the LILY download with "
+        f"`lilyvae build-dataset --lily-dir DIR --output {path}`, write a SYNTHETIC "
+        "table with `lilyvae synth --output synthetic.csv`, or run `lilyvae demo`"
+    )
+
+
 def table_format(path: str | os.PathLike) -> str:
     """``"csv"`` or ``"parquet"`` from the file name; anything else is an error."""
     suffix = Path(path).suffix.lower()
@@ -36,7 +46,7 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
     """Read a CSV or Parquet table (chosen by extension) with clear one-line errors."""
     fmt = table_format(path)
     if not Path(path).is_file():
-        raise LilyVAEError(f"{path}: no such file")
+        raise missing_table_error(path)
     try:
         if fmt == "csv":
             df = pd.read_csv(path, dtype={BOREHOLE_COL: str, LABEL_COL: str})

@@ -22,6 +22,67 @@ CLASSIFIER_DROPOUT = 0.3
 #: Layer widths beyond this are refused before anything is allocated: the reference's
 #: widest layer has 64 units, and a card asking for millions is corrupt or hostile.
 MAX_WIDTH = 65_536
+#: Networks with more parameters than this are refused too: two layers of MAX_WIDTH
+#: would be 4 billion weights (16 GB). The reference's models have 6,426 and 16,165.
+MAX_PARAMETERS = 50_000_000
+
+
+def _size(value, name: str, source: str) -> int:
+    """A whole number of units as JSON gives it: 64 or 64.0, never 64.7, "64" or true."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise LilyVAEError(f"{source}: model card: {name} is {value!r}, not a whole number")
+    if isinstance(value, float) and not value.is_integer():
+        raise LilyVAEError(f"{source}: model card: {name} is {value!r}, not a whole number")
+    return int(value)
+
+
+def parameter_count(
+    input_dim: int, latent_dim: int, hidden_dims, n_classes: int | None = None
+) -> int:
+    """The number of trained parameters of a network of these sizes, computed without
+    building it: each block is Linear (weights and biases) then BatchNorm1d (scale and
+    shift); fc_mu and fc_logvar read the last hidden layer; the decoder mirrors the
+    encoder; the lithology head is latent -> CLASSIFIER_HIDDEN -> classes."""
+
+    def linear(n_in: int, n_out: int) -> int:
+        return n_in * n_out + n_out
+
+    def blocks(n_in: int, widths) -> tuple[int, int]:
+        total = 0
+        for h in widths:
+            total += linear(n_in, h) + 2 * h
+            n_in = h
+        return total, n_in
+
+    encoder, last = blocks(input_dim, hidden_dims)
+    decoder, first = blocks(latent_dim, list(reversed(hidden_dims)))
+    total = encoder + 2 * linear(last, latent_dim) + decoder + linear(first, input_dim)
+    if n_classes is not None:
+        total += linear(latent_dim, CLASSIFIER_HIDDEN) + linear(CLASSIFIER_HIDDEN, n_classes)
+    return total
+
+
+def size_problems(
+    input_dim: int, latent_dim: int, hidden_dims, n_classes: int | None = None
+) -> list[str]:
+    """What is wrong with these sizes (each 1..MAX_WIDTH, at least one hidden layer, at
+    most MAX_PARAMETERS parameters), one phrase each; empty when nothing is."""
+    sizes = {"input_dim": input_dim, "latent_dim": latent_dim}
+    sizes |= {f"hidden_dims[{i}]": h for i, h in enumerate(hidden_dims)}
+    if n_classes is not None:
+        sizes["n_classes"] = n_classes
+    problems = [
+        f"{name} is {value}; it must be in 1..{MAX_WIDTH}"
+        for name, value in sizes.items()
+        if not 0 < value <= MAX_WIDTH
+    ]
+    if not hidden_dims:
+        problems.append("hidden_dims is empty")
+    if not problems:
+        n = parameter_count(input_dim, latent_dim, hidden_dims, n_classes)
+        if n > MAX_PARAMETERS:
+            problems.append(f"the network would have {n:,} parameters (at most {MAX_PARAMETERS:,})")
+    return problems
 
 
 @dataclass(frozen=True)
@@ -36,13 +97,16 @@ class Architecture:
     @classmethod
     def from_dict(cls, d: Mapping, source: str) -> Architecture:
         try:
+            hidden = d["hidden_dims"]
+            if not isinstance(hidden, (list, tuple)):
+                raise LilyVAEError(f"{source}: model card: hidden_dims is {hidden!r}, not a list")
             arch = cls(
-                int(d["input_dim"]),
-                int(d["latent_dim"]),
-                tuple(int(h) for h in d["hidden_dims"]),
-                None if d.get("n_classes") is None else int(d["n_classes"]),
+                _size(d["input_dim"], "input_dim", source),
+                _size(d["latent_dim"], "latent_dim", source),
+                tuple(_size(h, f"hidden_dims[{i}]", source) for i, h in enumerate(hidden)),
+                None if d.get("n_classes") is None else _size(d["n_classes"], "n_classes", source),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, AttributeError) as exc:
             raise LilyVAEError(
                 f"{source}: invalid architecture in the model card ({exc})"
             ) from None
@@ -50,17 +114,14 @@ class Architecture:
         return arch
 
     def validate(self, source: str) -> None:
-        sizes = {"input_dim": self.input_dim, "latent_dim": self.latent_dim}
-        sizes |= {f"hidden_dims[{i}]": h for i, h in enumerate(self.hidden_dims)}
-        if self.n_classes is not None:
-            sizes["n_classes"] = self.n_classes
-        for name, value in sizes.items():
-            if not 0 < value <= MAX_WIDTH:
-                raise LilyVAEError(
-                    f"{source}: model card's {name} is {value}; it must be in 1..{MAX_WIDTH}"
-                )
-        if not self.hidden_dims:
-            raise LilyVAEError(f"{source}: model card's hidden_dims is empty")
+        """Refuse sizes no trained model has, before anything is allocated."""
+        problems = size_problems(self.input_dim, self.latent_dim, self.hidden_dims, self.n_classes)
+        if problems:
+            raise LilyVAEError(f"{source}: model card: {problems[0]}")
+
+    @property
+    def n_parameters(self) -> int:
+        return parameter_count(self.input_dim, self.latent_dim, self.hidden_dims, self.n_classes)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

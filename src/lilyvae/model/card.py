@@ -19,8 +19,9 @@ from lilyvae.model.architecture import MODEL_KINDS, Architecture
 CARD_FORMAT = "lilyvae-model-card"
 CARD_VERSION = 1
 #: Sections a run may add to its members' cards (an ensemble member's run and index;
-#: the lithologies whose labels were withheld from a semi-supervised model).
-EXTRA_SECTIONS = ("ensemble", "labels_withheld")
+#: the lithologies whose labels were withheld from a semi-supervised model; where an
+#: adopted model's weights came from, see :mod:`lilyvae.model.adopt`).
+EXTRA_SECTIONS = ("ensemble", "labels_withheld", "adopted")
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ class ModelCard:
             raise LilyVAEError(f"{source}: model card lacks the model or scaler section") from None
         if kind not in MODEL_KINDS:
             raise LilyVAEError(f"{source}: unknown model kind {kind!r} in the model card")
+        if card.input_columns and len(card.input_columns) != arch.input_dim:
+            raise LilyVAEError(
+                f"{source}: {len(card.input_columns)} input columns for {arch.input_dim} inputs"
+            )
         if kind == "semisupervised" and len(card.class_names) != arch.n_classes:
             raise LilyVAEError(
                 f"{source}: {len(card.class_names)} class names for {arch.n_classes} outputs"

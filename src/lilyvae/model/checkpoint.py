@@ -33,7 +33,7 @@ from lilyvae import __version__
 from lilyvae.data.scaling import DistributionAwareScaler
 from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.errors import LilyVAEError
-from lilyvae.files import read_json_file, sha256_file, write_atomic, write_json_atomic
+from lilyvae.files import read_json_file, sha256_file, to_json, write_files_atomic
 from lilyvae.model.card import CARD_FORMAT, ModelCard
 from lilyvae.model.networks import VAE, build_model
 
@@ -139,10 +139,26 @@ def check_state_dict(state: dict, model: VAE, path) -> None:
             )
 
 
+def check_finite_state(state: dict[str, torch.Tensor], path) -> None:
+    """Refuse weights that would make every embedding NaN: a non-finite value, or a
+    negative batch-norm variance (its square root is NaN)."""
+    for key, value in state.items():
+        if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            raise LilyVAEError(
+                f"{path}: {key} holds NaN or infinite values (the checkpoint is damaged, or "
+                "the training that wrote it diverged)"
+            )
+        if key.endswith(".running_var") and bool((value < 0).any()):
+            raise LilyVAEError(
+                f"{path}: {key} holds negative variances (the checkpoint is damaged)"
+            )
+
+
 def load_state_dict_into(model: VAE, path: str | os.PathLike) -> VAE:
     """Fill ``model`` from a ``.pt`` (for example the reference's ``unsup.pt``), checked."""
     state = read_state_dict(path)
     check_state_dict(state, model, path)
+    check_finite_state(state, path)
     model.load_state_dict(state)
     return model.eval()
 
@@ -205,9 +221,8 @@ class TrainedModel:
     def _batched(self, fn, data, batch_size: int = 65536) -> np.ndarray:
         self.module.eval()
         x = self._scaled(data)
-        outs = [fn(x[i : i + batch_size]) for i in range(0, x.shape[0], batch_size)]
-        if not outs:
-            return np.zeros((0, 0), dtype=np.float32)
+        # No rows still give an array of the output's width (0 rows pass every layer).
+        outs = [fn(x[i : i + batch_size]) for i in range(0, max(x.shape[0], 1), batch_size)]
         return torch.cat(outs).numpy()
 
     def embed(self, data, batch_size: int = 65536) -> np.ndarray:
@@ -234,10 +249,13 @@ class TrainedModel:
 
     # -- files ------------------------------------------------------------------------
     def save(self, path: str | os.PathLike) -> dict[str, Path]:
-        """Write ``.pt``, ``.json`` (history) and ``.meta.json`` (card), each atomically.
+        """Write ``.pt``, ``.json`` (history) and ``.meta.json`` (card) as one unit.
 
-        The card saved names these files and the ``.pt``'s sha256; ``self.card``
-        becomes that card (a new object: cards are never changed in place).
+        All three are serialised before anything is written, then written together
+        (:func:`~lilyvae.files.write_files_atomic`): a failed write (a full disk, a
+        read-only folder) leaves no new ``.pt`` without its card. The card saved names
+        these files and the ``.pt``'s sha256; ``self.card`` becomes that card (a new
+        object: cards are never changed in place).
         """
         path = Path(path)
         if path.suffix != ".pt":
@@ -245,13 +263,21 @@ class TrainedModel:
         payload = state_dict_bytes(self.module)
         history = history_path(path).name if self.history is not None else None
         card = self.card.with_files(path.name, history, hashlib.sha256(payload).hexdigest())
-        write_atomic(path, lambda tmp: tmp.write_bytes(payload))
-        out = {"checkpoint": path}
-        if self.history is not None:
-            out["history"] = write_json_atomic(history_path(path), self.history)
-        out["card"] = write_json_atomic(card_path(path), card.to_dict())
+        files = {"checkpoint": (path, payload)}
+        try:
+            if self.history is not None:
+                files["history"] = (history_path(path), to_json(self.history).encode())
+            files["card"] = (card_path(path), to_json(card.to_dict()).encode())
+        except ValueError as exc:  # NaN or infinity, which JSON cannot hold
+            raise LilyVAEError(f"{path}: the model card cannot be written ({exc})") from None
+        try:
+            write_files_atomic(dict(files.values()))
+        except OSError as exc:
+            raise LilyVAEError(
+                f"{path}: cannot write the checkpoint ({exc.strerror or exc})"
+            ) from None
         self.card = card
-        return out
+        return {what: where for what, (where, _) in files.items()}
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> TrainedModel:
@@ -286,6 +312,7 @@ def load_model(path: str | os.PathLike) -> TrainedModel:
     except (TypeError, ValueError) as exc:
         raise LilyVAEError(f"{meta}: invalid model section ({exc})") from None
     check_state_dict(state, module, path)
+    check_finite_state(state, path)
     module.load_state_dict(state)
     history = None
     hist_file = path.with_name(card.history_file or history_path(path).name)

@@ -28,7 +28,12 @@ from lilyvae.hyperparams import (
     hyper,
     hyper_fields,
 )
-from lilyvae.model.architecture import DEFAULT_HIDDEN_DIMS, DEFAULT_LATENT_DIM, MODEL_KINDS
+from lilyvae.model.architecture import (
+    DEFAULT_HIDDEN_DIMS,
+    DEFAULT_LATENT_DIM,
+    MODEL_KINDS,
+    size_problems,
+)
 from lilyvae.model.recipes import RECIPES, Recipe, StandardRecipe, get_recipe, recipe_from_dict
 
 #: The model kinds, as the networks declare them.
@@ -86,6 +91,9 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         problems = field_problems(self)
+        if not problems:
+            # Sizes a model card would refuse to load are refused before training.
+            problems += size_problems(len(FEATURE_COLS), self.latent_dim, self.hidden_dims)
         if not isinstance(self.recipe, Recipe):
             problems.append(f"recipe must be a Recipe, not {type(self.recipe).__name__}")
         if problems:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
-from lilyvae.data.scaling import DistributionAwareScaler
+from lilyvae.data.scaling import DistributionAwareScaler, fit_scaler
 from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.data.splits import BoreholeSplit
 from lilyvae.data.tables import TrainingData
@@ -127,7 +127,7 @@ def train_members(
 def scale_for_training(data: TrainingData, scaler: DistributionAwareScaler | None = None):
     """Fit the scaler on the training rows (unless given) and return tensors for the trainer."""
     if scaler is None:
-        scaler = DistributionAwareScaler().fit(data.features)
+        scaler = fit_scaler(data.features, data.source)
     X = torch.as_tensor(scaler.transform(data.features), dtype=torch.float32)
     labels = torch.as_tensor(data.labels, dtype=torch.int64)
     return scaler, X, labels

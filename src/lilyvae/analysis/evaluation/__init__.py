@@ -70,6 +70,7 @@ from lilyvae.analysis.evaluation.splits import (
 from lilyvae.analysis.evaluation.tables import (
     Table,
     format_value,
+    gmm_components,
     lookup,
     metric_tables,
     summary_table,
@@ -98,6 +99,7 @@ __all__ = [
     "classification_scores",
     "evaluate",
     "format_value",
+    "gmm_components",
     "head_scores",
     "json_safe",
     "latent_health",

@@ -37,6 +37,7 @@ from lilyvae.analysis.evaluation.splits import ScoringRows, resolve_split, scori
 from lilyvae.analysis.run_dir import METRICS_FORMAT
 from lilyvae.data.scaling import DistributionAwareScaler
 from lilyvae.data.tables import TrainingData
+from lilyvae.errors import LilyVAEError
 
 
 @dataclass
@@ -59,6 +60,7 @@ def _split_rows(models: list[NamedModel], data: TrainingData, config: EvalConfig
     by_model: dict[str, ScoringRows] = {}
     for m in models:
         split = resolve_split(data, m.model.card.split, config)
+        _check_both_sides(split, data)
         if split.key not in by_key:
             by_key[split.key] = scoring_rows(split, data, config)
             warnings.extend(f"{m.name}: {w}" for w in split.warnings)
@@ -82,6 +84,17 @@ def _split_rows(models: list[NamedModel], data: TrainingData, config: EvalConfig
                 f"{k} lithologies have no rows in the held-out boreholes: they are not scored"
             )
     return by_model
+
+
+def _check_both_sides(split, data: TrainingData) -> None:
+    """Scoring needs rows to score and rows to fit the downstream models on."""
+    n_test = int(split.test.sum())
+    if n_test == 0 or n_test == data.n_rows:
+        raise LilyVAEError(
+            f"{data.source}: too few rows to evaluate ({data.n_rows:,} usable: {n_test:,} to "
+            f"score, {data.n_rows - n_test:,} to fit the downstream models on; each must be "
+            "at least one)"
+        )
 
 
 def _plan(models: list[NamedModel], data: TrainingData, config: EvalConfig) -> _Plan:
@@ -188,6 +201,8 @@ def _evaluation_section(plan: _Plan, held_out: bool) -> dict:
         "svm_train_rows": int(len(primary.svm_train)),
         "svm_test_rows": int(len(primary.svm_test)),
         "gmm_fit_rows": int(len(primary.gmm_fit)),
+        # The mixture has no more components than rows to fit it on.
+        "gmm_components": min(plan.config.gmm_components, len(primary.gmm_fit)),
         "top_classes": [data.class_names[c] for c in plan.top],
         "zero_shot_classes": [data.class_names[c] for c in plan.zero_shot.indices],
         "zero_shot_source": plan.zero_shot.source,

@@ -38,6 +38,16 @@ def format_value(v, digits: int = 3) -> str:
     return str(v)
 
 
+def gmm_components(ev: dict) -> str:
+    """The Gaussian mixture's components as used, and as asked where that differs
+    (fewer rows to fit it on than components asked for)."""
+    asked = lookup(ev, "config", "gmm_components")
+    used = ev.get("gmm_components", asked)
+    if used == asked:
+        return f"{used} components"
+    return f"{used} components ({asked} asked; {ev.get('gmm_fit_rows')} rows to fit them on)"
+
+
 def lookup(d: dict | None, *keys):
     """``d[k0][k1]...``, or None where a level is missing."""
     for k in keys:
@@ -158,12 +168,11 @@ def _clustering_table(metrics: dict, tag: str, where: str) -> Table:
                 " ".join(f"{v:.2f}" for v in lat.get("kl_per_dim", [])) if lat else "-",
             ]
         )
-    gmm = lookup(ev, "config", "gmm_components")
     return Table(
         "Clustering and latent health",
         ["subject", "GMM ARI", "active dims", "KL (nats/row)", "KL per dimension"],
         rows,
-        f"{tag}ARI: a {gmm}-component Gaussian mixture fitted on {ev['gmm_fit_rows']:,} "
+        f"{tag}ARI: a Gaussian mixture of {gmm_components(ev)} fitted on {ev['gmm_fit_rows']:,} "
         "training rows, its clusters on the held-out rows compared with lithology. A "
         f"dimension is active when the variance of its posterior mean exceeds "
         f"{ACTIVE_THRESHOLD}.",

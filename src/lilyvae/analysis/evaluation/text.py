@@ -6,6 +6,7 @@ from lilyvae.analysis.evaluation.config import SYNTHETIC_LABEL
 from lilyvae.analysis.evaluation.tables import (
     Table,
     format_value,
+    gmm_components,
     metric_tables,
     summary_table,
 )
@@ -68,7 +69,7 @@ def _markdown_tail(metrics: dict) -> list[str]:
     return lines + [
         f"Parameters: SVM {cfg['svm_train_rows']:,}/{cfg['svm_test_rows']:,} rows asked "
         f"({ev['svm_train_rows']:,}/{ev['svm_test_rows']:,} used), GMM "
-        f"{cfg['gmm_components']} components on {ev['gmm_fit_rows']:,} rows, seed "
+        f"{gmm_components(ev)} on {ev['gmm_fit_rows']:,} rows, seed "
         f"{cfg['seed']}; evaluation took {metrics['wall_time_s']:.1f} s.",
         "",
     ]

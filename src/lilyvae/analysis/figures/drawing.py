@@ -23,6 +23,7 @@ from lilyvae.analysis.figures.downcore import DOWNCORE, check_boreholes
 from lilyvae.analysis.figures.explorer import write_explorer_points
 from lilyvae.analysis.figures.group_figures import CLASS_RECALL, GROUP_CONFUSION
 from lilyvae.analysis.figures.model_figures import LATENT_KL, PRIOR_SAMPLES, RECONSTRUCTION
+from lilyvae.analysis.figures.property_figures import ZERO_SHOT_PROPERTIES
 from lilyvae.analysis.figures.score_figures import ROC, ZERO_SHOT
 from lilyvae.analysis.figures.spec import DrawOptions, FigureInputs, FigureSpec
 from lilyvae.analysis.figures.style import DPI, caption_tag, pyplot, title_tag
@@ -46,6 +47,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     GROUP_CONFUSION,
     CLASS_RECALL,
     ZERO_SHOT,
+    ZERO_SHOT_PROPERTIES,
     UMAP,
     DOWNCORE,
 )
@@ -133,6 +135,7 @@ def make_figures(
     prior_rows: int = 20000,
     seed: int = 0,
     synthetic: bool | None = None,
+    properties: pd.DataFrame | None = None,
     quiet: bool = True,
     boreholes: Sequence[str] | None = None,
 ) -> FigureSet:
@@ -141,6 +144,7 @@ def make_figures(
     ``data`` is the table (path or DataFrame); ``models`` checkpoints or NamedModels;
     ``metrics``/``roc_curves`` what :func:`lilyvae.analysis.evaluation.evaluate` returned or
     wrote; ``embeddings`` an embedded table (else the models embed the rows);
+    ``properties`` what :func:`lilyvae.properties.predict_properties` wrote;
     ``boreholes`` the boreholes of the down-core logs (default: those with the most
     held-out rows). A figure whose inputs are missing is skipped and the reason
     recorded. With the UMAP figure, the rows of the report's embedding explorer are
@@ -160,7 +164,7 @@ def make_figures(
     chosen = tuple(str(b) for b in boreholes) if boreholes else None
     options = DrawOptions(umap_rows, scatter_rows, prior_rows, seed, chosen)
     inputs = FigureInputs(
-        table, table_path, models, metrics, roc_curves, embeddings, synthetic, options
+        table, table_path, models, metrics, roc_curves, embeddings, synthetic, options, properties
     )
     check_boreholes(inputs, table_path or "the table")
     say = (lambda *_: None) if quiet else print
@@ -188,7 +192,8 @@ def figures_from_run(
     **options,
 ) -> FigureSet:
     """Draw the figures of a run directory (``metrics.json``, ``roc_curves.json``,
-    ``embeddings.parquet``, ``models/``) into ``<run>/figures``."""
+    ``embeddings.parquet``, ``models/``, ``properties/properties.csv``) into
+    ``<run>/figures``."""
     run = RunDir.existing(run_dir)
     metrics = run.read_metrics_if_present()
     roc = run.read_roc_curves()
@@ -203,5 +208,6 @@ def figures_from_run(
         metrics,
         roc,
         run.read_embeddings(),
+        properties=run.read_properties_if_present(),
         **options,
     )

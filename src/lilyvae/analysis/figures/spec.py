@@ -47,6 +47,7 @@ class FigureInputs:
     embeddings: pd.DataFrame | None
     synthetic: bool
     options: DrawOptions
+    properties: pd.DataFrame | None = None  # ``lilyvae properties``' table, when run
     # Derived from the above in __post_init__:
     valid: np.ndarray = field(init=False)  # rows of ``table`` whose six inputs are finite
     frame: pd.DataFrame = field(init=False)  # those rows, re-indexed from 0
@@ -123,6 +124,7 @@ NEEDS: dict[str, Callable[[FigureInputs], bool]] = {
         (s.get("svm") or {}).get("group_confusion")
         for s in ((i.metrics or {}).get("subjects") or {}).values()
     ),
+    "properties": lambda i: i.properties is not None and len(i.properties) > 0,
 }
 
 

@@ -261,8 +261,11 @@ def execute(
 
     ``card_extra(member)`` adds to a member's ``ensemble`` card section what its kind
     of run knows (the base seed; a sweep's cell and parameters)."""
-    run.create()
+    # The inputs are checked before the directory is made: a run that cannot start (a
+    # semi-supervised model on a table without labels) leaves nothing behind that would
+    # refuse the corrected command as "a different run".
     inputs = training_inputs(data, options.split, members[0].config)
+    run.create()
     record = read_record(run, members)
     todo = record.todo(members)
     if todo:
