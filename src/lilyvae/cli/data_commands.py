@@ -18,10 +18,12 @@ from lilyvae.cli.options import (
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
+    from lilyvae.data.boreholes import borehole_table_path
     from lilyvae.synthetic.generator import sidecar_path, write_synthetic_table
 
-    path = write_synthetic_table(args.output, rows=args.rows, seed=args.seed)
+    path = write_synthetic_table(args.output, rows=args.rows, seed=args.seed, borehole_table=True)
     print(f"wrote SYNTHETIC LILY-like table {path} (not real data; see {sidecar_path(path)})")
+    print(f"  boreholes  {borehole_table_path(path)} (SYNTHETIC positions, for the map)")
     return 0
 
 

@@ -43,10 +43,18 @@ def sidecar_path(path: str | os.PathLike) -> Path:
     return synthetic_sidecar_path(path)
 
 
-def write_synthetic_table(path: str | os.PathLike, rows: int | None = None, seed: int = 0) -> Path:
-    """Write the synthetic table (CSV or Parquet by extension) and its sidecar JSON.
+def write_synthetic_table(
+    path: str | os.PathLike,
+    rows: int | None = None,
+    seed: int = 0,
+    *,
+    borehole_table: bool = False,
+) -> Path:
+    """Write the synthetic table (CSV or Parquet by extension) and its sidecar JSON;
+    with ``borehole_table``, also ``<stem>.boreholes.csv`` (the boreholes' SYNTHETIC
+    positions and depth ranges, from which the map figure is drawn).
 
-    Both files are written atomically; arguments are checked before anything is
+    Every file is written atomically; arguments are checked before anything is
     generated or written. Returns the table's path.
     """
     fmt = table_format(path)
@@ -81,4 +89,8 @@ def write_synthetic_table(path: str | os.PathLike, rows: int | None = None, seed
         "parameters": lily.parameters(),
     }
     write_json_atomic(sidecar_path(path), sidecar)
+    if borehole_table:
+        from lilyvae.data.boreholes import write_borehole_table
+
+        write_borehole_table(path, lily.boreholes)
     return path
