@@ -9,12 +9,21 @@ import pytest
 from lilyvae.analysis.embeddings import NamedModel
 from lilyvae.analysis.evaluation import (
     EvalConfig,
+    classification_scores,
     evaluate,
     markdown_report,
     read_metrics,
     resolve_split,
     scoring_rows,
     write_metrics,
+)
+from lilyvae.analysis.evaluation.groups import (
+    UNLISTED,
+    class_recall,
+    group_of,
+    group_scores,
+    groups_of,
+    lithology_groups,
 )
 from lilyvae.cli import main
 from lilyvae.data.schema import LABEL_COL
@@ -79,6 +88,12 @@ def test_every_metric_present(metrics):
         assert set(s["reconstruction_r2"]) == {"GRA", "MS", "NGR", "R", "G", "B"}
         lat = s["latent"]
         assert len(lat["kl_per_dim"]) == 10 and 0 <= lat["active_dims"] <= 10
+    for s in subjects.values():
+        for clf in ("svm", "linear"):
+            assert 0 <= s[clf]["group_balanced_accuracy"] <= 1
+            assert s[clf]["group_accuracy"] >= s[clf]["accuracy"]  # a right class: right group
+            assert len(s[clf]["top_class_recall"]) == 10
+    assert "group_accuracy" in subjects["semisup"]["head"]
     assert "head" in subjects["semisup"] and "head" not in subjects["unsup"]
     assert subjects["semisup"]["zero_shot"]["encoder_saw_labels"] is True
     assert subjects["unsup"]["zero_shot"]["encoder_saw_labels"] is False
@@ -90,7 +105,15 @@ def test_files(tmp_path, metrics):
     assert "_roc_curves" not in on_disk and on_disk["synthetic"] is False
     assert read_metrics(tmp_path)["subjects"].keys() == metrics["subjects"].keys()
     md = paths["markdown"].read_text()
-    for title in ("Lithology classification", "Reconstruction R2", "GMM ARI", "Zero-shot"):
+    for title in (
+        "Lithology classification",
+        "Lithology-group classification (14 groups)",
+        "SVM recall per lithology",
+        "SVM group bal. acc",
+        "Reconstruction R2",
+        "GMM ARI",
+        "Zero-shot",
+    ):
         assert title in md
     roc = json.loads(paths["roc_curves"].read_text())
     curve = next(iter(roc["subjects"]["semisup"]["svm"].values()))
@@ -204,3 +227,35 @@ def test_baseline_can_be_skipped_without_changing_the_models_scores(metrics, mod
 
     for name in ("unsup", "semisup"):
         assert timeless(without["subjects"][name]) == timeless(metrics["subjects"][name])
+
+
+def test_group_scores_by_hand():
+    """Six rows of four lithologies in two groups (clay and silty clay: Clay/Mud;
+    nannofossil ooze and chalk: Carbonate), counted by hand."""
+    names = ("chalk", "clay", "nannofossil ooze", "silty clay")
+    chalk, clay, ooze, silty = range(4)
+    y_true = np.array([clay, clay, silty, ooze, ooze, chalk])
+    y_pred = np.array([clay, silty, clay, ooze, clay, -1])  # -1: a class the data lack
+    got = group_scores(y_true, y_pred, names)
+    # Groups right: clay->silty clay and silty clay->clay stay Clay/Mud; ooze->clay and
+    # chalk->(unknown) do not: 4 of 6 rows. Recall: Clay/Mud 3/3, Carbonate 1/3.
+    assert got["group_accuracy"] == pytest.approx(4 / 6)
+    assert got["group_balanced_accuracy"] == pytest.approx((1 + 1 / 3) / 2)
+    assert got["group_confusion"]["groups"] == ["Carbonate", "Clay/Mud"]
+    assert got["group_confusion"]["counts"] == [[1, 1], [0, 3]]  # the -1 is in no column
+    # At the class level the same predictions are right once in six.
+    scores = classification_scores(y_true, y_pred, None, None, [clay, ooze], names)
+    assert scores["accuracy"] == pytest.approx(2 / 6)
+    assert scores["group_accuracy"] == pytest.approx(4 / 6)
+    assert scores["top_class_recall"] == {"clay": 0.5, "nannofossil ooze": 0.5}
+    assert class_recall(y_true, y_pred, [silty, 3], names)["silty clay"] == 0.0
+
+
+def test_groups_of_names_not_in_the_list():
+    assert len(lithology_groups()) == 14 and lithology_groups()[:2] == ("Carbonate", "Clay/Mud")
+    assert group_of("nannofossil ooze") == "Carbonate" and group_of("moon rock") == UNLISTED
+    of, groups = groups_of(("clay", "moon rock"))
+    assert groups[-1] == UNLISTED and groups[of[1]] == UNLISTED
+    got = group_scores(np.array([0, 1]), np.array([1, 1]), ("clay", "moon rock"))
+    assert got["group_confusion"]["groups"] == ["Clay/Mud", UNLISTED]
+    assert got["group_balanced_accuracy"] == pytest.approx(0.5)

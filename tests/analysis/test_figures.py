@@ -20,12 +20,17 @@ from lilyvae.analysis.figures import (
     make_figures,
     read_manifest,
 )
+from lilyvae.analysis.figures.downcore import DOWNCORE, downcore_boreholes
 from lilyvae.analysis.figures.drawing import draw_figures
+from lilyvae.analysis.figures.explorer import POINT_COLUMNS
 from lilyvae.analysis.figures.style import pyplot
+from lilyvae.analysis.figures.training_curves import schedule_marks
+from lilyvae.cli.main import build_parser
 from lilyvae.data.boreholes import borehole_positions, borehole_table_path
 from lilyvae.data.schema import BOREHOLE_TABLE_COLUMNS
 from lilyvae.data.splits import split_boreholes
 from lilyvae.data.tables import training_data_from_frame
+from lilyvae.errors import LilyVAEError
 from lilyvae.runs.demo import write_synthetic_borehole_table
 from lilyvae.synthetic.generator import write_synthetic_table
 from lilyvae.train.trainer import train
@@ -43,6 +48,9 @@ ALL = {
     "roc",
     "zero_shot",
     "umap",
+    "latent_kl",
+    "group_confusion",
+    "class_recall",
 }
 
 
@@ -78,7 +86,9 @@ def test_every_figure(tmp_path, run):
         prior_rows=2000,
         pdf=True,
     )
-    assert {f.name for f in result.figures} == ALL
+    names = {f.name for f in result.figures}
+    downcore = {n for n in names if n.startswith("downcore_")}
+    assert names - downcore == ALL and len(downcore) == 3
     # the zero-shot property figure needs `lilyvae properties` to have run (see below)
     assert set(result.skipped) == {"zero_shot_properties"}
     for f in result.figures:
@@ -90,6 +100,18 @@ def test_every_figure(tmp_path, run):
         assert f.title.startswith("SYNTHETIC data") and f.caption.startswith("SYNTHETIC data")
     manifest = read_manifest(tmp_path)
     assert manifest["synthetic"] is True and manifest["parameters"]["umap_rows"] == 300
+    assert all(f["seconds"] >= 0 for f in manifest["figures"])
+    # The report's explorer: the UMAP rows, half of them held out, with what a hover shows.
+    explorer = manifest["explorer"]
+    points = pd.read_parquet(tmp_path / explorer["file"])
+    assert len(points) == explorer["rows"] == 300 and explorer["held_out_rows"] == 150
+    assert int(points["held_out"].sum()) == 150
+    assert set(POINT_COLUMNS) <= set(points.columns)
+    for name in ["features"] + [m.name for m in run["models"]]:
+        assert {f"x:{name}", f"y:{name}"} <= set(points.columns)
+    for m in run["models"]:
+        assert points[f"cluster:{m.name}"].between(0, 19).all()
+    assert points["lithology"].notna().all() and points["group"].notna().all()
     assert json.loads((tmp_path / "figures.json").read_text())["figures"][0]["file"].endswith(
         ".png"
     )
@@ -99,8 +121,13 @@ def test_skips_what_it_cannot_draw(tmp_path, run):
     df = run["df"].drop(columns=["Principal"])
     result = make_figures(tmp_path, df, None, None)
     names = {f.name for f in result.figures}
-    assert names == {"dataset_overview", "input_distributions"}
-    assert {"borehole_map", "roc", "zero_shot", "umap", "lithology_counts"} <= set(result.skipped)
+    # Down-core logs need only boreholes and depths: measurements, no lithology column.
+    downcore = {n for n in names if n.startswith("downcore_")}
+    assert names - downcore == {"dataset_overview", "input_distributions"}
+    assert len(downcore) == 3
+    skipped = {"borehole_map", "roc", "zero_shot", "umap", "lithology_counts", "group_confusion"}
+    assert skipped <= set(result.skipped)
+    assert read_manifest(tmp_path)["explorer"] is None
     assert not result.figures[0].title.startswith("SYNTHETIC")
 
 
@@ -169,6 +196,52 @@ def test_adding_a_figure_is_adding_a_spec(tmp_path, run):
     assert figures[2].title == "SYNTHETIC data: hybrid"
     assert skipped == {"later": "no ROC"}
     assert all((tmp_path / f.file).is_file() for f in figures)
+
+
+def test_downcore_logs(tmp_path, run):
+    inputs = FigureInputs(
+        run["df"], run["table"], run["models"], run["metrics"], None, None, True, DrawOptions()
+    )
+    # By default: the three boreholes with the most held-out rows.
+    chosen = downcore_boreholes(inputs)
+    held = set(run["metrics"]["evaluation"]["held_out_boreholes"])
+    counts = run["df"]["Borehole_ID"].value_counts()
+    assert len(chosen) == 3 and set(chosen) <= held
+    assert counts[chosen[0]] == max(counts[b] for b in held)
+    # Asked for: these, in this order, one file each.
+    training = sorted(set(counts.index) - held)[0]
+    asked = DrawOptions(boreholes=(chosen[2], training))
+    inputs = FigureInputs(
+        run["df"], run["table"], run["models"], run["metrics"], None, None, True, asked
+    )
+    figures, skipped = draw_figures((DOWNCORE,), inputs, tmp_path, False, lambda *_: None)
+    assert [f.name for f in figures] == [f"downcore_{chosen[2]}", f"downcore_{training}"]
+    assert figures[0].title == f"SYNTHETIC data: down-core log of borehole {chosen[2]}"
+    assert "held out of training" in figures[0].caption and not skipped
+    assert "a training borehole" in figures[1].caption
+    # The semi-supervised model with the most active latent dimensions (first if tied).
+    active = {
+        m.name: run["metrics"]["subjects"][m.name]["latent"]["active_dims"] for m in run["models"]
+    }
+    shown = max(("semi_standard", "semi_hybrid"), key=active.get)
+    assert f"predicted by {shown}'s classification head" in figures[0].caption
+
+
+def test_downcore_refuses_an_unknown_borehole_before_drawing(tmp_path, run):
+    with pytest.raises(LilyVAEError, match=r"syn\.csv: no rows of borehole 'U9999Z'"):
+        make_figures(tmp_path / "out", run["table"], run["models"], boreholes=["U9999Z"])
+    assert not any((tmp_path / "out").glob("*.png"))
+    args = build_parser().parse_args(["figures", "--run-dir", "r", "--boreholes", "A, B,"])
+    assert args.boreholes == ("A", "B")
+
+
+def test_schedule_marks_by_hand():
+    # Beta ramps over three epochs then stays; the learning rate halves twice.
+    history = {"beta": [0.0, 0.25, 0.5, 0.5, 0.5], "lr": [1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4]}
+    assert schedule_marks(history) == (3, [3, 5])
+    # Still ramping at the last epoch: no end to mark; constant schedules: nothing.
+    assert schedule_marks({"beta": [0.0, 0.1, 0.2], "lr": [1e-3] * 3}) == (None, [])
+    assert schedule_marks({"beta": [1.0] * 3}) == (None, [])
 
 
 def test_zero_shot_property_figure(tmp_path, run):

@@ -1,6 +1,7 @@
 """Report: one self-contained HTML file that a browser renders with every image loaded."""
 
 import base64
+import html
 import json
 import re
 import shutil
@@ -8,6 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from lilyvae.analysis.embeddings import NamedModel
@@ -25,29 +27,47 @@ from lilyvae.train.trainer import train
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CONFIG = EvalConfig(svm_train_rows=400, svm_test_rows=200, gmm_components=3, gmm_rows=400)
 
-# Added to a copy of the report only (the report itself holds no script): after the
-# page has loaded, it writes how many images decoded and how many tables exist.
+# Added to a copy of the report only: after the page has loaded, it writes what the
+# page shows: images decoded, tables, resources requested and, for the embedding
+# explorer, its points, the hover label of the first point, and each colouring's legend.
 CHECK_SCRIPT = """<script>
 window.addEventListener('load', function () {
   var imgs = Array.prototype.slice.call(document.images);
-  var ok = imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length;
+  var res = {
+    images_loaded: imgs.filter(function (i) { return i.complete && i.naturalWidth > 0; }).length,
+    images: imgs.length,
+    tables: document.querySelectorAll('table').length,
+    requests: performance.getEntriesByType('resource').map(function (r) { return r.name; })
+  };
+  var gd = document.getElementById('embedding-explorer');
+  if (gd) {
+    res.points = gd.querySelectorAll('.scatterlayer .point').length;
+    Plotly.Fx.hover(gd, [{curveNumber: 0, pointNumber: 0}]);
+    var label = gd.querySelector('.hoverlayer .hovertext');
+    res.hover = label ? label.textContent : '';
+    res.legends = {};
+    gd.layout.updatemenus[0].buttons.forEach(function (button) {
+      Plotly.restyle(gd, button.args[0]);
+      res.legends[button.label] = gd.data.filter(function (t) {
+        return t.visible === true && t.showlegend !== false;
+      }).length;
+    });
+  }
   var m = document.createElement('div');
   m.id = 'lilyvae-check';
-  m.textContent = 'CHECK images ' + ok + '/' + imgs.length +
-    ' tables ' + document.querySelectorAll('table').length + ' END';
+  m.textContent = 'CHECK ' + JSON.stringify(res) + ' END';
   document.body.appendChild(m);
 });
 </script>"""
 
 
-def render_check(html_path: Path) -> tuple[int, int, int]:
-    """(images loaded, images, tables) as headless Chromium sees the page."""
+def render_check(html_path: Path) -> dict:
+    """What headless Chromium shows of the page (see CHECK_SCRIPT)."""
     with tempfile.TemporaryDirectory() as profile:
         page = Path(profile) / "page.html"
-        page.write_text(
-            html_path.read_text(encoding="utf-8").replace("</body>", CHECK_SCRIPT + "</body>"),
-            encoding="utf-8",
-        )
+        text = html_path.read_text(encoding="utf-8")
+        at = text.rindex("</body>")
+        page.write_text(text[:at] + CHECK_SCRIPT + text[at:], encoding="utf-8")
         proc = subprocess.run(
             [
                 CHROMIUM,
@@ -68,9 +88,9 @@ def render_check(html_path: Path) -> tuple[int, int, int]:
             text=True,
             timeout=120,
         )
-    found = re.search(r"CHECK images (\d+)/(\d+) tables (\d+) END", proc.stdout)
+    found = re.search(r"CHECK (\{.*?\}) END", proc.stdout)
     assert found, f"no check marker in Chromium's DOM (rc {proc.returncode}): {proc.stderr[-500:]}"
-    return tuple(int(v) for v in found.groups())
+    return json.loads(html.unescape(found.group(1)))
 
 
 @pytest.fixture(scope="module")
@@ -79,7 +99,7 @@ def run_dir(tmp_path_factory):
     root = tmp_path_factory.mktemp("report_run")
     table = write_synthetic_table(root / "data" / "syn.csv", rows=2500, seed=3)
     write_synthetic_borehole_table(table)
-    data = training_data_from_frame(__import__("pandas").read_csv(table), source=str(table))
+    data = training_data_from_frame(pd.read_csv(table), source=str(table))
     split = split_boreholes(data, 0.2, 0)
     models = []
     for kind, name in (("unsupervised", "unsup"), ("semisupervised", "semisup")):
@@ -99,9 +119,15 @@ def test_report_contents(run_dir):
     path = build_report(run_dir)
     assert path == run_dir / "report.html"
     text = path.read_text(encoding="utf-8")
+    # The page outside the explorer's inline script (Plotly's library).
+    page = re.sub(r"<script\b[^>]*>.*?</script>", "", text, flags=re.S)
     n_figures = len(list((run_dir / "figures").glob("*.png")))
-    assert text.count('src="data:image/png;base64,') == n_figures >= 10
-    assert "<script" not in text and "http://" not in text and "https://" not in text
+    assert page.count('src="data:image/png;base64,') == n_figures >= 10
+    # Nothing is loaded from elsewhere: no script file, and no remote resource named
+    # outside the inline script (the Chromium test checks the requests made).
+    assert not re.search(r"<script[^>]*\bsrc=", text)
+    assert not re.search(r"<link\b|(src|href)=[\"']?https?:", page)
+    assert 'id="embedding-explorer"' in text and "Plotly" in text
     assert 'id="synthetic-caveat"' in text and "SYNTHETIC DATA" in text
     for heading in (
         "Summary",
@@ -116,7 +142,7 @@ def test_report_contents(run_dir):
         assert heading in text
     assert "Scored on held-out boreholes" in text and "IN-SAMPLE:" not in text
     # Every embedded image is a complete PNG.
-    for blob in re.findall(r'src="data:image/png;base64,([^"]+)"', text):
+    for blob in re.findall(r'src="data:image/png;base64,([^"]+)"', page):
         raw = base64.b64decode(blob)
         assert raw[:8] == b"\x89PNG\r\n\x1a\n" and raw[-8:-4] == b"IEND"
 
@@ -126,10 +152,22 @@ def test_report_contents(run_dir):
 )
 def test_report_renders_in_chromium(run_dir, tmp_path):
     path = build_report(run_dir, output=tmp_path / "r.html")
-    loaded, images, tables = render_check(path)
+    page = render_check(path)
     n_figures = len(list((run_dir / "figures").glob("*.png")))
-    assert loaded == images == n_figures
-    assert tables >= 8
+    assert page["images_loaded"] == page["images"] == n_figures
+    assert page["tables"] >= 8
+    assert page["requests"] == []  # nothing fetched: it works offline
+    # The explorer: a point per row of explorer.parquet, hover with what a user asks.
+    points = pd.read_parquet(run_dir / "figures" / "explorer.parquet")
+    assert page["points"] == len(points)
+    first = points.iloc[0]
+    for shown in (first["borehole"], first["lithology"], "GRA:", "MS:", "NGR:", "R:", "G:", "B:"):
+        assert shown in page["hover"]
+    assert f"{first['depth_m']:g} m" in page["hover"]
+    legends = page["legends"]
+    assert {"lithology", "lithology group", "borehole", "held-out status"} <= set(legends)
+    assert {"GMM cluster (unsup)", "GMM cluster (semisup)"} <= set(legends)
+    assert legends["held-out status"] == 2 and all(n >= 2 for n in legends.values())
     # The check notices a broken image.
     broken = tmp_path / "broken.html"
     broken.write_text(
@@ -138,8 +176,8 @@ def test_report_renders_in_chromium(run_dir, tmp_path):
         ),
         encoding="utf-8",
     )
-    loaded, images, _ = render_check(broken)
-    assert loaded == images - 1
+    page = render_check(broken)
+    assert page["images_loaded"] == page["images"] - 1
 
 
 def test_in_sample_banner(run_dir, tmp_path):

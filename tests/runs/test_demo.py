@@ -21,7 +21,11 @@ from lilyvae.runs.seeds import comparison_lines
 def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
     config = EvalConfig(svm_train_rows=500, svm_test_rows=300, gmm_components=4, gmm_rows=500)
     result = run_demo(tmp_path, epochs=1, quiet=True, rows=4000, umap_rows=300, eval_config=config)
-    printed = capsys.readouterr().out
+    printed = capsys.readouterr()
+    # --quiet: no progress (stage lines, per-model lines, epoch lines), the results only.
+    assert "done in" not in printed.out and "trained unsup_standard" not in printed.out
+    assert "epoch" not in printed.err
+    printed = printed.out
     assert "SYNTHETIC" in printed and f"report: {result.report}" in printed
     assert result.report == tmp_path / "report.html" and result.report.is_file()
 
@@ -69,8 +73,13 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
         "reconstruction_hybrid",
         "prior_samples",
         "training_curves",
+        "latent_kl",
+        "group_confusion",
+        "class_recall",
         "zero_shot_properties",
     } <= names
+    assert len([n for n in names if n.startswith("downcore_")]) == 3
+    assert manifest["explorer"]["rows"] == 300
     properties = pd.read_csv(tmp_path / "properties" / "properties.csv")
     assert {"unsup_hybrid_r2", "semisup_hybrid_r2", "features_r2"} <= set(properties.columns)
     assert (properties["protocol"] == "boreholes").all()

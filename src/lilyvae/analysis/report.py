@@ -41,6 +41,13 @@ from lilyvae.files import to_json, write_text_atomic
 from lilyvae.model.card import ModelCard
 from lilyvae.model.checkpoint import card_path, read_card
 
+_FOOTER = (
+    '<footer class="note"><hr>The embedding explorer is drawn with Plotly, its library '
+    "inlined in this file so that nothing is fetched when the page is opened (offline, at "
+    "sea); Plotly's own menus switch the colouring and the layout, where Bokeh, the other "
+    "library that writes such pages, would need JavaScript of ours to do it.</footer>"
+)
+
 
 def _table_section(table: Table, heading: str = "h3") -> list[str]:
     return [
@@ -60,7 +67,8 @@ def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
         f"{_e(written)} by lilyvae {_e(__version__)}.</p>",
         '<nav><a href="#summary">summary</a><a href="#metrics">metrics</a>'
         '<a href="#coverage">coverage</a>'
-        '<a href="#figures">figures</a><a href="#models">models</a>'
+        '<a href="#figures">figures</a><a href="#explorer">embedding explorer</a>'
+        '<a href="#models">models</a>'
         '<a href="#data">data</a><a href="#evaluation">evaluation set-up</a></nav>',
     ]
     if synthetic:
@@ -130,6 +138,31 @@ def _coverage_section(metrics: dict, manifest: dict | None) -> list[str]:
 def _figures_section(run: RunDir, manifest: dict | None) -> list[str]:
     """Every figure of the manifest, embedded, with its caption."""
     return figures_section(run.figures_dir, manifest)
+
+
+def _explorer_section(run: RunDir, manifest: dict | None, synthetic: bool) -> list[str]:
+    """The interactive view of the UMAP layouts, from the rows ``lilyvae figures`` kept."""
+    from lilyvae.analysis.figures.explorer import explorer_html, read_explorer_points
+
+    parts = ['<h2 id="explorer">Embedding explorer</h2>']
+    entry = (manifest or {}).get("explorer")
+    if not entry:
+        return parts + [
+            '<p class="note">No explorer: it shows the UMAP layouts, which '
+            "<code>lilyvae figures</code> draws when there are models and lithology labels.</p>"
+        ]
+    parts.append(
+        f'<p class="note">The UMAP layouts of the figures above, one point per row: '
+        f"{entry['rows']:,} of the table's {entry['rows_in_table']:,} usable rows (the UMAP "
+        f"subsample: {entry['held_out_rows']:,} of held-out boreholes, the rest of training "
+        "boreholes; a subsample keeps the layouts quick and this page small). Hover a point "
+        "for its borehole, depth, lithology and measurements; choose the colouring and the "
+        "representation laid out in the menus. Clusters: a Gaussian mixture on each model's "
+        "embedding, fitted on training-borehole rows.</p>"
+    )
+    points = read_explorer_points(run.figures_dir, entry)
+    title = (f"{SYNTHETIC_LABEL} data: " if synthetic else "") + "UMAP layouts of the embeddings"
+    return parts + [explorer_html(points, title)]
 
 
 _MODEL_COLUMNS = [
@@ -286,9 +319,10 @@ def build_report(
         *_coverage_section(metrics, manifest),
         *seeds_section(run.read_seeds_if_present()),
         *_figures_section(run, manifest),
+        *_explorer_section(run, manifest, synthetic),
         *_models_section(run, metrics),
         *_data_section(metrics),
         *_setup_section(metrics, manifest),
     ]
-    write_text_atomic(output, document(title, parts))
+    write_text_atomic(output, document(title, [*parts, _FOOTER]))
     return output

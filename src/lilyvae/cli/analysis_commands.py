@@ -79,6 +79,7 @@ def cmd_figures(args: argparse.Namespace) -> int:
         umap_rows=args.umap_rows,
         seed=args.seed,
         quiet=args.quiet,
+        boreholes=args.boreholes,
     )
     print(f"wrote {len(result.figures)} figures to {result.output_dir} ({result.manifest.name})")
     for name, why in result.skipped.items():
@@ -154,8 +155,23 @@ def _register_figures(sub) -> None:
         "--umap-rows", type=positive_int, default=3000, help="UMAP subsample, default 3000"
     )
     p.add_argument("--seed", type=int, default=0, help="subsample and UMAP seed, default 0")
+    p.add_argument(
+        "--boreholes",
+        type=borehole_list,
+        metavar="ID,...",
+        help="draw the down-core logs of these boreholes (default: the 3 with the most "
+        "held-out rows)",
+    )
     p.add_argument("--pdf", action="store_true", help="also write PDF files")
     add_quiet_option(p)
+
+
+def borehole_list(text: str) -> tuple[str, ...]:
+    """``ID,ID,...`` -> the IDs (a usage error when there are none)."""
+    ids = tuple(part.strip() for part in text.split(",") if part.strip())
+    if not ids:
+        raise argparse.ArgumentTypeError("give borehole IDs separated by commas")
+    return ids
 
 
 def register(sub) -> None:

@@ -23,12 +23,16 @@ PARTIAL_HELP = (
 
 
 def cmd_synth(args: argparse.Namespace) -> int:
+    from lilyvae.data.boreholes import borehole_table_path
     from lilyvae.synthetic.generator import sidecar_path, write_synthetic_table
 
-    path = write_synthetic_table(args.output, rows=args.rows, seed=args.seed, partial=args.partial)
+    path = write_synthetic_table(
+        args.output, rows=args.rows, seed=args.seed, borehole_table=True, partial=args.partial
+    )
     print(f"wrote SYNTHETIC LILY-like table {path} (not real data; see {sidecar_path(path)})")
     if args.partial:
         print("  with bins without colour (R, G, B empty) in the real proportions")
+    print(f"  boreholes  {borehole_table_path(path)} (SYNTHETIC positions, for the map)")
     return 0
 
 

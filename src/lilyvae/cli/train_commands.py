@@ -86,29 +86,74 @@ def cmd_adopt(args: argparse.Namespace) -> int:
 
 
 def _inspect_card(path: Path, expected: str | None):
-    """The network of a checkpoint with a model card, after printing what the card says."""
+    """The network of a checkpoint with a model card, after printing what the card says:
+    first what a user asks (the data, synthetic or not, the rows trained on, the
+    held-out boreholes, epochs, seed, recipe), then the rest."""
     from lilyvae.model.checkpoint import load_model
 
     trained = load_model(path)
     if expected and expected != trained.kind:
         raise LilyVAEError(f"{path}: holds a {trained.kind} model, not {expected}")
     card = trained.card
+    data = card.data
     print(f"{path}: {trained.kind} model with a model card")
     print(f"  recipe      {card.recipe}")
     adopted = card.extra.get("adopted")
-    if adopted:
-        print(f"  provenance  {adopted.get('provenance')}" + card.origin.label)
+    if adopted:  # a published checkpoint made usable: no training run of ours to describe
+        print(f"  provenance  {adopted.get('provenance')}")
     else:
+        print(f"  trained on  {data['path']} (sha256 {str(data['sha256'])[:12]})")
+        print(f"  synthetic   {_synthetic_text(card)}")
+    trained_rows, used = data.get("rows_trained"), data.get("rows_used")
+    dropped = data.get("rows_dropped") or 0
+    if trained_rows is not None:
         print(
-            f"  trained on  {card.data['path']} (sha256 {str(card.data['sha256'])[:12]})"
-            + card.origin.label
+            f"  rows        {trained_rows:,} trained on (of {used:,} usable rows in the table; "
+            f"{dropped:,} dropped)"
         )
-    used, dropped = card.data.get("rows_used"), card.data.get("rows_dropped")
-    if used is not None:
-        print(f"  rows        {used:,} used, {dropped or 0:,} dropped")
+    elif used is not None:
+        print(f"  rows        {used:,} used, {dropped:,} dropped")
+    if not adopted:
+        print(f"  held out    {_held_out_text(card)}")
+        training = card.training
+        print(
+            f"  epochs      {training.get('epochs')} (batch size {training.get('batch_size')}, "
+            f"learning rate {training.get('lr')})"
+        )
+        print(f"  seed        {card.seed}")
+    withheld = (card.extra.get("labels_withheld") or {}).get("classes")
+    if withheld:
+        print(f"  labels withheld  {len(withheld)} lithologies: {', '.join(withheld)}")
     if "loss" in card.final:
         print(f"  final loss  {card.final['loss']:.6g}")
     return trained.module
+
+
+def _held_out_text(card) -> str:
+    """The held-out boreholes in a line: how many, how drawn, the first few IDs."""
+    ids = card.held_out_boreholes
+    if not ids:
+        return "none (trained on every borehole: its scores on this table are in-sample)"
+    split = card.split or {}
+    how = []
+    if split.get("fraction") is not None:
+        how.append(f"fraction {split['fraction']:g}")
+    if split.get("split_seed") is not None:
+        how.append(f"split seed {split['split_seed']}")
+    if split.get("rows_held_out") is not None:
+        how.append(f"{split['rows_held_out']:,} rows")
+    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+    return f"{len(ids)} boreholes ({'; '.join(how) or 'from a file'}): {shown}"
+
+
+def _synthetic_text(card) -> str:
+    """Whether the model was trained on SYNTHETIC data, as its card records it."""
+    origin = card.origin
+    if origin.synthetic:
+        return f"yes: SYNTHETIC data (see {origin.evidence})" if origin.evidence else "yes"
+    if "synthetic" in card.data:
+        return "no"
+    return "unknown (a card written before lilyvae recorded it)"
 
 
 def _inspect_state_dict(path: Path, expected: str | None):

@@ -125,16 +125,18 @@ class DemoResult:
 
 
 class _StageClock:
-    """Seconds per stage of the demo, in the order run."""
+    """Seconds per stage of the demo, in the order run; a line as each ends (``say``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, say=print) -> None:
         self.seconds: dict[str, float] = {}
+        self.say = say
 
     @contextlib.contextmanager
     def stage(self, name: str):
         t0 = time.perf_counter()
         yield
         self.seconds[name] = round(time.perf_counter() - t0, 1)
+        self.say(f"[{name} done in {self.seconds[name]:.0f} s]")
 
 
 @dataclass
@@ -145,15 +147,17 @@ class _DemoData:
     zero_shot: list[str]  # lithologies whose labels the semi-supervised models never see
 
 
-def _prepare_data(run: RunDir, holdout: float, rows: int | None, epochs: int) -> _DemoData:
+def _prepare_data(
+    run: RunDir, holdout: float, rows: int | None, epochs: int, say=print
+) -> _DemoData:
     """The synthetic table and its borehole table (written unless present), the
     held-out boreholes, and the lithologies kept for the zero-shot test."""
     table = run.data_dir / DEMO_TABLE
     if table.is_file():
-        print(f"using the existing SYNTHETIC table {table}")
+        say(f"using the existing SYNTHETIC table {table}")
     else:
         write_synthetic_table(table, rows=rows)
-        print(f"wrote the SYNTHETIC LILY-like table {table} (not real data)")
+        say(f"wrote the SYNTHETIC LILY-like table {table} (not real data)")
     if not borehole_table_path(table).is_file():
         write_synthetic_borehole_table(table)
     data = load_training_data(table)
@@ -162,12 +166,12 @@ def _prepare_data(run: RunDir, holdout: float, rows: int | None, epochs: int) ->
     zero_shot = choose_zero_shot_classes(
         data.labels, data.class_names, test, DEMO_ZERO_SHOT, DEMO_SPLIT_SEED
     )
-    print(
+    say(
         f"SYNTHETIC: {data.n_rows:,} rows, {len(data.class_names)} lithologies; "
         f"{len(split.holdout)} boreholes ({int(test.sum()):,} rows) held out of training; "
         f"{epochs} epochs per model"
     )
-    print(f"labels hidden from the semi-supervised models (zero-shot): {', '.join(zero_shot)}")
+    say(f"labels hidden from the semi-supervised models (zero-shot): {', '.join(zero_shot)}")
     return _DemoData(table, data, split, zero_shot)
 
 
@@ -186,7 +190,7 @@ def _saved(path: Path, name: str, model: TrainedModel) -> NamedModel:
     return NamedModel(name, path, model)
 
 
-def _train_models(run: RunDir, demo: _DemoData, epochs: int) -> _Models:
+def _train_models(run: RunDir, demo: _DemoData, epochs: int, say=print) -> _Models:
     """The four models of ``RUNS``, each with ``DEMO_SEEDS`` seeds trained as one pack
     (the packs in parallel processes); the semi-supervised ones without the zero-shot
     lithologies' labels (recorded in their cards)."""
@@ -203,7 +207,7 @@ def _train_models(run: RunDir, demo: _DemoData, epochs: int) -> _Models:
             _saved(run.models_dir / "seeds" / f"{name}_seed{s}.pt", f"{name}_seed{s}", m)
             for s, m in zip(seeds[1:], models[1:], strict=True)
         ]
-        print(
+        say(
             f"  trained {name} with seeds {seeds[0]}..{seeds[-1]} (one pack) in "
             f"{models[0].card.wall_time_s:.1f} s"
         )
@@ -229,12 +233,12 @@ def _score_seeds(run: RunDir, demo: _DemoData, models: _Models, metrics: dict, c
     return seeds
 
 
-def _write_embeddings(run: RunDir, table: Path, named: list[NamedModel]):
+def _write_embeddings(run: RunDir, table: Path, named: list[NamedModel], say=print):
     """The table plus every model's embedding columns, written to ``embeddings.parquet``."""
     df = read_table(table)
     embedded = add_embedding_columns(df, embed_arrays(df, named, str(table)))
     emb_path = write_table_atomic(embedded, run.embeddings)
-    print(f"wrote {emb_path} ({len(df):,} rows x {len(named)} models)")
+    say(f"wrote {emb_path} ({len(df):,} rows x {len(named)} models)")
     return embedded
 
 
@@ -251,7 +255,8 @@ def _zero_shot_properties(run: RunDir, demo: _DemoData, named: list[NamedModel],
         # The table's own rows and seed: the property tables describe the same cores.
         rows, seed = info.get("rows", DEFAULT_ROWS), info.get("seed", 0)
         write_property_tables(lily_dir, scale=rows / DEFAULT_ROWS, seed=seed)
-        print(f"wrote SYNTHETIC LILY property tables for the same cores to {lily_dir}")
+        if not quiet:
+            print(f"wrote SYNTHETIC LILY property tables for the same cores to {lily_dir}")
     models = [f"{m.name}={m.path}" for m in named if m.name in DEMO_PROPERTY_MODELS]
     result = predict_properties(
         lily_dir, demo.table, models, run.properties_dir, progress=None if quiet else print
@@ -293,14 +298,15 @@ def run_demo(
     epochs = epochs or DEMO_EPOCHS
     start = time.perf_counter()
     run = RunDir(Path(output_dir))
-    clock = _StageClock()
+    say = (lambda *_: None) if quiet else print  # progress; the summary is always printed
+    clock = _StageClock(say)
     with clock.stage("data"):
-        demo = _prepare_data(run, holdout, rows, epochs)
+        demo = _prepare_data(run, holdout, rows, epochs, say)
     with clock.stage("training"):
-        models = _train_models(run, demo, epochs)
+        models = _train_models(run, demo, epochs, say)
         named = models.first
     with clock.stage("embeddings"):
-        embedded = _write_embeddings(run, demo.table, named)
+        embedded = _write_embeddings(run, demo.table, named, say)
     with clock.stage("evaluation"):
         config = eval_config or EvalConfig(
             svm_train_rows=DEMO_SVM_TRAIN_ROWS, svm_test_rows=DEMO_SVM_TEST_ROWS

@@ -45,16 +45,23 @@ def sidecar_path(path: str | os.PathLike) -> Path:
 
 
 def write_synthetic_table(
-    path: str | os.PathLike, rows: int | None = None, seed: int = 0, *, partial: bool = False
+    path: str | os.PathLike,
+    rows: int | None = None,
+    seed: int = 0,
+    *,
+    borehole_table: bool = False,
+    partial: bool = False,
 ) -> Path:
-    """Write the synthetic table (CSV or Parquet by extension) and its sidecar JSON.
+    """Write the synthetic table (CSV or Parquet by extension) and its sidecar JSON;
+    with ``borehole_table``, also ``<stem>.boreholes.csv`` (the boreholes' SYNTHETIC
+    positions and depth ranges, from which the map figure is drawn).
 
     ``partial``: add bins without colour (R, G, B empty) in the real proportions: gaps
     in the colour scans of the ``rows`` bins, and boreholes never colour-scanned
     (:mod:`lilyvae.synthetic.partial`); without it, the table of ``rows`` complete
     bins, the same for the same seed as ever.
 
-    Both files are written atomically; arguments are checked before anything is
+    Every file is written atomically; arguments are checked before anything is
     generated or written. Returns the table's path.
     """
     fmt = table_format(path)
@@ -93,6 +100,10 @@ def write_synthetic_table(
         sidecar["generator_rows"] = rows  # the bins with a colour scan, or a gap in it
         sidecar["partial"] = colour.record()
     write_json_atomic(sidecar_path(path), sidecar)
+    if borehole_table:
+        from lilyvae.data.boreholes import write_borehole_table
+
+        write_borehole_table(path, (colour or lily).boreholes)
     return path
 
 

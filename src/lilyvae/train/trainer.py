@@ -141,17 +141,17 @@ def scale_for_training(data: TrainingData, scaler: DistributionAwareScaler | Non
 
 
 def _progress_bar(config: TrainingConfig, quiet: bool):
-    """A tqdm bar over epochs showing the current loss, or nothing when quiet."""
+    """Epochs and the current loss: a bar on a terminal, a line per epoch in a log
+    (:class:`lilyvae.progress.Progress`), or nothing when quiet."""
     if quiet:
         return None, None
-    from tqdm.auto import tqdm
+    from lilyvae.progress import Progress
 
-    bar = tqdm(total=config.epochs, desc=f"{config.model}/{config.recipe.name}", unit="epoch")
+    bar = Progress(config.epochs, f"training {config.model}/{config.recipe.name}", "epoch")
 
     def update(epoch: int, rows: list[dict]) -> None:
         loss = float(np.mean([r["loss"] for r in rows]))
-        bar.set_postfix_str(f"loss {loss:.4g}", refresh=False)
-        bar.update(1)
+        bar.update(1, f"loss {loss:.4g}")
 
     return bar, update
 

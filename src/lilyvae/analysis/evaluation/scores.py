@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 
 from lilyvae.analysis.evaluation.config import ROC_GRID, EvalConfig
+from lilyvae.analysis.evaluation.groups import class_recall, group_scores
 from lilyvae.analysis.evaluation.splits import ScoringRows, subsample
 from lilyvae.data.tables import TrainingData
 
@@ -35,6 +36,7 @@ def classification_scores(
     curves: dict | None = None,
 ) -> dict:
     """Accuracy, balanced accuracy and macro F1 over the classes present in ``y_true``;
+    the same at the level of lithology groups, with their confusion counts; recall and
     one-vs-rest ROC AUC for the ``top`` classes (None where undefined)."""
     from sklearn.metrics import f1_score, roc_auc_score, roc_curve
 
@@ -48,6 +50,8 @@ def classification_scores(
         ),
         "test_rows": int(len(y_true)),
         "test_classes": int(len(present)),
+        **group_scores(y_true, y_pred, class_names),
+        "top_class_recall": class_recall(y_true, y_pred, top, class_names),
     }
     if scores is not None:
         col = {int(c): j for j, c in enumerate(score_classes)}

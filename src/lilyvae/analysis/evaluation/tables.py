@@ -71,11 +71,13 @@ def metric_tables(metrics: dict) -> list[Table]:
     """The evaluation as tables (values formatted as text)."""
     builders = (
         _classification_table,
+        _group_table,
         _reconstruction_table,
         _clustering_table,
         _head_table,
         _zero_shot_table,
         _roc_auc_table,
+        _recall_table,
     )
     tables = [build(metrics, synthetic_tag(metrics), _where(metrics)) for build in builders]
     from lilyvae.analysis.evaluation.missing_tables import missing_tables  # (imports this)
@@ -105,6 +107,34 @@ def _classification_table(metrics: dict, tag: str, where: str) -> Table:
         f"{ev['labelled_rows_test']:,} held-out rows. Mean AUC: one-vs-rest over the "
         f"{len(ev['top_classes'])} most frequent lithologies. Balanced accuracy and macro "
         "F1 average over the lithologies present in the scored rows.",
+    )
+
+
+#: Group-level scores of each classifier: (heading, classifier, key).
+_GROUP_COLUMNS = tuple(
+    (f"{who} {heading}", clf, key)
+    for who, clf in (("SVM", "svm"), ("linear", "linear"), ("head", "head"))
+    for heading, key in (("acc", "group_accuracy"), ("bal. acc", "group_balanced_accuracy"))
+)
+
+
+def _group_table(metrics: dict, tag: str, where: str) -> Table | None:
+    rows = [
+        [name, *(format_value(lookup(s, clf, key)) for _, clf, key in _GROUP_COLUMNS)]
+        for name, s in metrics["subjects"].items()
+        if lookup(s, "svm", "group_accuracy") is not None
+    ]
+    if not rows:
+        return None
+    return Table(
+        "Lithology-group classification (14 groups)",
+        ["subject", *(heading for heading, _, _ in _GROUP_COLUMNS)],
+        rows,
+        f"{tag}The same predictions as above, on {where}, counted right when the predicted "
+        "lithology is in the described lithology's group (resources/lithology_classes.csv: "
+        "carbonate, clay/mud, sand, ...). Balanced accuracy averages the recall of the "
+        "groups present in the scored rows. Head: the semi-supervised model's own head "
+        "('n/a' for other subjects).",
     )
 
 
@@ -192,22 +222,32 @@ def _zero_shot_table(metrics: dict, tag: str, where: str) -> Table | None:
     )
 
 
-def _roc_auc_table(metrics: dict, tag: str, where: str) -> Table | None:
+def _per_class_table(metrics: dict, key: str, title: str, what: str) -> Table | None:
+    """A row per subject: the SVM's ``key`` entry for each of the most frequent
+    lithologies."""
     top = metrics["evaluation"]["top_classes"]
-    aucs = _subject_rows(metrics, ("svm", "roc_auc"), top)
-    if not aucs:
-        return None
-    return Table(
-        "SVM one-vs-rest ROC AUC per lithology",
-        ["subject", *top],
-        aucs,
-        f"{tag}The {len(top)} most frequent lithologies, on {where}.",
+    rows = _subject_rows(metrics, ("svm", key), top)
+    note = f"{synthetic_tag(metrics)}{what.format(n=len(top))}, on {_where(metrics)}."
+    return Table(title, ["subject", *top], rows, note) if rows else None
+
+
+def _roc_auc_table(metrics: dict, tag: str, where: str) -> Table | None:
+    what = "The {n} most frequent lithologies"
+    return _per_class_table(metrics, "roc_auc", "SVM one-vs-rest ROC AUC per lithology", what)
+
+
+def _recall_table(metrics: dict, tag: str, where: str) -> Table | None:
+    what = (
+        "The share of each of the {n} most frequent lithologies' scored rows that the SVM "
+        "predicts as that lithology"
     )
+    return _per_class_table(metrics, "top_class_recall", "SVM recall per lithology", what)
 
 
 #: Summary columns after subject, kind and recipe.
 _SUMMARY_HEADINGS = (
     "SVM bal. acc",
+    "SVM group bal. acc",
     "linear bal. acc",
     "SVM mean AUC",
     "GMM ARI",
@@ -225,6 +265,7 @@ def _summary_row(name: str, s: dict) -> list:
         s.get("kind"),
         s.get("recipe") or "-",
         format_value(lookup(s, "svm", "balanced_accuracy")),
+        format_value(lookup(s, "svm", "group_balanced_accuracy")),
         format_value(lookup(s, "linear", "balanced_accuracy")),
         format_value(lookup(s, "svm", "mean_roc_auc")),
         format_value(lookup(s, "clustering", "ari")),

@@ -8,13 +8,18 @@ manifest of titles and captions that the report reads. Figures of SYNTHETIC data
 in their titles and captions.
 
 One module per family of figures (``data_figures``, ``borehole_map``,
-``model_figures``, ``score_figures``, ``umap_figure``), each ending with the
-:class:`FigureSpec` of its figures; ``drawing`` lists them all (:data:`FIGURES`) and
-draws them. Adding a figure is adding its draw function and one spec.
+``training_curves``, ``model_figures``, ``score_figures``, ``group_figures``,
+``umap_figure``, ``downcore``), each ending with the :class:`FigureSpec` of its figures;
+``drawing`` lists them all (:data:`FIGURES`) and draws them. Adding a figure is adding
+its draw function and one spec. ``derived`` holds what several figures compute from the
+models (embeddings of rows, GMM clusters, principal axes), once per drawing;
+``explorer`` the rows and the Plotly view of the report's embedding explorer.
 
-Scored rows: figures of model behaviour (reconstruction, ROC, UMAP) use rows of the
-held-out boreholes named in the metrics (or in the first model's card), the rows the
-models never saw; the file says when it must fall back to all rows.
+Scored rows: figures of model behaviour (reconstruction, ROC, confusion, KL) use rows of
+the held-out boreholes named in the metrics (or in the first model's card), the rows the
+models never saw; the file says when it must fall back to all rows. The UMAP figure
+(and the explorer) lay out held-out and training rows together, and say so; the
+down-core logs show whole boreholes, by default held-out ones.
 """
 
 from lilyvae.analysis.figures.borehole_map import fig_borehole_map, land_fraction_grid
@@ -23,6 +28,7 @@ from lilyvae.analysis.figures.data_figures import (
     fig_input_distributions,
     fig_lithology_counts,
 )
+from lilyvae.analysis.figures.downcore import downcore_boreholes, fig_downcore
 from lilyvae.analysis.figures.drawing import (
     FIGURES,
     FigureInfo,
@@ -30,15 +36,18 @@ from lilyvae.analysis.figures.drawing import (
     figures_from_run,
     make_figures,
 )
+from lilyvae.analysis.figures.explorer import explorer_figure, explorer_html, explorer_points
+from lilyvae.analysis.figures.group_figures import fig_class_recall, fig_group_confusion
 from lilyvae.analysis.figures.model_figures import (
+    fig_latent_kl,
     fig_prior_samples,
     fig_reconstruction,
-    fig_training_curves,
     prior_samples,
 )
 from lilyvae.analysis.figures.score_figures import fig_roc, fig_zero_shot
 from lilyvae.analysis.figures.spec import DrawOptions, FigureInputs, FigureSpec, Needs
 from lilyvae.analysis.figures.style import DPI, HELD_OUT_COLOUR, TRAIN_COLOUR
+from lilyvae.analysis.figures.training_curves import fig_training_curves
 from lilyvae.analysis.figures.umap_figure import UMAP_COLOURED, fig_umap, umap_layouts
 from lilyvae.analysis.run_dir import FIGURES_DIR, MANIFEST
 from lilyvae.analysis.run_dir import read_figure_manifest as read_manifest
@@ -57,9 +66,17 @@ __all__ = [
     "FigureSet",
     "FigureSpec",
     "Needs",
+    "downcore_boreholes",
+    "explorer_figure",
+    "explorer_html",
+    "explorer_points",
     "fig_borehole_map",
+    "fig_class_recall",
     "fig_dataset_overview",
+    "fig_downcore",
+    "fig_group_confusion",
     "fig_input_distributions",
+    "fig_latent_kl",
     "fig_lithology_counts",
     "fig_prior_samples",
     "fig_reconstruction",

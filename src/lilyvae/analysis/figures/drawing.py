@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,11 +20,15 @@ from lilyvae.analysis.figures.data_figures import (
     INPUT_DISTRIBUTIONS,
     LITHOLOGY_COUNTS,
 )
-from lilyvae.analysis.figures.model_figures import PRIOR_SAMPLES, RECONSTRUCTION, TRAINING_CURVES
+from lilyvae.analysis.figures.downcore import DOWNCORE, check_boreholes
+from lilyvae.analysis.figures.explorer import write_explorer_points
+from lilyvae.analysis.figures.group_figures import CLASS_RECALL, GROUP_CONFUSION
+from lilyvae.analysis.figures.model_figures import LATENT_KL, PRIOR_SAMPLES, RECONSTRUCTION
 from lilyvae.analysis.figures.property_figures import ZERO_SHOT_PROPERTIES
 from lilyvae.analysis.figures.score_figures import ROC, ZERO_SHOT
 from lilyvae.analysis.figures.spec import DrawOptions, FigureInputs, FigureSpec
 from lilyvae.analysis.figures.style import DPI, caption_tag, pyplot, title_tag
+from lilyvae.analysis.figures.training_curves import TRAINING_CURVES
 from lilyvae.analysis.figures.umap_figure import UMAP
 from lilyvae.analysis.run_dir import MANIFEST, RunDir
 from lilyvae.data.provenance import table_provenance
@@ -41,10 +46,14 @@ FIGURES: tuple[FigureSpec, ...] = (
     TRAINING_CURVES,
     RECONSTRUCTION,
     PRIOR_SAMPLES,
+    LATENT_KL,
     ROC,
+    GROUP_CONFUSION,
+    CLASS_RECALL,
     ZERO_SHOT,
     ZERO_SHOT_PROPERTIES,
     UMAP,
+    DOWNCORE,
 )
 
 
@@ -57,6 +66,7 @@ class FigureInfo:
     title: str
     caption: str
     pdf: str | None = None
+    seconds: float | None = None  # drawing it, shared work included where it came first
 
 
 @dataclass
@@ -68,9 +78,23 @@ class FigureSet:
 
 
 def save_figure(fig, out: Path, name: str, pdf: bool) -> tuple[str, str | None]:
-    """Write ``<name>.png`` (and ``<name>.pdf``) atomically; close the figure."""
+    """Write ``<name>.png`` (and ``<name>.pdf``) atomically; close the figure.
+
+    The PNG has 256 colours at most (a palette, no dithering): figures are flat colours
+    and anti-aliased lines, which look the same, and the files, all embedded in the
+    report, are about a third of the size."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=DPI, format="png")
+    with Image.open(buffer) as image:
+        palette = image.convert("RGB").quantize(
+            256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
     png = out / f"{name}.png"
-    write_atomic(png, lambda tmp: fig.savefig(tmp, dpi=DPI, format="png"))
+    write_atomic(png, lambda tmp: palette.save(tmp, format="PNG", optimize=True, dpi=(DPI, DPI)))
     pdf_name = None
     if pdf:
         write_atomic(out / f"{name}.pdf", lambda tmp: fig.savefig(tmp, format="pdf"))
@@ -91,11 +115,13 @@ def draw_figures(
             skipped[spec.skipped_as] = spec.needs.missing
             continue
         for name, figure_inputs in spec.instances(inputs):
+            start = time.perf_counter()
             title = spec.title_for(figure_inputs, tag)
             png, pdf_name = save_figure(spec.draw(figure_inputs, title), out, name, pdf)
             caption = cap_tag + spec.caption_for(figure_inputs)
-            figures.append(FigureInfo(name, png, title, caption, pdf_name))
-            say(f"  {png}")
+            seconds = round(time.perf_counter() - start, 2)
+            figures.append(FigureInfo(name, png, title, caption, pdf_name, seconds))
+            say(f"  {png} ({seconds:.1f} s)")
     return figures, skipped
 
 
@@ -115,14 +141,18 @@ def make_figures(
     synthetic: bool | None = None,
     properties: pd.DataFrame | None = None,
     quiet: bool = True,
+    boreholes: Sequence[str] | None = None,
 ) -> FigureSet:
     """Draw every figure that the inputs allow into ``output_dir``; write ``figures.json``.
 
     ``data`` is the table (path or DataFrame); ``models`` checkpoints or NamedModels;
     ``metrics``/``roc_curves`` what :func:`lilyvae.analysis.evaluation.evaluate` returned or
     wrote; ``embeddings`` an embedded table (else the models embed the rows);
-    ``properties`` what :func:`lilyvae.properties.predict_properties` wrote. A figure
-    whose inputs are missing is skipped and the reason recorded.
+    ``properties`` what :func:`lilyvae.properties.predict_properties` wrote;
+    ``boreholes`` the boreholes of the down-core logs (default: those with the most
+    held-out rows). A figure whose inputs are missing is skipped and the reason
+    recorded. With the UMAP figure, the rows of the report's embedding explorer are
+    written too (``explorer.parquet``).
     """
     start = time.perf_counter()
     out = Path(output_dir)
@@ -137,18 +167,22 @@ def make_figures(
             or table_provenance(table_path).synthetic
             or any(m.model.card.origin.synthetic for m in models)
         )
-    options = DrawOptions(umap_rows, scatter_rows, prior_rows, seed)
+    chosen = tuple(str(b) for b in boreholes) if boreholes else None
+    options = DrawOptions(umap_rows, scatter_rows, prior_rows, seed, chosen)
     inputs = FigureInputs(
         table, table_path, models, metrics, roc_curves, embeddings, synthetic, options, properties
     )
+    check_boreholes(inputs, table_path or "the table")
     say = (lambda *_: None) if quiet else print
     figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say)
+    explorer = write_explorer_points(inputs, out)
     manifest = write_json_atomic(
         out / MANIFEST,
         {
             "synthetic": synthetic,
             "figures": [asdict(f) for f in figures],
             "skipped": skipped,
+            "explorer": explorer,
             "parameters": {"dpi": DPI, **asdict(options), "scored_rows": inputs.scored_how},
             "wall_time_s": round(time.perf_counter() - start, 2),
         },

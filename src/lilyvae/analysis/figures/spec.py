@@ -18,7 +18,7 @@ import pandas as pd
 
 from lilyvae.analysis.embeddings import NamedModel
 from lilyvae.data.boreholes import borehole_positions
-from lilyvae.data.schema import BOREHOLE_COL, FEATURE_COLS, LABEL_COL
+from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS, LABEL_COL
 from lilyvae.data.tables import finite_feature_mask
 
 
@@ -30,6 +30,8 @@ class DrawOptions:
     scatter_rows: int = 3000
     prior_rows: int = 20000
     seed: int = 0
+    boreholes: tuple[str, ...] | None = None  # down-core logs of these; None: the default
+    downcore_count: int = 3  # by default, the boreholes with the most held-out rows
 
 
 @dataclass
@@ -57,6 +59,7 @@ class FigureInputs:
     scored_how: str = field(init=False)  # those rows, in words
     positions: pd.DataFrame | None = field(init=False)  # borehole positions, when known
     recipe: str | None = field(default=None, init=False)  # set by recipe_groups
+    borehole: str | None = field(default=None, init=False)  # set by per_borehole
     memo: dict = field(default_factory=dict, init=False)  # shared by a figure's draw and caption
 
     def __post_init__(self) -> None:
@@ -94,6 +97,15 @@ class FigureInputs:
             out.append(group)
         return out
 
+    def per_borehole(self, boreholes: Sequence[str]) -> list[FigureInputs]:
+        """These inputs once per borehole (``borehole`` set; everything else shared)."""
+        out = []
+        for borehole in boreholes:
+            one = copy.copy(self)
+            one.borehole = borehole
+            out.append(one)
+        return out
+
 
 def _has_zero_shot(inputs: FigureInputs) -> bool:
     subjects = (inputs.metrics or {}).get("subjects") or {}
@@ -107,6 +119,11 @@ NEEDS: dict[str, Callable[[FigureInputs], bool]] = {
     "models": lambda i: bool(i.models),
     "roc_curves": lambda i: bool(i.roc_curves and i.metrics),
     "zero_shot": _has_zero_shot,
+    "depths": lambda i: BOREHOLE_COL in i.frame.columns and DEPTH_COL in i.frame.columns,
+    "group_scores": lambda i: any(
+        (s.get("svm") or {}).get("group_confusion")
+        for s in ((i.metrics or {}).get("subjects") or {}).values()
+    ),
     "properties": lambda i: i.properties is not None and len(i.properties) > 0,
 }
 
@@ -145,6 +162,7 @@ class FigureSpec:
     draw: Callable[[FigureInputs, str], object]  # (inputs, title) -> matplotlib Figure
     needs: Needs = Needs()
     per_recipe: bool = False
+    parts: Callable[[FigureInputs], list[tuple[str, FigureInputs]]] | None = None
 
     @property
     def skipped_as(self) -> str:
@@ -152,12 +170,16 @@ class FigureSpec:
 
     def instances(self, inputs: FigureInputs) -> list[tuple[str, FigureInputs]]:
         """(file name stem, inputs) of each figure this spec draws."""
+        if self.parts is not None:
+            return [(f"{self.name}_{suffix}", part) for suffix, part in self.parts(inputs)]
         if not self.per_recipe:
             return [(self.name, inputs)]
         return [(f"{self.name}_{g.recipe}", g) for g in inputs.recipe_groups()]
 
     def title_for(self, inputs: FigureInputs, tag: str) -> str:
-        return tag + self.title.format(scored=inputs.scored_how, recipe=inputs.recipe)
+        return tag + self.title.format(
+            scored=inputs.scored_how, recipe=inputs.recipe, borehole=inputs.borehole
+        )
 
     def caption_for(self, inputs: FigureInputs) -> str:
         return self.caption(inputs) if callable(self.caption) else self.caption

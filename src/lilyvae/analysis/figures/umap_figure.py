@@ -1,5 +1,13 @@
-"""The UMAP figure: 2-D layouts of each representation of the same held-out rows,
-coloured by lithology."""
+"""The UMAP figure: 2-D layouts of each representation of the same rows, coloured by
+lithology. The rows are drawn from held-out and training boreholes alike (half each,
+when there are both), so that the report's embedding explorer, which shows the same
+layouts, can colour them by held-out status.
+
+UMAP is the slowest step of the figures. It spends most of its time, on a few thousand
+rows, in its exact neighbour search (a Python-level distance loop); the neighbours are
+found here with scikit-learn instead and handed to UMAP, and the layout is optimised for
+200 epochs (UMAP's default for large tables) rather than 500.
+"""
 
 from __future__ import annotations
 
@@ -8,19 +16,27 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
-from lilyvae.analysis.embeddings import embedded_names, embedding_matrix
+from lilyvae.analysis.figures.derived import embedding_of
 from lilyvae.analysis.figures.spec import FigureInputs, FigureSpec, Needs
-from lilyvae.analysis.figures.style import panel_grid, pyplot
-from lilyvae.data.schema import BOREHOLE_COL
+from lilyvae.analysis.figures.style import (
+    OTHER_COLOUR,
+    category_colours,
+    legend_slot_grid,
+    pyplot,
+)
 
 #: The most frequent lithologies get a colour each; the others are grey.
 UMAP_COLOURED = 15
+UMAP_NEIGHBOURS = 15
+UMAP_MIN_DIST = 0.1
+UMAP_EPOCHS = 200
 
 
 def umap_layouts(spaces: dict[str, np.ndarray], seed: int = 0) -> dict[str, np.ndarray]:
     """A 2-D UMAP layout per representation (standardised first), seeded."""
+    from sklearn.neighbors import NearestNeighbors
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import umap
@@ -28,116 +44,131 @@ def umap_layouts(spaces: dict[str, np.ndarray], seed: int = 0) -> dict[str, np.n
         out = {}
         for name, X in spaces.items():
             Xs = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 1e-12, X.std(axis=0), 1.0)
-            reducer = umap.UMAP(n_neighbors=15, min_dist=0.1, random_state=seed)
-            out[name] = reducer.fit_transform(Xs.astype(np.float32))
+            Xs = Xs.astype(np.float32)
+            k = min(UMAP_NEIGHBOURS, len(Xs) - 1)
+            # Exact neighbours, each row its own first (as UMAP's own search returns them).
+            dist, idx = NearestNeighbors(n_neighbors=k).fit(Xs).kneighbors(Xs)
+            reducer = umap.UMAP(
+                n_neighbors=k,
+                min_dist=UMAP_MIN_DIST,
+                n_epochs=UMAP_EPOCHS,
+                random_state=seed,
+                precomputed_knn=(idx, dist.astype(np.float32), None),
+            )
+            out[name] = reducer.fit_transform(Xs)
     return out
 
 
-def fig_umap(layouts: dict[str, np.ndarray], labels: np.ndarray, title: str = ""):
-    """UMAP layouts coloured by the 15 most frequent lithologies (others grey)."""
+def fig_umap(layouts: dict[str, np.ndarray], labels: np.ndarray, title: str = "", seed: int = 0):
+    """UMAP layouts coloured by the 15 most frequent lithologies (others grey), points
+    drawn in a random order (seeded) so no lithology hides another by drawing order."""
     plt = pyplot()
-    labels = np.asarray(labels, dtype=object)
-    known = pd.Series(labels[pd.notna(labels)])
-    top = list(known.value_counts().index[:UMAP_COLOURED])
-    cmap = plt.get_cmap("tab20")
-    fig, axes = panel_grid(len(layouts), 3, (5.2, 4.8), extra_height=1.2)
-    other = ~np.isin(labels, top)
-    for k, (name, Y) in enumerate(layouts.items()):
-        ax = axes.flat[k]
-        ax.scatter(Y[other, 0], Y[other, 1], s=2, color="#c8c8c8", rasterized=True)
-        for c, cls in enumerate(top):
-            sel = labels == cls
-            ax.scatter(Y[sel, 0], Y[sel, 1], s=2, color=cmap(c % 20), rasterized=True)
+    colours, palette = category_colours(labels, UMAP_COLOURED)
+    colours = np.asarray(colours, dtype=object)
+    other = colours == OTHER_COLOUR
+    order = np.random.default_rng(seed).permutation(len(colours))
+    order = np.concatenate([order[other[order]], order[~other[order]]])  # grey underneath
+    fig, axes, legend_ax = legend_slot_grid(len(layouts), 3, (5.0, 4.6))
+    for ax, (name, Y) in zip(axes, layouts.items(), strict=True):
+        ax.scatter(Y[order, 0], Y[order, 1], s=3, c=list(colours[order]), lw=0, rasterized=True)
         ax.set_title(name, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
     handles = [
-        plt.Line2D([], [], marker="o", ls="", color=cmap(c % 20), label=cls)
-        for c, cls in enumerate(top)
-    ] + [plt.Line2D([], [], marker="o", ls="", color="#c8c8c8", label="other lithologies")]
-    fig.legend(handles=handles, loc="lower center", ncol=6, fontsize=7, frameon=False)
+        plt.Line2D([], [], marker="o", ls="", color=colour, label=cls)
+        for cls, colour in palette.items()
+    ] + [plt.Line2D([], [], marker="o", ls="", color=OTHER_COLOUR, label="other lithologies")]
+    legend_ax.legend(
+        handles=handles,
+        loc="center",
+        ncol=2 if len(handles) > 8 else 1,
+        fontsize=7,
+        frameon=False,
+        title="lithology (15 most frequent)",
+        title_fontsize=8,
+    )
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.09, 1, 1))
+    fig.tight_layout()
     return fig
 
 
 @dataclass(frozen=True)
 class UmapRun:
-    """The rows laid out (indices into the valid rows), their layouts, the time taken."""
+    """The rows laid out (indices into the valid rows), whether each is in a held-out
+    borehole, their layouts, the time taken."""
 
     rows: np.ndarray
+    held_out: np.ndarray
     layouts: dict[str, np.ndarray]
     seconds: float
 
 
-def _precomputed_embeddings(inputs: FigureInputs) -> set[str]:
-    """Models whose embeddings the given embedded table holds for the same rows."""
-    emb, table = inputs.embeddings, inputs.table
-    if emb is None or len(emb) != len(table):
-        return set()
-    same = (
-        BOREHOLE_COL not in table.columns
-        or BOREHOLE_COL not in emb.columns
-        or (
-            emb[BOREHOLE_COL].astype(str).to_numpy() == table[BOREHOLE_COL].astype(str).to_numpy()
-        ).all()
-    )
-    return set(embedded_names(emb)) if same else set()
+def umap_sample(inputs: FigureInputs) -> np.ndarray:
+    """Up to ``umap_rows`` labelled rows drawn with the seed: half from held-out
+    boreholes and half from training boreholes when there are both (the larger side
+    makes up for a smaller one), else from all labelled rows."""
+    o = inputs.options
+    rng = np.random.default_rng(o.seed)
+    labelled = inputs.labels.notna().to_numpy()
+    held = inputs.held_out if inputs.held_out is not None else np.zeros(len(labelled), bool)
+    sides = [np.flatnonzero(labelled & held), np.flatnonzero(labelled & ~held)]
+    if not all(len(side) for side in sides):
+        pool = np.flatnonzero(labelled)
+        return np.sort(rng.choice(pool, size=min(o.umap_rows, len(pool)), replace=False))
+    first = min(len(sides[0]), max(o.umap_rows // 2, o.umap_rows - len(sides[1])))
+    second = min(len(sides[1]), o.umap_rows - first)
+    picked = [rng.choice(sides[0], first, replace=False), rng.choice(sides[1], second, False)]
+    return np.sort(np.concatenate(picked))
 
 
 def _spaces(inputs: FigureInputs, rows: np.ndarray) -> dict[str, np.ndarray]:
-    """The scaled inputs (scaler fitted on the rows not scored) and each model's
-    embedding of ``rows``, from the embedded table where it has them."""
+    """The scaled inputs (scaler fitted on the training boreholes' rows) and each
+    model's embedding of ``rows``."""
+    from lilyvae.analysis.figures.derived import training_rows
     from lilyvae.data.scaling import DistributionAwareScaler
 
-    features, scored = inputs.features, inputs.scored
-    train_rows = ~scored if (~scored).any() else np.ones(len(inputs.frame), bool)
-    scaler = DistributionAwareScaler().fit(features[train_rows])
-    spaces = {"features": scaler.transform(features[rows])}
-    precomputed = _precomputed_embeddings(inputs)
+    scaler = DistributionAwareScaler().fit(inputs.features[training_rows(inputs)])
+    spaces = {"features": scaler.transform(inputs.features[rows])}
     for m in inputs.models:
-        if m.name in precomputed:
-            spaces[m.name] = embedding_matrix(inputs.embeddings, m.name)[inputs.valid][rows]
-        else:
-            spaces[m.name] = m.model.embed(features[rows])
+        spaces[m.name] = embedding_of(inputs, m, rows)
     return spaces
 
 
 def umap_run(inputs: FigureInputs) -> UmapRun:
-    """Lay out up to ``umap_rows`` labelled scored rows, drawn with the seed (once per
-    inputs: the caption reads the same run)."""
+    """The UMAP layouts of :func:`umap_sample` (once per inputs: the caption, and the
+    report's explorer, read the same run)."""
     if "umap" not in inputs.memo:
-        seed = inputs.options.seed
-        rng = np.random.default_rng(seed)
-        pool = np.flatnonzero(inputs.scored & inputs.labels.notna().to_numpy())
-        rows = np.sort(
-            rng.choice(pool, size=min(inputs.options.umap_rows, len(pool)), replace=False)
-        )
+        rows = umap_sample(inputs)
+        held = inputs.held_out[rows] if inputs.held_out is not None else np.zeros(len(rows), bool)
         spaces = _spaces(inputs, rows)
         t0 = time.perf_counter()
-        layouts = umap_layouts(spaces, seed)
-        inputs.memo["umap"] = UmapRun(rows, layouts, time.perf_counter() - t0)
+        layouts = umap_layouts(spaces, inputs.options.seed)
+        inputs.memo["umap"] = UmapRun(rows, held, layouts, time.perf_counter() - t0)
     return inputs.memo["umap"]
 
 
 def _draw_umap(inputs: FigureInputs, title: str):
     run = umap_run(inputs)
-    return fig_umap(run.layouts, inputs.labels.to_numpy(dtype=object)[run.rows], title)
+    labels = inputs.labels.to_numpy(dtype=object)[run.rows]
+    return fig_umap(run.layouts, labels, title, inputs.options.seed)
 
 
 def _umap_caption(inputs: FigureInputs) -> str:
     run, seed = umap_run(inputs), inputs.options.seed
+    held = int(run.held_out.sum())
     return (
-        f"UMAP (15 neighbours, min_dist 0.1, seed {seed}) of {len(run.rows):,} "
-        f"{inputs.scored_how} drawn with seed {seed}, coloured by the {UMAP_COLOURED} most "
-        "frequent lithologies of those rows (others grey); 'features' is the six scaled "
-        f"inputs. UMAP took {run.seconds:.0f} s."
+        f"UMAP ({UMAP_NEIGHBOURS} neighbours, min_dist {UMAP_MIN_DIST}, {UMAP_EPOCHS} "
+        f"epochs, seed {seed}) of {len(run.rows):,} labelled rows drawn with seed {seed}: "
+        f"{held:,} of held-out boreholes and {len(run.rows) - held:,} of training boreholes. "
+        f"Coloured by the {UMAP_COLOURED} most frequent lithologies of those rows (others "
+        "grey), points in a random order; 'features' is the six scaled inputs. The "
+        f"report's embedding explorer shows the same layouts. UMAP took {run.seconds:.0f} s."
     )
 
 
 UMAP = FigureSpec(
     name="umap",
-    title="UMAP of embeddings ({scored})",
+    title="UMAP of embeddings (held-out and training rows)",
     caption=_umap_caption,
     needs=Needs(("models", "labels"), "needs models and lithology labels"),
     draw=_draw_umap,

@@ -186,17 +186,18 @@ class _PackWriter:
 
 
 class _Progress:
-    """One bar over members and one over epochs of packs (tqdm), or nothing."""
+    """Members done and epochs of packs: bars on a terminal, lines in a log
+    (:class:`lilyvae.progress.Progress`), or nothing."""
 
     def __init__(self, members: int, pack_epochs: int, quiet: bool, desc: str):
         self.members = self.epochs = None
         if quiet or members == 0:
             return
-        from tqdm.auto import tqdm
+        from lilyvae.progress import Progress
 
-        self.members = tqdm(total=members, desc=desc, unit="member", position=0)
+        self.members = Progress(members, desc, "member", position=0)
         if pack_epochs:
-            self.epochs = tqdm(total=pack_epochs, desc="pack epochs", unit="epoch", position=1)
+            self.epochs = Progress(pack_epochs, "pack epochs", "epoch", position=1)
 
     def epoch(self) -> None:
         if self.epochs is not None:
@@ -204,9 +205,7 @@ class _Progress:
 
     def done(self, k: int, failed: int) -> None:
         if self.members is not None:
-            self.members.update(k)
-            if failed:
-                self.members.set_postfix_str(f"{failed} failed", refresh=False)
+            self.members.update(k, f"{failed} failed" if failed else "")
 
     def close(self) -> None:
         for bar in (self.epochs, self.members):
