@@ -97,7 +97,9 @@ def _inspect_card(path: Path, expected: str | None):
     if adopted:  # a published checkpoint made usable: no training run of ours to describe
         print(f"  provenance  {adopted.get('provenance')}")
     else:
-        print(f"  trained on  {data['path']} (sha256 {str(data['sha256'])[:12]})")
+        print(
+            f"  trained on  {data['path']} (sha256 {str(data['sha256'])[:12]})" + card.origin.label
+        )
         print(f"  synthetic   {_synthetic_text(card)}")
     trained_rows, used = data.get("rows_trained"), data.get("rows_used")
     dropped = data.get("rows_dropped") or 0
@@ -147,7 +149,7 @@ def _synthetic_text(card) -> str:
     if origin.synthetic:
         return f"yes: SYNTHETIC data (see {origin.evidence})" if origin.evidence else "yes"
     if "synthetic" in card.data:
-        return "no"
+        return "no (the table has no synthetic sidecar)"
     return "unknown (a card written before lilyvae recorded it)"
 
 
