@@ -33,7 +33,7 @@ def check_checkpoint_output(output: Path, inputs: dict) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from lilyvae.data.tables import load_training_data
-    from lilyvae.train.trainer import train
+    from lilyvae.training.trainer import train
 
     config = config_from_args(args)
     output = Path(args.output)
@@ -192,7 +192,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    from lilyvae.train.config import MODEL_KINDS
+    from lilyvae.training.config import MODEL_KINDS
 
     p = add_command(sub, "train", "train one model (unsupervised or semi-supervised)", cmd_train)
     required_options(p).add_argument(
@@ -211,7 +211,7 @@ def register(sub) -> None:
 
 def _register_adopt(sub) -> None:
     from lilyvae.model.recipes import RECIPES
-    from lilyvae.train.config import MODEL_KINDS
+    from lilyvae.training.config import MODEL_KINDS
 
     p = add_command(
         sub,

@@ -53,7 +53,7 @@ from lilyvae.model.checkpoint import TrainedModel
 from lilyvae.runs.ensemble import train_seeds
 from lilyvae.runs.seeds import compare_models, comparison_lines, model_summary
 from lilyvae.synthetic.generator import SyntheticLily, sidecar_path, write_synthetic_table
-from lilyvae.train.config import make_config
+from lilyvae.training.config import make_config
 
 DEMO_EPOCHS = 15
 #: Seeds per model: enough for a t interval of each model's mean (3 is the least that
