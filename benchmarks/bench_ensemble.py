@@ -31,9 +31,9 @@ import torch
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.runs.ensemble import default_workers, member_seeds, train_many
 from lilyvae.synthetic.generator import generate_table
-from lilyvae.train.config import make_config
-from lilyvae.train.pack import MemberSpec
-from lilyvae.train.trainer import scale_for_training, train_members
+from lilyvae.training.config import make_config
+from lilyvae.training.pack import MemberSpec
+from lilyvae.training.trainer import scale_for_training, train_members
 
 
 def cpu_seconds() -> float:

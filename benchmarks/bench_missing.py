@@ -30,9 +30,9 @@ import torch
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.synthetic.measurements import SyntheticLily
 from lilyvae.synthetic.partial import PartialColour
-from lilyvae.train.config import make_config
-from lilyvae.train.pack import MemberSpec
-from lilyvae.train.trainer import scale_for_training, train_members
+from lilyvae.training.config import make_config
+from lilyvae.training.pack import MemberSpec
+from lilyvae.training.trainer import scale_for_training, train_members
 
 
 def seconds_per_epoch(data, kind: str, recipe: str, missing: str, epochs: int, seed: int):

@@ -44,7 +44,7 @@ from lilyvae.properties.matching import DEPTH_TARGET, TrainingBins, match_table
 from lilyvae.properties.matching import read_property_table as read_property
 from lilyvae.synthetic.generator import write_synthetic_table
 from lilyvae.synthetic.properties import write_property_tables
-from lilyvae.train.trainer import train
+from lilyvae.training.trainer import train
 
 REFERENCE = {"iterations": 100, "rounds": 100, "max_rows": 50_000, "test_share": 0.2}
 

@@ -28,9 +28,9 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.synthetic.generator import generate_table
-from lilyvae.train.config import make_config
-from lilyvae.train.pack import MemberSpec, init_member
-from lilyvae.train.trainer import scale_for_training, train_members
+from lilyvae.training.config import make_config
+from lilyvae.training.pack import MemberSpec, init_member
+from lilyvae.training.trainer import scale_for_training, train_members
 
 
 def specification_loop(X, labels, kind: str, epochs: int, seed: int):

@@ -27,9 +27,9 @@ _EXPORTS = {
     "StandardRecipe": "model.recipes",
     "DistributionAwareScaler": "data.scaling",
     "fit_scaler": "data.scaling",
-    "TrainingConfig": "train.config",
-    "make_config": "train.config",
-    "train": "train.trainer",
+    "TrainingConfig": "training.config",
+    "make_config": "training.config",
+    "train": "training.trainer",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])

@@ -1,12 +1,12 @@
 """Hyper-parameters declared once: each configuration field says what it means and what
 values it takes.
 
-The fields of :class:`~lilyvae.train.config.TrainingConfig` and of the recipe
+The fields of :class:`~lilyvae.training.config.TrainingConfig` and of the recipe
 dataclasses (:mod:`lilyvae.model.recipes`) are declared with :func:`hyper`, which puts
 a :class:`Hyper` (help text and :class:`ValueKind`) in the field's metadata. Everything
 else is generated from it: the dataclasses' checks (:func:`field_problems`), the flags
 of ``lilyvae train``/``bootstrap``/``sweep`` with their help (:mod:`lilyvae.cli.options`)
-and the axes of a sweep's grid (:mod:`lilyvae.train.config`).
+and the axes of a sweep's grid (:mod:`lilyvae.training.config`).
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from lilyvae.cli import main
 from lilyvae.data.schema import FEATURE_COLS, LABEL_COL
 from lilyvae.errors import LilyVAEError
 from lilyvae.model.checkpoint import card_path
-from lilyvae.train.trainer import train
+from lilyvae.training.trainer import train
 
 
 @pytest.fixture(scope="module")

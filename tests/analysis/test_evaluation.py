@@ -30,7 +30,7 @@ from lilyvae.data.schema import LABEL_COL
 from lilyvae.data.splits import split_boreholes
 from lilyvae.errors import LilyVAEError
 from lilyvae.synthetic.generator import write_synthetic_table
-from lilyvae.train.trainer import train
+from lilyvae.training.trainer import train
 
 SMALL = EvalConfig(svm_train_rows=600, svm_test_rows=300, gmm_components=4, gmm_rows=500)
 

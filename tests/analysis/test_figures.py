@@ -33,7 +33,7 @@ from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.demo import write_synthetic_borehole_table
 from lilyvae.synthetic.generator import write_synthetic_table
-from lilyvae.train.trainer import train
+from lilyvae.training.trainer import train
 
 ALL = {
     "dataset_overview",

@@ -27,7 +27,7 @@ from lilyvae.data.splits import split_boreholes
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.runs.demo import write_synthetic_borehole_table
 from lilyvae.synthetic.generator import write_synthetic_table
-from lilyvae.train.trainer import train
+from lilyvae.training.trainer import train
 
 CONFIG = EvalConfig(svm_train_rows=300, svm_test_rows=200, gmm_components=3, gmm_rows=300)
 

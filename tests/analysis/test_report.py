@@ -22,7 +22,7 @@ from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.demo import write_synthetic_borehole_table
 from lilyvae.synthetic.generator import write_synthetic_table
-from lilyvae.train.trainer import train
+from lilyvae.training.trainer import train
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CONFIG = EvalConfig(svm_train_rows=400, svm_test_rows=200, gmm_components=3, gmm_rows=400)

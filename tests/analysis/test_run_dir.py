@@ -8,7 +8,7 @@ from cli_helpers import run
 from lilyvae.analysis.run_dir import RunDir, read_figure_manifest, read_metrics_file
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
-from lilyvae.train.trainer import train
+from lilyvae.training.trainer import train
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from cli_helpers import run
 
 from lilyvae.analysis.evaluation import EvalConfig, evaluate, write_metrics
 from lilyvae.data.schema import LABEL_COL
-from lilyvae.train.trainer import train
+from lilyvae.training.trainer import train
 
 GRA = "Bulk density (GRA)"
 SMALL_EVAL = EvalConfig(svm_train_rows=300, svm_test_rows=200, gmm_components=3, gmm_rows=300)

@@ -15,7 +15,7 @@ from lilyvae.errors import LilyVAEError
 from lilyvae.files import write_atomic
 from lilyvae.model.checkpoint import read_state_dict
 from lilyvae.model.networks import VAE
-from lilyvae.train.trainer import train
+from lilyvae.training.trainer import train
 
 
 @pytest.fixture(scope="module")

@@ -17,8 +17,8 @@ from lilyvae.model.recipes import (
     recipe_from_dict,
     register_recipe,
 )
-from lilyvae.train.config import config_from_dict, grid_axes, make_config, parse_grid_value
-from lilyvae.train.pack import PlateauScheduler
+from lilyvae.training.config import config_from_dict, grid_axes, make_config, parse_grid_value
+from lilyvae.training.pack import PlateauScheduler
 
 
 def test_specification_defaults():

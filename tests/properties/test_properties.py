@@ -20,7 +20,7 @@ from lilyvae.properties import predict_properties, properties_figure, read_prope
 from lilyvae.properties.matching import TrainingBins, match_table
 from lilyvae.properties.output import csv_columns
 from lilyvae.synthetic.generator import generate_table
-from lilyvae.train.trainer import train
+from lilyvae.training.trainer import train
 
 DEPTH = "Depth CSF-A (m)"
 

@@ -28,9 +28,9 @@ from lilyvae.runs.ensemble import (
     sweep,
 )
 from lilyvae.synthetic.generator import generate_table
-from lilyvae.train.config import make_config
-from lilyvae.train.pack import MemberSpec
-from lilyvae.train.trainer import scale_for_training, train, train_members
+from lilyvae.training.config import make_config
+from lilyvae.training.pack import MemberSpec
+from lilyvae.training.trainer import scale_for_training, train, train_members
 
 
 @pytest.fixture(scope="module")

@@ -7,8 +7,8 @@ import torch
 from lilyvae.data.splits import split_boreholes
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.ensemble import train_seeds
-from lilyvae.train.config import make_config
-from lilyvae.train.trainer import train
+from lilyvae.training.config import make_config
+from lilyvae.training.trainer import train
 
 
 def test_each_seed_is_the_model_train_makes(data):

@@ -1,7 +1,7 @@
 """Argument types and the options several commands share.
 
 The training options of ``train``, ``bootstrap`` and ``sweep`` are generated from the
-declarations of :class:`~lilyvae.train.config.TrainingConfig` and of the registered
+declarations of :class:`~lilyvae.training.config.TrainingConfig` and of the registered
 recipes (:mod:`lilyvae.hyperparams`): one flag per declared field, its help text and
 rule from the declaration, its default read from the dataclasses. A new recipe field
 gets its flag here without an edit.
@@ -136,7 +136,7 @@ def default_text(name: str, h: Hyper) -> str:
     """A setting's default as its help shows it: one value, or one per recipe when the
     recipes differ (``standard: 1; hybrid: 0.5``)."""
     from lilyvae.model.recipes import RECIPES
-    from lilyvae.train.config import TrainingConfig
+    from lilyvae.training.config import TrainingConfig
 
     training = TrainingConfig.__dataclass_fields__.get(name)
     if training is not None:
@@ -162,7 +162,7 @@ def _add_setting(group, name: str, h: Hyper) -> None:
 
 def training_settings() -> dict[str, Hyper]:
     """The declared settings that have a flag: what :func:`config_from_args` reads."""
-    from lilyvae.train.config import hyper_parameters
+    from lilyvae.training.config import hyper_parameters
 
     return {name: h for name, h in hyper_parameters().items() if h.flag}
 
@@ -170,7 +170,7 @@ def training_settings() -> dict[str, Hyper]:
 def add_training_options(p: argparse.ArgumentParser) -> None:
     """Model, recipe and every declared setting, for train, bootstrap and sweep."""
     from lilyvae.model.recipes import RECIPES
-    from lilyvae.train.config import MODEL_KINDS, RETIRED_FIELDS, TrainingConfig
+    from lilyvae.training.config import MODEL_KINDS, RETIRED_FIELDS, TrainingConfig
 
     model = TrainingConfig.__dataclass_fields__["model"].metadata["hyper"]
     required_options(p).add_argument("--model", choices=MODEL_KINDS, required=True, help=model.help)
@@ -192,8 +192,8 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace):
-    """The :class:`~lilyvae.train.config.TrainingConfig` the training flags describe."""
-    from lilyvae.train.config import make_config
+    """The :class:`~lilyvae.training.config.TrainingConfig` the training flags describe."""
+    from lilyvae.training.config import make_config
 
     options = {name: getattr(args, name) for name in training_settings()}
     return make_config(model=args.model, recipe=args.recipe, **options)

@@ -186,7 +186,7 @@ def _add_ensemble_options(p: argparse.ArgumentParser, resample_default: str) -> 
 
 
 def _grid_help() -> str:
-    from lilyvae.train.config import grid_axes
+    from lilyvae.training.config import grid_axes
 
     axes = ", ".join(a.replace("_", "-") for a in grid_axes())
     return f"e.g. beta=0.1,0.5,1 alpha=0.1,0.5 (hidden-dims values as 64/32); axes: {axes}"

@@ -34,7 +34,7 @@ def check_checkpoint_output(output: Path, inputs: dict) -> None:
 
 def cmd_train(args: argparse.Namespace) -> int:
     from lilyvae.data.tables import load_training_data
-    from lilyvae.train.trainer import train
+    from lilyvae.training.trainer import train
 
     config = config_from_args(args)
     output = Path(args.output)
@@ -102,7 +102,9 @@ def _inspect_card(path: Path, expected: str | None):
     if adopted:  # a published checkpoint made usable: no training run of ours to describe
         print(f"  provenance  {adopted.get('provenance')}")
     else:
-        print(f"  trained on  {data['path']} (sha256 {str(data['sha256'])[:12]})")
+        print(
+            f"  trained on  {data['path']} (sha256 {str(data['sha256'])[:12]})" + card.origin.label
+        )
         print(f"  synthetic   {_synthetic_text(card)}")
     trained_rows, used = data.get("rows_trained"), data.get("rows_used")
     dropped = data.get("rows_dropped") or 0
@@ -152,7 +154,7 @@ def _synthetic_text(card) -> str:
     if origin.synthetic:
         return f"yes: SYNTHETIC data (see {origin.evidence})" if origin.evidence else "yes"
     if "synthetic" in card.data:
-        return "no"
+        return "no (the table has no synthetic sidecar)"
     return "unknown (a card written before lilyvae recorded it)"
 
 
@@ -197,7 +199,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 
 def register(sub) -> None:
-    from lilyvae.train.config import MODEL_KINDS
+    from lilyvae.training.config import MODEL_KINDS
 
     p = add_command(sub, "train", "train one model (unsupervised or semi-supervised)", cmd_train)
     required_options(p).add_argument(
@@ -216,7 +218,7 @@ def register(sub) -> None:
 
 def _register_adopt(sub) -> None:
     from lilyvae.model.recipes import RECIPES
-    from lilyvae.train.config import MODEL_KINDS
+    from lilyvae.training.config import MODEL_KINDS
 
     p = add_command(
         sub,

@@ -28,7 +28,7 @@ EXTRA_SECTIONS = ("ensemble", "labels_withheld", "adopted")
 @dataclass(frozen=True)
 class ModelCard:
     """A trained model's card. Sections are plain JSON-able values; build with
-    :func:`lilyvae.train.trainer.trained_model` (or ``lilyvae adopt``), read with
+    :func:`lilyvae.training.trainer.trained_model` (or ``lilyvae adopt``), read with
     :meth:`from_dict`."""
 
     kind: str

@@ -1,6 +1,6 @@
 """The two networks, exactly as the specification documents them.
 
-Pure ``nn.Module`` s: layers and maths only. Training lives in :mod:`lilyvae.train.trainer`,
+Pure ``nn.Module`` s: layers and maths only. Training lives in :mod:`lilyvae.training.trainer`,
 saving and loading in :mod:`lilyvae.model.checkpoint`. Parameter names match the reference
 checkpoints, so ``VAE().load_state_dict(torch.load("unsup.pt", weights_only=True))``
 works for the published ``unsup.pt`` (and likewise ``SemiSupervisedVAE`` for

@@ -2,7 +2,7 @@
 
 A recipe says *what* is optimised (loss reductions, KL weight schedule, masking,
 classification weight) and *how* the optimiser is steered (gradient clipping, the
-plateau scheduler). One trainer (:mod:`lilyvae.train.trainer`) runs any recipe; nothing
+plateau scheduler). One trainer (:mod:`lilyvae.training.trainer`) runs any recipe; nothing
 branches on a recipe's name.
 """
 

@@ -58,7 +58,7 @@ from lilyvae.synthetic.generator import (
     synthetic_boreholes,
     write_synthetic_table,
 )
-from lilyvae.train.config import make_config
+from lilyvae.training.config import make_config
 
 DEMO_EPOCHS = 15
 #: Seeds per model: enough for a t interval of each model's mean (3 is the least that

@@ -41,8 +41,8 @@ from lilyvae.runs.ensemble.rundir import (
     run_identity,
     settings_from_identity,
 )
-from lilyvae.train.config import TrainingConfig, make_config
-from lilyvae.train.trainer import hide_labels, resolve_device
+from lilyvae.training.config import TrainingConfig, make_config
+from lilyvae.training.trainer import hide_labels, resolve_device
 
 
 def _as_data(data, keep_partial: bool = False) -> TrainingData:

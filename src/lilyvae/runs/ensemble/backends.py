@@ -20,8 +20,8 @@ import torch
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.ensemble.planning import BACKENDS, PackTask
-from lilyvae.train.pack import MemberSpec
-from lilyvae.train.trainer import train_members
+from lilyvae.training.pack import MemberSpec
+from lilyvae.training.trainer import train_members
 
 RAY_INSTALL = "pip install 'lilyvae[ray]'"
 
@@ -179,7 +179,7 @@ def _run_forked(tasks, X, labels, workers: int, on_epoch: OnEpoch) -> Iterator[O
     import multiprocessing as mp
     from multiprocessing.connection import wait
 
-    from lilyvae.train import kernels  # noqa: F401  (compiled once here; forks inherit them)
+    from lilyvae.training import kernels  # noqa: F401  (compiled once here; forks inherit them)
 
     ctx = mp.get_context("fork")
     pending = deque(tasks)

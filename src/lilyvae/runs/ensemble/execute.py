@@ -23,9 +23,9 @@ from lilyvae.runs.ensemble.planning import Member, PackTask, plan_pack_tasks, re
 from lilyvae.runs.ensemble.results import EnsembleResult, write_results
 from lilyvae.runs.ensemble.rundir import EnsembleRun, RunRecord, read_record
 from lilyvae.runs.ensemble.scoring import MemberEvaluation, evaluation_rows, score_members
-from lilyvae.train.config import TrainingConfig
-from lilyvae.train.pack import MemberResult
-from lilyvae.train.trainer import resolve_device, scale_for_training, trained_model
+from lilyvae.training.config import TrainingConfig
+from lilyvae.training.pack import MemberResult
+from lilyvae.training.trainer import resolve_device, scale_for_training, trained_model
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import itertools
 from collections.abc import Sequence
 
 from lilyvae.errors import LilyVAEError
-from lilyvae.train.config import (
+from lilyvae.training.config import (
     TrainingConfig,
     grid_axes,
     make_config,

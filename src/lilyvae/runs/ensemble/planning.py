@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from lilyvae.errors import LilyVAEError
-from lilyvae.train.config import TrainingConfig
+from lilyvae.training.config import TrainingConfig
 
 #: Where packs train: processes on this machine, or a Ray cluster (see ``backends``).
 BACKENDS = ("local", "ray")

@@ -19,7 +19,7 @@ from lilyvae.runs.ensemble.intervals import (
 )
 from lilyvae.runs.ensemble.planning import Member
 from lilyvae.runs.ensemble.rundir import RUN_VERSION, EnsembleRun, RunRecord
-from lilyvae.train.config import grid_axes
+from lilyvae.training.config import grid_axes
 
 SUMMARY_FORMAT = "lilyvae-ensemble-summary"
 LOSS_TERMS = ("loss", "recon", "kl", "masked", "class")

@@ -23,7 +23,7 @@ from lilyvae.files import read_json_file, sha256_file, write_json_atomic
 from lilyvae.model.checkpoint import CARD_FORMAT, card_path, history_path
 from lilyvae.runs.ensemble.planning import Member
 from lilyvae.runs.ensemble.scoring import MemberEvaluation
-from lilyvae.train.config import TrainingConfig, config_from_dict
+from lilyvae.training.config import TrainingConfig, config_from_dict
 
 RUN_FORMAT = "lilyvae-ensemble-run"
 RUN_VERSION = 1

@@ -11,9 +11,9 @@ from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.data.tables import load_training_data, training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.model.checkpoint import load_model
-from lilyvae.train.config import grid_axes, make_config
-from lilyvae.train.pack import MemberSpec
-from lilyvae.train.trainer import scale_for_training, train, train_members
+from lilyvae.training.config import grid_axes, make_config
+from lilyvae.training.pack import MemberSpec
+from lilyvae.training.trainer import scale_for_training, train, train_members
 
 COLOUR = ["R", "G", "B"]
 

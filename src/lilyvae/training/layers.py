@@ -5,7 +5,7 @@ block ``[k]``, transposed. A linear layer is one ``bmm(W, h)`` over members with
 weights as stored (``(K, out, in)``) and no transposes or copies of activations,
 forward or backward. A hidden block (Linear -> ReLU -> BatchNorm1d) computes its
 batch-norm statistics along the contiguous last axis (``K * width`` channels of
-``batch`` values): on the CPU in two fused numba kernels (:mod:`lilyvae.train.kernels`:
+``batch`` values): on the CPU in two fused numba kernels (:mod:`lilyvae.training.kernels`:
 one pass forward, one backward, where PyTorch operations take eleven), elsewhere (a
 GPU) with PyTorch operations (mean, then the norm of the centred values: two passes,
 as stable as the native kernel, and ``native_batch_norm_backward`` on the
@@ -42,10 +42,10 @@ _KERNELS = None
 
 
 def kernels():
-    """:mod:`lilyvae.train.kernels`, imported on first use (numba compiles or loads them)."""
+    """:mod:`lilyvae.training.kernels`, imported on first use (numba compiles or loads them)."""
     global _KERNELS
     if _KERNELS is None:
-        from lilyvae.train import kernels as module
+        from lilyvae.training import kernels as module
 
         _KERNELS = module
     return _KERNELS

@@ -2,7 +2,7 @@
 
 :func:`train` is the user's entry point (a table or :class:`TrainingData` in, a
 :class:`TrainedModel` out). Underneath, :func:`train_members` trains K members of one
-architecture together on the engine of :mod:`lilyvae.train.engine`; a single model is a
+architecture together on the engine of :mod:`lilyvae.training.engine`; a single model is a
 stack of one. Each member has its own seed, its own rows (all rows, or a bootstrap
 resample), and its own random stream for data order, posterior noise, input masks
 and dropout, so a member is the same model whether it trains alone or in a pack.
@@ -25,8 +25,8 @@ from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.data.splits import BoreholeSplit
 from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
-from lilyvae.train.config import TrainingConfig, make_config
-from lilyvae.train.pack import MemberResult, MemberSpec, PackRun
+from lilyvae.training.config import TrainingConfig, make_config
+from lilyvae.training.pack import MemberResult, MemberSpec, PackRun
 
 
 def resolve_device(name: str) -> torch.device:
@@ -69,7 +69,7 @@ def train_members(
     since members share no arithmetic.
 
     A member's numbers do not depend on the pack it trains in, its size included (see
-    :mod:`lilyvae.train.layers`): an ensemble member has the bytes of the same seed
+    :mod:`lilyvae.training.layers`): an ensemble member has the bytes of the same seed
     trained alone. ``fused`` picks the engine's batch-norm kernels (default: the fused
     numba kernels on the CPU, PyTorch operations elsewhere; ``False`` runs on the CPU
     what a GPU runs). On the CPU, training runs on one

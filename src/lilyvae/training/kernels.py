@@ -1,6 +1,6 @@
 """Fused ReLU + batch-norm kernels of the training engine on the CPU (numba).
 
-Why: in a pack's step (see :mod:`lilyvae.train.engine`) the matrix products run near the
+Why: in a pack's step (see :mod:`lilyvae.training.engine`) the matrix products run near the
 core's peak, and most of the rest is element-wise passes over the wide activations,
 which are bound by memory traffic: a pack of 8 members' activations does not fit in
 a core's L2 cache. A hidden block's batch norm took seven such passes forward

@@ -8,9 +8,9 @@ import torch
 
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
-from lilyvae.train.config import make_config
-from lilyvae.train.engine import ModelStack
-from lilyvae.train.trainer import make_deterministic, train
+from lilyvae.training.config import make_config
+from lilyvae.training.engine import ModelStack
+from lilyvae.training.trainer import make_deterministic, train
 
 
 def state_equal(a, b):

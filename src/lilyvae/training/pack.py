@@ -3,9 +3,9 @@
 Each member has its own seed, its own rows (all rows, or a bootstrap resample), and
 its own random streams for data order, posterior noise, input masks and dropout, so
 a member is the same model whether it trains alone or in a pack. :class:`PackRun`
-holds the engine (:class:`~lilyvae.train.engine.ModelStack`), the data in the
+holds the engine (:class:`~lilyvae.training.engine.ModelStack`), the data in the
 engine's layout and the streams, and runs one epoch at a time; the trainer
-(:mod:`lilyvae.train.trainer`) drives it.
+(:mod:`lilyvae.training.trainer`) drives it.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import torch
 
 from lilyvae.model.networks import VAE, build_model, with_missing_indicators
 from lilyvae.model.recipes import Recipe
-from lilyvae.train.config import TrainingConfig
-from lilyvae.train.engine import ModelStack, StepInputs, StepWeights
+from lilyvae.training.config import TrainingConfig
+from lilyvae.training.engine import ModelStack, StepInputs, StepWeights
 
 # Random numbers are drawn per member in chunks of this many batches: bounded memory
 # for large packs, and a member's stream does not depend on the pack it trains in.
@@ -204,7 +204,7 @@ class PackRun:
         by 1 / (1 - p). A unit is dropped when a uniform 16-bit integer (a quarter of
         a PCG64 output word) is below round(p * 65536): with p = 0.3, a drop
         probability of 0.3000031."""
-        from lilyvae.train.kernels import dropout_keep
+        from lilyvae.training.kernels import dropout_keep
 
         p = self.stack.dropout_p
         size = self.stack.head_width * c

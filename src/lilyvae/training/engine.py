@@ -4,9 +4,9 @@ Why by hand: these networks are tiny (6 -> 64 -> 32 -> 10), so a training step i
 dominated by per-operation overhead and memory traffic, not arithmetic. Autograd,
 ``nn.Module`` calls, ``DataLoader`` collation and a per-parameter optimiser each add
 their own layer of overhead. The engine keeps every parameter of every member in one
-flat ``(K, P)`` matrix (:mod:`lilyvae.train.layout`), runs the forward and backward
-passes of the documented layers feature-major (:mod:`lilyvae.train.layers`), and runs
-Adam on the whole matrix at once (:mod:`lilyvae.train.adam`).
+flat ``(K, P)`` matrix (:mod:`lilyvae.training.layout`), runs the forward and backward
+passes of the documented layers feature-major (:mod:`lilyvae.training.layers`), and runs
+Adam on the whole matrix at once (:mod:`lilyvae.training.adam`).
 
 The maths is the networks' own: the gradients are those of
 :meth:`lilyvae.model.networks.VAE.loss_function` (and the semi-supervised model's),
@@ -14,7 +14,7 @@ differentiated by autograd; a test checks every model and recipe against it, wit
 fused CPU kernels and with the PyTorch operations a GPU runs. One layout serves every
 device and pack size: batch norms run in the fused numba kernels on the CPU, in
 PyTorch operations elsewhere. A member trains to the same bytes in a pack of any size
-and at any position in it, alone included (see :mod:`lilyvae.train.layers`).
+and at any position in it, alone included (see :mod:`lilyvae.training.layers`).
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import torch
 
 from lilyvae.model.networks import CLASSIFIER_DROPOUT, VAE, SemiSupervisedVAE, build_model
-from lilyvae.train.adam import adam_step, clip_gradients
-from lilyvae.train.layers import (
+from lilyvae.training.adam import adam_step, clip_gradients
+from lilyvae.training.layers import (
     BN_MOMENTUM,
     PAD,
     Block,
@@ -35,7 +35,7 @@ from lilyvae.train.layers import (
     per_member,
     relu_backward,
 )
-from lilyvae.train.layout import build_layout, load_member, member_state
+from lilyvae.training.layout import build_layout, load_member, member_state
 
 
 @dataclass
@@ -175,7 +175,7 @@ class ModelStack:
 
     def _flat_matrix(self) -> tuple[torch.Tensor, torch.Tensor]:
         """A zero (K, P) matrix and the flat buffer it lives in, padded to a multiple
-        of PAD floats (see :mod:`lilyvae.train.layers`)."""
+        of PAD floats (see :mod:`lilyvae.training.layers`)."""
         n = self.k * self.layout.n_params
         flat = torch.zeros(n + (-n % PAD), device=self.device)
         return flat[:n].view(self.k, self.layout.n_params), flat

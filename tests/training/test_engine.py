@@ -8,7 +8,7 @@ import torch.nn.functional as F
 
 from lilyvae.model.networks import VAE, SemiSupervisedVAE
 from lilyvae.model.recipes import HybridRecipe, StandardRecipe
-from lilyvae.train.engine import ModelStack, StepInputs, StepWeights, build_layout
+from lilyvae.training.engine import ModelStack, StepInputs, StepWeights, build_layout
 
 N, D, L, C = 37, 6, 10, 5
 
