@@ -28,7 +28,10 @@ Everything it writes is labelled SYNTHETIC.
 from __future__ import annotations
 
 import contextlib
+import multiprocessing
+import os
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -214,18 +217,32 @@ def _train_models(run: RunDir, demo: _DemoData, epochs: int, say=print) -> _Mode
     return _Models(first, others, seeds)
 
 
+def _score_slice(models, data, config) -> dict:
+    """One process's share of the other seeds' scores (no baseline, no missing-colour
+    groups: ``seeds.json`` compares the models' own scores)."""
+    metrics = evaluate(models, data, config, baseline=False, missing_groups=False)
+    return metrics["subjects"]
+
+
 def _score_seeds(run: RunDir, demo: _DemoData, models: _Models, metrics: dict, config, quiet):
     """Every other seed's model scored as ``metrics.json`` scores the first seed's (same
-    rows, same settings, no second baseline); ``seeds.json`` from all of them."""
+    rows, same settings); ``seeds.json`` from all of them. The scoring is most of the
+    demo's evaluation time and each model's is its own, so the models are shared out
+    over one process per core (forked: scikit-learn's fits are single-threaded)."""
     others = [m for group in models.others.values() for m in group]
-    extra = (
-        evaluate(others, demo.data, config, run_dir=run.root, quiet=quiet, baseline=False)
-        if others
-        else {"subjects": {}}
-    )
+    workers = max(1, min(len(others), os.cpu_count() or 1))
+    slices = [others[i::workers] for i in range(workers)]
+    scored: dict[str, dict] = {}
+    if workers > 1:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(workers, mp_context=context) as pool:
+            futures = [pool.submit(_score_slice, s, demo.data, config) for s in slices if s]
+            for future in futures:
+                scored |= future.result()
+    elif others:
+        scored = _score_slice(others, demo.data, config)
     subjects = {
-        m.name: [metrics["subjects"][m.name]]
-        + [extra["subjects"][o.name] for o in models.others[m.name]]
+        m.name: [metrics["subjects"][m.name]] + [scored[o.name] for o in models.others[m.name]]
         for m in models.first
     }
     seeds = semi_vs_unsupervised(subjects, models.seeds, bool(metrics.get("synthetic")))
