@@ -28,12 +28,12 @@ Everything it writes is labelled SYNTHETIC.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+
+from joblib import Parallel, delayed
 
 from lilyvae.analysis.embeddings import NamedModel, add_embedding_columns, embed_arrays
 from lilyvae.analysis.evaluation import (
@@ -228,19 +228,16 @@ def _score_seeds(run: RunDir, demo: _DemoData, models: _Models, metrics: dict, c
     """Every other seed's model scored as ``metrics.json`` scores the first seed's (same
     rows, same settings); ``seeds.json`` from all of them. The scoring is most of the
     demo's evaluation time and each model's is its own, so the models are shared out
-    over one process per core (forked: scikit-learn's fits are single-threaded)."""
+    over one process per core (scikit-learn's SVM fits are single-threaded)."""
     others = [m for group in models.others.values() for m in group]
     workers = max(1, min(len(others), os.cpu_count() or 1))
     slices = [others[i::workers] for i in range(workers)]
-    scored: dict[str, dict] = {}
-    if workers > 1:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            futures = [pool.submit(_score_slice, s, demo.data, config) for s in slices if s]
-            for future in futures:
-                scored |= future.result()
-    elif others:
-        scored = _score_slice(others, demo.data, config)
+    # Fresh worker processes (joblib's loky), not forks: this process has run threaded
+    # BLAS and OpenMP code by now, and a forked child can deadlock on their locks.
+    parts = Parallel(n_jobs=workers)(
+        delayed(_score_slice)(s, demo.data, config) for s in slices if s
+    )
+    scored = {name: entry for part in parts for name, entry in part.items()}
     subjects = {
         m.name: [metrics["subjects"][m.name]] + [scored[o.name] for o in models.others[m.name]]
         for m in models.first
