@@ -51,7 +51,9 @@ def specification_loop(X, labels, kind: str, epochs: int, seed: int):
             optimizer.zero_grad()
             if kind == "semisupervised":
                 recon, mu, logvar, logits = model(x)
-                loss = model.loss_function(recon, x, mu, logvar, logits, y, 1.0, 0.1)[0]
+                loss = model.loss_function(
+                    recon, x, mu, logvar, logits, y, 1.0, 0.1, class_reduction="sum"
+                )[0]
             else:
                 recon, mu, logvar = model(x)
                 loss = model.loss_function(recon, x, mu, logvar, 1.0)[0]
