@@ -206,10 +206,12 @@ def register(sub) -> None:
     p.add_argument("--seeds", type=positive_int, default=3, help="seeds per cell (default 3)")
     _add_ensemble_options(p, "seed-only")
 
+    from lilyvae.runs.demo_settings import DEMO_EPOCHS
+
     p = add_command(sub, "demo", "the main job on the embedded synthetic data", cmd_demo)
     p.add_argument("--output-dir", default="runs/demo", help="default runs/demo")
     p.add_argument(
-        "--epochs", type=positive_int, default=None, help="per model (default: a short schedule)"
+        "--epochs", type=positive_int, default=None, help=f"per model, default {DEMO_EPOCHS}"
     )
     p.add_argument(
         "--holdout-boreholes",

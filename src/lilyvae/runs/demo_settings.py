@@ -1,0 +1,26 @@
+"""The demo's settings, declared once (no PyTorch needed to read them: the command
+line shows them in ``lilyvae demo --help``)."""
+
+DEMO_EPOCHS = 15
+#: Seeds per model: enough for a t interval of each model's mean (3 is the least that
+#: gives one); they train as one pack per model, at little more than one model's cost.
+DEMO_SEEDS = 5
+DEMO_TABLE = "synthetic_lily_20cm.csv"
+DEMO_HOLDOUT = 0.2
+DEMO_SPLIT_SEED = 0
+#: Lithologies whose labels the demo's semi-supervised models never see (zero-shot test).
+DEMO_ZERO_SHOT = 6
+#: Subsample sizes of the demo (measured to keep the whole run within a few minutes on
+#: two CPU cores; UMAP's first call also pays for numba's compilation, about 25 s).
+DEMO_UMAP_ROWS = 3000
+DEMO_SVM_TRAIN_ROWS = 8000
+DEMO_SVM_TEST_ROWS = 4000
+#: The models whose embeddings the demo's zero-shot property test compares (the recipe
+#: with which the semi-supervised model beat the unsupervised one on the real data).
+DEMO_PROPERTY_MODELS = ("unsup_hybrid", "semisup_hybrid")
+RUNS = (
+    ("unsupervised", "standard", "unsup_standard"),
+    ("unsupervised", "hybrid", "unsup_hybrid"),
+    ("semisupervised", "standard", "semisup_standard"),
+    ("semisupervised", "hybrid", "semisup_hybrid"),
+)
