@@ -34,11 +34,14 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-# Every benchmark, one after the other (about 10 minutes on 2 cores).
+# The training, ensemble, build and missing-data benchmarks, one after the other (about
+# 15 minutes on 2 cores). bench_figures.py reads a demo run (make demo first);
+# bench_properties.py needs the bench extra (catboost, the reference's regressor).
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_train.py
 	$(BIN)/python benchmarks/bench_ensemble.py
 	$(BIN)/python benchmarks/bench_build.py
+	$(BIN)/python benchmarks/bench_missing.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
