@@ -464,7 +464,7 @@ def test_bad_input_is_one_line(tmp_path, small_csv, capsys, monkeypatch):
     boot = ["bootstrap", *base, "--output-dir", tmp_path / "b"]
     cases = [
         ([*boot, "--n", "0"], 2, "--n: must be a positive integer, not 0"),
-        ([*boot], 1, "--n N is required"),
+        ([*boot], 2, "the following arguments are required: --n"),  # shown as required
         (
             ["sweep", *base, "--output-dir", tmp_path / "s", "--grid", "gamma=1,2"],
             1,

@@ -113,8 +113,6 @@ def _run_ensemble(args: argparse.Namespace, entry, *grid, **specific) -> int:
 def cmd_bootstrap(args: argparse.Namespace) -> int:
     from lilyvae.runs.ensemble import bootstrap
 
-    if args.n is None and not args.resume:
-        raise LilyVAEError("--n N is required (the number of members)")
     return _run_ensemble(args, bootstrap, n=args.n)
 
 
@@ -196,7 +194,12 @@ def register(sub) -> None:
     p = add_command(
         sub, "bootstrap", "train N bootstrap members; metrics with intervals", cmd_bootstrap
     )
-    p.add_argument("--n", type=positive_int, help="number of members (required, unless --resume)")
+    required_options(p).add_argument(
+        "--n",
+        type=positive_int,
+        required=True,
+        help="number of members (with --resume, more than the run has adds members)",
+    )
     _add_ensemble_options(p, "rows")
 
     p = add_command(sub, "sweep", "a hyper-parameter grid, several seeds per cell", cmd_sweep)
