@@ -65,7 +65,7 @@ def synthetic_sidecar_path(table: str | os.PathLike) -> Path:
     return p.with_name(p.stem + ".synthetic.json")
 
 
-def _read_marker(path: Path, key: str) -> dict | None:
+def read_synthetic_marker(path: Path, key: str = "synthetic") -> dict | None:
     """The JSON object at ``path`` when it marks data as synthetic (``key`` true);
     an unreadable one marks them too: its presence is the evidence, and losing the
     mark is the worse mistake."""
@@ -87,11 +87,11 @@ def table_provenance(table: str | os.PathLike | None) -> Provenance:
     from lilyvae.data.lily.outputs import sidecar_paths
 
     side = synthetic_sidecar_path(table)
-    info = _read_marker(side, "synthetic")
+    info = read_synthetic_marker(side, "synthetic")
     if info is not None:
         return Provenance(True, str(info.get("notice") or "SYNTHETIC data"), str(side))
     manifest = sidecar_paths(table)[1]
-    info = _read_marker(manifest, "synthetic_inputs")
+    info = read_synthetic_marker(manifest, "synthetic_inputs")
     if info is not None:
         notice = info.get("synthetic_notice") or info.get("notice")
         return Provenance(True, str(notice or "built from SYNTHETIC files"), str(manifest))

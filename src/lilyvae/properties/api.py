@@ -19,7 +19,6 @@ named and skipped); score every target on local processes or Ray
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from collections import Counter
@@ -32,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from lilyvae.analysis.embeddings import load_models
-from lilyvae.data.provenance import table_provenance
+from lilyvae.data.provenance import UNKNOWN, read_synthetic_marker, table_provenance
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS
 from lilyvae.data.tables import (
     finite_feature_mask,
@@ -133,16 +132,14 @@ def synthetic_sources(lily_dir: Path, data, models=()) -> list[str]:
     (a sidecar that cannot be read still marks them: better a wrong label than a
     missing one), the training table's provenance (its sidecar or build manifest,
     :mod:`lilyvae.data.provenance`), and the cards of models trained on synthetic data."""
-    found = []
-    for path in filter(Path.is_file, (lily_dir / name for name in LILY_SIDECARS)):
-        try:
-            info = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
-            info = {"synthetic": True}
-        if isinstance(info, dict) and info.get("synthetic"):
-            found.append(str(path))
-    if not isinstance(data, pd.DataFrame) and table_provenance(data).synthetic:
-        found.append(str(table_provenance(data).evidence))
+    found = [
+        str(lily_dir / name)
+        for name in LILY_SIDECARS
+        if read_synthetic_marker(lily_dir / name) is not None
+    ]
+    table = UNKNOWN if isinstance(data, pd.DataFrame) else table_provenance(data)
+    if table.synthetic:
+        found.append(str(table.evidence))
     for m in models:
         if m.model.card.origin.synthetic:
             found.append(str(card_path(m.path)) if m.path else f"the card of model {m.name}")
