@@ -27,8 +27,13 @@ browser:
 	    echo "chromium not installed and not root: the browser test will be skipped"; \
 	  fi; }
 
+# The reproducibility tests run a second time with numba's kernels compiled for a generic
+# x86-64 CPU and PyTorch's kernels at their portable level: what another processor would
+# pick (tests/training/test_reproducibility.py holds every machine to stored weights).
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+	NUMBA_CPU_NAME=generic ATEN_CPU_CAPABILITY=default \
+	  $(BIN)/python -m pytest -q tests/training/test_reproducibility.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks

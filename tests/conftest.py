@@ -13,6 +13,13 @@ from lilyvae.synthetic.generator import generate_table
 SMALL_ROWS = 3000
 
 
+def pytest_report_header(config):
+    """Where the suite ran: floating-point bytes depend on the processor."""
+    from lilyvae.machine import describe_cpu
+
+    return f"cpu: {describe_cpu()}"
+
+
 @pytest.fixture(scope="session")
 def small_frame():
     """A small synthetic LILY-like table (all 296 boreholes, all 139 classes)."""

@@ -34,6 +34,7 @@ from lilyvae.data.scaling import DistributionAwareScaler
 from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file, sha256_file, to_json, write_files_atomic
+from lilyvae.machine import cpu_environment
 from lilyvae.model.card import CARD_FORMAT, ModelCard
 from lilyvae.model.networks import VAE, build_model
 
@@ -49,12 +50,18 @@ def history_path(checkpoint: str | os.PathLike) -> Path:
 
 
 def environment() -> dict:
+    """Versions and the processor: bytes are reproducible on the same machine only
+    (:mod:`lilyvae.machine` says which layers choose code by CPU)."""
+    import numba
+
     return {
         "lilyvae": __version__,
         "torch": torch.__version__,
         "numpy": np.__version__,
+        "numba": numba.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        **cpu_environment(),
     }
 
 
