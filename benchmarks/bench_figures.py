@@ -22,8 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from lilyvae.analysis.figures import figures_from_run
-from lilyvae.analysis.report import build_report
+from lilyvae.report.figures import figures_from_run
+from lilyvae.report.run_report import build_report
 
 
 def draw(run_dir: Path, out: Path, umap_rows: int) -> dict:

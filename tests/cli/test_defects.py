@@ -14,8 +14,8 @@ import pytest
 import torch
 from cli_helpers import run
 
-from lilyvae.analysis.evaluation import EvalConfig, evaluate, write_metrics
 from lilyvae.data.schema import LABEL_COL
+from lilyvae.evaluation import EvalConfig, evaluate, write_metrics
 from lilyvae.training.trainer import train
 
 GRA = "Bulk density (GRA)"

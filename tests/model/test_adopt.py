@@ -10,10 +10,10 @@ from cli_helpers import run
 from reference_helpers import REFERENCE, hand_embedding
 
 from lilyvae import FEATURE_COLS, load_model
-from lilyvae.analysis.figures import figures_from_run
 from lilyvae.data.schema import LABEL_COL
 from lilyvae.errors import LilyVAEError
 from lilyvae.model.adopt import adopt
+from lilyvae.report.figures import figures_from_run
 
 
 def hand_scaled(frame: pd.DataFrame) -> np.ndarray:

@@ -5,9 +5,9 @@ import json
 import pandas as pd
 import pytest
 
-from lilyvae.analysis.evaluation import EvalConfig
 from lilyvae.cli.main import build_parser
 from lilyvae.errors import LilyVAEError
+from lilyvae.evaluation import EvalConfig
 from lilyvae.runs.demo import run_demo, semi_vs_unsupervised, write_synthetic_borehole_table
 from lilyvae.runs.demo_settings import DEMO_SEEDS, RUNS
 from lilyvae.runs.seeds import comparison_lines

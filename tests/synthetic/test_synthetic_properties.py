@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 
 from lilyvae.data.lily import METADATA_COLUMNS, depth_bin_index
+from lilyvae.data.lily.property_tables import PROPERTY_TABLES, property_file, reference_variables
 from lilyvae.errors import LilyVAEError
-from lilyvae.properties.matching import PROPERTY_TABLES, property_file, reference_variables
 from lilyvae.synthetic.generator import SyntheticLily, generate_table
 from lilyvae.synthetic.lily_files import check_scale
 from lilyvae.synthetic.properties import SIDECAR_NAME, write_property_tables

@@ -18,7 +18,7 @@ MODEL_HELP = "checkpoint PATH or NAME=PATH (repeat for several models)"
 
 
 def cmd_embed(args: argparse.Namespace) -> int:
-    from lilyvae.analysis.embeddings import embed_table
+    from lilyvae.model.embeddings import embed_table
 
     if args.output is None and args.npz is None:
         raise LilyVAEError("give --output (table) and/or --npz")
@@ -40,7 +40,7 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _eval_config(args: argparse.Namespace):
-    from lilyvae.analysis.evaluation import EvalConfig
+    from lilyvae.evaluation import EvalConfig
 
     return EvalConfig(
         svm_train_rows=args.svm_train_rows,
@@ -53,7 +53,7 @@ def _eval_config(args: argparse.Namespace):
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from lilyvae.analysis.evaluation import evaluate, summary_text, write_metrics
+    from lilyvae.evaluation import evaluate, summary_text, write_metrics
 
     config = _eval_config(args)
     out = Path(args.output_dir)
@@ -68,7 +68,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
 
 
 def cmd_figures(args: argparse.Namespace) -> int:
-    from lilyvae.analysis.figures import figures_from_run
+    from lilyvae.report.figures import figures_from_run
 
     result = figures_from_run(
         args.run_dir,
@@ -88,9 +88,9 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from lilyvae.analysis.figures import figures_from_run
-    from lilyvae.analysis.report import build_report
-    from lilyvae.analysis.run_dir import RunDir
+    from lilyvae.report.figures import figures_from_run
+    from lilyvae.report.run_report import build_report
+    from lilyvae.run_folder import RunDir
 
     run = RunDir.existing(args.run_dir, figures=args.figures_dir)
     if not args.no_figures and not run.figure_manifest.is_file():

@@ -24,7 +24,7 @@ def _table_names(text: str) -> tuple[str, ...]:
 
 def register(sub) -> argparse.ArgumentParser:
     """Declare ``lilyvae properties`` on the ``lilyvae`` command's subparsers."""
-    from lilyvae.properties.matching import PROPERTY_TABLES
+    from lilyvae.data.lily.property_tables import PROPERTY_TABLES
     from lilyvae.properties.runner import BACKENDS
     from lilyvae.properties.scoring import DEFAULT_ROUNDS, PROTOCOLS
 

@@ -80,12 +80,17 @@ def read_synthetic_marker(path: Path, key: str = "synthetic") -> dict | None:
     return obj
 
 
+def sidecar_paths(output: str | os.PathLike) -> tuple[Path, Path]:
+    """``(<stem>.boreholes.csv, <stem>.manifest.json)``: what ``build-dataset`` writes
+    beside its output table (the manifest records whether its inputs were synthetic)."""
+    out = Path(output)
+    return out.with_name(out.stem + ".boreholes.csv"), out.with_name(out.stem + ".manifest.json")
+
+
 def table_provenance(table: str | os.PathLike | None) -> Provenance:
     """The provenance of a table file, from its synthetic sidecar or build manifest."""
     if not table:
         return UNKNOWN
-    from lilyvae.data.lily.outputs import sidecar_paths
-
     side = synthetic_sidecar_path(table)
     info = read_synthetic_marker(side, "synthetic")
     if info is not None:

@@ -239,7 +239,7 @@ class TrainedModel:
             raise LilyVAEError(
                 f"data: {n:,} of {len(features):,} rows have a missing input, and this model "
                 "was trained with missing='drop': it reads complete rows only "
-                "(lilyvae.analysis.embeddings.embed_frame leaves the others NaN)"
+                "(lilyvae.model.embeddings.embed_frame leaves the others NaN)"
             )
         scaled = self.scaler.transform(features, allow_missing=masks)
         return torch.as_tensor(scaled, dtype=torch.float32)

@@ -30,7 +30,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from lilyvae.analysis.embeddings import load_models
 from lilyvae.data.provenance import UNKNOWN, read_synthetic_marker, table_provenance
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS
 from lilyvae.data.tables import (
@@ -42,6 +41,7 @@ from lilyvae.data.tables import (
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import sha256_file, write_atomic, write_json_atomic
 from lilyvae.model.checkpoint import card_path
+from lilyvae.model.embeddings import load_models
 from lilyvae.properties import matching, output
 from lilyvae.properties.predictors import (
     FEATURES,

@@ -24,37 +24,22 @@ their matched bins are skipped, each with its reason.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from lilyvae.data.lily import ID_COLUMNS, METADATA_COLUMNS, depth_bin_index
+from lilyvae.data.lily.property_tables import (
+    DEPTH_CANDIDATES,
+    PROPERTY_TABLES,
+    property_file,
+    reference_variables,
+)
 from lilyvae.data.lily.release import NA_TOKENS
 from lilyvae.errors import LilyVAEError
 
-#: The 14 LILY tables whose variables the reference predicted.
-PROPERTY_TABLES: tuple[str, ...] = (
-    "AVS",
-    "CARB",
-    "GE",
-    "ICP",
-    "IW",
-    "JR6A",
-    "KAPPA",
-    "MAD",
-    "PEN",
-    "PWB",
-    "PWC",
-    "SRMD",
-    "TCON",
-    "TOR",
-)
-#: Depth columns a table of unknown layout may use, in order of preference.
-DEPTH_CANDIDATES = ("Depth CSF-A (m)", "Top depth CSF-A (m)")
 #: The training table's own depth, scored as one more target (as the reference did).
 DEPTH_TARGET = ("TABLE", "Depth (m)")
 #: Why a column is not a target.
@@ -67,19 +52,6 @@ SKIP_REASONS = {
 }
 #: Why rows of a table are dropped before matching.
 DROP_REASONS = ("missing_borehole_id", "missing_or_bad_depth")
-
-
-def property_file(table: str) -> str:
-    return f"{table}_DataLITH.csv"
-
-
-@functools.lru_cache(maxsize=1)
-def reference_variables() -> pd.DataFrame:
-    """The 267 variables the reference scored: table, variable, depth_column, n_matched_bins."""
-    res = resources.files("lilyvae").joinpath("resources", "lily_properties.csv")
-    with res.open("r", encoding="utf-8") as fh:
-        df = pd.read_csv(fh, dtype=str, keep_default_na=False)
-    return df.assign(n_matched_bins=df["n_matched_bins"].astype(np.int64))
 
 
 def table_depth_column(table: str, columns) -> str | None:

@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lilyvae.analysis.embeddings import NamedModel, input_columns
 from lilyvae.data.scaling import DistributionAwareScaler
 from lilyvae.data.splits import BoreholeSplit, split_boreholes
 from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
+from lilyvae.model.embeddings import NamedModel, input_columns
 
 #: The baseline predictor: the six scaled input measurements.
 FEATURES = "features"

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.properties.scoring import Task, run_task
+from lilyvae.workers import RaySession, default_workers, import_ray
 
 BACKENDS = ("local", "ray")
 
@@ -57,7 +58,6 @@ def _run_local(shared, tasks, workers, done) -> dict[int, dict]:
 
 
 def _run_ray(shared, tasks, workers, address, done) -> dict[int, dict]:
-    from lilyvae.runs.ensemble import RaySession, import_ray
 
     ray = import_ray()
     session = RaySession(address, workers)
@@ -93,8 +93,6 @@ def run_tasks(
     if backend not in BACKENDS:
         raise LilyVAEError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
     if workers is None:
-        from lilyvae.runs.ensemble import default_workers  # (PyTorch: imported when run)
-
         workers = default_workers()
     done = done or (lambda _task, _result: None)
     if backend == "ray":

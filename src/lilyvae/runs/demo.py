@@ -35,8 +35,11 @@ from pathlib import Path
 
 from joblib import Parallel, delayed
 
-from lilyvae.analysis.embeddings import NamedModel, add_embedding_columns, embed_arrays
-from lilyvae.analysis.evaluation import (
+from lilyvae.data.boreholes import borehole_table_path, write_borehole_table
+from lilyvae.data.splits import BoreholeSplit, split_boreholes
+from lilyvae.data.tables import TrainingData, load_training_data, read_table, write_table_atomic
+from lilyvae.errors import LilyVAEError
+from lilyvae.evaluation import (
     EvalConfig,
     choose_zero_shot_classes,
     evaluate,
@@ -44,15 +47,12 @@ from lilyvae.analysis.evaluation import (
     summary_text,
     write_metrics,
 )
-from lilyvae.analysis.figures import make_figures
-from lilyvae.analysis.report import build_report
-from lilyvae.analysis.run_dir import RunDir
-from lilyvae.data.boreholes import borehole_table_path, write_borehole_table
-from lilyvae.data.splits import BoreholeSplit, split_boreholes
-from lilyvae.data.tables import TrainingData, load_training_data, read_table, write_table_atomic
-from lilyvae.errors import LilyVAEError
 from lilyvae.files import write_json_atomic, write_text_atomic
 from lilyvae.model.checkpoint import TrainedModel
+from lilyvae.model.embeddings import NamedModel, add_embedding_columns, embed_arrays
+from lilyvae.report.figures import make_figures
+from lilyvae.report.run_report import build_report
+from lilyvae.run_folder import RunDir
 from lilyvae.runs.demo_settings import (
     DEMO_EPOCHS,
     DEMO_HOLDOUT,

@@ -4,7 +4,7 @@ comparisons that give a verdict only where the intervals separate.
 One seed says little: at a few epochs two recipes differ by less than two seeds of
 one recipe do. A model here is one configuration trained with several seeds (the
 demo: 5, as packs, with :func:`lilyvae.runs.ensemble.train_seeds`); each seed's model is
-scored by :func:`lilyvae.analysis.evaluation.evaluate` on the same held-out rows, and
+scored by :func:`lilyvae.evaluation.evaluate` on the same held-out rows, and
 its scores are flattened to the ensembles' metric names
 (:func:`lilyvae.runs.ensemble.scoring.flatten_metrics`). Per model and metric:
 the mean over seeds and Student's t 95% interval of that mean, cut at the metric's
@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from lilyvae.analysis.run_dir import SEEDS_FORMAT
-from lilyvae.runs.ensemble.intervals import (
+from lilyvae.evaluation.intervals import (
     LEVEL,
     MIN_VALUES,
     interval_text,
     metric_interval,
 )
+from lilyvae.run_folder import SEEDS_FORMAT
 from lilyvae.runs.ensemble.scoring import flatten_metrics
 
 #: The metrics a comparison gives a verdict on: held-out balanced accuracy of the

@@ -38,11 +38,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lilyvae.data.lily.property_tables import PROPERTY_TABLES, property_file, reference_variables
 from lilyvae.data.lily.release import LATITUDE_COLUMN, LONGITUDE_COLUMN
 from lilyvae.data.lily.release import WATER_DEPTH_COLUMN as WATER_COLUMN
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import write_atomic, write_json_atomic
-from lilyvae.properties.matching import PROPERTY_TABLES, property_file, reference_variables
 from lilyvae.synthetic.counts import BIN_M
 from lilyvae.synthetic.generator import SYNTHETIC_NOTICE, SyntheticLily
 from lilyvae.synthetic.lily_files import DEFAULT_SCALE, check_scale

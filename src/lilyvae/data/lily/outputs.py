@@ -9,22 +9,16 @@ sha256, last.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from pathlib import Path
 
 import pandas as pd
 
 from lilyvae.data.lily.sql import literal
+from lilyvae.data.provenance import sidecar_paths
 from lilyvae.data.tables import table_format, write_table
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import atomic_path, check_output_path, sha256_file, to_json
-
-
-def sidecar_paths(output: str | os.PathLike) -> tuple[Path, Path]:
-    """``(<stem>.boreholes.csv, <stem>.manifest.json)`` beside the output table."""
-    out = Path(output)
-    return out.with_name(out.stem + ".boreholes.csv"), out.with_name(out.stem + ".manifest.json")
 
 
 def check_output(output: Path, inputs: dict[str, Path]) -> str:

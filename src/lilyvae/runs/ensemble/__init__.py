@@ -66,13 +66,13 @@ _EXPORTS = {
     "MemberEvaluation": "scoring",
     "PackTask": "planning",
     "RESAMPLES": "planning",
-    "RaySession": "backends",
+    "RaySession": "backends",  # from lilyvae.workers
     "RunOptions": "execute",
     "bootstrap": "api",
     "config_with": "grid",
     "data_fingerprint": "rundir",
-    "default_workers": "backends",
-    "import_ray": "backends",
+    "default_workers": "backends",  # from lilyvae.workers
+    "import_ray": "backends",  # from lilyvae.workers
     "interval": "intervals",
     "member_seeds": "planning",
     "parse_grid": "grid",

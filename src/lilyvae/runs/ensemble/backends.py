@@ -22,8 +22,7 @@ from lilyvae.errors import LilyVAEError
 from lilyvae.runs.ensemble.planning import BACKENDS, PackTask
 from lilyvae.training.pack import MemberSpec
 from lilyvae.training.trainer import train_members
-
-RAY_INSTALL = "pip install 'lilyvae[ray]'"
+from lilyvae.workers import RaySession, default_workers, import_ray
 
 #: What a backend yields per pack: the task, the outputs of :func:`run_pack` or None,
 #: and why the whole pack failed (None when it ran).
@@ -62,14 +61,6 @@ def run_pack(
         }
         for r in results
     ]
-
-
-def default_workers() -> int:
-    """Usable CPU cores of this process."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def check_backend(backend: str, workers: int | None, pack_size: int | None) -> None:
@@ -220,54 +211,10 @@ def _run_forked(tasks, X, labels, workers: int, on_epoch: OnEpoch) -> Iterator[O
 # --- Ray ---------------------------------------------------------------------------------------
 
 
-def import_ray():
-    """The ``ray`` module, or a one-line error saying how to install it."""
-    try:
-        import ray
-    except ImportError:
-        raise LilyVAEError(
-            f"--backend ray needs Ray, which is not installed: {RAY_INSTALL}"
-        ) from None
-    return ray
-
-
 def _ray_task(data, task: PackTask) -> list[dict]:
     X, labels = data
     torch.set_num_threads(1)
     return run_pack(X, labels, task)
-
-
-class RaySession:
-    """Ray for one run: joins a cluster (``address``) or starts a local instance on the
-    loopback interface with ``workers`` CPUs, unless Ray is already initialised (then
-    it is used as it is and left running); :meth:`close` stops what it started."""
-
-    def __init__(self, address: str | None, workers: int | None):
-        import logging
-
-        self.ray = import_ray()
-        self.started = False
-        if not self.ray.is_initialized():
-            if address:
-                self.ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
-            else:
-                self.ray.init(
-                    num_cpus=workers or default_workers(),
-                    include_dashboard=False,
-                    _node_ip_address="127.0.0.1",
-                    log_to_driver=False,
-                    logging_level=logging.ERROR,
-                )
-            self.started = True
-
-    @property
-    def cpus(self) -> int:
-        return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
-
-    def close(self) -> None:
-        if self.started:
-            self.ray.shutdown()
-            self.started = False
 
 
 def _run_on_ray(tasks, X, labels) -> Iterator[Outcome]:

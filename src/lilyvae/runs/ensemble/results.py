@@ -9,19 +9,26 @@ import itertools
 from dataclasses import dataclass
 from pathlib import Path
 
-from lilyvae.files import write_json_atomic, write_text_atomic
-from lilyvae.runs.ensemble.grid import cell_name, params_json, params_text
-from lilyvae.runs.ensemble.intervals import (
+from lilyvae.evaluation.intervals import (
     INTERVAL_NOTES,
     LEVEL,
     interval_text,
     metric_interval,
 )
+from lilyvae.files import write_json_atomic, write_text_atomic
+from lilyvae.run_folder import (
+    ENSEMBLE_MANIFEST,
+    ENSEMBLE_MEMBERS,
+    ENSEMBLE_RESULTS,
+    ENSEMBLE_SUMMARY,
+    ENSEMBLE_SUMMARY_FORMAT,
+)
+from lilyvae.runs.ensemble.grid import cell_name, params_json, params_text
 from lilyvae.runs.ensemble.planning import Member
 from lilyvae.runs.ensemble.rundir import RUN_VERSION, EnsembleRun, RunRecord
 from lilyvae.training.config import grid_axes
 
-SUMMARY_FORMAT = "lilyvae-ensemble-summary"
+SUMMARY_FORMAT = ENSEMBLE_SUMMARY_FORMAT
 LOSS_TERMS = ("loss", "recon", "kl", "masked", "class")
 
 
@@ -164,7 +171,10 @@ def write_results(
     failures = record.failures
     synthetic = run.origin.synthetic
     rows = [member_row(m, record.cards.get(m.key), failures.get(m.key), synthetic) for m in members]
-    paths = {"manifest": out / "run.json", "members": write_csv(out / "members.csv", rows)}
+    paths = {
+        "manifest": out / ENSEMBLE_MANIFEST,
+        "members": write_csv(out / ENSEMBLE_MEMBERS, rows),
+    }
     ok = [r for r in rows if r["status"] == "ok"]
     metric_cols = _metric_columns(ok)
     summary = {
@@ -184,10 +194,10 @@ def write_results(
     else:
         cells = _sweep_cells(members, rows, metric_cols)
         summary |= {"interval": {"method": "t", "note": INTERVAL_NOTES["t"]}, "cells": cells}
-        paths["results"] = write_csv(out / "results.csv", _results_rows(cells, metric_cols))
+        paths["results"] = write_csv(out / ENSEMBLE_RESULTS, _results_rows(cells, metric_cols))
     if record.baseline:
         summary["baseline"] = {"description": "the six scaled inputs", "metrics": record.baseline}
-    paths["summary"] = write_json_atomic(out / "summary.json", summary)
+    paths["summary"] = write_json_atomic(out / ENSEMBLE_SUMMARY, summary)
     return EnsembleResult(
         out,
         run.kind,

@@ -21,13 +21,19 @@ from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file, sha256_file, write_json_atomic
 from lilyvae.model.checkpoint import CARD_FORMAT, card_path, history_path
+from lilyvae.run_folder import (
+    ENSEMBLE_FAILURES,
+    ENSEMBLE_MANIFEST,
+    ENSEMBLE_MEMBERS_DIR,
+    ENSEMBLE_RUN_FORMAT,
+)
 from lilyvae.runs.ensemble.planning import Member
 from lilyvae.runs.ensemble.scoring import MemberEvaluation
 from lilyvae.training.config import TrainingConfig, config_from_dict
 
-RUN_FORMAT = "lilyvae-ensemble-run"
+RUN_FORMAT = ENSEMBLE_RUN_FORMAT
 RUN_VERSION = 1
-MEMBERS_DIR = "members"
+MEMBERS_DIR = ENSEMBLE_MEMBERS_DIR
 
 
 def data_fingerprint(data: TrainingData) -> str:
@@ -105,7 +111,7 @@ class EnsembleRun:
     def create(self) -> None:
         """The directory and its manifest, written before any member trains."""
         (self.output_dir / MEMBERS_DIR).mkdir(parents=True, exist_ok=True)
-        write_json_atomic(self.output_dir / "run.json", self.manifest())
+        write_json_atomic(self.output_dir / ENSEMBLE_MANIFEST, self.manifest())
 
     def member_path(self, key: str) -> Path:
         return self.output_dir / MEMBERS_DIR / f"{key}.pt"
@@ -160,7 +166,7 @@ def open_run_dir(run: EnsembleRun, resume: bool) -> tuple[EnsembleRun, bool]:
     """Check the directory against the run; returns the run to carry on (the stored one
     when ``resume`` adopts it) and whether the stored settings replaced ours."""
     out = run.output_dir
-    manifest_path = out / "run.json"
+    manifest_path = out / ENSEMBLE_MANIFEST
     if out.exists() and not out.is_dir():
         raise LilyVAEError(f"{out}: is not a directory")
     if not manifest_path.is_file():
@@ -243,7 +249,7 @@ class RunRecord:
 
     def save(self, run: EnsembleRun) -> None:
         """``failures.json`` (removed when none is left) and ``baseline.json``."""
-        path = run.output_dir / "failures.json"
+        path = run.output_dir / ENSEMBLE_FAILURES
         if self.failures:
             write_json_atomic(path, {"run_id": run.run_id, "members": self.failures})
         elif path.exists():
@@ -258,6 +264,6 @@ def read_record(run: EnsembleRun, members: list[Member]) -> RunRecord:
     """The members finished already, the failures of the others, the baseline."""
     cards = {m.key: finished_card(run, m.key) for m in members}
     unfinished = {key for key, card in cards.items() if card is None}
-    failures = (_read_own_file(run, "failures.json") or {}).get("members", {})
+    failures = (_read_own_file(run, ENSEMBLE_FAILURES) or {}).get("members", {})
     baseline = (_read_own_file(run, "baseline.json") or {}).get("metrics")
     return RunRecord(cards, {k: v for k, v in failures.items() if k in unfinished}, baseline)

@@ -10,7 +10,7 @@ import numpy as np
 from lilyvae.data.schema import FEATURE_SHORT
 from lilyvae.data.tables import TrainingData
 
-#: Scalars taken from :func:`lilyvae.analysis.evaluation.evaluate` for each member.
+#: Scalars taken from :func:`lilyvae.evaluation.evaluate` for each member.
 METRIC_PATHS: dict[str, tuple[str, ...]] = {
     "svm_accuracy": ("svm", "accuracy"),
     "svm_balanced_accuracy": ("svm", "balanced_accuracy"),
@@ -30,7 +30,7 @@ METRIC_PATHS: dict[str, tuple[str, ...]] = {
 @dataclass(frozen=True)
 class MemberEvaluation:
     """How members are scored when the run holds boreholes out: a cheap
-    :func:`lilyvae.analysis.evaluation.evaluate` on a fixed subsample of the table."""
+    :func:`lilyvae.evaluation.evaluate` on a fixed subsample of the table."""
 
     rows: int = 20000  # rows of the table scored (held-out and training boreholes)
     svm_train_rows: int = 2000
@@ -63,7 +63,7 @@ def score_members(
 ):
     """Flat metrics per member name, and the scaled-input baseline's (None unless
     ``with_baseline``: it is the same for every pack of a run)."""
-    from lilyvae.analysis.evaluation import EvalConfig, evaluate
+    from lilyvae.evaluation import EvalConfig, evaluate
 
     config = EvalConfig(
         svm_train_rows=how.svm_train_rows,

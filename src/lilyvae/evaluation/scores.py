@@ -1,0 +1,234 @@
+"""Scores of one representation: lithology classification (an RBF SVM as the
+reference, and linear discriminant analysis), GMM clustering against lithology, the
+zero-shot test, and the semi-supervised model's own head.
+
+Every downstream model is fitted on rows of training boreholes and scored on rows of
+held-out boreholes (:class:`ScoringRows`).
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+from lilyvae.data.tables import TrainingData
+from lilyvae.evaluation.config import ROC_GRID, EvalConfig
+from lilyvae.evaluation.groups import class_recall, group_scores
+from lilyvae.evaluation.splits import ScoringRows, subsample
+
+
+def _standardise(X: np.ndarray, train: np.ndarray) -> np.ndarray:
+    mean = X[train].mean(axis=0)
+    sd = X[train].std(axis=0)
+    sd = np.where(sd > 1e-12, sd, 1.0)
+    return ((X - mean) / sd).astype(np.float64)
+
+
+def classification_scores(
+    y_true: np.ndarray,
+    y_pred: np.ndarray,
+    scores: np.ndarray | None,
+    score_classes: np.ndarray | None,
+    top: list[int],
+    class_names: tuple[str, ...],
+    curves: dict | None = None,
+) -> dict:
+    """Accuracy, balanced accuracy and macro F1 over the classes present in ``y_true``;
+    the same at the level of lithology groups, with their confusion counts; recall and
+    one-vs-rest ROC AUC for the ``top`` classes (None where undefined)."""
+    from sklearn.metrics import f1_score, roc_auc_score, roc_curve
+
+    present = np.unique(y_true)
+    recalls = [float(np.mean(y_pred[y_true == c] == c)) for c in present]
+    out = {
+        "accuracy": float(np.mean(y_pred == y_true)),
+        "balanced_accuracy": float(np.mean(recalls)),
+        "macro_f1": float(
+            f1_score(y_true, y_pred, labels=present, average="macro", zero_division=0)
+        ),
+        "test_rows": int(len(y_true)),
+        "test_classes": int(len(present)),
+        **group_scores(y_true, y_pred, class_names),
+        "top_class_recall": class_recall(y_true, y_pred, top, class_names),
+    }
+    if scores is not None:
+        col = {int(c): j for j, c in enumerate(score_classes)}
+        aucs, notes = {}, []
+        for c in top:
+            name = class_names[c]
+            pos = y_true == c
+            if c not in col:
+                aucs[name] = None
+                notes.append(f"{name}: no training rows, so no score")
+            elif pos.all() or not pos.any():
+                aucs[name] = None
+                notes.append(
+                    f"{name}: no held-out rows" if not pos.any() else f"{name}: only class"
+                )
+            else:
+                s = scores[:, col[c]]
+                aucs[name] = float(roc_auc_score(pos, s))
+                if curves is not None:
+                    fpr, tpr, _ = roc_curve(pos, s)
+                    curves[name] = {
+                        "auc": aucs[name],
+                        "tpr": [round(float(v), 4) for v in np.interp(ROC_GRID, fpr, tpr)],
+                    }
+        defined = [v for v in aucs.values() if v is not None]
+        out["roc_auc"] = aucs
+        out["mean_roc_auc"] = float(np.mean(defined)) if defined else None
+        if notes:
+            out["roc_notes"] = notes
+    return out
+
+
+def _fit_svm(X, y, tr, te, config, top, class_names, curves):
+    from sklearn.svm import SVC
+
+    if len(np.unique(y[tr])) < 2:
+        return {"skipped": "fewer than two classes among the SVM's training rows"}
+    start = time.perf_counter()
+    svm = SVC(kernel="rbf", C=1.0, gamma="scale", decision_function_shape="ovr")
+    svm.fit(X[tr], y[tr])
+    scores = svm.decision_function(X[te])
+    if scores.ndim == 1:  # two classes
+        scores = np.stack([-scores, scores], axis=1)
+    pred = svm.classes_[scores.argmax(axis=1)]
+    out = classification_scores(y[te], pred, scores, svm.classes_, top, class_names, curves)
+    out |= {"model": "SVC(kernel='rbf', C=1, gamma='scale')", "train_rows": int(len(tr))}
+    out["seconds"] = round(time.perf_counter() - start, 2)
+    return out
+
+
+def _fit_linear(X, y, tr, te, top, class_names, curves):
+    from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
+
+    if len(np.unique(y[tr])) < 2:
+        return {"skipped": "fewer than two classes among the training rows"}
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        lda = LinearDiscriminantAnalysis().fit(X[tr], y[tr])
+        proba = lda.predict_proba(X[te])
+    pred = lda.classes_[proba.argmax(axis=1)]
+    out = classification_scores(y[te], pred, proba, lda.classes_, top, class_names, curves)
+    out |= {"model": "LinearDiscriminantAnalysis()", "train_rows": int(len(tr))}
+    out["seconds"] = round(time.perf_counter() - start, 2)
+    return out
+
+
+def _cluster(X, y, fit_rows, te, config):
+    from sklearn.metrics import adjusted_rand_score
+    from sklearn.mixture import GaussianMixture
+
+    k = min(config.gmm_components, len(fit_rows))
+    start = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, random_state=config.seed)
+        gmm.fit(X[fit_rows])
+        clusters = gmm.predict(X[te])
+    return {
+        "ari": float(adjusted_rand_score(y[te], clusters)),
+        "components": int(k),
+        "fit_rows": int(len(fit_rows)),
+        "test_rows": int(len(te)),
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+
+
+def _zero_shot(X, y, train, test, zs: list[int], class_names, rng) -> dict:
+    """Nearest-centroid and compactness on classes no classifier was fitted on."""
+    from sklearn.metrics import silhouette_score
+
+    kept, dropped = [], []
+    for c in zs:
+        n_tr, n_te = int(np.sum(train & (y == c))), int(np.sum(test & (y == c)))
+        (kept if n_tr and n_te else dropped).append(c)
+    if len(kept) < 2:
+        return {"skipped": "fewer than two zero-shot classes have rows on both sides of the split"}
+    cent = np.stack([X[train & (y == c)].mean(axis=0) for c in kept])
+    te = np.flatnonzero(test & np.isin(y, kept))
+    d = np.linalg.norm(X[te, None, :] - cent[None, :, :], axis=2)
+    truth = np.searchsorted(np.asarray(kept), y[te])  # kept is sorted
+    pred = d.argmin(axis=1)
+    recalls = {class_names[c]: float(np.mean(pred[truth == i] == i)) for i, c in enumerate(kept)}
+    own = d[np.arange(len(te)), truth]
+    other = np.where(np.eye(len(kept), dtype=bool)[truth], np.inf, d).min(axis=1)
+    sil_idx = subsample(np.arange(len(te)), 3000, rng)
+    silhouette = (
+        float(silhouette_score(X[te][sil_idx], truth[sil_idx]))
+        if len(np.unique(truth[sil_idx])) >= 2
+        else None
+    )
+    return {
+        "classes": [class_names[c] for c in kept],
+        "dropped_classes": [class_names[c] for c in dropped],
+        "nearest_centroid_accuracy": float(np.mean(pred == truth)),
+        "nearest_centroid_balanced_accuracy": float(np.mean(list(recalls.values()))),
+        "chance": 1.0 / len(kept),
+        "compactness": float(np.mean(own) / np.mean(other)),
+        "silhouette": silhouette,
+        "per_class_recall": recalls,
+        "test_rows": int(len(te)),
+    }
+
+
+def score_space(
+    X: np.ndarray,
+    data: TrainingData,
+    rows: ScoringRows,
+    config: EvalConfig,
+    top: list[int],
+    zs: list[int],
+    curves: dict,
+    skipped: dict,
+) -> dict:
+    """Classification, clustering and zero-shot scores of one representation ``X``
+    (n, dim); the ROC curves go into ``curves``."""
+    # Small dense problems (10-D, a few thousand rows): multi-threaded BLAS spends more
+    # time synchronising than computing (a 20-component GMM fits five times faster on
+    # one thread on two cores).
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _score_space(X, data, rows, config, top, zs, curves, skipped)
+
+
+def _score_space(X, data, rows, config, top, zs, curves, skipped) -> dict:
+    out: dict = {"dim": int(X.shape[1])}
+    if skipped.get("labels"):
+        return out
+    Xs = _standardise(X, rows.split.train)
+    y = data.labels
+    names = data.class_names
+    if len(rows.lab_train) == 0 or len(rows.lab_test) == 0:
+        return out
+    curves["svm"], curves["linear"] = {}, {}
+    out["svm"] = _fit_svm(Xs, y, rows.svm_train, rows.svm_test, config, top, names, curves["svm"])
+    out["linear"] = _fit_linear(Xs, y, rows.lab_train, rows.lab_test, top, names, curves["linear"])
+    out["clustering"] = _cluster(Xs, y, rows.gmm_fit, rows.lab_test, config)
+    if zs:
+        rng = np.random.default_rng(config.seed + 1)
+        labelled = y >= 0
+        out["zero_shot"] = _zero_shot(
+            Xs, y, rows.split.train & labelled, rows.split.test & labelled, zs, names, rng
+        )
+    return out
+
+
+def head_scores(model, data: TrainingData, rows: ScoringRows, top: list[int], curves) -> dict:
+    """The semi-supervised model's own classification head on the held-out labelled rows."""
+    te = rows.lab_test
+    proba = model.predict_proba(data.features[te])
+    index = {n: i for i, n in enumerate(data.class_names)}
+    model_to_data = np.array([index.get(n, -1) for n in model.class_names], dtype=np.int64)
+    pred = model_to_data[proba.argmax(axis=1)]
+    keep = model_to_data >= 0
+    out = classification_scores(
+        data.labels[te], pred, proba[:, keep], model_to_data[keep], top, data.class_names, curves
+    )
+    out["model"] = "the semi-supervised model's own classification head"
+    return out

@@ -1,0 +1,155 @@
+"""Which rows score and which fit the downstream models.
+
+When a model card records held-out boreholes, the scored rows are those boreholes'
+rows and every downstream model is fitted on the other boreholes' rows. When it records
+none, the model has seen every row (IN-SAMPLE, said loudly), and the downstream models
+still get a fresh split of whole boreholes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from lilyvae.data.schema import BOREHOLE_COL
+from lilyvae.data.splits import BoreholeSplit, split_boreholes
+from lilyvae.data.tables import TrainingData
+from lilyvae.evaluation.config import EvalConfig
+
+
+@dataclass
+class EvalSplit:
+    """Which rows score (``test``) and which fit the downstream models (the rest)."""
+
+    test: np.ndarray
+    held_out: bool  # True: the model never saw the test rows
+    description: str
+    holdout_boreholes: tuple[str, ...]
+    warnings: list[str] = field(default_factory=list)
+    key: tuple = ()
+
+    @property
+    def train(self) -> np.ndarray:
+        return ~self.test
+
+
+def resolve_split(data: TrainingData, card_split: dict | None, config: EvalConfig) -> EvalSplit:
+    """The evaluation split for a model whose card records ``card_split``."""
+    split = BoreholeSplit.from_dict(card_split)
+    warn: list[str] = []
+    if split is not None:
+        found = _card_split(data, split, warn)
+        if found is not None:
+            return found
+    return _fresh_split(data, config, warn)
+
+
+def _card_split(data: TrainingData, split: BoreholeSplit, warn: list[str]) -> EvalSplit | None:
+    """The card's held-out boreholes, when the table has rows on both sides of them."""
+    if data.boreholes is None:
+        warn.append(
+            f"the table has no {BOREHOLE_COL!r} column, so the model's held-out boreholes "
+            "cannot be found"
+        )
+        return None
+    mask = split.holdout_mask(data.boreholes)
+    present = int(np.isin(np.asarray(split.holdout, dtype=object), data.boreholes).sum())
+    if mask.any() and (~mask).any():
+        if present < len(split.holdout):
+            warn.append(
+                f"{len(split.holdout) - present} of the model's {len(split.holdout)} "
+                "held-out boreholes are not in this table"
+            )
+        return EvalSplit(
+            mask,
+            True,
+            f"held-out boreholes from the model card: {present} boreholes, "
+            f"{int(mask.sum()):,} rows scored; downstream models fitted on the other "
+            f"{int((~mask).sum()):,} rows",
+            tuple(b for b in split.holdout if b in set(data.boreholes[mask])),
+            warn,
+            ("card", split.holdout),
+        )
+    warn.append(
+        f"none of the model's {len(split.holdout)} held-out boreholes is in this table"
+        if not mask.any()
+        else "the model's held-out boreholes are every borehole of this table"
+    )
+    return None
+
+
+def _fresh_split(data: TrainingData, config: EvalConfig, warn: list[str]) -> EvalSplit:
+    """In-sample for the model. The downstream models still get a borehole split."""
+    frac, seed = config.fallback_holdout_fraction, config.seed
+    if data.boreholes is not None and len(np.unique(data.boreholes)) >= 2:
+        fresh = split_boreholes(data, frac, seed)
+        test = fresh.holdout_mask(data.boreholes)
+        how = (
+            f"a fresh split of {len(fresh.holdout)} boreholes ({frac:.0%}, seed {seed}) for "
+            "the downstream classifiers"
+        )
+        held = fresh.holdout
+    else:
+        rng = np.random.default_rng(seed)
+        test = rng.random(data.n_rows) < frac
+        how = (
+            f"a random {frac:.0%} of rows (seed {seed}) for the downstream classifiers: "
+            "LEAKY, neighbouring bins are near copies"
+        )
+        held = ()
+    warn.insert(
+        0,
+        "IN-SAMPLE: the model card records no held-out boreholes present in this table, so "
+        "the model was trained on the rows it is scored on (reconstruction, latent "
+        f"statistics and the head are in-sample); {how}",
+    )
+    return EvalSplit(test, False, f"IN-SAMPLE for the model; {how}", held, warn, ("fresh", held))
+
+
+def subsample(idx: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """At most ``size`` of ``idx``, drawn without replacement and kept in order."""
+    if len(idx) <= size:
+        return idx
+    return np.sort(rng.choice(idx, size=size, replace=False))
+
+
+@dataclass
+class ScoringRows:
+    """The row indices one split gives each downstream model, and its class coverage."""
+
+    split: EvalSplit
+    svm_train: np.ndarray
+    svm_test: np.ndarray
+    gmm_fit: np.ndarray
+    lab_train: np.ndarray  # labelled rows of training boreholes
+    lab_test: np.ndarray  # labelled rows of held-out boreholes
+    coverage: dict
+
+
+def scoring_rows(split: EvalSplit, data: TrainingData, config: EvalConfig) -> ScoringRows:
+    """Draw the SVM and GMM subsamples of a split (seeded) and count its classes."""
+    rng = np.random.default_rng(config.seed)
+    labelled = data.labels >= 0
+    lab_train = np.flatnonzero(split.train & labelled)
+    lab_test = np.flatnonzero(split.test & labelled)
+    names = np.asarray(data.class_names, dtype=object)
+    have = np.bincount(data.labels[labelled], minlength=len(names)) > 0
+    tr = np.bincount(data.labels[lab_train], minlength=len(names)) > 0
+    te = np.bincount(data.labels[lab_test], minlength=len(names)) > 0
+    coverage = {
+        "classes_in_table": int(have.sum()),
+        "classes_in_training_rows": int(tr.sum()),
+        "classes_in_held_out_rows": int(te.sum()),
+        "classes_without_training_rows": [str(n) for n in names[have & ~tr]],
+        "classes_without_held_out_rows": [str(n) for n in names[have & ~te]],
+    }
+    return ScoringRows(
+        split,
+        subsample(lab_train, config.svm_train_rows, rng),
+        subsample(lab_test, config.svm_test_rows, rng),
+        subsample(np.flatnonzero(split.train), config.gmm_rows, rng),
+        lab_train,
+        lab_test,
+        coverage,
+    )

@@ -1,0 +1,134 @@
+"""The map of borehole positions, over coastlines drawn from the land mask that the
+global-land-mask package ships (nothing is downloaded)."""
+
+from __future__ import annotations
+
+import functools
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from lilyvae.data.boreholes import borehole_table_path, position_columns
+from lilyvae.data.schema import BOREHOLE_COL
+from lilyvae.errors import LilyVAEError
+from lilyvae.report.figures.spec import FigureInputs, FigureSpec, Needs
+from lilyvae.report.figures.style import HELD_OUT_COLOUR, TRAIN_COLOUR, pyplot
+
+
+@functools.lru_cache(maxsize=2)
+def land_fraction_grid(step: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(lat, lon, land fraction) on a coarse grid, from global-land-mask's shipped mask.
+
+    The package ships a 1 km land mask (2.4 MB compressed, 0.9 GB as an array, which its
+    own import loads whole). Here the file is streamed block by block and averaged over
+    ``step`` x ``step`` cells (30: a quarter degree), so memory stays small.
+    """
+    import importlib.util
+
+    from numpy.lib import format as npformat
+
+    spec = importlib.util.find_spec("global_land_mask")
+    if spec is None or not spec.submodule_search_locations:
+        raise LilyVAEError("the map needs the global-land-mask package (pip install it)")
+    npz = Path(list(spec.submodule_search_locations)[0]) / "globe_combined_mask_compressed.npz"
+    with zipfile.ZipFile(npz) as zf:
+        with zf.open("lat.npy") as fh:
+            lat = npformat.read_array(fh)
+        with zf.open("lon.npy") as fh:
+            lon = npformat.read_array(fh)
+        with zf.open("mask.npy") as fh:
+            version = npformat.read_magic(fh)
+            reader = (
+                npformat.read_array_header_1_0
+                if version == (1, 0)
+                else npformat.read_array_header_2_0
+            )
+            shape, fortran, dtype = reader(fh)
+            if fortran or dtype.itemsize != 1 or len(shape) != 2:
+                raise LilyVAEError(f"{npz}: unexpected land mask layout")
+            n_lat, n_lon = shape
+            rows_out, cols_out = n_lat // step, n_lon // step
+            grid = np.empty((rows_out, cols_out), dtype=np.float32)
+            for i in range(rows_out):
+                block = np.frombuffer(fh.read(step * n_lon), dtype=np.uint8)
+                block = block.reshape(step, cols_out, step)
+                grid[i] = 1.0 - block.mean(axis=(0, 2))  # the mask is True over the ocean
+    lat_c = lat[: rows_out * step].reshape(rows_out, step).mean(axis=1)
+    lon_c = lon[: cols_out * step].reshape(cols_out, step).mean(axis=1)
+    return lat_c, lon_c, grid
+
+
+def fig_borehole_map(positions: pd.DataFrame, held_out_ids=None, title: str = ""):
+    """Borehole locations over coastlines (global-land-mask, no download)."""
+    plt = pyplot()
+    lat, lon, land = land_fraction_grid()
+    fig, ax = plt.subplots(figsize=(13, 6.8))
+    ax.contourf(lon, lat, land, levels=[0.5, 1.01], colors=["#e6e2d6"])
+    ax.contour(lon, lat, land, levels=[0.5], colors=["#7a7a7a"], linewidths=0.4)
+    ax.set_facecolor("#f3f8fc")
+    pos = positions.dropna(subset=["latitude", "longitude"])
+    sizes = 12.0
+    if "rows" in pos.columns:
+        r = pd.to_numeric(pos["rows"], errors="coerce").fillna(1).to_numpy()
+        sizes = 6 + 60 * np.sqrt(r / max(r.max(), 1))
+    ho = np.zeros(len(pos), dtype=bool)
+    if held_out_ids is not None:
+        ho = pos[BOREHOLE_COL].isin(set(held_out_ids)).to_numpy()
+    sz = np.broadcast_to(sizes, (len(pos),))
+    ax.scatter(
+        pos["longitude"][~ho],
+        pos["latitude"][~ho],
+        s=sz[~ho],
+        color=TRAIN_COLOUR,
+        edgecolor="k",
+        lw=0.3,
+        alpha=0.8,
+        label=f"training boreholes ({int((~ho).sum())})",
+    )
+    if ho.any():
+        ax.scatter(
+            pos["longitude"][ho],
+            pos["latitude"][ho],
+            s=sz[ho],
+            color=HELD_OUT_COLOUR,
+            edgecolor="k",
+            lw=0.3,
+            alpha=0.9,
+            label=f"held-out boreholes ({int(ho.sum())})",
+        )
+    ax.set_xlim(-180, 180)
+    ax.set_ylim(-85, 85)
+    ax.set_aspect("equal")
+    ax.set_xlabel("longitude (deg)", fontsize=8)
+    ax.set_ylabel("latitude (deg)", fontsize=8)
+    ax.legend(fontsize=8, loc="lower left")
+    ax.set_title(title + "\nmarker area grows with rows; coastlines: global-land-mask", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def _map_caption(inputs: FigureInputs) -> str:
+    source = (
+        "the table's latitude/longitude columns"
+        if position_columns(inputs.table)
+        else f"{borehole_table_path(inputs.table_path).name}"
+    )
+    synthetic = "; SYNTHETIC positions near where each expedition drilled"
+    return (
+        f"Borehole positions (from {source}{synthetic if inputs.synthetic else ''}). "
+        "Coastlines from the land mask shipped in global-land-mask."
+    )
+
+
+BOREHOLE_MAP = FigureSpec(
+    name="borehole_map",
+    title="borehole locations",
+    caption=_map_caption,
+    needs=Needs(
+        ("positions",),
+        "no latitude/longitude columns and no <table stem>.boreholes.csv beside the table",
+    ),
+    draw=lambda inputs, title: fig_borehole_map(inputs.positions, inputs.held_out_ids, title),
+)

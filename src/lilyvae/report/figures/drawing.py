@@ -1,0 +1,231 @@
+"""Drawing every figure: the list of figure specifications, and the loop that draws
+each one whose inputs are there into a folder with its ``figures.json`` manifest."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lilyvae.data.provenance import table_provenance
+from lilyvae.data.tables import read_table
+from lilyvae.errors import LilyVAEError
+from lilyvae.files import write_atomic, write_json_atomic
+from lilyvae.model.embeddings import as_named_models
+from lilyvae.report.ensemble_run import is_ensemble_dir
+from lilyvae.report.figures.borehole_map import BOREHOLE_MAP
+from lilyvae.report.figures.coverage import COVERAGE
+from lilyvae.report.figures.data_figures import (
+    DATASET_OVERVIEW,
+    INPUT_DISTRIBUTIONS,
+    LITHOLOGY_COUNTS,
+)
+from lilyvae.report.figures.downcore import DOWNCORE, check_boreholes
+from lilyvae.report.figures.explorer import write_explorer_points
+from lilyvae.report.figures.group_figures import CLASS_RECALL, GROUP_CONFUSION
+from lilyvae.report.figures.model_figures import LATENT_KL, PRIOR_SAMPLES, RECONSTRUCTION
+from lilyvae.report.figures.property_figures import ZERO_SHOT_PROPERTIES
+from lilyvae.report.figures.score_figures import ROC, ZERO_SHOT
+from lilyvae.report.figures.spec import DrawOptions, FigureInputs, FigureSpec
+from lilyvae.report.figures.style import DPI, caption_tag, pyplot, title_tag
+from lilyvae.report.figures.training_curves import TRAINING_CURVES
+from lilyvae.report.figures.umap_figure import UMAP
+from lilyvae.report.run_contents import run_embeddings, run_models, run_properties
+from lilyvae.run_folder import MANIFEST, RunDir
+
+#: Every figure, in the order drawn and listed in ``figures.json``.
+FIGURES: tuple[FigureSpec, ...] = (
+    DATASET_OVERVIEW,
+    INPUT_DISTRIBUTIONS,
+    LITHOLOGY_COUNTS,
+    BOREHOLE_MAP,
+    COVERAGE,
+    TRAINING_CURVES,
+    RECONSTRUCTION,
+    PRIOR_SAMPLES,
+    LATENT_KL,
+    ROC,
+    GROUP_CONFUSION,
+    CLASS_RECALL,
+    ZERO_SHOT,
+    ZERO_SHOT_PROPERTIES,
+    UMAP,
+    DOWNCORE,
+)
+
+
+@dataclass
+class FigureInfo:
+    """A drawn figure as ``figures.json`` lists it."""
+
+    name: str
+    file: str
+    title: str
+    caption: str
+    pdf: str | None = None
+    seconds: float | None = None  # drawing it, shared work included where it came first
+
+
+@dataclass
+class FigureSet:
+    output_dir: Path
+    figures: list[FigureInfo]
+    skipped: dict[str, str]
+    manifest: Path
+
+
+def save_figure(fig, out: Path, name: str, pdf: bool) -> tuple[str, str | None]:
+    """Write ``<name>.png`` (and ``<name>.pdf``) atomically; close the figure.
+
+    The PNG has 256 colours at most (a palette, no dithering): figures are flat colours
+    and anti-aliased lines, which look the same, and the files, all embedded in the
+    report, are about a third of the size."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, dpi=DPI, format="png")
+    with Image.open(buffer) as image:
+        palette = image.convert("RGB").quantize(
+            256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
+        )
+    png = out / f"{name}.png"
+    write_atomic(png, lambda tmp: palette.save(tmp, format="PNG", optimize=True, dpi=(DPI, DPI)))
+    pdf_name = None
+    if pdf:
+        write_atomic(out / f"{name}.pdf", lambda tmp: fig.savefig(tmp, format="pdf"))
+        pdf_name = f"{name}.pdf"
+    pyplot().close(fig)
+    return png.name, pdf_name
+
+
+def draw_figures(
+    specs: tuple[FigureSpec, ...], inputs: FigureInputs, out: Path, pdf: bool, say
+) -> tuple[list[FigureInfo], dict[str, str]]:
+    """Draw each spec whose needs the inputs meet; the others' reasons are returned."""
+    figures: list[FigureInfo] = []
+    skipped: dict[str, str] = {}
+    tag, cap_tag = title_tag(inputs.synthetic), caption_tag(inputs.synthetic)
+    for spec in specs:
+        if not spec.needs.met_by(inputs):
+            skipped[spec.skipped_as] = spec.needs.missing
+            continue
+        for name, figure_inputs in spec.instances(inputs):
+            start = time.perf_counter()
+            title = spec.title_for(figure_inputs, tag)
+            png, pdf_name = save_figure(spec.draw(figure_inputs, title), out, name, pdf)
+            caption = cap_tag + spec.caption_for(figure_inputs)
+            seconds = round(time.perf_counter() - start, 2)
+            figures.append(FigureInfo(name, png, title, caption, pdf_name, seconds))
+            say(f"  {png} ({seconds:.1f} s)")
+    return figures, skipped
+
+
+def make_figures(
+    output_dir: str | os.PathLike,
+    data: str | os.PathLike | pd.DataFrame,
+    models=None,
+    metrics: dict | None = None,
+    roc_curves: dict | None = None,
+    embeddings: pd.DataFrame | None = None,
+    *,
+    pdf: bool = False,
+    umap_rows: int = 3000,
+    scatter_rows: int = 3000,
+    prior_rows: int = 20000,
+    seed: int = 0,
+    synthetic: bool | None = None,
+    properties: pd.DataFrame | None = None,
+    quiet: bool = True,
+    boreholes: Sequence[str] | None = None,
+) -> FigureSet:
+    """Draw every figure that the inputs allow into ``output_dir``; write ``figures.json``.
+
+    ``data`` is the table (path or DataFrame); ``models`` checkpoints or NamedModels;
+    ``metrics``/``roc_curves`` what :func:`lilyvae.evaluation.evaluate` returned or
+    wrote; ``embeddings`` an embedded table (else the models embed the rows);
+    ``properties`` what :func:`lilyvae.properties.predict_properties` wrote;
+    ``boreholes`` the boreholes of the down-core logs (default: those with the most
+    held-out rows). A figure whose inputs are missing is skipped and the reason
+    recorded. With the UMAP figure, the rows of the report's embedding explorer are
+    written too (``explorer.parquet``).
+    """
+    start = time.perf_counter()
+    out = Path(output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    table_path = None if isinstance(data, pd.DataFrame) else Path(data)
+    table = data if isinstance(data, pd.DataFrame) else read_table(data)
+    models = as_named_models(models) if models else []
+    if synthetic is None:
+        # The metrics say it, else the table's provenance, else the models' cards.
+        synthetic = bool(
+            (metrics or {}).get("synthetic")
+            or table_provenance(table_path).synthetic
+            or any(m.model.card.origin.synthetic for m in models)
+        )
+    chosen = tuple(str(b) for b in boreholes) if boreholes else None
+    options = DrawOptions(umap_rows, scatter_rows, prior_rows, seed, chosen)
+    inputs = FigureInputs(
+        table, table_path, models, metrics, roc_curves, embeddings, synthetic, options, properties
+    )
+    check_boreholes(inputs, table_path or "the table")
+    say = (lambda *_: None) if quiet else print
+    figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say)
+    explorer = write_explorer_points(inputs, out)
+    manifest = write_json_atomic(
+        out / MANIFEST,
+        {
+            "synthetic": synthetic,
+            "figures": [asdict(f) for f in figures],
+            "skipped": skipped,
+            "explorer": explorer,
+            "parameters": {"dpi": DPI, **asdict(options), "scored_rows": inputs.scored_how},
+            "wall_time_s": round(time.perf_counter() - start, 2),
+        },
+    )
+    return FigureSet(out, figures, skipped, manifest)
+
+
+def figures_from_run(
+    run_dir: str | os.PathLike,
+    data: str | os.PathLike | None = None,
+    models=None,
+    output_dir: str | os.PathLike | None = None,
+    **options,
+) -> FigureSet:
+    """Draw the figures of a run directory (``metrics.json``, ``roc_curves.json``,
+    ``embeddings.parquet``, ``models/``, ``properties/properties.csv``) into
+    ``<run>/figures``; of an ensemble's directory (``run.json``), its members' metrics
+    with their intervals
+    (:func:`~lilyvae.report.figures.ensemble_figures.make_ensemble_figures`)."""
+    run = RunDir.existing(run_dir)
+    if is_ensemble_dir(run.root):
+        from lilyvae.report.figures.ensemble_figures import make_ensemble_figures
+
+        if data is not None or models:
+            raise LilyVAEError(
+                f"{run.root}: an ensemble run; its figures come from its own files "
+                "(drop --data and --model)"
+            )
+        return make_ensemble_figures(run.root, output_dir, pdf=options.get("pdf", False))
+    metrics = run.read_metrics_if_present()
+    roc = run.read_roc_curves()
+    if data is None:
+        data = run.data_table(metrics)
+    if models is None:
+        models = run_models(run, metrics)
+    return make_figures(
+        output_dir or run.figures_dir,
+        data,
+        models,
+        metrics,
+        roc,
+        run_embeddings(run),
+        properties=run_properties(run),
+        **options,
+    )

@@ -1,0 +1,169 @@
+"""Training curves a reader can read: a row per model, a panel per loss term with
+labelled axes, and a panel of the schedules (the KL weight beta and the learning rate,
+each on its own axis). The end of the KL warm-up and each halving of the learning rate
+are marked on every panel of the model's row, and explained in the caption."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from lilyvae.model.embeddings import NamedModel
+from lilyvae.report.figures.model_figures import NEEDS_MODELS
+from lilyvae.report.figures.spec import FigureInputs, FigureSpec
+from lilyvae.report.figures.style import HELD_OUT_COLOUR, TRAIN_COLOUR, panel_note, pyplot
+
+#: The loss terms, in panel order, and what each is.
+TERMS = {
+    "loss": "total loss",
+    "recon": "reconstruction",
+    "kl": "KL divergence",
+    "masked": "masked-input reconstruction",
+    "class": "classification (cross-entropy)",
+}
+WARMUP_STYLE = {"color": "#555555", "ls": ":", "lw": 1.0}
+HALVING_STYLE = {"color": "#c0392b", "ls": "--", "lw": 0.8}
+
+
+def schedule_marks(history: dict) -> tuple[int | None, list[int]]:
+    """(the epoch the KL warm-up ends, or None if beta does not ramp up within the
+    epochs trained; the epochs whose learning rate is lower than the one before)."""
+    beta = np.asarray(history.get("beta") or [], dtype=float)
+    lr = np.asarray(history.get("lr") or [], dtype=float)
+    warmup_end = None
+    if beta.size > 1 and np.ptp(beta) > 0:
+        first = int(np.flatnonzero(np.isclose(beta, beta.max()))[0])
+        if first < beta.size - 1:  # beta stays at its final value after this epoch
+            warmup_end = first + 1
+    halvings = [int(i) + 1 for i in np.flatnonzero(np.diff(lr) < 0) + 1] if lr.size > 1 else []
+    return warmup_end, halvings
+
+
+def _mark(ax, warmup_end: int | None, halvings: list[int]) -> None:
+    if warmup_end is not None:
+        ax.axvline(warmup_end, **WARMUP_STYLE)
+    for epoch in halvings:
+        ax.axvline(epoch, **HALVING_STYLE)
+
+
+def _schedule_panel(ax, history: dict) -> None:
+    """beta on the left axis, the learning rate on its own (right, log) axis."""
+    beta = np.asarray(history.get("beta") or [], dtype=float)
+    lr = np.asarray(history.get("lr") or [], dtype=float)
+    if beta.size:
+        ax.plot(np.arange(1, beta.size + 1), beta, color=TRAIN_COLOUR, lw=1.3)
+    ax.set_ylabel("beta (KL weight)", fontsize=7, color=TRAIN_COLOUR)
+    if lr.size:
+        twin = ax.twinx()
+        twin.plot(np.arange(1, lr.size + 1), lr, color=HELD_OUT_COLOUR, lw=1.3)
+        twin.set_yscale("log")
+        twin.set_ylabel("learning rate", fontsize=7, color=HELD_OUT_COLOUR)
+        twin.tick_params(labelsize=6)
+    ax.set_title("schedules", fontsize=8)
+
+
+def fig_training_curves(models: Sequence[NamedModel], title: str = ""):
+    """Per-epoch loss terms from each model's history (see the module's docstring)."""
+    plt = pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    terms = [t for t in TERMS if any(t in (m.model.history or {}) for m in models)]
+    cols = len(terms) + 1
+    fig, axes = plt.subplots(
+        len(models), cols, figsize=(2.9 * cols, 2.3 * len(models) + 1.0), squeeze=False
+    )
+    for i, m in enumerate(models):
+        history = m.model.history or {}
+        marks = schedule_marks(history)
+        _schedule_panel(axes[i, 0], history)
+        _mark(axes[i, 0], *marks)
+        axes[i, 0].set_ylabel(f"{m.name}\n\nbeta (KL weight)", fontsize=7, color=TRAIN_COLOUR)
+        for j, term in enumerate(terms, start=1):
+            ax = axes[i, j]
+            values = np.asarray(history.get(term) or [], dtype=float)
+            if not values.size:
+                ax.axis("off")
+                note = f"no {term} term\n({m.recipe} {m.kind})"
+                panel_note(ax, note, 0.5, 0.5, fontsize=7, color="#888888")
+                continue
+            ax.plot(
+                np.arange(1, values.size + 1), values, color="#333333", lw=1.2, marker=".", ms=3
+            )
+            if np.all(values > 0) and values.max() / values.min() > 20:
+                ax.set_yscale("log")
+            _mark(ax, *marks)
+            ax.set_title(TERMS[term], fontsize=8)
+            ax.set_ylabel(f"{term} ({_unit(m, term)})", fontsize=7)
+        for ax in axes[i]:
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.tick_params(labelsize=6)
+            if i == len(models) - 1:
+                ax.set_xlabel("epoch", fontsize=7)
+    if not models:
+        return fig
+    handles = [
+        plt.Line2D([], [], color=TRAIN_COLOUR, lw=1.3, label="beta (left axis)"),
+        plt.Line2D([], [], color=HELD_OUT_COLOUR, lw=1.3, label="learning rate (right axis)"),
+        plt.Line2D([], [], **WARMUP_STYLE, label="end of the KL warm-up"),
+        plt.Line2D([], [], **HALVING_STYLE, label="learning rate halved"),
+    ]
+    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
+
+
+def _unit(m: NamedModel, term: str) -> str:
+    """A term's unit: the standard recipe sums over the six inputs and the latent
+    dimensions per row, the hybrid one averages."""
+    recipe = m.model.card.training.get("recipe") or {}
+    reduction = recipe.get("class_reduction" if term == "class" else "reduction", "sum")
+    return "per row, summed" if reduction == "sum" else "mean per value"
+
+
+def _describe(m: NamedModel) -> str:
+    """What the schedules of one model were, for the caption."""
+    recipe = m.model.card.training.get("recipe") or {}
+    history = m.model.history or {}
+    warmup_end, halvings = schedule_marks(history)
+    epochs = len(history.get("loss") or [])
+    parts = []
+    if recipe.get("anneal_epochs"):
+        parts.append(
+            f"beta ramps linearly from {recipe['beta_start']:g} to {recipe['beta']:g} over "
+            f"{recipe['anneal_epochs']} epochs"
+            + (f" (ends at epoch {warmup_end})" if warmup_end else f", past the {epochs} trained")
+        )
+    else:
+        parts.append(f"beta {recipe.get('beta', 1):g} throughout")
+    if recipe.get("plateau_patience"):
+        when = ", ".join(map(str, halvings)) if halvings else "never, within these epochs"
+        parts.append(
+            f"the learning rate is multiplied by {recipe['plateau_factor']:g} after "
+            f"{recipe['plateau_patience']} epochs without a lower loss: at epoch {when}"
+        )
+    else:
+        parts.append("a constant learning rate")
+    return f"{m.name}: " + "; ".join(parts)
+
+
+def _caption(inputs: FigureInputs) -> str:
+    return (
+        "Per-epoch averages of each loss term from the models' saved histories, one row per "
+        "model; terms with a wide range on a log axis. Units differ between recipes "
+        "(standard: sums per row; hybrid: means), so compare shapes, not levels, across "
+        "rows. The left panel shows the schedules; dotted lines mark the end of the KL "
+        "warm-up (beta, the KL term's weight, rises from near zero so the decoder learns "
+        "before the posterior is pulled to the prior), dashed red lines each halving of "
+        "the learning rate on a plateau. " + ". ".join(_describe(m) for m in inputs.models) + "."
+    )
+
+
+TRAINING_CURVES = FigureSpec(
+    name="training_curves",
+    title="training curves",
+    caption=_caption,
+    needs=NEEDS_MODELS,
+    draw=lambda inputs, title: fig_training_curves(inputs.models, title),
+)

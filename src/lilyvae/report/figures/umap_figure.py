@@ -1,0 +1,175 @@
+"""The UMAP figure: 2-D layouts of each representation of the same rows, coloured by
+lithology. The rows are drawn from held-out and training boreholes alike (half each,
+when there are both), so that the report's embedding explorer, which shows the same
+layouts, can colour them by held-out status.
+
+UMAP is the slowest step of the figures. It spends most of its time, on a few thousand
+rows, in its exact neighbour search (a Python-level distance loop); the neighbours are
+found here with scikit-learn instead and handed to UMAP, and the layout is optimised for
+200 epochs (UMAP's default for large tables) rather than 500.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+
+from lilyvae.report.figures.derived import embedding_of
+from lilyvae.report.figures.spec import FigureInputs, FigureSpec, Needs
+from lilyvae.report.figures.style import (
+    OTHER_COLOUR,
+    category_colours,
+    legend_slot_grid,
+    pyplot,
+)
+
+#: The most frequent lithologies get a colour each; the others are grey.
+UMAP_COLOURED = 15
+UMAP_NEIGHBOURS = 15
+UMAP_MIN_DIST = 0.1
+UMAP_EPOCHS = 200
+
+
+def umap_layouts(spaces: dict[str, np.ndarray], seed: int = 0) -> dict[str, np.ndarray]:
+    """A 2-D UMAP layout per representation (standardised first), seeded."""
+    from sklearn.neighbors import NearestNeighbors
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import umap
+
+        out = {}
+        for name, X in spaces.items():
+            Xs = (X - X.mean(axis=0)) / np.where(X.std(axis=0) > 1e-12, X.std(axis=0), 1.0)
+            Xs = Xs.astype(np.float32)
+            k = min(UMAP_NEIGHBOURS, len(Xs) - 1)
+            # Exact neighbours, each row its own first (as UMAP's own search returns them).
+            dist, idx = NearestNeighbors(n_neighbors=k).fit(Xs).kneighbors(Xs)
+            reducer = umap.UMAP(
+                n_neighbors=k,
+                min_dist=UMAP_MIN_DIST,
+                n_epochs=UMAP_EPOCHS,
+                random_state=seed,
+                precomputed_knn=(idx, dist.astype(np.float32), None),
+            )
+            out[name] = reducer.fit_transform(Xs)
+    return out
+
+
+def fig_umap(layouts: dict[str, np.ndarray], labels: np.ndarray, title: str = "", seed: int = 0):
+    """UMAP layouts coloured by the 15 most frequent lithologies (others grey), points
+    drawn in a random order (seeded) so no lithology hides another by drawing order."""
+    plt = pyplot()
+    colours, palette = category_colours(labels, UMAP_COLOURED)
+    colours = np.asarray(colours, dtype=object)
+    other = colours == OTHER_COLOUR
+    order = np.random.default_rng(seed).permutation(len(colours))
+    order = np.concatenate([order[other[order]], order[~other[order]]])  # grey underneath
+    fig, axes, legend_ax = legend_slot_grid(len(layouts), 3, (5.0, 4.6))
+    for ax, (name, Y) in zip(axes, layouts.items(), strict=True):
+        ax.scatter(Y[order, 0], Y[order, 1], s=3, c=list(colours[order]), lw=0, rasterized=True)
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    handles = [
+        plt.Line2D([], [], marker="o", ls="", color=colour, label=cls)
+        for cls, colour in palette.items()
+    ] + [plt.Line2D([], [], marker="o", ls="", color=OTHER_COLOUR, label="other lithologies")]
+    legend_ax.legend(
+        handles=handles,
+        loc="center",
+        ncol=2 if len(handles) > 8 else 1,
+        fontsize=7,
+        frameon=False,
+        title="lithology (15 most frequent)",
+        title_fontsize=8,
+    )
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+@dataclass(frozen=True)
+class UmapRun:
+    """The rows laid out (indices into the valid rows), whether each is in a held-out
+    borehole, their layouts, the time taken."""
+
+    rows: np.ndarray
+    held_out: np.ndarray
+    layouts: dict[str, np.ndarray]
+    seconds: float
+
+
+def umap_sample(inputs: FigureInputs) -> np.ndarray:
+    """Up to ``umap_rows`` labelled rows drawn with the seed: half from held-out
+    boreholes and half from training boreholes when there are both (the larger side
+    makes up for a smaller one), else from all labelled rows."""
+    o = inputs.options
+    rng = np.random.default_rng(o.seed)
+    labelled = inputs.labels.notna().to_numpy()
+    held = inputs.held_out if inputs.held_out is not None else np.zeros(len(labelled), bool)
+    sides = [np.flatnonzero(labelled & held), np.flatnonzero(labelled & ~held)]
+    if not all(len(side) for side in sides):
+        pool = np.flatnonzero(labelled)
+        return np.sort(rng.choice(pool, size=min(o.umap_rows, len(pool)), replace=False))
+    first = min(len(sides[0]), max(o.umap_rows // 2, o.umap_rows - len(sides[1])))
+    second = min(len(sides[1]), o.umap_rows - first)
+    picked = [rng.choice(sides[0], first, replace=False), rng.choice(sides[1], second, False)]
+    return np.sort(np.concatenate(picked))
+
+
+def _spaces(inputs: FigureInputs, rows: np.ndarray) -> dict[str, np.ndarray]:
+    """The scaled inputs (scaler fitted on the training boreholes' rows) and each
+    model's embedding of ``rows``."""
+    from lilyvae.data.scaling import DistributionAwareScaler
+    from lilyvae.report.figures.derived import training_rows
+
+    scaler = DistributionAwareScaler().fit(inputs.features[training_rows(inputs)])
+    spaces = {"features": scaler.transform(inputs.features[rows])}
+    for m in inputs.models:
+        spaces[m.name] = embedding_of(inputs, m, rows)
+    return spaces
+
+
+def umap_run(inputs: FigureInputs) -> UmapRun:
+    """The UMAP layouts of :func:`umap_sample` (once per inputs: the caption, and the
+    report's explorer, read the same run)."""
+    if "umap" not in inputs.memo:
+        rows = umap_sample(inputs)
+        held = inputs.held_out[rows] if inputs.held_out is not None else np.zeros(len(rows), bool)
+        spaces = _spaces(inputs, rows)
+        t0 = time.perf_counter()
+        layouts = umap_layouts(spaces, inputs.options.seed)
+        inputs.memo["umap"] = UmapRun(rows, held, layouts, time.perf_counter() - t0)
+    return inputs.memo["umap"]
+
+
+def _draw_umap(inputs: FigureInputs, title: str):
+    run = umap_run(inputs)
+    labels = inputs.labels.to_numpy(dtype=object)[run.rows]
+    return fig_umap(run.layouts, labels, title, inputs.options.seed)
+
+
+def _umap_caption(inputs: FigureInputs) -> str:
+    run, seed = umap_run(inputs), inputs.options.seed
+    held = int(run.held_out.sum())
+    return (
+        f"UMAP ({UMAP_NEIGHBOURS} neighbours, min_dist {UMAP_MIN_DIST}, {UMAP_EPOCHS} "
+        f"epochs, seed {seed}) of {len(run.rows):,} labelled rows drawn with seed {seed}: "
+        f"{held:,} of held-out boreholes and {len(run.rows) - held:,} of training boreholes. "
+        f"Coloured by the {UMAP_COLOURED} most frequent lithologies of those rows (others "
+        "grey), points in a random order; 'features' is the six scaled inputs. The "
+        f"report's embedding explorer shows the same layouts. UMAP took {run.seconds:.0f} s."
+    )
+
+
+UMAP = FigureSpec(
+    name="umap",
+    title="UMAP of embeddings (held-out and training rows)",
+    caption=_umap_caption,
+    needs=Needs(("models", "labels"), "needs models and lithology labels"),
+    draw=_draw_umap,
+)

@@ -1,0 +1,329 @@
+"""Report: one self-contained HTML file for a run.
+
+Stage four of the downstream half (embeddings -> evaluation -> figures -> report). The
+file embeds every figure as base64 PNG and carries the metric tables, the model cards,
+the data's provenance and, for synthetic data, the caveat, so it can be mailed or
+opened from anywhere with a browser. It holds no script and loads nothing.
+
+Inputs are what a run directory holds (found through :class:`RunDir`):
+``metrics.json`` (from ``lilyvae evaluate``), ``figures/figures.json`` with its PNGs
+(from ``lilyvae figures``) and the model checkpoints' ``.meta.json`` cards. Each section
+of the page is built by its own function, in page order, from :func:`build_report`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from pathlib import Path
+
+from lilyvae import __version__
+from lilyvae.errors import LilyVAEError
+from lilyvae.evaluation import (
+    SYNTHETIC_LABEL,
+    Table,
+    coverage_table,
+    gmm_components,
+    metric_tables,
+    read_synthetic_sidecar,
+    summary_table,
+)
+from lilyvae.files import to_json, write_text_atomic
+from lilyvae.model.card import ModelCard
+from lilyvae.model.checkpoint import card_path, read_card
+from lilyvae.report.ensemble_report import ensemble_report_html
+from lilyvae.report.ensemble_run import is_ensemble_dir, read_ensemble
+from lilyvae.report.html_blocks import document, figures_section
+
+# The page's pieces, shared with the ensembles' report (here under their old names).
+from lilyvae.report.html_blocks import escape as _e
+from lilyvae.report.html_blocks import table_html as _table_html
+from lilyvae.report.run_contents import run_models
+from lilyvae.report.seeds_section import seeds_section
+from lilyvae.run_folder import RunDir
+
+_FOOTER = (
+    '<footer class="note"><hr>The embedding explorer is drawn with Plotly, its library '
+    "inlined in this file so that nothing is fetched when the page is opened (offline, at "
+    "sea); Plotly's own menus switch the colouring and the layout, where Bokeh, the other "
+    "library that writes such pages, would need JavaScript of ours to do it.</footer>"
+)
+
+
+def _table_section(table: Table, heading: str = "h3") -> list[str]:
+    return [
+        f"<{heading}>{_e(table.title)}</{heading}>",
+        _table_html(table.columns, table.rows),
+        f'<p class="note">{_e(table.note)}</p>',
+    ]
+
+
+def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
+    """Title, provenance line, navigation, the SYNTHETIC and IN-SAMPLE banners, warnings."""
+    ev = metrics["evaluation"]
+    written = datetime.datetime.now().isoformat(timespec="seconds")
+    parts = [
+        f"<h1>{_e(title)}</h1>",
+        f'<p class="note">Run directory <code>{_e(run.root.resolve())}</code>; written '
+        f"{_e(written)} by lilyvae {_e(__version__)}.</p>",
+        '<nav><a href="#summary">summary</a><a href="#metrics">metrics</a>'
+        '<a href="#coverage">coverage</a>'
+        '<a href="#figures">figures</a><a href="#explorer">embedding explorer</a>'
+        '<a href="#models">models</a>'
+        '<a href="#data">data</a><a href="#evaluation">evaluation set-up</a></nav>',
+    ]
+    if synthetic:
+        parts.append(
+            f'<div class="banner synthetic" id="synthetic-caveat">{SYNTHETIC_LABEL} DATA. '
+            f"{_e(metrics.get('synthetic_notice') or '')} Every number and figure below "
+            "describes the synthetic data set made by lilyvae's generator, not the LILY "
+            "database; they show that the pipeline works, not how the models do on real "
+            "cores.</div>"
+        )
+    if ev["mode"] == "IN-SAMPLE":
+        parts.append(
+            '<div class="banner insample" id="mode">IN-SAMPLE: the model cards record no '
+            "held-out boreholes present in the data, so the encoders were trained on the rows "
+            f"they are scored on. {_e(ev['split'])}.</div>"
+        )
+    else:
+        parts.append(
+            f'<div class="banner heldout" id="mode">Scored on held-out boreholes: '
+            f"{_e(ev['split'])}.</div>"
+        )
+    if ev.get("warnings"):
+        items = "".join(f"<li>{_e(w)}</li>" for w in ev["warnings"])
+        parts.append(f'<ul class="warnings">{items}</ul>')
+    return parts
+
+
+def _metrics_section(metrics: dict) -> list[str]:
+    """The summary table, every metric table, and which lithologies the split left out."""
+    ev = metrics["evaluation"]
+    parts = ['<h2 id="summary">Summary</h2>']
+    parts += _table_section(summary_table(metrics))[1:]
+    parts.append('<h2 id="metrics">Metrics</h2>')
+    for table in metric_tables(metrics):
+        parts += _table_section(table)
+    cov = ev["coverage"]
+    parts.append("<h3>Lithologies and the split</h3>")
+    parts.append(
+        f'<p class="note">{cov["classes_in_table"]} lithologies in the table, '
+        f"{cov['classes_in_training_rows']} in training-borehole rows, "
+        f"{cov['classes_in_held_out_rows']} in held-out rows. Only in held-out boreholes (no "
+        "classifier can predict them): "
+        f"{_e(', '.join(cov['classes_without_training_rows']) or 'none')}. "
+        "Not in held-out boreholes (not scored): "
+        f"{_e(', '.join(cov['classes_without_held_out_rows']) or 'none')}.</p>"
+    )
+    if ev.get("skipped"):
+        parts.append('<p class="note">Skipped: ' + _e("; ".join(ev["skipped"].values())) + "</p>")
+    return parts
+
+
+def _coverage_section(metrics: dict, manifest: dict | None) -> list[str]:
+    """Bins and boreholes embedded with and without colour, and where the figure with
+    the map is."""
+    table = coverage_table(metrics)
+    if table is None:
+        return []
+    drawn = any(f.get("name") == "coverage" for f in (manifest or {}).get("figures", []))
+    where = (
+        '<p class="note">On the map: <a href="#fig-coverage">the coverage figure</a>.</p>'
+        if drawn
+        else ""
+    )
+    return ['<h2 id="coverage">Coverage</h2>', *_table_section(table)[1:], where]
+
+
+def _figures_section(run: RunDir, manifest: dict | None) -> list[str]:
+    """Every figure of the manifest, embedded, with its caption."""
+    return figures_section(run.figures_dir, manifest)
+
+
+def _explorer_section(run: RunDir, manifest: dict | None, synthetic: bool) -> list[str]:
+    """The interactive view of the UMAP layouts, from the rows ``lilyvae figures`` kept."""
+    from lilyvae.report.figures.explorer import explorer_html, read_explorer_points
+
+    parts = ['<h2 id="explorer">Embedding explorer</h2>']
+    entry = (manifest or {}).get("explorer")
+    if not entry:
+        return parts + [
+            '<p class="note">No explorer: it shows the UMAP layouts, which '
+            "<code>lilyvae figures</code> draws when there are models and lithology labels.</p>"
+        ]
+    parts.append(
+        f'<p class="note">The UMAP layouts of the figures above, one point per row: '
+        f"{entry['rows']:,} of the table's {entry['rows_in_table']:,} usable rows (the UMAP "
+        f"subsample: {entry['held_out_rows']:,} of held-out boreholes, the rest of training "
+        "boreholes; a subsample keeps the layouts quick and this page small). Hover a point "
+        "for its borehole, depth, lithology and measurements; choose the colouring and the "
+        "representation laid out in the menus. Clusters: a Gaussian mixture on each model's "
+        "embedding, fitted on training-borehole rows.</p>"
+    )
+    points = read_explorer_points(run.figures_dir, entry)
+    title = (f"{SYNTHETIC_LABEL} data: " if synthetic else "") + "UMAP layouts of the embeddings"
+    return parts + [explorer_html(points, title)]
+
+
+_MODEL_COLUMNS = [
+    "model",
+    "kind",
+    "recipe",
+    "epochs",
+    "seed",
+    "rows trained",
+    "held-out boreholes",
+    "labels withheld",
+    "trained on",
+    "training s",
+    "checkpoint",
+]
+
+
+def _model_row(name: str, info: dict) -> list:
+    """A model's row of the models' table, from what ``metrics.json`` records of it."""
+    return [
+        name,
+        info.get("kind"),
+        info.get("recipe"),
+        info.get("epochs"),
+        info.get("seed"),
+        info.get("rows_trained"),
+        info.get("held_out_boreholes"),
+        ", ".join(info.get("labels_withheld") or []) or "-",
+        "SYNTHETIC data" if info.get("trained_on_synthetic") else "-",
+        info.get("wall_time_s"),
+        info.get("checkpoint"),
+    ]
+
+
+def _model_cards(run: RunDir, metrics: dict) -> tuple[dict[str, ModelCard], str | None]:
+    """The cards of the run's models, and why they were not found (or None).
+
+    A checkpoint that cannot be found is a note in the report; a card that is there but
+    corrupt is an error naming it."""
+    try:
+        models = run_models(run, metrics)
+    except LilyVAEError as exc:
+        return {}, str(exc)
+    return {name: read_card(path) for name, path in models if card_path(path).is_file()}, None
+
+
+def _models_section(run: RunDir, metrics: dict) -> list[str]:
+    """The models' table and each model card in full (folded)."""
+    rows = [_model_row(name, info) for name, info in metrics["models"].items()]
+    parts = ['<h2 id="models">Models</h2>', _table_html(_MODEL_COLUMNS, rows)]
+    cards, not_found = _model_cards(run, metrics)
+    if not_found:
+        parts.append(f'<p class="note">Model cards not found: {_e(not_found)}</p>')
+    for name, card in cards.items():
+        file = card_path(card.checkpoint_file or name + ".pt").name
+        parts.append(
+            f"<details><summary>model card of <b>{_e(name)}</b> ({_e(file)})"
+            f"</summary><pre>{_e(to_json(card.to_dict()))}</pre></details>"
+        )
+    return parts
+
+
+_DATA_COLUMNS = {
+    "table": "path",
+    "sha256": "sha256",
+    "rows read": "rows_read",
+    "rows dropped": "rows_dropped",
+    "rows used": "rows_used",
+    "labelled": "rows_labelled",
+    "lithologies": "n_classes",
+    "boreholes": "boreholes",
+}
+
+
+def _data_section(metrics: dict) -> list[str]:
+    """The table's provenance and, for a synthetic table, its sidecar."""
+    d = metrics["data"]
+    parts = [
+        '<h2 id="data">Data provenance</h2>',
+        _table_html(list(_DATA_COLUMNS), [[d.get(key) for key in _DATA_COLUMNS.values()]]),
+    ]
+    if d.get("synthetic"):
+        parts.append(
+            f'<p class="note" id="data-synthetic">{SYNTHETIC_LABEL}: '
+            f"{_e(d.get('synthetic_notice') or '')} (marked by "
+            f"<code>{_e(d.get('synthetic_evidence') or 'the model cards')}</code>)</p>"
+        )
+    info = read_synthetic_sidecar(d.get("path"))
+    if info is not None:
+        from lilyvae.synthetic.generator import sidecar_path
+
+        shown = {k: v for k, v in info.items() if k != "parameters"}
+        parts.append(
+            f'<p class="note">Synthetic sidecar <code>{_e(sidecar_path(d["path"]).name)}</code>:'
+            f"</p><pre>{_e(to_json(shown))}</pre>"
+            f"<details><summary>generator parameters</summary>"
+            f"<pre>{_e(to_json(info.get('parameters')))}</pre></details>"
+        )
+    return parts
+
+
+def _setup_section(metrics: dict, manifest: dict | None) -> list[str]:
+    """How the evaluation was made, and the figures' parameters."""
+    ev, cfg = metrics["evaluation"], metrics["evaluation"]["config"]
+    settings = [
+        ["mode", ev["mode"]],
+        ["split", ev["split"]],
+        ["rows fitting the downstream models", ev["rows_train"]],
+        ["rows scored", ev["rows_test"]],
+        ["SVM rows (training / scored)", f"{ev['svm_train_rows']:,} / {ev['svm_test_rows']:,}"],
+        ["GMM", f"{gmm_components(ev)}, {ev['gmm_fit_rows']:,} rows"],
+        ["seed", cfg["seed"]],
+        ["ROC classes", ", ".join(ev["top_classes"])],
+        ["zero-shot classes", f"{', '.join(ev['zero_shot_classes'])} ({ev['zero_shot_source']})"],
+        ["held-out boreholes", ", ".join(ev["held_out_boreholes"]) or "-"],
+        ["evaluation time", f"{metrics.get('wall_time_s')} s"],
+    ]
+    parts = [
+        '<h2 id="evaluation">Evaluation set-up</h2>',
+        _table_html(["setting", "value"], settings),
+    ]
+    if manifest is not None:
+        parts.append(f"<pre>{_e(to_json(manifest.get('parameters', {})))}</pre>")
+    return parts
+
+
+def build_report(
+    run_dir: str | os.PathLike,
+    output: str | os.PathLike | None = None,
+    figures_dir: str | os.PathLike | None = None,
+    title: str | None = None,
+) -> Path:
+    """Write ``<run>/report.html`` (or ``output``) from a run directory; return its path.
+
+    An ensemble's directory (``run.json``, from ``lilyvae bootstrap`` or ``sweep``) gets
+    its own report (:mod:`lilyvae.report.ensemble_report`)."""
+    run = RunDir.existing(run_dir, figures=figures_dir)
+    output = Path(output) if output else run.report
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise LilyVAEError(f"{output}: the report's name must end in .html")
+    if is_ensemble_dir(run.root):
+        ensemble = read_ensemble(run.root)
+        manifest = run.read_figure_manifest_if_present()
+        write_text_atomic(output, ensemble_report_html(ensemble, manifest, title, run.figures_dir))
+        return output
+    metrics = run.read_metrics()
+    manifest = run.read_figure_manifest_if_present()
+
+    synthetic = bool(metrics.get("synthetic") or (manifest or {}).get("synthetic"))
+    title = title or ("lilyvae report" + (f" ({SYNTHETIC_LABEL} data)" if synthetic else ""))
+    parts = [
+        *_head(run, metrics, title, synthetic),
+        *_metrics_section(metrics),
+        *_coverage_section(metrics, manifest),
+        *seeds_section(run.read_seeds_if_present()),
+        *_figures_section(run, manifest),
+        *_explorer_section(run, manifest, synthetic),
+        *_models_section(run, metrics),
+        *_data_section(metrics),
+        *_setup_section(metrics, manifest),
+    ]
+    write_text_atomic(output, document(title, [*parts, _FOOTER]))
+    return output

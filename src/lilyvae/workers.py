@@ -1,0 +1,65 @@
+"""Where work runs: this machine's usable cores, or a Ray cluster.
+
+Shared by the stages that fan work out (ensembles' packs, the property protocol's
+tasks), so it sits below all of them and imports none.
+"""
+
+from __future__ import annotations
+
+import os
+
+from lilyvae.errors import LilyVAEError
+
+RAY_INSTALL = "pip install 'lilyvae[ray]'"
+
+
+def default_workers() -> int:
+    """Usable CPU cores of this process."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def import_ray():
+    """The ``ray`` module, or a one-line error saying how to install it."""
+    try:
+        import ray
+    except ImportError:
+        raise LilyVAEError(
+            f"--backend ray needs Ray, which is not installed: {RAY_INSTALL}"
+        ) from None
+    return ray
+
+
+class RaySession:
+    """Ray for one run: joins a cluster (``address``) or starts a local instance on the
+    loopback interface with ``workers`` CPUs, unless Ray is already initialised (then
+    it is used as it is and left running); :meth:`close` stops what it started."""
+
+    def __init__(self, address: str | None, workers: int | None):
+        import logging
+
+        self.ray = import_ray()
+        self.started = False
+        if not self.ray.is_initialized():
+            if address:
+                self.ray.init(address=address, log_to_driver=False, logging_level=logging.ERROR)
+            else:
+                self.ray.init(
+                    num_cpus=workers or default_workers(),
+                    include_dashboard=False,
+                    _node_ip_address="127.0.0.1",
+                    log_to_driver=False,
+                    logging_level=logging.ERROR,
+                )
+            self.started = True
+
+    @property
+    def cpus(self) -> int:
+        return max(1, int(self.ray.cluster_resources().get("CPU", 1)))
+
+    def close(self) -> None:
+        if self.started:
+            self.ray.shutdown()
+            self.started = False

@@ -1,0 +1,260 @@
+"""Figures: every figure drawn from code, PNG at 150 dpi, labelled, the map without downloads."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from lilyvae.cli.main import build_parser
+from lilyvae.data.boreholes import borehole_positions, borehole_table_path
+from lilyvae.data.schema import BOREHOLE_TABLE_COLUMNS
+from lilyvae.data.splits import split_boreholes
+from lilyvae.data.tables import training_data_from_frame
+from lilyvae.errors import LilyVAEError
+from lilyvae.evaluation import EvalConfig, evaluate
+from lilyvae.model.embeddings import NamedModel, embed_frame
+from lilyvae.report.figures import (
+    FIGURES,
+    DrawOptions,
+    FigureInputs,
+    FigureSpec,
+    Needs,
+    fig_borehole_map,
+    land_fraction_grid,
+    make_figures,
+    read_manifest,
+)
+from lilyvae.report.figures.downcore import DOWNCORE, downcore_boreholes
+from lilyvae.report.figures.drawing import draw_figures
+from lilyvae.report.figures.explorer import POINT_COLUMNS
+from lilyvae.report.figures.style import pyplot
+from lilyvae.report.figures.training_curves import schedule_marks
+from lilyvae.runs.demo import write_synthetic_borehole_table
+from lilyvae.synthetic.generator import write_synthetic_table
+from lilyvae.training.trainer import train
+
+ALL = {
+    "dataset_overview",
+    "input_distributions",
+    "lithology_counts",
+    "borehole_map",
+    "coverage",
+    "training_curves",
+    "reconstruction_hybrid",
+    "reconstruction_standard",
+    "prior_samples",
+    "roc",
+    "zero_shot",
+    "umap",
+    "latent_kl",
+    "group_confusion",
+    "class_recall",
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory):
+    """A synthetic table with its borehole table, two models per recipe, and metrics."""
+    root = tmp_path_factory.mktemp("fig_run")
+    table = write_synthetic_table(root / "syn.csv", rows=3000, seed=5)
+    write_synthetic_borehole_table(table)
+    df = pd.read_csv(table)
+    data = training_data_from_frame(df, source=str(table))
+    split = split_boreholes(data, 0.2, 1)
+    models = []
+    for kind in ("unsupervised", "semisupervised"):
+        for recipe in ("standard", "hybrid"):
+            trained = train(data, model=kind, recipe=recipe, epochs=2, split=split)
+            models.append(NamedModel(f"{kind[:4]}_{recipe}", None, trained))
+    config = EvalConfig(svm_train_rows=500, svm_test_rows=300, gmm_components=4, gmm_rows=500)
+    metrics = evaluate(models, data, config)
+    return {"table": table, "df": df, "models": models, "metrics": metrics}
+
+
+def test_every_figure(tmp_path, run):
+    emb = embed_frame(run["df"], run["models"])
+    result = make_figures(
+        tmp_path,
+        run["table"],
+        run["models"],
+        run["metrics"],
+        embeddings=emb,
+        umap_rows=300,
+        scatter_rows=300,
+        prior_rows=2000,
+        pdf=True,
+    )
+    names = {f.name for f in result.figures}
+    downcore = {n for n in names if n.startswith("downcore_")}
+    assert names - downcore == ALL and len(downcore) == 3
+    # the zero-shot property figure needs `lilyvae properties` to have run (see below)
+    assert set(result.skipped) == {"zero_shot_properties"}
+    for f in result.figures:
+        png = tmp_path / f.file
+        with Image.open(png) as im:
+            assert im.format == "PNG"
+            assert np.allclose(im.info["dpi"], (150, 150), atol=0.5)
+        assert (tmp_path / f.pdf).read_bytes()[:4] == b"%PDF"
+        assert f.title.startswith("SYNTHETIC data") and f.caption.startswith("SYNTHETIC data")
+    manifest = read_manifest(tmp_path)
+    assert manifest["synthetic"] is True and manifest["parameters"]["umap_rows"] == 300
+    assert all(f["seconds"] >= 0 for f in manifest["figures"])
+    # The report's explorer: the UMAP rows, half of them held out, with what a hover shows.
+    explorer = manifest["explorer"]
+    points = pd.read_parquet(tmp_path / explorer["file"])
+    assert len(points) == explorer["rows"] == 300 and explorer["held_out_rows"] == 150
+    assert int(points["held_out"].sum()) == 150
+    assert set(POINT_COLUMNS) <= set(points.columns)
+    for name in ["features"] + [m.name for m in run["models"]]:
+        assert {f"x:{name}", f"y:{name}"} <= set(points.columns)
+    for m in run["models"]:
+        assert points[f"cluster:{m.name}"].between(0, 19).all()
+    assert points["lithology"].notna().all() and points["group"].notna().all()
+    assert json.loads((tmp_path / "figures.json").read_text())["figures"][0]["file"].endswith(
+        ".png"
+    )
+
+
+def test_skips_what_it_cannot_draw(tmp_path, run):
+    df = run["df"].drop(columns=["Principal"])
+    result = make_figures(tmp_path, df, None, None)
+    names = {f.name for f in result.figures}
+    # Down-core logs need only boreholes and depths: measurements, no lithology column.
+    downcore = {n for n in names if n.startswith("downcore_")}
+    assert names - downcore == {"dataset_overview", "input_distributions"}
+    assert len(downcore) == 3
+    skipped = {"borehole_map", "roc", "zero_shot", "umap", "lithology_counts", "group_confusion"}
+    assert skipped <= set(result.skipped)
+    assert read_manifest(tmp_path)["explorer"] is None
+    assert not result.figures[0].title.startswith("SYNTHETIC")
+
+
+def test_borehole_table(run):
+    path = borehole_table_path(run["table"])
+    assert path.name == "syn.boreholes.csv"
+    bt = pd.read_csv(path)
+    assert tuple(bt.columns) == BOREHOLE_TABLE_COLUMNS
+    assert bt["rows"].sum() == 3000 and len(bt) == run["df"]["Borehole_ID"].nunique()
+    assert (bt["min_depth_m"] <= bt["max_depth_m"]).all()
+    assert bt["latitude"].between(-90, 90).all() and bt["longitude"].between(-180, 180).all()
+
+
+def test_positions_from_lat_lon_columns(run):
+    df = run["df"].copy()
+    df["Latitude (DD)"] = 10.0
+    df["Longitude (DD)"] = -30.0
+    pos = borehole_positions(df, None)
+    assert len(pos) == df["Borehole_ID"].nunique() and (pos["latitude"] == 10.0).all()
+    assert borehole_positions(run["df"], None) is None
+
+
+def test_land_mask_without_download():
+    lat, lon, land = land_fraction_grid()
+    assert land.shape == (len(lat), len(lon)) == (720, 1440)
+    # About 29% of the Earth's surface is land; cells near the poles are small.
+    weights = np.cos(np.radians(lat))[:, None] * np.ones_like(land)
+    frac = float((land * weights).sum() / weights.sum())
+    assert 0.25 < frac < 0.35
+    row = int(np.argmin(np.abs(lat - 48.85)))
+    col_paris, col_atlantic = (int(np.argmin(np.abs(lon - x))) for x in (2.35, -30.0))
+    assert land[row, col_paris] > 0.5 and land[row, col_atlantic] < 0.5
+    pos = pd.DataFrame({"Borehole_ID": ["a", "b"], "latitude": [0, 10], "longitude": [0, 20]})
+    fig = fig_borehole_map(pos, ["b"], "t")
+    assert len(fig.axes[0].collections) >= 3
+
+
+def test_every_figure_has_one_spec():
+    names = [spec.name for spec in FIGURES]
+    assert len(names) == len(set(names))
+    with pytest.raises(ValueError, match="unknown figure need"):
+        Needs(("a crystal ball",))
+
+
+def test_adding_a_figure_is_adding_a_spec(tmp_path, run):
+    """The drawing loop knows no figure by name: a new spec is drawn, expanded per
+    recipe, or skipped with its reason, like the built-in ones."""
+
+    def draw(inputs, title):
+        fig = pyplot().figure()
+        fig.suptitle(f"{title}: {len(inputs.models)} models")
+        return fig
+
+    specs = (
+        FigureSpec("rows", "rows ({scored})", lambda i: f"{len(i.frame)} rows.", draw),
+        FigureSpec("per", "{recipe}", "One per recipe.", draw, per_recipe=True),
+        FigureSpec("never", "t", "c", draw, needs=Needs(("roc_curves",), "no ROC", "later")),
+    )
+    inputs = FigureInputs(
+        run["df"], run["table"], run["models"], None, None, None, True, DrawOptions()
+    )
+    figures, skipped = draw_figures(specs, inputs, tmp_path, False, lambda *_: None)
+    assert [f.name for f in figures] == ["rows", "per_standard", "per_hybrid"]
+    assert figures[0].title == "SYNTHETIC data: rows (rows of held-out boreholes)"
+    assert figures[0].caption == f"SYNTHETIC data (not LILY). {len(run['df'])} rows."
+    assert figures[2].title == "SYNTHETIC data: hybrid"
+    assert skipped == {"later": "no ROC"}
+    assert all((tmp_path / f.file).is_file() for f in figures)
+
+
+def test_downcore_logs(tmp_path, run):
+    inputs = FigureInputs(
+        run["df"], run["table"], run["models"], run["metrics"], None, None, True, DrawOptions()
+    )
+    # By default: the three boreholes with the most held-out rows.
+    chosen = downcore_boreholes(inputs)
+    held = set(run["metrics"]["evaluation"]["held_out_boreholes"])
+    counts = run["df"]["Borehole_ID"].value_counts()
+    assert len(chosen) == 3 and set(chosen) <= held
+    assert counts[chosen[0]] == max(counts[b] for b in held)
+    # Asked for: these, in this order, one file each.
+    training = sorted(set(counts.index) - held)[0]
+    asked = DrawOptions(boreholes=(chosen[2], training))
+    inputs = FigureInputs(
+        run["df"], run["table"], run["models"], run["metrics"], None, None, True, asked
+    )
+    figures, skipped = draw_figures((DOWNCORE,), inputs, tmp_path, False, lambda *_: None)
+    assert [f.name for f in figures] == [f"downcore_{chosen[2]}", f"downcore_{training}"]
+    assert figures[0].title == f"SYNTHETIC data: down-core log of borehole {chosen[2]}"
+    assert "held out of training" in figures[0].caption and not skipped
+    assert "a training borehole" in figures[1].caption
+    # The semi-supervised model with the most active latent dimensions (first if tied).
+    active = {
+        m.name: run["metrics"]["subjects"][m.name]["latent"]["active_dims"] for m in run["models"]
+    }
+    shown = max(("semi_standard", "semi_hybrid"), key=active.get)
+    assert f"predicted by {shown}'s classification head" in figures[0].caption
+
+
+def test_downcore_refuses_an_unknown_borehole_before_drawing(tmp_path, run):
+    with pytest.raises(LilyVAEError, match=r"syn\.csv: no rows of borehole 'U9999Z'"):
+        make_figures(tmp_path / "out", run["table"], run["models"], boreholes=["U9999Z"])
+    assert not any((tmp_path / "out").glob("*.png"))
+    args = build_parser().parse_args(["figures", "--run-dir", "r", "--boreholes", "A, B,"])
+    assert args.boreholes == ("A", "B")
+
+
+def test_schedule_marks_by_hand():
+    # Beta ramps over three epochs then stays; the learning rate halves twice.
+    history = {"beta": [0.0, 0.25, 0.5, 0.5, 0.5], "lr": [1e-3, 1e-3, 5e-4, 5e-4, 2.5e-4]}
+    assert schedule_marks(history) == (3, [3, 5])
+    # Still ramping at the last epoch: no end to mark; constant schedules: nothing.
+    assert schedule_marks({"beta": [0.0, 0.1, 0.2], "lr": [1e-3] * 3}) == (None, [])
+    assert schedule_marks({"beta": [1.0] * 3}) == (None, [])
+
+
+def test_zero_shot_property_figure(tmp_path, run):
+    """Drawn from properties.csv's columns: two embeddings and the baseline, intervals."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(12):
+        row = {"table": "MAD", "variable": f"v{i}", "n_rows": 200 + i, "n_boreholes": 30}
+        row |= {"n_test_rows": 50, "n_test_boreholes": 8}
+        for p in ("unsup_hybrid", "semisup_hybrid", "features"):
+            r2 = float(rng.uniform(-0.2, 0.9))
+            row |= {f"{p}_r2": r2, f"{p}_r2_low": r2 - 0.1, f"{p}_r2_high": r2 + 0.1}
+        rows.append(row | {"protocol": "boreholes"})
+    result = make_figures(tmp_path, run["table"], properties=pd.DataFrame(rows))
+    (figure,) = [f for f in result.figures if f.name == "zero_shot_properties"]
+    assert (tmp_path / figure.file).is_file() and "12 LILY variables" in figure.caption
