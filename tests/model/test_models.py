@@ -6,7 +6,7 @@ import torch
 from reference_helpers import REFERENCE, hand_embedding
 
 from lilyvae import FEATURE_COLS, VAE, SemiSupervisedVAE
-from lilyvae.model.architecture import parameter_count
+from lilyvae.model.architecture import Architecture, parameter_count
 from lilyvae.model.checkpoint import load_state_dict_into
 from lilyvae.model.networks import build_model
 
@@ -19,7 +19,7 @@ def test_layer_shapes_and_parameter_counts():
     # Counted from the sizes alone, as a model card's check does before allocating.
     for sizes in ((6, 10, [64, 32], None), (6, 10, [64, 32], 139), (4, 3, [7, 5, 2], 2)):
         kind = "unsupervised" if sizes[-1] is None else "semisupervised"
-        built = build_model(kind, *sizes)
+        built = build_model(kind, Architecture(*sizes[:2], tuple(sizes[2]), sizes[3]))
         assert parameter_count(*sizes) == sum(p.numel() for p in built.parameters())
     shapes = {k: tuple(v.shape) for k, v in semi.state_dict().items()}
     assert shapes["encoder.0.weight"] == (64, 6)
@@ -91,7 +91,7 @@ def test_parameter_count_with_missing_value_indicators():
     from lilyvae.model.networks import build_model
 
     for kind, classes in (("unsupervised", None), ("semisupervised", 7)):
-        built = build_model(kind, 6, 10, (64, 32), classes, missing_indicators=True)
+        built = build_model(kind, Architecture(6, 10, (64, 32), classes, True))
         count = parameter_count(6, 10, (64, 32), classes, True)
         assert count == sum(p.numel() for p in built.parameters())
         assert count == parameter_count(6, 10, (64, 32), classes) + 6 * 64

@@ -172,7 +172,7 @@ def _inspect_state_dict(path: Path, expected: str | None):
     kind = kind_of_state_dict(state)
     if expected and expected != kind:
         raise LilyVAEError(f"{path}: holds a {kind} model, not {expected}")
-    module = build_model(kind, **architecture_of_state_dict(state))
+    module = build_model(kind, architecture_of_state_dict(state))
     check_state_dict(state, module, path)
     print(f"{path}: {kind} model, plain state dict without a model card")
     return module
@@ -192,7 +192,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         f"  architecture input {module.input_dim}"
         + (indicators if module.missing_indicators else "")
         + f", hidden {module.hidden_dims}, latent {module.latent_dim}"
-        + (f", {module.n_classes} classes" if module.kind == "semisupervised" else "")
+        + (f", {module.n_classes} classes" if module.has_head else "")
     )
     print(f"  parameters  {n_params:,}")
     return 0

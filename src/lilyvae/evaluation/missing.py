@@ -36,6 +36,7 @@ from lilyvae.data.schema import COLOUR_INDEX, FEATURE_SHORT
 from lilyvae.data.splits import BoreholeSplit
 from lilyvae.data.tables import TrainingData
 from lilyvae.evaluation.scores import classification_scores
+from lilyvae.model.architecture import MODEL_KINDS
 
 GROUPS = ("complete", "without_colour", "colour_hidden")
 GROUP_TEXT = {
@@ -145,7 +146,7 @@ def _group_entry(model, classifier, full, rows, group: str) -> dict:
         return entry
     mu = model.embed(x)
     entry["linear"] = classifier.score(mu, y)
-    if model.kind == "semisupervised" and (y >= 0).any():
+    if model.has_head and (y >= 0).any():
         pred = np.asarray(model.predict(x[y >= 0]), dtype=object)
         index = {n: i for i, n in enumerate(full.class_names)}
         codes = np.array([index.get(p, -1) for p in pred])
@@ -284,7 +285,7 @@ def compare_modes(subjects: dict[str, dict]) -> list[dict]:
     each metric's difference (mask - drop) with a 95% interval over seeds."""
     cells: dict[tuple, dict[str, list]] = {}
     for s in subjects.values():
-        if s.get("kind") in ("unsupervised", "semisupervised"):
+        if s.get("kind") in MODEL_KINDS:
             key = (s["kind"], s.get("recipe"))
             cells.setdefault(key, {"drop": [], "mask": []})[s["missing"]].append(s)
     out = []

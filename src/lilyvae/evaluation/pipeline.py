@@ -150,9 +150,9 @@ def _score_model(plan: _Plan, m: NamedModel, curves: dict) -> dict:
     entry |= _score(plan, mu_all, rows, curves[m.name])
     if "zero_shot" in entry:
         withheld = set(withheld_labels(m.model.card))
-        saw = m.kind == "semisupervised" and not set(plan.zero_shot.names) <= withheld
+        saw = m.has_head and not set(plan.zero_shot.names) <= withheld
         entry["zero_shot"]["encoder_saw_labels"] = saw
-    if m.kind == "semisupervised" and not plan.skipped:
+    if m.has_head and not plan.skipped:
         curves[m.name]["head"] = {}
         entry["head"] = head_scores(m.model, plan.data, rows, plan.top, curves[m.name]["head"])
     entry["seconds"] = round(time.perf_counter() - t0, 2)

@@ -27,7 +27,7 @@ from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import sha256_file
-from lilyvae.model.architecture import MODEL_KINDS, Architecture, size_problems
+from lilyvae.model.architecture import MODEL_KINDS, Architecture
 from lilyvae.model.card import ModelCard
 from lilyvae.model.checkpoint import (
     TrainedModel,
@@ -68,22 +68,21 @@ def _network(path: Path, model: str):
         raise LilyVAEError(f"--model must be one of {', '.join(MODEL_KINDS)}, not {model!r}")
     state = read_state_dict(path)
     try:
-        sizes = architecture_of_state_dict(state)
+        arch = architecture_of_state_dict(state)
     except LilyVAEError as exc:
         raise LilyVAEError(f"{path}: {exc}") from None
     kind = kind_of_state_dict(state)
     if kind != model:
         raise LilyVAEError(f"{path}: holds a {kind} model, not {model}")
-    problems = size_problems(**sizes)  # checked before a network is built
+    problems = arch.problems()  # checked before a network is built
     if problems:
         raise LilyVAEError(f"{path}: {problems[0]}")
-    arch = Architecture(**sizes | {"hidden_dims": tuple(sizes["hidden_dims"])})
     if arch.input_dim != len(FEATURE_COLS):
         raise LilyVAEError(
             f"{path}: the network reads {arch.input_dim} inputs; lilyvae's models read the "
             f"{len(FEATURE_COLS)} columns {', '.join(FEATURE_COLS)}"
         )
-    module = build_model(kind, **arch.to_dict())
+    module = build_model(kind, arch)
     check_state_dict(state, module, path)
     check_finite_state(state, path)
     module.load_state_dict(state)

@@ -13,6 +13,15 @@ from lilyvae.errors import LilyVAEError
 UNSUPERVISED = "unsupervised"
 SEMISUPERVISED = "semisupervised"
 MODEL_KINDS = (UNSUPERVISED, SEMISUPERVISED)
+#: The kinds whose network has a lithology head (a classifier on the latent code).
+#: The one place that says so: every "does it classify?" question asks :func:`has_head`.
+KINDS_WITH_HEAD = frozenset({SEMISUPERVISED})
+
+
+def has_head(kind: str) -> bool:
+    """Whether a model of this kind has a lithology head."""
+    return kind in KINDS_WITH_HEAD
+
 
 DEFAULT_LATENT_DIM = 10
 DEFAULT_HIDDEN_DIMS = (64, 32)
@@ -142,9 +151,13 @@ class Architecture:
         arch.validate(source)
         return arch
 
+    def problems(self) -> list[str]:
+        """What is wrong with these sizes (none for a network lilyvae can build)."""
+        return size_problems(*self._sizes())
+
     def validate(self, source: str) -> None:
         """Refuse sizes no trained model has, before anything is allocated."""
-        problems = size_problems(*self._sizes())
+        problems = self.problems()
         if problems:
             raise LilyVAEError(f"{source}: model card: {problems[0]}")
 
@@ -160,6 +173,9 @@ class Architecture:
     @property
     def n_parameters(self) -> int:
         return parameter_count(*self._sizes())
+
+    def replace(self, **changes) -> Architecture:
+        return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
         d = dataclasses.asdict(self)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from lilyvae.data.provenance import Provenance
 from lilyvae.errors import LilyVAEError
-from lilyvae.model.architecture import MODEL_KINDS, Architecture
+from lilyvae.model.architecture import MODEL_KINDS, Architecture, has_head
 
 CARD_FORMAT = "lilyvae-model-card"
 CARD_VERSION = 1
@@ -138,7 +138,7 @@ class ModelCard:
             raise LilyVAEError(
                 f"{source}: {len(card.input_columns)} input columns for {arch.input_dim} inputs"
             )
-        if kind == "semisupervised" and len(card.class_names) != arch.n_classes:
+        if has_head(kind) and len(card.class_names) != arch.n_classes:
             raise LilyVAEError(
                 f"{source}: {len(card.class_names)} class names for {arch.n_classes} outputs"
             )

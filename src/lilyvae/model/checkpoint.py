@@ -35,8 +35,9 @@ from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file, sha256_file, to_json, write_files_atomic
 from lilyvae.machine import cpu_environment
+from lilyvae.model.architecture import SEMISUPERVISED, UNSUPERVISED, Architecture, has_head
 from lilyvae.model.card import CARD_FORMAT, ModelCard
-from lilyvae.model.networks import VAE, build_model
+from lilyvae.model.networks import VAE, SemiSupervisedVAE, build_model
 
 
 def card_path(checkpoint: str | os.PathLike) -> Path:
@@ -99,10 +100,10 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
 
 
 def kind_of_state_dict(state: dict[str, torch.Tensor]) -> str:
-    return "semisupervised" if any(k.startswith("classifier.") for k in state) else "unsupervised"
+    return SEMISUPERVISED if any(k.startswith("classifier.") for k in state) else UNSUPERVISED
 
 
-def architecture_of_state_dict(state: dict[str, torch.Tensor]) -> dict:
+def architecture_of_state_dict(state: dict[str, torch.Tensor]) -> Architecture:
     """Infer input, latent, hidden sizes and classes from a state dict's shapes."""
     try:
         hidden = []
@@ -111,16 +112,18 @@ def architecture_of_state_dict(state: dict[str, torch.Tensor]) -> dict:
             hidden.append(int(state[f"encoder.{i}.weight"].shape[0]))
             i += 3
         input_dim = int(state["fc_out.weight"].shape[0])
-        arch = {
-            "input_dim": input_dim,
-            "latent_dim": int(state["fc_mu.weight"].shape[0]),
-            "hidden_dims": hidden,
-            "n_classes": None,
+        n_classes = None
+        if has_head(kind_of_state_dict(state)):
+            last_head_layer = SemiSupervisedVAE.HEAD_LINEARS[-1]
+            n_classes = int(state[f"{last_head_layer}.weight"].shape[0])
+        arch = Architecture(
+            input_dim=input_dim,
+            latent_dim=int(state["fc_mu.weight"].shape[0]),
+            hidden_dims=tuple(hidden),
+            n_classes=n_classes,
             # A 'mask' model's encoder reads an indicator beside each input.
-            "missing_indicators": int(state["encoder.0.weight"].shape[1]) == 2 * input_dim,
-        }
-        if kind_of_state_dict(state) == "semisupervised":
-            arch["n_classes"] = int(state["classifier.3.weight"].shape[0])
+            missing_indicators=int(state["encoder.0.weight"].shape[1]) == 2 * input_dim,
+        )
     except (KeyError, IndexError):
         raise LilyVAEError(
             "not a lilyvae/reference VAE state dict (missing encoder layers)"
@@ -226,6 +229,11 @@ class TrainedModel:
         return self.module.kind
 
     @property
+    def has_head(self) -> bool:
+        """Whether the model has a lithology head (``predict_proba``)."""
+        return self.module.has_head
+
+    @property
     def missing(self) -> str:
         """How the model treats rows with a missing input: ``"mask"`` (it reads them,
         with missing-value indicators) or ``"drop"`` (it reads complete rows only)."""
@@ -264,7 +272,7 @@ class TrainedModel:
         return self.scaler.inverse_transform(scaled)
 
     def predict_proba(self, data, batch_size: int = 65536) -> np.ndarray:
-        if self.kind != "semisupervised":
+        if not self.has_head:
             raise LilyVAEError("only the semi-supervised model has a lithology head")
         logits = self._batched(self.module.classify, data, batch_size)
         return torch.softmax(torch.as_tensor(logits), dim=1).numpy()
@@ -335,7 +343,7 @@ def load_model(path: str | os.PathLike) -> TrainedModel:
             "checkpoint was replaced or the card belongs to another run)"
         )
     try:
-        module = build_model(card.kind, **card.architecture.to_dict())
+        module = build_model(card.kind, card.architecture)
     except (TypeError, ValueError) as exc:
         raise LilyVAEError(f"{meta}: invalid model section ({exc})") from None
     check_state_dict(state, module, path)

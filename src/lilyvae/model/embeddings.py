@@ -36,10 +36,11 @@ from lilyvae.data.schema import FEATURE_COLS, LABEL_COL
 from lilyvae.data.tables import feature_values, write_table_atomic
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import check_output_path, refuse_overwriting_inputs, write_atomic
+from lilyvae.model.architecture import SEMISUPERVISED, UNSUPERVISED
 from lilyvae.model.checkpoint import TrainedModel, load_model
 
 #: Default column prefix per model kind (the reference's ``unsup_emb_*``/``semisup_emb_*``).
-DEFAULT_NAMES = {"unsupervised": "unsup", "semisupervised": "semisup"}
+DEFAULT_NAMES = {UNSUPERVISED: "unsup", SEMISUPERVISED: "semisup"}
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 
@@ -55,6 +56,10 @@ class NamedModel:
     @property
     def kind(self) -> str:
         return self.model.kind
+
+    @property
+    def has_head(self) -> bool:
+        return self.model.has_head
 
     @property
     def recipe(self) -> str | None:

@@ -23,6 +23,8 @@ from lilyvae.model.architecture import (
     DEFAULT_LATENT_DIM,
     SEMISUPERVISED,
     UNSUPERVISED,
+    Architecture,
+    has_head,
 )
 
 
@@ -90,6 +92,8 @@ class VAE(nn.Module):
     """
 
     kind = UNSUPERVISED
+    #: Whether the network has a lithology head (see ``architecture.has_head``).
+    has_head = False
 
     def __init__(
         self,
@@ -212,6 +216,10 @@ class SemiSupervisedVAE(VAE):
     """
 
     kind = SEMISUPERVISED
+    has_head = True
+    #: The head's linear layers in order, as named in the state dict (the training
+    #: engine lays out its parameters by these names; the last one gives the classes).
+    HEAD_LINEARS = ("classifier.0", "classifier.3")
 
     def __init__(
         self,
@@ -296,24 +304,31 @@ def classification_loss(
 MODEL_CLASSES = {VAE.kind: VAE, SemiSupervisedVAE.kind: SemiSupervisedVAE}
 
 
-def build_model(
-    kind: str,
-    input_dim: int = 6,
-    latent_dim: int = DEFAULT_LATENT_DIM,
-    hidden_dims: Sequence[int] = DEFAULT_HIDDEN_DIMS,
-    n_classes: int | None = None,
-    missing_indicators: bool = False,
-) -> VAE:
-    """Construct a model by kind name (``unsupervised`` or ``semisupervised``)."""
-    if kind == VAE.kind:
-        return VAE(input_dim, latent_dim, hidden_dims, missing_indicators)
-    if kind == SemiSupervisedVAE.kind:
-        if n_classes is None:
-            raise ValueError("a semi-supervised model needs n_classes")
-        return SemiSupervisedVAE(
-            input_dim, latent_dim, hidden_dims, n_classes, missing_indicators=missing_indicators
-        )
-    raise ValueError(f"unknown model kind {kind!r}; choose unsupervised or semisupervised")
+def build_model(kind: str, arch: Architecture | None = None) -> VAE:
+    """Construct a model by kind name (``unsupervised`` or ``semisupervised``) with the
+    sizes of ``arch`` (default: the documented architecture, 139 classes for a head)."""
+    if kind not in MODEL_CLASSES:
+        raise ValueError(f"unknown model kind {kind!r}; choose {' or '.join(MODEL_CLASSES)}")
+    if arch is None:
+        classes = 139 if has_head(kind) else None
+        arch = Architecture(6, DEFAULT_LATENT_DIM, DEFAULT_HIDDEN_DIMS, classes)
+    sizes = (arch.input_dim, arch.latent_dim, arch.hidden_dims)
+    if not has_head(kind):
+        return MODEL_CLASSES[kind](*sizes, missing_indicators=arch.missing_indicators)
+    if arch.n_classes is None:
+        raise ValueError(f"a {kind} model needs n_classes")
+    return MODEL_CLASSES[kind](*sizes, arch.n_classes, missing_indicators=arch.missing_indicators)
+
+
+def architecture_of(model: VAE) -> Architecture:
+    """The sizes of a built network."""
+    return Architecture(
+        model.input_dim,
+        model.latent_dim,
+        tuple(model.hidden_dims),
+        getattr(model, "n_classes", None),
+        model.missing_indicators,
+    )
 
 
 def with_missing_indicators(model: VAE) -> VAE:
@@ -324,10 +339,9 @@ def with_missing_indicators(model: VAE) -> VAE:
     and so draws the same random numbers: trained on complete rows it trains like that
     model, the indicators' weights staying zero.
     """
-    arch = {"input_dim": model.input_dim, "latent_dim": model.latent_dim}
-    arch |= {"hidden_dims": model.hidden_dims, "n_classes": getattr(model, "n_classes", None)}
+    arch = architecture_of(model).replace(missing_indicators=True)
     with torch.random.fork_rng(devices=[]):  # the new module's own initial draws are discarded
-        wider = build_model(model.kind, **arch, missing_indicators=True)
+        wider = build_model(model.kind, arch)
     state = model.state_dict()
     first = state["encoder.0.weight"]
     state["encoder.0.weight"] = torch.cat([first, torch.zeros_like(first)], dim=1)

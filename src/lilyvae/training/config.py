@@ -32,6 +32,8 @@ from lilyvae.model.architecture import (
     DEFAULT_HIDDEN_DIMS,
     DEFAULT_LATENT_DIM,
     MODEL_KINDS,
+    Architecture,
+    has_head,
     size_problems,
 )
 from lilyvae.model.recipes import RECIPES, Recipe, StandardRecipe, get_recipe, recipe_from_dict
@@ -125,14 +127,20 @@ class TrainingConfig:
             del out["missing"]
         return out
 
-    def architecture(self, n_classes: int | None) -> dict:
-        return {
-            "input_dim": len(FEATURE_COLS),
-            "latent_dim": self.latent_dim,
-            "hidden_dims": list(self.hidden_dims),
-            "n_classes": n_classes if self.model == "semisupervised" else None,
-            "missing_indicators": self.missing == "mask",
-        }
+    @property
+    def has_head(self) -> bool:
+        """Whether this configuration's model has a lithology head."""
+        return has_head(self.model)
+
+    def architecture(self, n_classes: int | None) -> Architecture:
+        """The network's sizes for a table of ``n_classes`` lithologies."""
+        return Architecture(
+            input_dim=len(FEATURE_COLS),
+            latent_dim=self.latent_dim,
+            hidden_dims=tuple(self.hidden_dims),
+            n_classes=n_classes if self.has_head else None,
+            missing_indicators=self.missing == "mask",
+        )
 
 
 _FIELDS = {f.name for f in dataclasses.fields(TrainingConfig)}

@@ -23,7 +23,13 @@ from dataclasses import dataclass
 
 import torch
 
-from lilyvae.model.networks import CLASSIFIER_DROPOUT, VAE, SemiSupervisedVAE, build_model
+from lilyvae.model.networks import (
+    CLASSIFIER_DROPOUT,
+    VAE,
+    SemiSupervisedVAE,
+    architecture_of,
+    build_model,
+)
 from lilyvae.training.adam import adam_step, clip_gradients
 from lilyvae.training.layers import (
     BN_MOMENTUM,
@@ -96,7 +102,7 @@ class _Workspace:
 
         enc = [blk.linear.W.shape[1:] for blk in stack.enc]  # (out, in) per block
         dec = [blk.linear.W.shape[1:] for blk in stack.dec]
-        lat, d_in = stack.arch["latent_dim"], stack.arch["input_dim"]
+        lat, d_in = stack.arch.latent_dim, stack.arch.input_dim
         self.enc = [BlockBuffers(k, o, n, device, stack.fused) for o, _ in enc]
         self.dec = [BlockBuffers(k, o, n, device, stack.fused) for o, _ in dec]
         # Input gradients of encoder blocks after the first (the first's is not needed).
@@ -112,7 +118,7 @@ class _Workspace:
         self.out_grad_in = buf(stack.out.W.shape[2])
         self.diff = buf(d_in)
         self.sq = buf(d_in)
-        if stack.arch["missing_indicators"]:
+        if stack.arch.missing_indicators:
             # The encoder's input: the inputs kept, then the missing-value indicators.
             self.enc_in = buf(2 * d_in)
             self.keep = buf(d_in)
@@ -140,13 +146,7 @@ class ModelStack:
         first = models[0]
         self.device = torch.device(device)
         self.kind = first.kind
-        self.arch = {
-            "input_dim": first.input_dim,
-            "latent_dim": first.latent_dim,
-            "hidden_dims": list(first.hidden_dims),
-            "n_classes": getattr(first, "n_classes", None),
-            "missing_indicators": first.missing_indicators,
-        }
+        self.arch = architecture_of(first)
         self.layout, self.norms = build_layout(first)
         self.k = len(models)
         on_cpu = self.device.type == "cpu"
@@ -200,7 +200,7 @@ class ModelStack:
     def to_module(self, k: int) -> VAE:
         """Member k as an ``nn.Module`` on the CPU, in eval mode, with its batch-norm state."""
         state = member_state(self.layout, self.theta[k], self.running, self.norms, k, self.steps)
-        model = build_model(self.kind, **self.arch)
+        model = build_model(self.kind, self.arch)
         model.load_state_dict(state)
         return model.eval()
 
@@ -260,10 +260,10 @@ class ModelStack:
         """
         x = batch.x
         n = x.shape[2]
-        lat = self.arch["latent_dim"]
+        lat = self.arch.latent_dim
         ws = self._workspace(n)
         observed, mask = batch.observed, batch.mask
-        if self.arch["missing_indicators"]:
+        if self.arch.missing_indicators:
             x_in, mask = _indicator_input(x, observed, mask, ws)
         else:
             x_in = x if mask is None else torch.addcmul(x, x, mask, value=-1.0)

@@ -99,8 +99,9 @@ def build_layout(model: VAE) -> tuple[ParamLayout, list[NormLayer]]:
     layout.add_linear("out", "fc_out", model.input_dim, n_in)
     if isinstance(model, SemiSupervisedVAE):
         hidden = model.classifier[0].out_features
-        layout.add_linear("cls0", "classifier.0", hidden, lat)
-        layout.add_linear("cls1", "classifier.3", model.n_classes, hidden)
+        first, last = model.HEAD_LINEARS
+        layout.add_linear("cls0", first, hidden, lat)
+        layout.add_linear("cls1", last, model.n_classes, hidden)
     return layout, norms
 
 

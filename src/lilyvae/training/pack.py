@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from lilyvae.model.architecture import Architecture, has_head
 from lilyvae.model.networks import VAE, build_model, with_missing_indicators
 from lilyvae.model.recipes import Recipe
 from lilyvae.training.config import TrainingConfig
@@ -29,7 +30,7 @@ CHUNK_BATCHES = 64
 DROPOUT_STREAM = 0x64726F70  # "drop"
 
 
-def init_member(kind: str, arch: dict, seed: int) -> tuple[VAE, torch.Generator]:
+def init_member(kind: str, arch: Architecture, seed: int) -> tuple[VAE, torch.Generator]:
     """A freshly initialised model and its random stream, both from one seed.
 
     As in the reference script: seed, build the model (PyTorch's default
@@ -39,13 +40,12 @@ def init_member(kind: str, arch: dict, seed: int) -> tuple[VAE, torch.Generator]
     the indicators (:func:`~lilyvae.model.networks.with_missing_indicators`), so its
     draws, and its stream, are those of the same seed's model without them.
     """
-    indicators = bool(arch.get("missing_indicators"))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        model = build_model(kind, **arch | {"missing_indicators": False})
+        model = build_model(kind, arch.replace(missing_indicators=False))
         gen = torch.Generator()
         gen.set_state(torch.get_rng_state())
-    return (with_missing_indicators(model) if indicators else model), gen
+    return (with_missing_indicators(model) if arch.missing_indicators else model), gen
 
 
 @dataclass
@@ -99,7 +99,7 @@ def history_terms(kind: str, recipe: Recipe) -> list[str]:
     terms = ["loss", "recon", "kl"]
     if recipe.mask_ratio > 0:
         terms.append("masked")
-    if kind == "semisupervised":
+    if has_head(kind):
         terms.append("class")
     return terms
 
@@ -111,7 +111,7 @@ class PackRun:
         self.config = config
         self.recipe = recipe = config.recipe
         self.device = device
-        self.semi = config.model == "semisupervised"
+        self.semi = config.has_head
         arch = config.architecture(n_classes)
         inits = [init_member(config.model, arch, m.seed) for m in members]
         self.stack = ModelStack([model for model, _ in inits], device=device, fused=fused)
@@ -138,7 +138,7 @@ class PackRun:
             self.OT = present.to(torch.float32)
             self.XT = torch.where(present, self.XT, 0.0)
         self.Y = labels.to(device) if self.semi else None
-        self.d_in, self.lat = arch["input_dim"], arch["latent_dim"]
+        self.d_in, self.lat = arch.input_dim, arch.latent_dim
         self.terms = history_terms(config.model, recipe)
         self.lrs = [config.lr] * self.k
         self.scheduler = (

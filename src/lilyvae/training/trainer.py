@@ -77,7 +77,7 @@ def train_members(
     threads gain little and lose badly on a busy machine); ensembles use the other
     cores by training packs in parallel processes.
     """
-    if config.model == "semisupervised" and labels is None:
+    if config.has_head and labels is None:
         raise LilyVAEError("the semi-supervised model needs labels")
     if X.shape[0] == 0:
         raise LilyVAEError("no rows to train on")
@@ -193,7 +193,7 @@ def train(
     extra = {}
     if withhold_labels:
         data, extra["labels_withheld"] = hide_labels(data, withhold_labels)
-    if config.model == "semisupervised" and data.n_labelled == 0:
+    if config.has_head and data.n_labelled == 0:
         raise LilyVAEError(
             f"{data.source}: no labelled rows (column 'Principal' is empty or absent); "
             "the semi-supervised model needs lithology labels"
@@ -201,17 +201,17 @@ def train(
     full = data
     if split is not None:
         data = data.subset(~split.holdout_mask(data.boreholes))
-    if config.model == "semisupervised" and data.n_labelled == 0:
+    if config.has_head and data.n_labelled == 0:
         raise LilyVAEError(f"{full.source}: no labelled rows left after holding out boreholes")
     device = resolve_device(config.device)
     start = time.perf_counter()
     scaler, X, labels = scale_for_training(data)
-    n_classes = len(data.class_names) if config.model == "semisupervised" else None
+    n_classes = len(data.class_names) if config.has_head else None
     bar, update = _progress_bar(config, quiet)
     try:
         (result,) = train_members(
             X,
-            labels if config.model == "semisupervised" else None,
+            labels if config.has_head else None,
             [MemberSpec(config.seed)],
             config,
             n_classes=n_classes,
@@ -263,11 +263,11 @@ def trained_model(
     number of rows the member drew from them (default: all of them); ``extra`` adds
     sections to the card (an ensemble member's run, index and resample).
     """
-    from lilyvae.model.card import Architecture, ModelCard
+    from lilyvae.model.card import ModelCard
     from lilyvae.model.checkpoint import TrainedModel, environment, state_dict_bytes
 
     module = result.model
-    semi = config.model == "semisupervised"
+    semi = config.has_head
     n_classes = len(trained.class_names) if semi else None
     rows = trained.n_rows if rows_trained is None else int(rows_trained)
     split_info = None
@@ -276,7 +276,7 @@ def trained_model(
     arch = config.architecture(n_classes)
     card = ModelCard(
         kind=config.model,
-        architecture=Architecture(**arch | {"hidden_dims": tuple(arch["hidden_dims"])}),
+        architecture=arch,
         n_parameters=int(sum(p.numel() for p in module.parameters())),
         training=config.to_dict() | {"device": str(device)},
         input_columns=tuple(FEATURE_COLS),

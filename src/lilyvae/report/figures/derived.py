@@ -154,5 +154,5 @@ def downcore_model(inputs: FigureInputs) -> NamedModel:
     def active(m: NamedModel) -> int:
         return ((subjects.get(m.name) or {}).get("latent") or {}).get("active_dims", 0)
 
-    semi = [m for m in inputs.models if m.kind == "semisupervised"]
+    semi = [m for m in inputs.models if m.has_head]
     return max(semi or inputs.models, key=active)

@@ -130,7 +130,7 @@ def _tracks(inputs: FigureInputs, rows: np.ndarray) -> list[Track]:
     if not inputs.models:
         return tracks
     m = downcore_model(inputs)
-    if m.kind == "semisupervised":
+    if m.has_head:
         predicted = list(m.model.predict(features))
         tracks.append(Track("lithology", f"predicted lithology\n({m.name})", predicted))
     pca = principal_axes(inputs, m, DOWNCORE_COMPONENTS)
@@ -245,7 +245,7 @@ def _caption(inputs: FigureInputs) -> str:
     if inputs.models:
         m = downcore_model(inputs)
         components, fit_rows = cluster_settings(inputs)
-        if m.kind == "semisupervised":
+        if m.has_head:
             parts[-1] += f"; the lithology predicted by {m.name}'s classification head, by group"
         parts[-1] += (
             f"; up to {DOWNCORE_COMPONENTS} principal components of {m.name}'s embedding (axes "

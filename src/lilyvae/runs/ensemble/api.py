@@ -257,7 +257,7 @@ def train_seeds(
     data = _as_data(data)
     hidden, record = hide_labels(data, withhold_labels) if withhold_labels else (data, None)
     inputs = {
-        name: training_inputs(hidden if c.model == "semisupervised" else data, split, c)
+        name: training_inputs(hidden if c.has_head else data, split, c)
         for name, c in configs.items()
     }
     members = [
@@ -267,7 +267,7 @@ def train_seeds(
     ]
     # Every input has the same scaled rows; unsupervised packs ignore the labels, so
     # the packs share a semi-supervised configuration's (hidden labels, classes).
-    semi = [name for name, c in configs.items() if c.model == "semisupervised"]
+    semi = [name for name, c in configs.items() if c.has_head]
     shared = inputs[semi[0] if semi else next(iter(configs))]
     out: dict[str, list] = {name: [None] * len(seeds) for name in configs}
     with open_backend("local", None, workers, shared.device) as k:
@@ -282,7 +282,7 @@ def train_seeds(
                 if reason is not None:
                     raise LilyVAEError(f"{data.source}: {name}, seed {member.seed}: {reason}")
                 model = rebuild_member(member, result, inputs[name])
-                if record is not None and member.config.model == "semisupervised":
+                if record is not None and member.config.has_head:
                     model.card = model.card.with_extra(labels_withheld=record)
                 out[name][member.index % len(seeds)] = model
     return out

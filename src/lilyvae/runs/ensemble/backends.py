@@ -41,7 +41,7 @@ def run_pack(
     ``seed``, ``state`` (state dict), ``history``, ``error``, ``wall_s``."""
     start = time.perf_counter()
     specs = [MemberSpec(s, r) for s, r in zip(task.seeds, task.rows, strict=True)]
-    semi = task.config.model == "semisupervised"
+    semi = task.config.has_head
     results = train_members(
         X,
         labels if semi else None,

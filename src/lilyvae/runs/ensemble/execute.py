@@ -74,7 +74,7 @@ def training_inputs(
     trained = data if split is None else data.subset(~split.holdout_mask(data.boreholes))
     if trained.n_rows == 0:
         raise LilyVAEError(f"{data.source}: no rows left after holding out boreholes")
-    semi = config.model == "semisupervised"
+    semi = config.has_head
     if semi and trained.n_labelled == 0:
         raise LilyVAEError(
             f"{data.source}: no labelled rows; the semi-supervised model needs lithology labels"
@@ -90,7 +90,7 @@ def rebuild_member(member: Member, result: dict, inputs: TrainingInputs):
     from lilyvae.model.networks import build_model
 
     config = member.config
-    module = build_model(config.model, **config.architecture(inputs.n_classes))
+    module = build_model(config.model, config.architecture(inputs.n_classes))
     module.load_state_dict(result["state"])
     module.eval()
     res = MemberResult(module, result["history"], result["seed"], None)
