@@ -55,14 +55,13 @@ def engine_inputs(x, eps, mask, labels, drop, k=1):
 
 def autograd_loss(model, x, eps, mask, labels, drop, beta, alpha, reduction, mask_weight):
     """The networks' own statement of the loss (``loss_function``), through autograd,
-    on the forward pass written plainly with the batch's noise and dropout. A model
+    on the networks' forward pass given the batch's noise (and, for the head, dropout). A model
     with missing-value indicators sees an entry the recipe masks as missing (NaN)."""
     observed = torch.isfinite(x) if model.missing_indicators else None
     hidden = 0.0 if observed is None else float("nan")
     x_in = x if mask is None else x.masked_fill(mask, hidden)
-    mu, logvar = model.encode(x_in)
-    z = mu + eps * torch.exp(0.5 * logvar)
-    recon = model.decode(z)
+    recon, mu, logvar = model(x_in, noise=eps)[:3]
+    z = model.reparameterize(mu, logvar, eps)  # the code the head reads, same noise
     weights = {"beta": beta, "reduction": reduction, "mask": mask, "mask_weight": mask_weight}
     weights["observed"] = observed
     if labels is None:

@@ -4,23 +4,16 @@ latent space is (KL per dimension, active dimensions), and how well it reconstru
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from lilyvae.data.schema import FEATURE_SHORT
 from lilyvae.evaluation.config import ACTIVE_THRESHOLD
 
 
-@torch.no_grad()
-def posterior(model, features: np.ndarray, batch_size: int = 65536):
-    """Posterior means and log-variances (n, latent) of raw features."""
-    module = model.module.eval()
-    x = torch.as_tensor(model.scaler.transform(features), dtype=torch.float32)
-    mus, lvs = [], []
-    for i in range(0, x.shape[0], batch_size):
-        mu, lv = module.encode(x[i : i + batch_size])
-        mus.append(mu)
-        lvs.append(lv)
-    return torch.cat(mus).numpy().astype(np.float64), torch.cat(lvs).numpy().astype(np.float64)
+def posterior(model, features: np.ndarray):
+    """Posterior means and log-variances (n, latent) of raw features (the model's own
+    :meth:`~lilyvae.model.checkpoint.TrainedModel.posterior`, as the KL needs them)."""
+    mean, variance = model.posterior(features)
+    return mean, np.log(variance)
 
 
 def latent_health(mu: np.ndarray, logvar: np.ndarray) -> dict:

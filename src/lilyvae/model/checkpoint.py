@@ -264,6 +264,25 @@ class TrainedModel:
         """The posterior means (n, latent_dim): the embeddings."""
         return self._batched(self.module.get_embeddings, data, batch_size)
 
+    def posterior(self, data, batch_size: int = 65536) -> tuple[np.ndarray, np.ndarray]:
+        """The posterior's mean and variance (each (n, latent_dim), float64) of each row.
+
+        A ``missing="mask"`` model reads rows with missing inputs (NaN) too, through its
+        missing-value indicators, as :meth:`embed` does."""
+        both = self._batched(lambda x: torch.cat(self.module.encode(x), dim=1), data, batch_size)
+        both = both.astype(np.float64)
+        latent = self.module.latent_dim
+        return both[:, :latent], np.exp(both[:, latent:])
+
+    @torch.no_grad()
+    def sample(self, n: int, seed: int = 0) -> np.ndarray:
+        """``n`` draws from the N(0, I) prior, decoded and unscaled: raw measurements
+        (n, 6) as the model imagines them, reproducible by ``seed``."""
+        self.module.eval()
+        gen = torch.Generator().manual_seed(seed)
+        z = torch.randn(n, self.module.latent_dim, generator=gen)
+        return self.scaler.inverse_transform(self.module.decode(z).numpy().astype(np.float64))
+
     def reconstruct(self, data, batch_size: int = 65536) -> np.ndarray:
         """Decode the posterior mean and undo the scaling: raw units, deterministic."""
         scaled = self._batched(

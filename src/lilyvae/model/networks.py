@@ -143,16 +143,22 @@ class VAE(nn.Module):
         h = self.encoder(self.encoder_input(x))
         return self.fc_mu(h), self.fc_logvar(h)
 
-    def reparameterize(self, mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    def reparameterize(
+        self, mu: torch.Tensor, logvar: torch.Tensor, noise: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """``mu + noise * std``; ``noise`` (standard normal, shaped like ``mu``) is drawn
+        from the global stream when not given (tests and the engine give their own)."""
         std = torch.exp(0.5 * logvar)
-        return mu + torch.randn_like(std) * std
+        if noise is None:
+            noise = torch.randn_like(std)
+        return mu + noise * std
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
         return self.fc_out(self.decoder(z))
 
-    def forward(self, x: torch.Tensor):
+    def forward(self, x: torch.Tensor, noise: torch.Tensor | None = None):
         mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar)
+        z = self.reparameterize(mu, logvar, noise)
         return self.decode(z), mu, logvar
 
     @torch.no_grad()
@@ -241,9 +247,9 @@ class SemiSupervisedVAE(VAE):
             nn.Linear(CLASSIFIER_HIDDEN, self.n_classes),
         )
 
-    def forward(self, x: torch.Tensor):
+    def forward(self, x: torch.Tensor, noise: torch.Tensor | None = None):
         mu, logvar = self.encode(x)
-        z = self.reparameterize(mu, logvar)
+        z = self.reparameterize(mu, logvar, noise)
         return self.decode(z), mu, logvar, self.classifier(z)
 
     @torch.no_grad()

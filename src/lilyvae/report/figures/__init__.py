@@ -42,7 +42,6 @@ from lilyvae.report.figures.model_figures import (
     fig_latent_kl,
     fig_prior_samples,
     fig_reconstruction,
-    prior_samples,
 )
 from lilyvae.report.figures.score_figures import fig_roc, fig_zero_shot
 from lilyvae.report.figures.spec import DrawOptions, FigureInputs, FigureSpec, Needs
@@ -87,7 +86,6 @@ __all__ = [
     "figures_from_run",
     "land_fraction_grid",
     "make_figures",
-    "prior_samples",
     "read_manifest",
     "umap_layouts",
 ]

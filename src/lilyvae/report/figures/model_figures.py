@@ -84,18 +84,6 @@ def fig_reconstruction(
     return fig
 
 
-def prior_samples(model, n: int = 20000, seed: int = 0) -> np.ndarray:
-    """Decode ``n`` draws from the N(0, I) prior and undo the scaling (raw units)."""
-    import torch
-
-    gen = torch.Generator().manual_seed(seed)
-    module = model.module.eval()
-    z = torch.randn(n, module.latent_dim, generator=gen)
-    with torch.no_grad():
-        scaled = module.decode(z).numpy().astype(np.float64)
-    return model.scaler.inverse_transform(scaled)
-
-
 def feature_bins(values: np.ndarray, j: int, n: int = 60) -> tuple[np.ndarray, str]:
     """Histogram edges for feature ``j``: log-like for MS and NGR, linear otherwise."""
     lo, hi = np.percentile(values, [0.5, 99.5])
@@ -115,7 +103,7 @@ def fig_prior_samples(
     plt = pyplot()
     fig, axes = plt.subplots(len(models), 6, figsize=(16, 2.5 * len(models) + 0.6), squeeze=False)
     for i, m in enumerate(models):
-        gen = prior_samples(m.model, n, seed)
+        gen = m.model.sample(n, seed)
         for j, short in enumerate(FEATURE_SHORT):
             ax = axes[i, j]
             edges, scale = feature_bins(features[:, j], j)
