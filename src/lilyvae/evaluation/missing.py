@@ -32,8 +32,8 @@ import warnings
 
 import numpy as np
 
+from lilyvae.data.held_out import held_out_rows
 from lilyvae.data.schema import COLOUR_INDEX, FEATURE_SHORT
-from lilyvae.data.splits import BoreholeSplit
 from lilyvae.data.tables import TrainingData
 from lilyvae.evaluation.scores import classification_scores
 from lilyvae.model.architecture import MODEL_KINDS
@@ -79,12 +79,11 @@ def hide_colour(features: np.ndarray) -> np.ndarray:
     return out
 
 
-def held_out_rows(full: TrainingData, card_split: dict | None, eval_split) -> np.ndarray:
+def held_out_rows_of(full: TrainingData, card_split: dict | None, eval_split) -> np.ndarray:
     """The rows of ``full`` in the model's held-out boreholes: its card's (all of them,
     rows without colour included), else those of the evaluation's fresh split."""
-    split = BoreholeSplit.from_dict(card_split)
-    if split is not None and eval_split.held_out:
-        return split.holdout_mask(full.boreholes)
+    if eval_split.held_out:
+        return held_out_rows(full.boreholes, {"model": card_split}).mask
     return np.isin(full.boreholes, np.asarray(eval_split.holdout_boreholes, dtype=object))
 
 
@@ -342,7 +341,7 @@ def missing_colour(models, full: TrainingData, eval_splits: dict, baseline: bool
     subjects = {}
     first_test = None
     for m in models:
-        test = held_out_rows(full, m.model.card.split, eval_splits[m.name])
+        test = held_out_rows_of(full, m.model.card.split, eval_splits[m.name])
         first_test = test if first_test is None else first_test
         subjects[m.name] = {
             "kind": m.kind,

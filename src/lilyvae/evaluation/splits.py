@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lilyvae.data.schema import BOREHOLE_COL
+from lilyvae.data.held_out import held_out_rows
 from lilyvae.data.splits import BoreholeSplit, split_boreholes
 from lilyvae.data.tables import TrainingData
 from lilyvae.evaluation.config import EvalConfig
@@ -35,48 +35,24 @@ class EvalSplit:
 
 
 def resolve_split(data: TrainingData, card_split: dict | None, config: EvalConfig) -> EvalSplit:
-    """The evaluation split for a model whose card records ``card_split``."""
-    split = BoreholeSplit.from_dict(card_split)
-    warn: list[str] = []
-    if split is not None:
-        found = _card_split(data, split, warn)
-        if found is not None:
-            return found
-    return _fresh_split(data, config, warn)
-
-
-def _card_split(data: TrainingData, split: BoreholeSplit, warn: list[str]) -> EvalSplit | None:
-    """The card's held-out boreholes, when the table has rows on both sides of them."""
-    if data.boreholes is None:
-        warn.append(
-            f"the table has no {BOREHOLE_COL!r} column, so the model's held-out boreholes "
-            "cannot be found"
-        )
-        return None
-    mask = split.holdout_mask(data.boreholes)
-    present = int(np.isin(np.asarray(split.holdout, dtype=object), data.boreholes).sum())
-    if mask.any() and (~mask).any():
-        if present < len(split.holdout):
-            warn.append(
-                f"{len(split.holdout) - present} of the model's {len(split.holdout)} "
-                "held-out boreholes are not in this table"
-            )
-        return EvalSplit(
-            mask,
-            True,
-            f"held-out boreholes from the model card: {present} boreholes, "
-            f"{int(mask.sum()):,} rows scored; downstream models fitted on the other "
-            f"{int((~mask).sum()):,} rows",
-            tuple(b for b in split.holdout if b in set(data.boreholes[mask])),
-            warn,
-            ("card", split.holdout),
-        )
-    warn.append(
-        f"none of the model's {len(split.holdout)} held-out boreholes is in this table"
-        if not mask.any()
-        else "the model's held-out boreholes are every borehole of this table"
+    """The evaluation split for a model whose card records ``card_split``: its held-out
+    boreholes (:func:`~lilyvae.data.held_out.held_out_rows`) when the table has rows on
+    both sides of them, else a fresh borehole split, IN-SAMPLE for the model."""
+    found = held_out_rows(data.boreholes, {"model": card_split})
+    warn = list(found.warnings) if found.recorded else []
+    if not found.usable:
+        return _fresh_split(data, config, warn)
+    mask = found.mask
+    return EvalSplit(
+        mask,
+        True,
+        f"held-out boreholes from the model card: {len(found.boreholes)} boreholes, "
+        f"{int(mask.sum()):,} rows scored; downstream models fitted on the other "
+        f"{int((~mask).sum()):,} rows",
+        found.boreholes,
+        warn,
+        ("card", BoreholeSplit.from_dict(card_split).holdout),
     )
-    return None
 
 
 def _fresh_split(data: TrainingData, config: EvalConfig, warn: list[str]) -> EvalSplit:

@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from lilyvae.data.held_out import held_out_rows
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.splits import BoreholeSplit, split_boreholes
+from lilyvae.data.splits import split_boreholes
 from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.model.embeddings import NamedModel, input_columns
@@ -58,42 +59,18 @@ class PropertySplit:
         }
 
 
-def _card_split(models: list[NamedModel], present: set[str]) -> tuple[set[str], list[str]]:
-    """Boreholes that every model with a card split held out (and that are in the table)."""
-    splits = {m.name: BoreholeSplit.from_dict(m.model.card.split) for m in models}
-    held = [set(s.holdout) for s in splits.values() if s is not None]
-    if not held:
-        return set(), []
-    warnings = []
-    without = [name for name, s in splits.items() if s is None]
-    if without:
-        warnings.append(
-            f"model(s) {', '.join(without)} record no held-out boreholes: their embeddings "
-            "were trained on the scored boreholes"
-        )
-    common = set.intersection(*held) & present
-    if len({frozenset(h) for h in held}) > 1:
-        warnings.append(
-            f"the models hold out different boreholes: the {len(common)} that all of them "
-            "held out are scored"
-        )
-    return common, warnings
-
-
 def resolve_split(models: list[NamedModel], data: TrainingData, seed: int) -> PropertySplit:
     """The cards' held-out boreholes, else a seeded split of the table's boreholes (loud)."""
-    present = set(np.unique(data.boreholes).tolist())
-    common, warnings = _card_split(models, present)
-    if common and common != present:
+    found = held_out_rows(data.boreholes, {m.name: m.model.card.split for m in models})
+    warnings = list(found.warnings) if found.recorded else []
+    if found.usable:
         return PropertySplit(
-            tuple(sorted(common)),
+            tuple(sorted(found.boreholes)),
             "cards",
-            f"held-out boreholes of the model cards: {len(common)} boreholes the models never "
-            "saw are scored; the trees are fitted on the others",
+            f"held-out boreholes of the model cards: {len(found.boreholes)} boreholes the "
+            "models never saw are scored; the trees are fitted on the others",
             warnings,
         )
-    if common == present:
-        warnings.append("the cards hold out every borehole of the table: nothing to fit on")
     fresh = split_boreholes(data, FALLBACK_FRACTION, seed)
     warnings.insert(
         0,
