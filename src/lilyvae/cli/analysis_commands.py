@@ -8,9 +8,11 @@ from pathlib import Path
 from lilyvae.cli.options import (
     DEFAULT_DATA,
     add_command,
+    add_declared_options,
     add_quiet_option,
     positive_int,
     required_options,
+    settings_from_args,
 )
 from lilyvae.errors import LilyVAEError
 
@@ -40,16 +42,10 @@ def cmd_embed(args: argparse.Namespace) -> int:
 
 
 def _eval_config(args: argparse.Namespace):
-    from lilyvae.evaluation import EvalConfig
+    from lilyvae.evaluation.config import EVAL_FLAGS, EvalConfig
 
-    return EvalConfig(
-        svm_train_rows=args.svm_train_rows,
-        svm_test_rows=args.svm_test_rows,
-        gmm_components=args.gmm_components,
-        gmm_rows=args.gmm_rows,
-        zero_shot_classes=tuple(args.zero_shot_classes) if args.zero_shot_classes else None,
-        seed=args.seed,
-    )
+    zero_shot = tuple(args.zero_shot_classes) if args.zero_shot_classes else None
+    return settings_from_args(EvalConfig, EVAL_FLAGS, args, zero_shot_classes=zero_shot)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
@@ -124,14 +120,10 @@ def _register_evaluate(sub) -> None:
         default=DEFAULT_DATA,
         help=f"table with labels (.csv or .parquet), default {DEFAULT_DATA}",
     )
+    from lilyvae.evaluation.config import EVAL_FLAGS, EvalConfig
+
     g = p.add_argument_group("scoring")
-    for flag, default, what in (
-        ("--svm-train-rows", 8000, "rows the SVM is fitted on"),
-        ("--svm-test-rows", 4000, "held-out rows the SVM is scored on"),
-        ("--gmm-components", 20, "Gaussian mixture components of the clustering score"),
-        ("--gmm-rows", 10000, "rows the Gaussian mixture is fitted on"),
-    ):
-        g.add_argument(flag, type=positive_int, default=default, help=f"{what}, default {default}")
+    add_declared_options(g, EvalConfig, EVAL_FLAGS)
     g.add_argument(
         "--zero-shot-classes",
         nargs="+",
@@ -139,7 +131,6 @@ def _register_evaluate(sub) -> None:
         help="lithologies for the zero-shot test (default: labels withheld from the models, "
         "else six chosen by seed)",
     )
-    g.add_argument("--seed", type=int, default=0, help="subsamples and GMM seed, default 0")
     add_quiet_option(p)
 
 

@@ -23,6 +23,7 @@ from lilyvae.hyperparams import (
     SWITCH,
     Hyper,
     ValueKind,
+    hyper_fields,
 )
 
 DEFAULT_DATA = "data/vae_training_data_v2_20cm.csv"
@@ -148,16 +149,33 @@ def default_text(name: str, h: Hyper) -> str:
     return "; ".join(f"{r}: {h.kind.show(v)}" for r, v in defaults.items())
 
 
-def _add_setting(group, name: str, h: Hyper) -> None:
+def _add_setting(group, name: str, h: Hyper, default: Any = None, shown: str | None = None) -> None:
     flag = "--" + name.replace("_", "-")
-    text = f"{h.help} [{default_text(name, h)}]"
+    text = f"{h.help} [{shown or default_text(name, h)}]"
     if h.kind is SWITCH:
-        group.add_argument(flag, action="store_true", help=text)
+        group.add_argument(flag, action="store_true", default=bool(default), help=text)
     elif h.kind.choices is not None:
-        group.add_argument(flag, choices=h.kind.choices, help=text)
+        group.add_argument(flag, choices=h.kind.choices, default=default, help=text)
     else:
         metavar = "N,N" if h.kind.is_list else None
-        group.add_argument(flag, type=argument_type(h.kind), metavar=metavar, help=text)
+        kind = argument_type(h.kind)
+        group.add_argument(flag, type=kind, metavar=metavar, default=default, help=text)
+
+
+def add_declared_options(group, cls: type, names) -> None:
+    """Flags for the declared fields ``names`` of the settings dataclass ``cls`` (help,
+    checks and defaults from their :func:`~lilyvae.hyperparams.hyper` declarations).
+    The parsed values default to the dataclass's own defaults."""
+    fields = cls.__dataclass_fields__
+    for name, h in hyper_fields(cls).items():
+        if name in names:
+            default = fields[name].default
+            _add_setting(group, name, h, default, f"default {h.kind.show(default)}")
+
+
+def settings_from_args(cls: type, names, args: argparse.Namespace, **more):
+    """An instance of ``cls`` from the parsed flags of :func:`add_declared_options`."""
+    return cls(**{name: getattr(args, name) for name in names}, **more)
 
 
 def training_settings() -> dict[str, Hyper]:

@@ -38,98 +38,74 @@ Typical use::
     write_metrics(metrics, "runs/eval")
 """
 
-from lilyvae.evaluation.classes import (
-    ZeroShotClasses,
-    choose_zero_shot_classes,
-    top_classes,
-    withheld_labels,
-    zero_shot_classes,
-)
-from lilyvae.evaluation.config import (
-    ACTIVE_THRESHOLD,
-    BASELINE,
-    METRICS_VERSION,
-    ROC_GRID,
-    SYNTHETIC_LABEL,
-    EvalConfig,
-)
-from lilyvae.evaluation.files import json_safe, read_metrics, write_metrics
-from lilyvae.evaluation.latent import latent_health, posterior, reconstruction_r2
-from lilyvae.evaluation.missing import GROUPS as MISSING_COLOUR_GROUPS
-from lilyvae.evaluation.missing import missing_colour
-from lilyvae.evaluation.missing_tables import coverage_table, missing_tables
-from lilyvae.evaluation.pipeline import evaluate
-from lilyvae.evaluation.provenance import (
-    as_training_data,
-    read_synthetic_sidecar,
-    synthetic_notice,
-)
-from lilyvae.evaluation.scores import classification_scores, head_scores, score_space
-from lilyvae.evaluation.splits import (
-    EvalSplit,
-    ScoringRows,
-    resolve_split,
-    scoring_rows,
-    subsample,
-)
-from lilyvae.evaluation.tables import (
-    Table,
-    format_value,
-    gmm_components,
-    lookup,
-    metric_tables,
-    summary_table,
-    synthetic_tag,
-)
-from lilyvae.evaluation.text import markdown_report, markdown_table, summary_text
-from lilyvae.run_folder import METRICS_FILE, METRICS_FORMAT, METRICS_MD, ROC_FILE
+from __future__ import annotations
 
-__all__ = [
-    "ACTIVE_THRESHOLD",
-    "BASELINE",
-    "METRICS_FILE",
-    "METRICS_FORMAT",
-    "METRICS_MD",
-    "METRICS_VERSION",
-    "MISSING_COLOUR_GROUPS",
-    "ROC_FILE",
-    "ROC_GRID",
-    "SYNTHETIC_LABEL",
-    "EvalConfig",
-    "EvalSplit",
-    "ScoringRows",
-    "Table",
-    "ZeroShotClasses",
-    "as_training_data",
-    "choose_zero_shot_classes",
-    "classification_scores",
-    "coverage_table",
-    "evaluate",
-    "format_value",
-    "gmm_components",
-    "head_scores",
-    "json_safe",
-    "latent_health",
-    "lookup",
-    "markdown_report",
-    "markdown_table",
-    "metric_tables",
-    "missing_colour",
-    "missing_tables",
-    "posterior",
-    "read_metrics",
-    "read_synthetic_sidecar",
-    "reconstruction_r2",
-    "resolve_split",
-    "score_space",
-    "scoring_rows",
-    "subsample",
-    "summary_table",
-    "summary_text",
-    "synthetic_notice",
-    "synthetic_tag",
-    "top_classes",
-    "withheld_labels",
-    "write_metrics",
-    "zero_shot_classes",
-]
+import importlib
+
+#: Public name -> (module, name there). Imported on first use (PEP 562), so that the
+#: command line can read the evaluation's declared settings (``config``) without
+#: importing PyTorch and scikit-learn.
+_EXPORTS = {
+    "ACTIVE_THRESHOLD": ("lilyvae.evaluation.config", "ACTIVE_THRESHOLD"),
+    "BASELINE": ("lilyvae.evaluation.config", "BASELINE"),
+    "EvalConfig": ("lilyvae.evaluation.config", "EvalConfig"),
+    "EvalSplit": ("lilyvae.evaluation.splits", "EvalSplit"),
+    "METRICS_FILE": ("lilyvae.run_folder", "METRICS_FILE"),
+    "METRICS_FORMAT": ("lilyvae.run_folder", "METRICS_FORMAT"),
+    "METRICS_MD": ("lilyvae.run_folder", "METRICS_MD"),
+    "METRICS_VERSION": ("lilyvae.evaluation.config", "METRICS_VERSION"),
+    "MISSING_COLOUR_GROUPS": ("lilyvae.evaluation.missing", "GROUPS"),
+    "ROC_FILE": ("lilyvae.run_folder", "ROC_FILE"),
+    "ROC_GRID": ("lilyvae.evaluation.config", "ROC_GRID"),
+    "SYNTHETIC_LABEL": ("lilyvae.evaluation.config", "SYNTHETIC_LABEL"),
+    "ScoringRows": ("lilyvae.evaluation.splits", "ScoringRows"),
+    "Table": ("lilyvae.evaluation.tables", "Table"),
+    "ZeroShotClasses": ("lilyvae.evaluation.classes", "ZeroShotClasses"),
+    "as_training_data": ("lilyvae.evaluation.provenance", "as_training_data"),
+    "choose_zero_shot_classes": ("lilyvae.evaluation.classes", "choose_zero_shot_classes"),
+    "classification_scores": ("lilyvae.evaluation.scores", "classification_scores"),
+    "coverage_table": ("lilyvae.evaluation.missing_tables", "coverage_table"),
+    "evaluate": ("lilyvae.evaluation.pipeline", "evaluate"),
+    "format_value": ("lilyvae.evaluation.tables", "format_value"),
+    "gmm_components": ("lilyvae.evaluation.tables", "gmm_components"),
+    "head_scores": ("lilyvae.evaluation.scores", "head_scores"),
+    "json_safe": ("lilyvae.evaluation.files", "json_safe"),
+    "latent_health": ("lilyvae.evaluation.latent", "latent_health"),
+    "lookup": ("lilyvae.evaluation.tables", "lookup"),
+    "markdown_report": ("lilyvae.evaluation.text", "markdown_report"),
+    "markdown_table": ("lilyvae.evaluation.text", "markdown_table"),
+    "metric_tables": ("lilyvae.evaluation.tables", "metric_tables"),
+    "missing_colour": ("lilyvae.evaluation.missing", "missing_colour"),
+    "missing_tables": ("lilyvae.evaluation.missing_tables", "missing_tables"),
+    "posterior": ("lilyvae.evaluation.latent", "posterior"),
+    "read_metrics": ("lilyvae.evaluation.files", "read_metrics"),
+    "read_synthetic_sidecar": ("lilyvae.evaluation.provenance", "read_synthetic_sidecar"),
+    "reconstruction_r2": ("lilyvae.evaluation.latent", "reconstruction_r2"),
+    "resolve_split": ("lilyvae.evaluation.splits", "resolve_split"),
+    "score_space": ("lilyvae.evaluation.scores", "score_space"),
+    "scoring_rows": ("lilyvae.evaluation.splits", "scoring_rows"),
+    "subsample": ("lilyvae.evaluation.splits", "subsample"),
+    "summary_table": ("lilyvae.evaluation.tables", "summary_table"),
+    "summary_text": ("lilyvae.evaluation.text", "summary_text"),
+    "synthetic_notice": ("lilyvae.evaluation.provenance", "synthetic_notice"),
+    "synthetic_tag": ("lilyvae.evaluation.tables", "synthetic_tag"),
+    "top_classes": ("lilyvae.evaluation.classes", "top_classes"),
+    "withheld_labels": ("lilyvae.evaluation.classes", "withheld_labels"),
+    "write_metrics": ("lilyvae.evaluation.files", "write_metrics"),
+    "zero_shot_classes": ("lilyvae.evaluation.classes", "zero_shot_classes"),
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    where = _EXPORTS.get(name)
+    if where is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(where[0]), where[1])
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -8,6 +8,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from lilyvae.errors import LilyVAEError
+from lilyvae.hyperparams import (
+    INTEGER,
+    OPEN_FRACTION,
+    POSITIVE_INT,
+    field_problems,
+    hyper,
+    hyper_fields,
+    integer_kind,
+)
+
+TWO_OR_MORE = integer_kind("an integer >= 2", lambda v: v >= 2)
 
 METRICS_VERSION = 1
 #: The subject name of the baseline: the six inputs, scaled.
@@ -20,24 +31,40 @@ ROC_GRID = np.linspace(0.0, 1.0, 101)
 SYNTHETIC_LABEL = "SYNTHETIC"
 
 
+#: The settings ``lilyvae evaluate`` has flags for (generated from the declarations).
+EVAL_FLAGS = ("svm_train_rows", "svm_test_rows", "gmm_components", "gmm_rows", "seed")
+
+
 @dataclass(frozen=True)
 class EvalConfig:
-    """Sizes and seeds of the evaluation (all recorded in ``metrics.json``)."""
+    """Sizes and seeds of the evaluation (all recorded in ``metrics.json``), declared
+    once with :func:`~lilyvae.hyperparams.hyper`: the flags of ``lilyvae evaluate``,
+    their help and defaults, and the checks come from here."""
 
-    svm_train_rows: int = 8000  # the reference's SVM size
-    svm_test_rows: int = 4000
-    gmm_components: int = 20
-    gmm_rows: int = 10000
-    top_classes: int = 10
+    svm_train_rows: int = hyper(
+        8000, "rows the SVM is fitted on (the reference's size)", POSITIVE_INT
+    )
+    svm_test_rows: int = hyper(4000, "held-out rows the SVM is scored on", POSITIVE_INT)
+    gmm_components: int = hyper(
+        20, "Gaussian mixture components of the clustering score", POSITIVE_INT
+    )
+    gmm_rows: int = hyper(10000, "rows the Gaussian mixture is fitted on", POSITIVE_INT)
+    top_classes: int = hyper(10, "most frequent classes with ROC curves", POSITIVE_INT)
     zero_shot_classes: tuple[str, ...] | None = None  # None: from the cards, else chosen
-    zero_shot_n: int = 6
-    fallback_holdout_fraction: float = 0.2  # downstream split when a card has none
-    seed: int = 0
+    zero_shot_n: int = hyper(
+        6, "lithologies of the zero-shot test when none are given", TWO_OR_MORE
+    )
+    fallback_holdout_fraction: float = hyper(
+        0.2, "share of boreholes held out downstream when a card records none", OPEN_FRACTION
+    )
+    seed: int = hyper(0, "subsamples and GMM seed", INTEGER)
 
     def __post_init__(self) -> None:
-        for name in ("svm_train_rows", "svm_test_rows", "gmm_components", "gmm_rows"):
+        for name in hyper_fields(type(self)):
             value = getattr(self, name)
-            if not isinstance(value, (int, np.integer)) or value <= 0:
-                raise LilyVAEError(f"{name.replace('_', '-')} must be a positive integer")
-        if self.top_classes <= 0 or self.zero_shot_n < 2:
-            raise LilyVAEError("top-classes must be >= 1 and zero-shot-n >= 2")
+            if isinstance(value, np.integer):
+                object.__setattr__(self, name, int(value))
+        problems = field_problems(self)
+        if problems:
+            name, _, why = problems[0].partition(" ")
+            raise LilyVAEError(f"--{name.replace('_', '-')} {why}")
