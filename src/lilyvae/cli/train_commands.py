@@ -85,81 +85,20 @@ def cmd_adopt(args: argparse.Namespace) -> int:
     return 0
 
 
-def _inspect_card(path: Path, expected: str | None):
-    """The network of a checkpoint with a model card, after printing what the card says:
-    first what a user asks (the data, synthetic or not, the rows trained on, the
-    held-out boreholes, epochs, seed, recipe), then the rest."""
+def _inspect_card(path: Path, expected: str | None) -> list[str]:
+    """What a checkpoint with a model card holds, as lines (the card checked against
+    the weights on the way)."""
     from lilyvae.model.checkpoint import load_model
 
     trained = load_model(path)
     if expected and expected != trained.kind:
         raise LilyVAEError(f"{path}: holds a {trained.kind} model, not {expected}")
-    card = trained.card
-    data = card.data
-    print(f"{path}: {trained.kind} model with a model card")
-    print(f"  recipe      {card.recipe}")
-    adopted = card.extra.get("adopted")
-    if adopted:  # a published checkpoint made usable: no training run of ours to describe
-        print(f"  provenance  {adopted.get('provenance')}")
-    else:
-        print(
-            f"  trained on  {data['path']} (sha256 {str(data['sha256'])[:12]})" + card.origin.label
-        )
-        print(f"  synthetic   {_synthetic_text(card)}")
-    trained_rows, used = data.get("rows_trained"), data.get("rows_used")
-    dropped = data.get("rows_dropped") or 0
-    if trained_rows is not None:
-        print(
-            f"  rows        {trained_rows:,} trained on (of {used:,} usable rows in the table; "
-            f"{dropped:,} dropped)"
-        )
-    elif used is not None:
-        print(f"  rows        {used:,} used, {dropped:,} dropped")
-    if not adopted:
-        print(f"  held out    {_held_out_text(card)}")
-        training = card.training
-        print(
-            f"  epochs      {training.get('epochs')} (batch size {training.get('batch_size')}, "
-            f"learning rate {training.get('lr')})"
-        )
-        print(f"  seed        {card.seed}")
-    withheld = (card.extra.get("labels_withheld") or {}).get("classes")
-    if withheld:
-        print(f"  labels withheld  {len(withheld)} lithologies: {', '.join(withheld)}")
-    if "loss" in card.final:
-        print(f"  final loss  {card.final['loss']:.6g}")
-    return trained.module
+    return [f"{path}: {trained.kind} model with a model card", *trained.card.describe()]
 
 
-def _held_out_text(card) -> str:
-    """The held-out boreholes in a line: how many, how drawn, the first few IDs."""
-    ids = card.held_out_boreholes
-    if not ids:
-        return "none (trained on every borehole: its scores on this table are in-sample)"
-    split = card.split or {}
-    how = []
-    if split.get("fraction") is not None:
-        how.append(f"fraction {split['fraction']:g}")
-    if split.get("split_seed") is not None:
-        how.append(f"split seed {split['split_seed']}")
-    if split.get("rows_held_out") is not None:
-        how.append(f"{split['rows_held_out']:,} rows")
-    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
-    return f"{len(ids)} boreholes ({'; '.join(how) or 'from a file'}): {shown}"
-
-
-def _synthetic_text(card) -> str:
-    """Whether the model was trained on SYNTHETIC data, as its card records it."""
-    origin = card.origin
-    if origin.synthetic:
-        return f"yes: SYNTHETIC data (see {origin.evidence})" if origin.evidence else "yes"
-    if "synthetic" in card.data:
-        return "no (the table has no synthetic sidecar)"
-    return "unknown (a card written before lilyvae recorded it)"
-
-
-def _inspect_state_dict(path: Path, expected: str | None):
-    """The network of a plain state dict, rebuilt from the shapes of its weights."""
+def _inspect_state_dict(path: Path, expected: str | None) -> list[str]:
+    """A plain state dict's network, rebuilt from the shapes of its weights."""
+    from lilyvae.model.card import describe_architecture
     from lilyvae.model.checkpoint import (
         architecture_of_state_dict,
         check_state_dict,
@@ -172,10 +111,11 @@ def _inspect_state_dict(path: Path, expected: str | None):
     kind = kind_of_state_dict(state)
     if expected and expected != kind:
         raise LilyVAEError(f"{path}: holds a {kind} model, not {expected}")
-    module = build_model(kind, architecture_of_state_dict(state))
-    check_state_dict(state, module, path)
-    print(f"{path}: {kind} model, plain state dict without a model card")
-    return module
+    arch = architecture_of_state_dict(state)
+    check_state_dict(state, build_model(kind, arch), path)
+    return [f"{path}: {kind} model, plain state dict without a model card"] + [
+        "  " + line for line in describe_architecture(arch)
+    ]
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
@@ -183,18 +123,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
     path = Path(args.checkpoint)
     if card_path(path).is_file():
-        module = _inspect_card(path, args.model)
+        lines = _inspect_card(path, args.model)
+        lines = lines[:1] + ["  " + line for line in lines[1:]]
     else:
-        module = _inspect_state_dict(path, args.model)
-    n_params = sum(p.numel() for p in module.parameters())
-    indicators = " (+6 missing-value indicators: --missing mask)"
-    print(
-        f"  architecture input {module.input_dim}"
-        + (indicators if module.missing_indicators else "")
-        + f", hidden {module.hidden_dims}, latent {module.latent_dim}"
-        + (f", {module.n_classes} classes" if module.has_head else "")
-    )
-    print(f"  parameters  {n_params:,}")
+        lines = _inspect_state_dict(path, args.model)
+    print("\n".join(lines))
     return 0
 
 

@@ -68,6 +68,16 @@ class ModelCard:
     def held_out_boreholes(self) -> list[str]:
         return list((self.split or {}).get("holdout_boreholes") or [])
 
+    @property
+    def has_head(self) -> bool:
+        return has_head(self.kind)
+
+    def describe(self) -> list[str]:
+        """What ``lilyvae inspect`` prints of the card, a line each: first what a user
+        asks (the data, synthetic or not, the rows trained on, the held-out boreholes,
+        epochs, seed, recipe), then the rest."""
+        return describe_card(self)
+
     def with_files(self, checkpoint: str, history: str | None, sha256: str) -> ModelCard:
         """This card, naming the files it was saved with (a new card)."""
         return dataclasses.replace(
@@ -143,3 +153,82 @@ class ModelCard:
                 f"{source}: {len(card.class_names)} class names for {arch.n_classes} outputs"
             )
         return card
+
+
+# --- the card in words ---------------------------------------------------------------
+
+
+def describe_card(card: ModelCard) -> list[str]:
+    data = card.data
+    lines = [f"recipe      {card.recipe}"]
+    adopted = card.extra.get("adopted")
+    if adopted:  # a published checkpoint made usable: no training run of ours to describe
+        lines.append(f"provenance  {adopted.get('provenance')}")
+    else:
+        lines.append(
+            f"trained on  {data['path']} (sha256 {str(data['sha256'])[:12]})" + card.origin.label
+        )
+        lines.append(f"synthetic   {_synthetic_text(card)}")
+    trained_rows, used = data.get("rows_trained"), data.get("rows_used")
+    dropped = data.get("rows_dropped") or 0
+    if trained_rows is not None:
+        lines.append(
+            f"rows        {trained_rows:,} trained on (of {used:,} usable rows in the table; "
+            f"{dropped:,} dropped)"
+        )
+    elif used is not None:
+        lines.append(f"rows        {used:,} used, {dropped:,} dropped")
+    if not adopted:
+        training = card.training
+        lines += [
+            f"held out    {_held_out_text(card)}",
+            f"epochs      {training.get('epochs')} (batch size {training.get('batch_size')}, "
+            f"learning rate {training.get('lr')})",
+            f"seed        {card.seed}",
+        ]
+    withheld = (card.extra.get("labels_withheld") or {}).get("classes")
+    if withheld:
+        lines.append(f"labels withheld  {len(withheld)} lithologies: {', '.join(withheld)}")
+    if "loss" in card.final:
+        lines.append(f"final loss  {card.final['loss']:.6g}")
+    return lines + describe_architecture(card.architecture, card.n_parameters)
+
+
+def describe_architecture(arch: Architecture, n_parameters: int | None = None) -> list[str]:
+    """The network's sizes in two lines (as ``inspect`` prints them)."""
+    indicators = " (+6 missing-value indicators: --missing mask)"
+    lines = [
+        f"architecture input {arch.input_dim}"
+        + (indicators if arch.missing_indicators else "")
+        + f", hidden {list(arch.hidden_dims)}, latent {arch.latent_dim}"
+        + (f", {arch.n_classes} classes" if arch.n_classes is not None else "")
+    ]
+    count = arch.n_parameters if n_parameters is None else n_parameters
+    return lines + [f"parameters  {count:,}"]
+
+
+def _held_out_text(card: ModelCard) -> str:
+    """The held-out boreholes in a line: how many, how drawn, the first few IDs."""
+    ids = card.held_out_boreholes
+    if not ids:
+        return "none (trained on every borehole: its scores on this table are in-sample)"
+    split = card.split or {}
+    how = []
+    if split.get("fraction") is not None:
+        how.append(f"fraction {split['fraction']:g}")
+    if split.get("split_seed") is not None:
+        how.append(f"split seed {split['split_seed']}")
+    if split.get("rows_held_out") is not None:
+        how.append(f"{split['rows_held_out']:,} rows")
+    shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
+    return f"{len(ids)} boreholes ({'; '.join(how) or 'from a file'}): {shown}"
+
+
+def _synthetic_text(card: ModelCard) -> str:
+    """Whether the model was trained on SYNTHETIC data, as its card records it."""
+    origin = card.origin
+    if origin.synthetic:
+        return f"yes: SYNTHETIC data (see {origin.evidence})" if origin.evidence else "yes"
+    if "synthetic" in card.data:
+        return "no (the table has no synthetic sidecar)"
+    return "unknown (a card written before lilyvae recorded it)"
