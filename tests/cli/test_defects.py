@@ -1,5 +1,5 @@
 """Bad inputs and faults, each met as a user meets it: one line naming the file and the
-problem, exit status 1, and nothing half-written (the defects reproduced in issue 10)."""
+problem, exit status 1, and nothing half-written (defects of the reference system, reproduced)."""
 
 import errno
 import hashlib

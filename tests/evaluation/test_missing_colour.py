@@ -1,5 +1,5 @@
 """Rows without colour downstream: embeddings, the evaluation's three groups, 'mask'
-against 'drop' with intervals, coverage in figures and the report (issue 13)."""
+against 'drop' with intervals, coverage in figures and the report."""
 
 import json
 from dataclasses import asdict

@@ -1,4 +1,4 @@
-"""Ensembles with ``--missing mask``: members train on every row (issue 13)."""
+"""Ensembles with ``--missing mask``: members train on every row."""
 
 import json
 

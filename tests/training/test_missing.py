@@ -1,4 +1,4 @@
-"""Training with ``missing="mask"``: every row, missing inputs masked (issue 13)."""
+"""Training with ``missing="mask"``: every row, missing inputs masked."""
 
 import json
 
