@@ -36,11 +36,11 @@ from lilyvae.data.schema import FEATURE_COLS, LABEL_COL
 from lilyvae.data.tables import feature_values, write_table_atomic
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import check_output_path, refuse_overwriting_inputs, write_atomic
-from lilyvae.model.architecture import SEMISUPERVISED, UNSUPERVISED
 from lilyvae.model.checkpoint import TrainedModel, load_model
+from lilyvae.model.networks import MODEL_CLASSES
 
 #: Default column prefix per model kind (the reference's ``unsup_emb_*``/``semisup_emb_*``).
-DEFAULT_NAMES = {UNSUPERVISED: "unsup", SEMISUPERVISED: "semisup"}
+DEFAULT_NAMES = {kind: cls.short_name for kind, cls in MODEL_CLASSES.items()}
 
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.\-]*$")
 

@@ -92,6 +92,8 @@ class VAE(nn.Module):
     """
 
     kind = UNSUPERVISED
+    #: The prefix of its embedding columns by default (the reference's ``unsup_emb_*``).
+    short_name = "unsup"
     #: Whether the network has a lithology head (see ``architecture.has_head``).
     has_head = False
 
@@ -222,6 +224,7 @@ class SemiSupervisedVAE(VAE):
     """
 
     kind = SEMISUPERVISED
+    short_name = "semisup"
     has_head = True
     #: The head's linear layers in order, as named in the state dict (the training
     #: engine lays out its parameters by these names; the last one gives the classes).
