@@ -140,11 +140,20 @@ def train_members(
 
 
 def spare_core() -> bool:
-    """Whether this process may use two cores (a lone model's helper thread)."""
+    """Whether a lone model's helper thread would find a core of its own: this process
+    may use two cores or more, and the machine's load leaves one idle beside the
+    training thread. On a busy machine the helper only adds hand-overs (measured about
+    20% slower at a load of 10 on 2 cores); the bytes are the same either way, so
+    choosing by the load changes no result."""
     try:
-        return len(os.sched_getaffinity(0)) >= 2
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # no sched_getaffinity on this platform
-        return (os.cpu_count() or 1) >= 2
+        cores = os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except OSError:  # no load average on this platform
+        load = 0.0
+    return cores >= 2 and load <= cores - 1.5
 
 
 def scale_for_training(data: TrainingData, scaler: DistributionAwareScaler | None = None):
