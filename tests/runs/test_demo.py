@@ -22,6 +22,12 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
     assert "epoch" not in printed.err
     printed = printed.out
     assert "SYNTHETIC" in printed and f"report: {result.report}" in printed
+    # The final summary only: the verdicts per recipe, where the summary and report are.
+    lines = printed.splitlines()
+    assert len(lines) <= 2 + 2 + 3, printed  # banner, 2 recipes, summary, finished, report
+    assert [ln.split(":")[0].strip() for ln in lines[1:3]] == ["standard", "hybrid"]
+    assert all("svm " in ln and "linear " in ln for ln in lines[1:3])
+    assert "median R2" not in printed and "mode:" not in printed
     assert result.report == tmp_path / "report.html" and result.report.is_file()
 
     data = tmp_path / "data"
@@ -81,6 +87,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
     summary = (tmp_path / "summary.txt").read_text()
     assert "SYNTHETIC" in summary and "semi-supervised vs unsupervised" in summary
     assert f"over {DEMO_SEEDS} seeds" in summary and "95% interval" in summary
+    assert "zero-shot property prediction" in summary and "median R2" in summary
 
     # Every model with 5 seeds, trained as packs; the first seed's is the model above.
     seeds = json.loads((tmp_path / "seeds.json").read_text())

@@ -265,18 +265,41 @@ def _zero_shot_properties(run: RunDir, demo: _DemoData, named: list[NamedModel],
     result = predict_properties(
         lily_dir, demo.table, models, run.properties_dir, progress=None if quiet else print
     )
-    print("\n".join(result.summary))
+    if not quiet:
+        print("\n".join(result.summary))
     return result
 
 
-def _write_summary(run: RunDir, metrics: dict, seeds: dict, stages: dict, seconds: float):
+def _verdict_lines(seeds: dict) -> list[str]:
+    """One line per recipe: the verdict of each compared metric (the quiet summary)."""
+    by_recipe: dict[str, list[str]] = {}
+    for c in seeds["comparisons"]:
+        by_recipe.setdefault(c["label"], []).append(f"{c['metric'].split('_')[0]} {c['verdict']}")
+    return [f"  {label}: " + "; ".join(parts) for label, parts in by_recipe.items()]
+
+
+def _write_summary(
+    run: RunDir, metrics: dict, seeds: dict, properties: list[str], stages: dict, quiet: bool
+):
     """``summary.txt``: the evaluation's summary, semi- against unsupervised over the
-    seeds, timings."""
+    seeds, the zero-shot property test, timings; printed in full unless ``quiet``
+    (then the verdicts only: the file has the rest)."""
     text = summary_text(metrics)
     text += "\n\nsemi-supervised vs unsupervised, per recipe:\n"
     text += "\n".join(comparison_lines(seeds))
+    text += "\n\nzero-shot property prediction:\n" + "\n".join(properties)
     timing = ", ".join(f"{k} {v:.0f} s" for k, v in stages.items())
-    write_text_atomic(run.summary, text + f"\n\nstages: {timing}\ntotal {seconds:.0f} s\n")
+    total = sum(stages.values())
+    write_text_atomic(run.summary, text + f"\n\nstages: {timing}\ntotal {total:.0f} s\n")
+    if quiet:
+        n_seeds = max((len(m["seeds"]) for m in seeds["models"].values()), default=0)
+        print(
+            ("SYNTHETIC data (not LILY): " if metrics.get("synthetic") else "")
+            + f"semi- vs unsupervised, held-out balanced accuracy over {n_seeds} seeds:"
+        )
+        print("\n".join(_verdict_lines(seeds)))
+        print(f"summary: {run.summary}")
+        return
     print()
     print(text)
     print()
@@ -337,7 +360,8 @@ def run_demo(
     with clock.stage("report"):
         report = build_report(run.root)
     seconds = time.perf_counter() - start
-    _write_summary(run, metrics, seeds, clock.seconds, seconds)
-    print(f"demo finished in {seconds:.0f} s; outputs in {run.root}")
+    _write_summary(run, metrics, seeds, properties.summary, clock.seconds, quiet)
+    timing = ", ".join(f"{k} {v:.0f} s" for k, v in clock.seconds.items())
+    print(f"demo finished in {seconds:.0f} s ({timing}); outputs in {run.root}")
     print(f"report: {report}")
     return DemoResult(run.root, report, metrics, seconds, clock.seconds, seeds)

@@ -172,6 +172,9 @@ class ModelStack:
         #: Width of the classifier's hidden layer (the dropout mask's), 0 without a head.
         self.head_width = first.classifier[0].out_features if semi else 0
         self._workspaces: dict[int, _Workspace] = {}
+        #: A :class:`~lilyvae.training.helper.StepHelper` that takes the step's work no
+        #: later operation waits on (None: all on the calling thread; same bytes).
+        self.helper = None
 
     def _flat_matrix(self) -> tuple[torch.Tensor, torch.Tensor]:
         """A zero (K, P) matrix and the flat buffer it lives in, padded to a multiple
@@ -277,6 +280,13 @@ class ModelStack:
         std = torch.mul(logvar, 0.5, out=ws.std).exp_()
         var = torch.mul(std, std, out=ws.var)
         z = torch.addcmul(mu, batch.eps, std, out=ws.z)
+        helper, head = self.helper, {}
+        head_job = None
+        if self.head is not None:  # its branch is independent of the decoder's until gz
+            if helper is None:
+                self._head_step(head, z, ws, batch, w)
+            else:
+                head_job = helper.submit(self._head_step, head, z, ws, batch, w)
         dec_tape: list = []
         hd, hdT = z, ws.zT
         for blk, buf in zip(self.dec, ws.dec, strict=True):
@@ -290,30 +300,34 @@ class ModelStack:
         parts, loss, g_out, kl_scale = _reconstruction_and_kl(
             diff, sq, mu, logvar, var, mask, w, n, observed
         )
-        g_hd = self.out.backward(g_out, hd, hdT, ws.out_grad_in)
-        gz = backward_blocks(g_hd, dec_tape, ws.dec_grad_in)
+        g_hd = self.out.backward(g_out, hd, hdT, ws.out_grad_in, helper)
+        gz = backward_blocks(g_hd, dec_tape, ws.dec_grad_in, helper)
         if self.head is not None:
-            parts["class"], g_head = self._head_step(z, ws, batch, w)
+            if head_job is not None:
+                helper.wait(head_job)
+            parts["class"] = head["class"]
             loss = loss + w.alpha * parts["class"]
-            gz = gz + g_head
+            gz = gz + head["g_z"]
         parts["loss"] = loss
         g_ml = _latent_grad(ws.g_ml, gz, mu, batch.eps, std, var, kl_scale)
-        g_h = self.latent.backward(g_ml, h, hT, ws.latent_grad_in)
-        backward_blocks(g_h, enc_tape, ws.enc_grad_in)
+        g_h = self.latent.backward(g_ml, h, hT, ws.latent_grad_in, helper)
+        backward_blocks(g_h, enc_tape, ws.enc_grad_in, helper)
+        if helper is not None:
+            helper.wait()  # every parameter gradient is in place
         return parts
 
-    def _head_step(self, z, ws: _Workspace, batch: StepInputs, w: StepWeights):
+    def _head_step(self, into: dict, z, ws: _Workspace, batch: StepInputs, w: StepWeights):
         """The classifier head on the sampled code, feature-major like the rest: its
-        cross-entropy per member, its parameter gradients, and the gradient it sends
-        back to ``z``."""
+        cross-entropy per member (``into["class"]``), its parameter gradients, and the
+        gradient it sends back to ``z`` (``into["g_z"]``)."""
         cls0, cls1 = self.head
         c_act = cls0.forward(z, ws.head_act).relu_()
         c_drop = torch.mul(c_act, batch.dropout, out=ws.head_drop)
         logits = cls1.forward(c_drop, ws.logits)  # (K, classes, B)
-        value, g_logits = _class_loss(logits, batch.labels, w, ws.softmax)
+        into["class"], g_logits = _class_loss(logits, batch.labels, w, ws.softmax)
         g_drop = cls1.backward(g_logits, c_drop, c_drop.transpose(1, 2), ws.head_drop_grad)
         g_act = relu_backward(g_drop.mul_(batch.dropout), c_act, 0)
-        return value, cls0.backward(g_act, z, ws.zT, ws.head_z_grad)
+        into["g_z"] = cls0.backward(g_act, z, ws.zT, ws.head_z_grad)
 
     def apply_gradient(self, lrs: list[float], clip: float | None):
         """Clip each member's gradient to a global L2 norm (optional), then one Adam step.

@@ -120,16 +120,25 @@ class Linear:
             return bmm(self.W, h, out=out).add_(self.b)
         return torch.baddbmm(self.b, self.W, h, out=out)
 
-    def backward(self, g: torch.Tensor, h: torch.Tensor, hT: torch.Tensor, out=None):
+    def backward(self, g: torch.Tensor, h: torch.Tensor, hT: torch.Tensor, out=None, helper=None):
         """Gradients into ``gW``, ``gb``; the input's gradient into ``out`` (if given).
-        ``hT`` is ``h.transpose(1, 2)``."""
+        ``hT`` is ``h.transpose(1, 2)``. With a ``helper``
+        (:class:`~lilyvae.training.helper.StepHelper`) the parameter gradients are its
+        job: ``g`` and ``h`` must then stay as they are until it has finished."""
+        if helper is None:
+            self.weight_gradient(g, h, hT)
+        else:
+            helper.submit(self.weight_gradient, g, h, hT)
+        return None if out is None else bmm(self.Wt, g, out=out)
+
+    def weight_gradient(self, g: torch.Tensor, h: torch.Tensor, hT: torch.Tensor) -> None:
+        """``gW = g @ h^T`` and ``gb`` = the row sums of ``g``."""
         # (one product per entry when the batch has one row: exact, so any kernel will do)
         if self.gW_tmp.shape[1] == self.gW.shape[1]:
             self.gW.copy_(torch.bmm(g, hT, out=self.gW_tmp))
         else:
             self.gW.copy_(torch.bmm(h, g.transpose(1, 2), out=self.gW_tmp).transpose(1, 2))
         torch.sum(g, 2, out=self.gb)
-        return None if out is None else bmm(self.Wt, g, out=out)
 
 
 @dataclass(frozen=True)
@@ -237,15 +246,16 @@ class Block:
         buf.out.mul_(buf.scale_col).add_(self.beta)
         return buf.out
 
-    def backward(self, g: torch.Tensor, h_in, hT, buf: BlockBuffers, grad_in):
+    def backward(self, g: torch.Tensor, h_in, hT, buf: BlockBuffers, grad_in, helper=None):
         """The block's parameter gradients, and its input's gradient into ``grad_in``
-        (None: not needed). ``g`` is the gradient of the block's output."""
+        (None: not needed). ``g`` is the gradient of the block's output; ``helper`` as
+        :meth:`Linear.backward`'s."""
         v = self.fused
         if v is not None:  # g becomes the linear outputs' gradient, in place
             kernels().relu_batch_norm_backward(
                 g.numpy(), buf.r_np, v.gamma, v.mean, buf.invstd_np, v.g_gamma, v.g_beta
             )
-            return self.linear.backward(g, h_in, hT, grad_in)
+            return self.linear.backward(g, h_in, hT, grad_in, helper)
         k, o, n = buf.r.shape
         self.gamma_flat.view(k, o).copy_(self.gamma)
         invstd = buf.invstd_flat if buf.invstd_flat is not None else buf.invstd.reshape(-1)
@@ -264,13 +274,13 @@ class Block:
         self.g_gamma.copy_(g_gamma.view(k, o))
         self.g_beta.copy_(g_beta.view(k, o))
         ga = _relu_backward_into(gr, buf.r_bn, 0, grad_input=gr).view(k, o, n)
-        return self.linear.backward(ga, h_in, hT, grad_in)
+        return self.linear.backward(ga, h_in, hT, grad_in, helper)
 
 
-def backward_blocks(g: torch.Tensor, tape: list, grads_in: list) -> torch.Tensor:
+def backward_blocks(g: torch.Tensor, tape: list, grads_in: list, helper=None) -> torch.Tensor:
     """Back through the taped blocks, last first. ``grads_in[j]`` is the buffer for
     block j's input gradient (None: not needed); returns the first block's."""
     for j in range(len(tape) - 1, -1, -1):
         blk, h_in, hT, buf = tape[j]
-        g = blk.backward(g, h_in, hT, buf, grads_in[j])
+        g = blk.backward(g, h_in, hT, buf, grads_in[j], helper)
     return g
