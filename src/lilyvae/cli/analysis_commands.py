@@ -36,6 +36,8 @@ def cmd_embed(args: argparse.Namespace) -> int:
     for path in (result.output, result.npz):
         if path is not None:
             print(f"  wrote {path}")
+    for path in result.synthetic_sidecars:
+        print(f"  wrote {path} (SYNTHETIC data: the input table is synthetic)")
     return 0
 
 

@@ -73,10 +73,6 @@ def register(sub) -> argparse.ArgumentParser:
     return p
 
 
-#: The name the issue-9 brief gave the registration function.
-add_parser = register
-
-
 def cmd_properties(args: argparse.Namespace) -> int:
     from lilyvae.properties.api import predict_properties
 
@@ -103,5 +99,3 @@ def cmd_properties(args: argparse.Namespace) -> int:
     print(f"wrote {result.csv} and {result.json}")
     return 0
 
-
-run = cmd_properties

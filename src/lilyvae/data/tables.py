@@ -20,7 +20,7 @@ import pandas as pd
 
 from lilyvae.data.provenance import UNKNOWN, Provenance, table_provenance
 from lilyvae.data.schema import BOREHOLE_COL, FEATURE_COLS, LABEL_COL
-from lilyvae.errors import LilyVAEError
+from lilyvae.errors import LilyVAEError, first_line
 from lilyvae.files import sha256_file, write_atomic
 
 
@@ -59,8 +59,7 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
     except pd.errors.EmptyDataError:
         raise LilyVAEError(f"{path}: the file is empty") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LilyVAEError(f"{path}: cannot read the table ({first_line})") from None
+        raise LilyVAEError(f"{path}: cannot read the table ({first_line(exc)})") from None
     if columns is not None:
         require_columns(df, columns, path)
     return df

@@ -34,7 +34,7 @@ import pandas as pd
 
 from lilyvae.data.lily import ID_COLUMNS, METADATA_COLUMNS, depth_bin_index
 from lilyvae.data.lily.release import NA_TOKENS
-from lilyvae.errors import LilyVAEError
+from lilyvae.errors import LilyVAEError, first_line
 
 #: The 14 LILY tables whose variables the reference predicted.
 PROPERTY_TABLES: tuple[str, ...] = (
@@ -124,7 +124,7 @@ def read_property_table(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise LilyVAEError(f"{path}: the file is empty") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise LilyVAEError(f"{path}: cannot read the table ({first})") from None
 
 
