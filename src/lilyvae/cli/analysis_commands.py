@@ -56,11 +56,13 @@ def _eval_config(args: argparse.Namespace):
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lilyvae.analysis.evaluation import evaluate, summary_text, write_metrics
+    from lilyvae.analysis.run_dir import METRICS_FILE, METRICS_MD, ROC_FILE
 
     config = _eval_config(args)
     out = Path(args.output_dir)
     if out.exists() and not out.is_dir():
         raise LilyVAEError(f"{out}: is not a directory")
+    check_outputs(out, (METRICS_FILE, METRICS_MD, ROC_FILE), {"--data": args.data})
     metrics = evaluate(args.model, args.data, config, run_dir=out, quiet=args.quiet)
     paths = write_metrics(metrics, out)
     print(summary_text(metrics))
@@ -69,9 +71,24 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_outputs(folder: Path, names, inputs: dict) -> None:
+    """Refuse, before any work, a folder where the command's files cannot be written or
+    where one would replace an input (``{"--data": path}``)."""
+    from lilyvae.files import check_output_path, refuse_overwriting_inputs
+
+    for name in names:
+        check_output_path(folder / name)
+        refuse_overwriting_inputs(folder / name, inputs)
+
+
 def cmd_figures(args: argparse.Namespace) -> int:
     from lilyvae.analysis.figures import figures_from_run
+    from lilyvae.analysis.run_dir import MANIFEST, RunDir
 
+    out = Path(args.output_dir) if args.output_dir else RunDir.existing(args.run_dir).figures_dir
+    if out.exists() and not out.is_dir():
+        raise LilyVAEError(f"{out}: is not a directory (--output-dir)")
+    check_outputs(out, (MANIFEST,), {"--data": args.data})
     result = figures_from_run(
         args.run_dir,
         data=args.data,
@@ -90,16 +107,27 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from lilyvae.analysis.ensemble_run import is_ensemble_dir
     from lilyvae.analysis.figures import figures_from_run
     from lilyvae.analysis.report import build_report
     from lilyvae.analysis.run_dir import RunDir
 
     run = RunDir.existing(args.run_dir, figures=args.figures_dir)
+    if not run.metrics.is_file() and not is_ensemble_dir(run.root):
+        raise LilyVAEError(
+            f"{run.root}: nothing to report: the report needs a run folder holding metrics.json "
+            f"(from `lilyvae evaluate --output-dir {run.root}` or `lilyvae demo`) or run.json "
+            "(from `lilyvae bootstrap` or `sweep`)"
+        )
+    output = Path(args.output) if args.output else run.report
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise LilyVAEError(f"{output}: the report's name must end in .html")
+    check_outputs(output.parent, (output.name,), {"--run-dir's metrics": run.metrics})
     if not args.no_figures and not run.figure_manifest.is_file():
         # A report is mostly figures: a run without them gets them first.
         result = figures_from_run(run.root, output_dir=run.figures_dir, quiet=True)
         print(f"drew {len(result.figures)} figures into {result.output_dir} (none were there)")
-    path = build_report(args.run_dir, output=args.output, figures_dir=args.figures_dir)
+    path = build_report(args.run_dir, output=output, figures_dir=args.figures_dir)
     print(f"wrote {path}")
     return 0
 

@@ -20,8 +20,10 @@ work's (:mod:`~lilyvae.cli.streams`).
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from lilyvae.cli import (
     analysis_commands,
@@ -58,6 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The temporary name an atomic write gives its file until it is complete:
+# ``.<name>.<random>.tmp`` beside it (:func:`lilyvae.files.atomic_path`).
+_TEMPORARY_NAME = re.compile(r"^\.(?P<name>.+)\.[^./]+\.tmp$")
+
+
+def output_name(filename) -> str:
+    """The file a user asked for, where an error names the hidden temporary file that
+    was being written in its place."""
+    path = Path(filename)
+    match = _TEMPORARY_NAME.match(path.name)
+    return str(path.with_name(match["name"])) if match else str(filename)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     with safe_streams():
         parser = build_parser()
@@ -73,7 +88,7 @@ def _run_command(args: argparse.Namespace) -> int:
         print(f"lilyvae {args.command}: error: {exc}", file=sys.stderr)
         return 1
     except OSError as exc:
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{output_name(exc.filename)}: " if exc.filename else ""
         print(f"lilyvae {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except Terminated:

@@ -98,4 +98,3 @@ def cmd_properties(args: argparse.Namespace) -> int:
         print(line)
     print(f"wrote {result.csv} and {result.json}")
     return 0
-

@@ -90,6 +90,14 @@ def table_depth_column(table: str, columns) -> str | None:
     return next((c for c in choices if c in columns), None)
 
 
+#: Where the property tables come from, for the error that finds none.
+WHERE_TABLES_COME_FROM = (
+    "`lilyvae synth-lily --output-dir DIR` writes SYNTHETIC ones into DIR; the real ones are "
+    "the LILY release's (Zenodo record 8408296) "
+    + ", ".join(property_file(t) for t in PROPERTY_TABLES)
+)
+
+
 def find_tables(lily_dir, tables=None) -> dict[str, Path]:
     """``{table: path}`` of the property tables to score; one-line errors when none."""
     lily_dir = Path(lily_dir)
@@ -101,14 +109,18 @@ def find_tables(lily_dir, tables=None) -> dict[str, Path]:
         found = {t: lily_dir / property_file(t) for t in PROPERTY_TABLES}
         found = {t: p for t, p in found.items() if p.is_file()}
         if not found:
-            expected = ", ".join(property_file(t) for t in PROPERTY_TABLES)
-            raise LilyVAEError(f"{lily_dir}: holds no LILY property table (expected {expected})")
+            raise LilyVAEError(
+                f"{lily_dir}: holds no LILY property table; {WHERE_TABLES_COME_FROM}"
+            )
         return found
     out = {}
     for table in tables:
         path = lily_dir / property_file(table)
         if not path.is_file():
-            raise LilyVAEError(f"{path}: no such property table (named by --tables)")
+            raise LilyVAEError(
+                f"{path}: no such property table (named by --tables); "
+                "`lilyvae synth-lily` writes SYNTHETIC ones"
+            )
         out[table] = path
     if not out:
         raise LilyVAEError("--tables names no table")
