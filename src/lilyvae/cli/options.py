@@ -177,7 +177,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--recipe",
         choices=tuple(RECIPES),
-        default="standard",
+        default=None,  # None: standard; None also shows the flag was not given (--resume)
         help="the loss and optimiser recipe; it sets the defaults below (default standard)",
     )
     groups = {
@@ -196,4 +196,13 @@ def config_from_args(args: argparse.Namespace):
     from lilyvae.training.config import make_config
 
     options = {name: getattr(args, name) for name in training_settings()}
-    return make_config(model=args.model, recipe=args.recipe, **options)
+    return make_config(model=args.model, recipe=args.recipe or "standard", **options)
+
+
+def given_training_flags(args: argparse.Namespace) -> list[str]:
+    """The training flags given on the command line (each of them defaults to "not
+    given": None, or off for a switch), as ``--name``."""
+    names = [name for name in training_settings() if getattr(args, name) not in (None, False)]
+    if args.recipe is not None:
+        names.insert(0, "recipe")
+    return ["--" + name.replace("_", "-") for name in names]

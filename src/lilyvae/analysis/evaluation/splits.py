@@ -34,15 +34,18 @@ class EvalSplit:
         return ~self.test
 
 
-def resolve_split(data: TrainingData, card_split: dict | None, config: EvalConfig) -> EvalSplit:
-    """The evaluation split for a model whose card records ``card_split``."""
+def resolve_split(
+    data: TrainingData, card_split: dict | None, config: EvalConfig, adopted: bool = False
+) -> EvalSplit:
+    """The evaluation split for a model whose card records ``card_split``; ``adopted``:
+    weights trained elsewhere (``lilyvae adopt``), whose training rows lilyvae never saw."""
     split = BoreholeSplit.from_dict(card_split)
     warn: list[str] = []
     if split is not None:
         found = _card_split(data, split, warn)
         if found is not None:
             return found
-    return _fresh_split(data, config, warn)
+    return _fresh_split(data, config, warn, adopted)
 
 
 def _card_split(data: TrainingData, split: BoreholeSplit, warn: list[str]) -> EvalSplit | None:
@@ -79,7 +82,9 @@ def _card_split(data: TrainingData, split: BoreholeSplit, warn: list[str]) -> Ev
     return None
 
 
-def _fresh_split(data: TrainingData, config: EvalConfig, warn: list[str]) -> EvalSplit:
+def _fresh_split(
+    data: TrainingData, config: EvalConfig, warn: list[str], adopted: bool
+) -> EvalSplit:
     """In-sample for the model. The downstream models still get a borehole split."""
     frac, seed = config.fallback_holdout_fraction, config.seed
     if data.boreholes is not None and len(np.unique(data.boreholes)) >= 2:
@@ -98,11 +103,17 @@ def _fresh_split(data: TrainingData, config: EvalConfig, warn: list[str]) -> Eva
             "LEAKY, neighbouring bins are near copies"
         )
         held = ()
+    why = (
+        "it was adopted (lilyvae adopt): its weights were trained elsewhere, the published "
+        "models on every row of their table, so the rows it is scored on count as seen"
+        if adopted
+        else "the model was trained on the rows it is scored on (train with "
+        "--holdout-boreholes F for a held-out score)"
+    )
     warn.insert(
         0,
-        "IN-SAMPLE: the model card records no held-out boreholes present in this table, so "
-        "the model was trained on the rows it is scored on (reconstruction, latent "
-        f"statistics and the head are in-sample); {how}",
+        "IN-SAMPLE: this model records no held-out boreholes present in this table; "
+        f"{why}: reconstruction, latent statistics and the head are in-sample; {how}",
     )
     return EvalSplit(test, False, f"IN-SAMPLE for the model; {how}", held, warn, ("fresh", held))
 

@@ -30,6 +30,7 @@ from lilyvae.runs.ensemble.grid import (
 )
 from lilyvae.runs.ensemble.planning import (
     Member,
+    check_borehole_ids,
     check_resample,
     member_seeds,
     plan_pack_tasks,
@@ -64,8 +65,8 @@ def _prepare(data, config, config_options: dict, resample: str):
         raise TypeError("give either a config or options, not both")
     data = _as_data(data, keep_partial=config.missing == "mask").rows_for(config.missing)
     check_resample(resample)
-    if resample == "boreholes" and data.boreholes is None:
-        raise LilyVAEError(f"{data.source}: --resample boreholes needs the 'Borehole_ID' column")
+    if resample == "boreholes":
+        check_borehole_ids(data)
     return data, config
 
 
