@@ -9,6 +9,8 @@ from lilyvae.cli.options import (
     DEFAULT_DATA,
     add_command,
     add_quiet_option,
+    comma_separated,
+    flag_values,
     positive_int,
     required_options,
 )
@@ -89,17 +91,8 @@ def cmd_figures(args: argparse.Namespace) -> int:
     if out.exists() and not out.is_dir():
         raise LilyVAEError(f"{out}: is not a directory (--output-dir)")
     check_outputs(out, (MANIFEST,), {"--data": args.data})
-    result = figures_from_run(
-        args.run_dir,
-        data=args.data,
-        models=args.model or None,
-        output_dir=args.output_dir,
-        pdf=args.pdf,
-        umap_rows=args.umap_rows,
-        seed=args.seed,
-        quiet=args.quiet,
-        boreholes=args.boreholes,
-    )
+    same = flag_values(args, "output_dir", "pdf", "umap_rows", "seed", "quiet", "boreholes")
+    result = figures_from_run(args.run_dir, data=args.data, models=args.model or None, **same)
     print(f"wrote {len(result.figures)} figures to {result.output_dir} ({result.manifest.name})")
     for name, why in result.skipped.items():
         print(f"  not drawn: {name}: {why}")
@@ -187,21 +180,13 @@ def _register_figures(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="subsample and UMAP seed, default 0")
     p.add_argument(
         "--boreholes",
-        type=borehole_list,
+        type=comma_separated("borehole IDs", "U1338B,U1337A"),
         metavar="ID,...",
         help="draw the down-core logs of these boreholes (default: the 3 with the most "
         "held-out rows)",
     )
     p.add_argument("--pdf", action="store_true", help="also write PDF files")
     add_quiet_option(p)
-
-
-def borehole_list(text: str) -> tuple[str, ...]:
-    """``ID,ID,...`` -> the IDs (a usage error when there are none)."""
-    ids = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not ids:
-        raise argparse.ArgumentTypeError("give borehole IDs separated by commas")
-    return ids
 
 
 def register(sub) -> None:

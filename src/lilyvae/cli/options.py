@@ -46,6 +46,28 @@ positive_int = argument_type(POSITIVE_INT)
 positive_float = argument_type(POSITIVE_NUMBER)
 
 
+def flag_values(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """``{name: args.name}``: the flags a command passes on unchanged to its function,
+    which takes them under the same names."""
+    return {name: getattr(args, name) for name in names}
+
+
+def comma_separated(what: str, example: str) -> Callable[[str], tuple[str, ...]]:
+    """An argparse ``type=`` for ``A,B,...``: the names, stripped; an empty one (``A,,B``)
+    or none at all is a usage error."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(part.strip() for part in text.split(","))
+        if not all(names):
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: give {what} separated by commas, e.g. {example}"
+            )
+        return names
+
+    parse.__name__ = what
+    return parse
+
+
 def add_command(sub, name: str, summary: str, func: Callable) -> argparse.ArgumentParser:
     """A subcommand whose one-line summary is also its ``--help`` description."""
     p = sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".")

@@ -270,3 +270,14 @@ def load_training_data(path: str | os.PathLike, *, keep_partial: bool = False) -
         origin=table_provenance(path),
         keep_partial=keep_partial,
     )
+
+
+def as_training_data(data, keep_partial: bool = False) -> TrainingData:
+    """A table path, DataFrame or :class:`TrainingData` as TrainingData (with
+    ``keep_partial``, a table's rows lacking some input too): what every entry point
+    that takes "a table" reads it with."""
+    if isinstance(data, TrainingData):
+        return data
+    if isinstance(data, (str, os.PathLike)):
+        return load_training_data(data, keep_partial=keep_partial)
+    return training_data_from_frame(data, keep_partial=keep_partial)

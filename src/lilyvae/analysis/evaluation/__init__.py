@@ -59,11 +59,7 @@ from lilyvae.analysis.evaluation.missing import GROUPS as MISSING_COLOUR_GROUPS
 from lilyvae.analysis.evaluation.missing import missing_colour
 from lilyvae.analysis.evaluation.missing_tables import coverage_table, missing_tables
 from lilyvae.analysis.evaluation.pipeline import evaluate
-from lilyvae.analysis.evaluation.provenance import (
-    as_training_data,
-    read_synthetic_sidecar,
-    synthetic_notice,
-)
+from lilyvae.analysis.evaluation.provenance import read_synthetic_sidecar, synthetic_notice
 from lilyvae.analysis.evaluation.scores import classification_scores, head_scores, score_space
 from lilyvae.analysis.evaluation.splits import (
     EvalSplit,
@@ -83,6 +79,7 @@ from lilyvae.analysis.evaluation.tables import (
 )
 from lilyvae.analysis.evaluation.text import markdown_report, markdown_table, summary_text
 from lilyvae.analysis.run_dir import METRICS_FILE, METRICS_FORMAT, METRICS_MD, ROC_FILE
+from lilyvae.data.tables import as_training_data
 
 __all__ = [
     "ACTIVE_THRESHOLD",

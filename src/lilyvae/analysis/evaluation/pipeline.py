@@ -32,12 +32,11 @@ from lilyvae.analysis.evaluation.config import (
 )
 from lilyvae.analysis.evaluation.latent import latent_health, posterior, reconstruction_r2
 from lilyvae.analysis.evaluation.missing import missing_colour
-from lilyvae.analysis.evaluation.provenance import as_training_data
 from lilyvae.analysis.evaluation.scores import head_scores, score_space
 from lilyvae.analysis.evaluation.splits import ScoringRows, resolve_split, scoring_rows
 from lilyvae.analysis.run_dir import METRICS_FORMAT
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.tables import TrainingData
+from lilyvae.data.tables import TrainingData, as_training_data
 from lilyvae.errors import LilyVAEError
 
 
