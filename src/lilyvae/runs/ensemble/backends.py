@@ -144,6 +144,9 @@ def _send(conn, message) -> None:
 
 def _child_main(conn, X, labels, task: PackTask) -> None:
     """A forked worker process: train one pack, send epochs and the result back."""
+    # A fork inherits the command's SIGTERM handler; a worker killed on its own should
+    # die of the signal, so that its pack's failure names it (killed by SIGTERM).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         torch.set_num_threads(1)
         out = run_pack(X, labels, task, lambda e, rows: _send(conn, ("epoch", e)))
