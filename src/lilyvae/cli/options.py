@@ -53,12 +53,12 @@ def flag_values(args: argparse.Namespace, *names: str) -> dict[str, Any]:
 
 
 def comma_separated(what: str, example: str) -> Callable[[str], tuple[str, ...]]:
-    """An argparse ``type=`` for ``A,B,...``: the names, stripped; an empty one (``A,,B``)
-    or none at all is a usage error."""
+    """An argparse ``type=`` for ``A,B,...``: the names, stripped, blank ones left out
+    (``A, B,`` is ``A`` and ``B``); none at all is a usage error."""
 
     def parse(text: str) -> tuple[str, ...]:
-        names = tuple(part.strip() for part in text.split(","))
-        if not all(names):
+        names = tuple(part.strip() for part in text.split(",") if part.strip())
+        if not names:
             raise argparse.ArgumentTypeError(
                 f"{text!r}: give {what} separated by commas, e.g. {example}"
             )
