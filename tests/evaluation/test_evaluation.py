@@ -163,7 +163,8 @@ def test_head_roc_for_classes_without_training_rows(models, data):
 def test_bad_input(models, small_frame):
     with pytest.raises(LilyVAEError, match="missing input column"):
         evaluate(models, small_frame.drop(columns=["G"]), SMALL)
-    with pytest.raises(LilyVAEError, match="zero-shot class 'no such rock'"):
+    lacks = r"--zero-shot-classes names 1 lithologies the table lacks \('no such rock'\)"
+    with pytest.raises(LilyVAEError, match=lacks):
         evaluate(models, small_frame, EvalConfig(zero_shot_classes=("no such rock", "clay")))
     with pytest.raises(LilyVAEError):
         EvalConfig(svm_train_rows=0)

@@ -10,6 +10,8 @@ from lilyvae.cli.options import (
     add_command,
     add_declared_options,
     add_quiet_option,
+    comma_separated,
+    flag_values,
     positive_int,
     required_options,
     settings_from_args,
@@ -38,6 +40,8 @@ def cmd_embed(args: argparse.Namespace) -> int:
     for path in (result.output, result.npz):
         if path is not None:
             print(f"  wrote {path}")
+    for path in result.synthetic_sidecars:
+        print(f"  wrote {path} (SYNTHETIC data: the input table is synthetic)")
     return 0
 
 
@@ -50,11 +54,13 @@ def _eval_config(args: argparse.Namespace):
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from lilyvae.evaluation import evaluate, summary_text, write_metrics
+    from lilyvae.run_folder import METRICS_FILE, METRICS_MD, ROC_FILE
 
     config = _eval_config(args)
     out = Path(args.output_dir)
     if out.exists() and not out.is_dir():
         raise LilyVAEError(f"{out}: is not a directory")
+    check_outputs(out, (METRICS_FILE, METRICS_MD, ROC_FILE), {"--data": args.data})
     metrics = evaluate(args.model, args.data, config, run_dir=out, quiet=args.quiet)
     paths = write_metrics(metrics, out)
     print(summary_text(metrics))
@@ -63,20 +69,26 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return 0
 
 
+def check_outputs(folder: Path, names, inputs: dict) -> None:
+    """Refuse, before any work, a folder where the command's files cannot be written or
+    where one would replace an input (``{"--data": path}``)."""
+    from lilyvae.files import check_output_path, refuse_overwriting_inputs
+
+    for name in names:
+        check_output_path(folder / name)
+        refuse_overwriting_inputs(folder / name, inputs)
+
+
 def cmd_figures(args: argparse.Namespace) -> int:
     from lilyvae.report.figures import figures_from_run
+    from lilyvae.run_folder import MANIFEST, RunDir
 
-    result = figures_from_run(
-        args.run_dir,
-        data=args.data,
-        models=args.model or None,
-        output_dir=args.output_dir,
-        pdf=args.pdf,
-        umap_rows=args.umap_rows,
-        seed=args.seed,
-        quiet=args.quiet,
-        boreholes=args.boreholes,
-    )
+    out = Path(args.output_dir) if args.output_dir else RunDir.existing(args.run_dir).figures_dir
+    if out.exists() and not out.is_dir():
+        raise LilyVAEError(f"{out}: is not a directory (--output-dir)")
+    check_outputs(out, (MANIFEST,), {"--data": args.data})
+    same = flag_values(args, "output_dir", "pdf", "umap_rows", "seed", "quiet", "boreholes")
+    result = figures_from_run(args.run_dir, data=args.data, models=args.model or None, **same)
     print(f"wrote {len(result.figures)} figures to {result.output_dir} ({result.manifest.name})")
     for name, why in result.skipped.items():
         print(f"  not drawn: {name}: {why}")
@@ -84,16 +96,27 @@ def cmd_figures(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from lilyvae.report.ensemble_run import is_ensemble_dir
     from lilyvae.report.figures import figures_from_run
     from lilyvae.report.run_report import build_report
     from lilyvae.run_folder import RunDir
 
     run = RunDir.existing(args.run_dir, figures=args.figures_dir)
+    if not run.metrics.is_file() and not is_ensemble_dir(run.root):
+        raise LilyVAEError(
+            f"{run.root}: nothing to report: the report needs a run folder holding metrics.json "
+            f"(from `lilyvae evaluate --output-dir {run.root}` or `lilyvae demo`) or run.json "
+            "(from `lilyvae bootstrap` or `sweep`)"
+        )
+    output = Path(args.output) if args.output else run.report
+    if output.suffix.lower() not in (".html", ".htm"):
+        raise LilyVAEError(f"{output}: the report's name must end in .html")
+    check_outputs(output.parent, (output.name,), {"--run-dir's metrics": run.metrics})
     if not args.no_figures and not run.figure_manifest.is_file():
         # A report is mostly figures: a run without them gets them first.
         result = figures_from_run(run.root, output_dir=run.figures_dir, quiet=True)
         print(f"drew {len(result.figures)} figures into {result.output_dir} (none were there)")
-    path = build_report(args.run_dir, output=args.output, figures_dir=args.figures_dir)
+    path = build_report(args.run_dir, output=output, figures_dir=args.figures_dir)
     print(f"wrote {path}")
     return 0
 
@@ -148,21 +171,13 @@ def _register_figures(sub) -> None:
     p.add_argument("--seed", type=int, default=0, help="subsample and UMAP seed, default 0")
     p.add_argument(
         "--boreholes",
-        type=borehole_list,
+        type=comma_separated("borehole IDs", "U1338B,U1337A"),
         metavar="ID,...",
         help="draw the down-core logs of these boreholes (default: the 3 with the most "
         "held-out rows)",
     )
     p.add_argument("--pdf", action="store_true", help="also write PDF files")
     add_quiet_option(p)
-
-
-def borehole_list(text: str) -> tuple[str, ...]:
-    """``ID,ID,...`` -> the IDs (a usage error when there are none)."""
-    ids = tuple(part.strip() for part in text.split(",") if part.strip())
-    if not ids:
-        raise argparse.ArgumentTypeError("give borehole IDs separated by commas")
-    return ids
 
 
 def register(sub) -> None:

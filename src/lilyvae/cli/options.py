@@ -47,6 +47,28 @@ positive_int = argument_type(POSITIVE_INT)
 positive_float = argument_type(POSITIVE_NUMBER)
 
 
+def flag_values(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """``{name: args.name}``: the flags a command passes on unchanged to its function,
+    which takes them under the same names."""
+    return {name: getattr(args, name) for name in names}
+
+
+def comma_separated(what: str, example: str) -> Callable[[str], tuple[str, ...]]:
+    """An argparse ``type=`` for ``A,B,...``: the names, stripped, blank ones left out
+    (``A, B,`` is ``A`` and ``B``); none at all is a usage error."""
+
+    def parse(text: str) -> tuple[str, ...]:
+        names = tuple(part.strip() for part in text.split(",") if part.strip())
+        if not names:
+            raise argparse.ArgumentTypeError(
+                f"{text!r}: give {what} separated by commas, e.g. {example}"
+            )
+        return names
+
+    parse.__name__ = what
+    return parse
+
+
 def add_command(sub, name: str, summary: str, func: Callable) -> argparse.ArgumentParser:
     """A subcommand whose one-line summary is also its ``--help`` description."""
     p = sub.add_parser(name, help=summary, description=summary[0].upper() + summary[1:] + ".")
@@ -195,7 +217,7 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--recipe",
         choices=tuple(RECIPES),
-        default="standard",
+        default=None,  # None: standard; None also shows the flag was not given (--resume)
         help="the loss and optimiser recipe; it sets the defaults below (default standard)",
     )
     groups = {
@@ -214,4 +236,13 @@ def config_from_args(args: argparse.Namespace):
     from lilyvae.training.config import make_config
 
     options = {name: getattr(args, name) for name in training_settings()}
-    return make_config(model=args.model, recipe=args.recipe, **options)
+    return make_config(model=args.model, recipe=args.recipe or "standard", **options)
+
+
+def given_training_flags(args: argparse.Namespace) -> list[str]:
+    """The training flags given on the command line (each of them defaults to "not
+    given": None, or off for a switch), as ``--name``."""
+    names = [name for name in training_settings() if getattr(args, name) not in (None, False)]
+    if args.recipe is not None:
+        names.insert(0, "recipe")
+    return ["--" + name.replace("_", "-") for name in names]

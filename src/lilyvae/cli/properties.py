@@ -9,17 +9,10 @@ from __future__ import annotations
 
 import argparse
 
-from lilyvae.cli.options import add_command, add_quiet_option, positive_int, required_options
+from lilyvae.cli import options
 from lilyvae.errors import LilyVAEError
 
 SUMMARY = "predict other LILY measurements from each embedding (zero-shot)"
-
-
-def _table_names(text: str) -> tuple[str, ...]:
-    names = tuple(t.strip() for t in text.split(","))
-    if not all(names):
-        raise argparse.ArgumentTypeError(f"{text!r}: give comma-separated names, e.g. MAD,CARB")
-    return names
 
 
 def register(sub) -> argparse.ArgumentParser:
@@ -28,8 +21,8 @@ def register(sub) -> argparse.ArgumentParser:
     from lilyvae.properties.runner import BACKENDS
     from lilyvae.properties.scoring import DEFAULT_ROUNDS, PROTOCOLS
 
-    p = add_command(sub, "properties", SUMMARY, cmd_properties)
-    required = required_options(p)
+    p = options.add_command(sub, "properties", SUMMARY, cmd_properties)
+    required = options.required_options(p)
     required.add_argument("--lily-dir", required=True, help="folder of <TABLE>_DataLITH.csv")
     required.add_argument("--data", required=True, metavar="TABLE", help="the training table")
     required.add_argument(
@@ -40,13 +33,10 @@ def register(sub) -> argparse.ArgumentParser:
         help="checkpoint with its model card (repeat for several models)",
     )
     required.add_argument("--output-dir", required=True, help="properties.csv, .json go here")
-    p.add_argument(
-        "--tables",
-        type=_table_names,
-        metavar="AVS,CARB,...",
-        help=f"tables to score, default every one present of {', '.join(PROPERTY_TABLES)}",
-    )
-    p.add_argument("--min-rows", type=positive_int, default=100, help="rows a target needs")
+    names = options.comma_separated("table names", "MAD,CARB")
+    tables = f"tables to score, default every one present of {', '.join(PROPERTY_TABLES)}"
+    p.add_argument("--tables", type=names, metavar="AVS,CARB,...", help=tables)
+    p.add_argument("--min-rows", type=options.positive_int, default=100, help="rows a target needs")
     p.add_argument(
         "--protocol",
         choices=PROTOCOLS,
@@ -57,7 +47,7 @@ def register(sub) -> argparse.ArgumentParser:
     rounds = ", ".join(f"{k} {v}" for k, v in DEFAULT_ROUNDS.items())
     p.add_argument(
         "--rounds",
-        type=positive_int,
+        type=options.positive_int,
         help=f"borehole resamples of the interval, or bootstrap rounds; default {rounds}",
     )
     p.add_argument("--seed", type=int, default=0, help="split, draws and trees, default 0")
@@ -67,14 +57,10 @@ def register(sub) -> argparse.ArgumentParser:
         help="one row per matched bin (its samples' mean), not one per matched sample",
     )
     p.add_argument("--backend", choices=BACKENDS, default="local", help="where variables run")
-    p.add_argument("--workers", type=positive_int, help="processes, default one per core")
+    p.add_argument("--workers", type=options.positive_int, help="processes, default one per core")
     p.add_argument("--ray-address", help="join this Ray cluster (default: start one here)")
-    add_quiet_option(p, "no progress log")
+    options.add_quiet_option(p, "no progress log")
     return p
-
-
-#: The name the issue-9 brief gave the registration function.
-add_parser = register
 
 
 def cmd_properties(args: argparse.Namespace) -> int:
@@ -82,26 +68,19 @@ def cmd_properties(args: argparse.Namespace) -> int:
 
     if args.ray_address and args.backend != "ray":
         raise LilyVAEError("--ray-address needs --backend ray")
+    same = options.flag_values(
+        args, "tables", "min_rows", "protocol", "rounds", "seed", "backend", "workers"
+    )
+    same |= options.flag_values(args, "ray_address", "bin_means")
     result = predict_properties(
         args.lily_dir,
         args.data,
         args.model,
         args.output_dir,
-        tables=args.tables,
-        min_rows=args.min_rows,
-        protocol=args.protocol,
-        rounds=args.rounds,
-        seed=args.seed,
-        backend=args.backend,
-        workers=args.workers,
-        ray_address=args.ray_address,
-        bin_means=args.bin_means,
         progress=None if args.quiet else print,
+        **same,
     )
     for line in result.summary:
         print(line)
     print(f"wrote {result.csv} and {result.json}")
     return 0
-
-
-run = cmd_properties

@@ -13,6 +13,7 @@ from lilyvae.cli.options import (
     add_split_options,
     add_training_options,
     config_from_args,
+    given_training_flags,
     positive_int,
     print_partial_rows,
     required_options,
@@ -75,6 +76,11 @@ def exit_status(summary: dict, strict: bool) -> int:
 def _report_ensemble(result, strict: bool) -> int:
     from lilyvae.runs.ensemble import summary_table
 
+    if result.replaced_unstarted_run:
+        print(
+            f"{result.output_dir}: replaced the run there, no member of which had finished "
+            "(it had failed before training)"
+        )
     if result.settings_from_directory:
         print("--resume: continued the run with the settings stored in its run.json")
     print(summary_table(result))
@@ -91,9 +97,35 @@ def _report_ensemble(result, strict: bool) -> int:
     return code
 
 
+def refuse_settings_beside_resume(args: argparse.Namespace) -> None:
+    """``--resume`` continues a run with the settings in its run.json: a setting given
+    beside it would be ignored, so it is refused (before any work)."""
+    if not args.resume:
+        return
+    given = given_training_flags(args)
+    given += [flag for flag, value in _run_flags(args) if value is not None]
+    if given:
+        raise LilyVAEError(
+            f"{', '.join(given)} beside --resume: --resume continues the run in "
+            f"{args.output_dir} with the settings stored in its run.json, so "
+            f"{'it' if len(given) == 1 else 'they'} would be ignored; drop "
+            f"{'it' if len(given) == 1 else 'them'}, or give a new --output-dir for a new run"
+        )
+
+
+def _run_flags(args: argparse.Namespace) -> list[tuple[str, object]]:
+    """The run settings besides the training flags that run.json records."""
+    return [
+        ("--resample", args.resample),
+        ("--holdout-boreholes", args.holdout_boreholes),
+        ("--split", args.split),
+    ]
+
+
 def _run_ensemble(args: argparse.Namespace, entry, *grid, **specific) -> int:
     """Run :func:`~lilyvae.runs.ensemble.bootstrap` or ``sweep`` (``entry``) with the
     flags the two share, then print its summary."""
+    refuse_settings_beside_resume(args)
     options = _ensemble_options(args)
     config = config_from_args(args)
     data, split = _load_for_ensemble(args, config.missing)
@@ -102,7 +134,7 @@ def _run_ensemble(args: argparse.Namespace, entry, *grid, **specific) -> int:
         config,
         *grid,
         output_dir=args.output_dir,
-        resample=args.resample,
+        resample=args.resample or args.default_resample,
         split=split,
         **specific,
         **options,
@@ -120,7 +152,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from lilyvae.runs.ensemble import parse_grid, sweep
 
     grid = parse_grid(args.grid)  # bad names and values fail before any work
+    refuse_settings_beside_grid(args, grid)
     return _run_ensemble(args, sweep, grid, seeds=args.seeds)
+
+
+def refuse_settings_beside_grid(args: argparse.Namespace, grid: dict) -> None:
+    """A setting given both as a flag and as a grid axis: the grid's values would
+    silently replace the flag's, so the pair is refused."""
+    both = [name for name in grid if getattr(args, name, None) not in (None, False)]
+    if both:
+        flag = "--" + both[0].replace("_", "-")
+        raise LilyVAEError(
+            f"{flag} beside --grid {both[0].replace('_', '-')}=...: the grid's values replace "
+            f"the flag's in every cell, so {flag} would be ignored; give it in one place"
+        )
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -147,9 +192,10 @@ def _add_ensemble_options(p: argparse.ArgumentParser, resample_default: str) -> 
     p.add_argument(
         "--resample",
         choices=RESAMPLES,
-        default=resample_default,
+        default=None,  # not given: the command's own default (and none beside --resume)
         help=f"each member's training rows (default {resample_default})",
     )
+    p.set_defaults(default_resample=resample_default)
     g = p.add_argument_group("running members")
     g.add_argument(
         "--backend", choices=BACKENDS, default="local", help="where packs train (default local)"

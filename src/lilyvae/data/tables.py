@@ -20,7 +20,7 @@ import pandas as pd
 
 from lilyvae.data.provenance import UNKNOWN, Provenance, table_provenance
 from lilyvae.data.schema import BOREHOLE_COL, FEATURE_COLS, LABEL_COL
-from lilyvae.errors import LilyVAEError
+from lilyvae.errors import LilyVAEError, first_line
 from lilyvae.files import sha256_file, write_atomic
 
 
@@ -59,8 +59,7 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
     except pd.errors.EmptyDataError:
         raise LilyVAEError(f"{path}: the file is empty") from None
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LilyVAEError(f"{path}: cannot read the table ({first_line})") from None
+        raise LilyVAEError(f"{path}: cannot read the table ({first_line(exc)})") from None
     if columns is not None:
         require_columns(df, columns, path)
     return df
@@ -271,3 +270,14 @@ def load_training_data(path: str | os.PathLike, *, keep_partial: bool = False) -
         origin=table_provenance(path),
         keep_partial=keep_partial,
     )
+
+
+def as_training_data(data, keep_partial: bool = False) -> TrainingData:
+    """A table path, DataFrame or :class:`TrainingData` as TrainingData (with
+    ``keep_partial``, a table's rows lacking some input too): what every entry point
+    that takes "a table" reads it with."""
+    if isinstance(data, TrainingData):
+        return data
+    if isinstance(data, (str, os.PathLike)):
+        return load_training_data(data, keep_partial=keep_partial)
+    return training_data_from_frame(data, keep_partial=keep_partial)

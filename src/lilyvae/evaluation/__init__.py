@@ -61,7 +61,7 @@ _EXPORTS = {
     "ScoringRows": ("lilyvae.evaluation.splits", "ScoringRows"),
     "Table": ("lilyvae.evaluation.tables", "Table"),
     "ZeroShotClasses": ("lilyvae.evaluation.classes", "ZeroShotClasses"),
-    "as_training_data": ("lilyvae.evaluation.provenance", "as_training_data"),
+    "as_training_data": ("lilyvae.data.tables", "as_training_data"),
     "choose_zero_shot_classes": ("lilyvae.evaluation.classes", "choose_zero_shot_classes"),
     "classification_scores": ("lilyvae.evaluation.scores", "classification_scores"),
     "coverage_table": ("lilyvae.evaluation.missing_tables", "coverage_table"),

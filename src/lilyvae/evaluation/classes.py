@@ -82,5 +82,10 @@ def zero_shot_classes(
     index = {n: i for i, n in enumerate(data.class_names)}
     unknown = [n for n in names if n not in index]
     if unknown:
-        raise LilyVAEError(f"zero-shot class {unknown[0]!r} is not a lithology of {data.source}")
+        shown = ", ".join(repr(n) for n in unknown[:5]) + (", ..." if len(unknown) > 5 else "")
+        what = "--zero-shot-classes names" if source == "given" else f"the {source} include"
+        raise LilyVAEError(
+            f"{data.source}: {what} {len(unknown)} lithologies the table lacks ({shown}); "
+            "pass --zero-shot-classes NAME ... with lithologies of this table"
+        )
     return ZeroShotClasses(names, sorted(index[n] for n in names), source)

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.tables import TrainingData
+from lilyvae.data.tables import TrainingData, as_training_data
 from lilyvae.errors import LilyVAEError
 from lilyvae.evaluation.classes import (
     ZeroShotClasses,
@@ -34,7 +34,6 @@ from lilyvae.evaluation.config import (
 )
 from lilyvae.evaluation.latent import latent_health, posterior, reconstruction_r2
 from lilyvae.evaluation.missing import missing_colour
-from lilyvae.evaluation.provenance import as_training_data
 from lilyvae.evaluation.scores import head_scores, score_space
 from lilyvae.evaluation.splits import ScoringRows, resolve_split, scoring_rows
 from lilyvae.model.embeddings import NamedModel, as_named_models
@@ -60,11 +59,14 @@ def _split_rows(models: list[NamedModel], data: TrainingData, config: EvalConfig
     by_key: dict[tuple, ScoringRows] = {}
     by_model: dict[str, ScoringRows] = {}
     for m in models:
-        split = resolve_split(data, m.model.card.split, config)
+        card = m.model.card
+        split = resolve_split(data, card.split, config, adopted=bool(card.extra.get("adopted")))
         _check_both_sides(split, data)
         if split.key not in by_key:
             by_key[split.key] = scoring_rows(split, data, config)
             warnings.extend(f"{m.name}: {w}" for w in split.warnings)
+        elif not split.held_out:  # every in-sample model is named, not only the first
+            warnings.append(f"{m.name}: {split.warnings[0]}")
         by_model[m.name] = by_key[split.key]
     if len(by_key) > 1:
         warnings.append(

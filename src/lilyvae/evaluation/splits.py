@@ -34,14 +34,18 @@ class EvalSplit:
         return ~self.test
 
 
-def resolve_split(data: TrainingData, card_split: dict | None, config: EvalConfig) -> EvalSplit:
+def resolve_split(
+    data: TrainingData, card_split: dict | None, config: EvalConfig, adopted: bool = False
+) -> EvalSplit:
     """The evaluation split for a model whose card records ``card_split``: its held-out
     boreholes (:func:`~lilyvae.data.held_out.held_out_rows`) when the table has rows on
-    both sides of them, else a fresh borehole split, IN-SAMPLE for the model."""
+    both sides of them, else a fresh borehole split, IN-SAMPLE for the model.
+    ``adopted``: weights trained elsewhere (``lilyvae adopt``), whose training rows
+    lilyvae never saw."""
     found = held_out_rows(data.boreholes, {"model": card_split})
     warn = list(found.warnings) if found.recorded else []
     if not found.usable:
-        return _fresh_split(data, config, warn)
+        return _fresh_split(data, config, warn, adopted)
     mask = found.mask
     return EvalSplit(
         mask,
@@ -55,7 +59,9 @@ def resolve_split(data: TrainingData, card_split: dict | None, config: EvalConfi
     )
 
 
-def _fresh_split(data: TrainingData, config: EvalConfig, warn: list[str]) -> EvalSplit:
+def _fresh_split(
+    data: TrainingData, config: EvalConfig, warn: list[str], adopted: bool
+) -> EvalSplit:
     """In-sample for the model. The downstream models still get a borehole split."""
     frac, seed = config.fallback_holdout_fraction, config.seed
     if data.boreholes is not None and len(np.unique(data.boreholes)) >= 2:
@@ -74,11 +80,17 @@ def _fresh_split(data: TrainingData, config: EvalConfig, warn: list[str]) -> Eva
             "LEAKY, neighbouring bins are near copies"
         )
         held = ()
+    why = (
+        "it was adopted (lilyvae adopt): its weights were trained elsewhere, the published "
+        "models on every row of their table, so the rows it is scored on count as seen"
+        if adopted
+        else "the model was trained on the rows it is scored on (train with "
+        "--holdout-boreholes F for a held-out score)"
+    )
     warn.insert(
         0,
-        "IN-SAMPLE: the model card records no held-out boreholes present in this table, so "
-        "the model was trained on the rows it is scored on (reconstruction, latent "
-        f"statistics and the head are in-sample); {how}",
+        "IN-SAMPLE: this model records no held-out boreholes present in this table; "
+        f"{why}: reconstruction, latent statistics and the head are in-sample; {how}",
     )
     return EvalSplit(test, False, f"IN-SAMPLE for the model; {how}", held, warn, ("fresh", held))
 

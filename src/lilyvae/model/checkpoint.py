@@ -32,7 +32,7 @@ import torch
 from lilyvae import __version__
 from lilyvae.data.scaling import DistributionAwareScaler
 from lilyvae.data.schema import FEATURE_COLS
-from lilyvae.errors import LilyVAEError
+from lilyvae.errors import LilyVAEError, first_line
 from lilyvae.files import read_json_file, sha256_file, to_json, write_files_atomic
 from lilyvae.machine import cpu_environment
 from lilyvae.model.architecture import SEMISUPERVISED, UNSUPERVISED, Architecture, has_head
@@ -87,7 +87,7 @@ def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
             "unsafe unpickle could load; checkpoints are read with weights_only=True)"
         ) from None
     except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)
         raise LilyVAEError(f"{path}: not a readable PyTorch checkpoint ({reason})") from None
     if not isinstance(state, dict) or not state:
         raise LilyVAEError(f"{path}: not a plain state dict (found {type(state).__name__})")

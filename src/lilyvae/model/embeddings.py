@@ -23,19 +23,28 @@ Rows with a missing input (a bin without a colour scan): a model trained with
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from lilyvae.data.provenance import UNKNOWN, Provenance, synthetic_sidecar_path, table_provenance
 from lilyvae.data.schema import FEATURE_COLS, LABEL_COL
-from lilyvae.data.tables import feature_values, write_table_atomic
+from lilyvae.data.tables import feature_values, table_format, write_table
 from lilyvae.errors import LilyVAEError
-from lilyvae.files import check_output_path, refuse_overwriting_inputs, write_atomic
+from lilyvae.files import (
+    atomic_path,
+    check_output_path,
+    refuse_overwriting_inputs,
+    sha256_file,
+    to_json,
+)
 from lilyvae.model.checkpoint import TrainedModel, load_model
 from lilyvae.model.networks import MODEL_CLASSES
 
@@ -264,6 +273,8 @@ class EmbedResult:
     rows_partial: int = 0
     #: Per model: "drop" or "mask" (how it treats rows with a missing input).
     missing: dict[str, str] = field(default_factory=dict)
+    #: The SYNTHETIC markers written beside the outputs (none for data not marked).
+    synthetic_sidecars: list[Path] = field(default_factory=list)
 
 
 def _check_output(path: Path, allowed: tuple[str, ...]) -> None:
@@ -272,14 +283,54 @@ def _check_output(path: Path, allowed: tuple[str, ...]) -> None:
     check_output_path(path)
 
 
+def _write_npz_file(tmp: Path, arrays: Mapping[str, np.ndarray]) -> None:
+    with open(tmp, "wb") as fh:
+        np.savez(fh, **arrays)
+
+
 def write_npz(path: str | os.PathLike, arrays: Mapping[str, np.ndarray]) -> Path:
     path = Path(path)
+    with atomic_path(path) as tmp:
+        _write_npz_file(tmp, arrays)
+    return path
 
-    def writer(tmp: Path) -> None:
-        with open(tmp, "wb") as fh:
-            np.savez(fh, **arrays)
 
-    return write_atomic(path, writer)
+def embedding_sidecar(origin: Provenance, source: str, models, files: Mapping[str, str]) -> dict:
+    """The SYNTHETIC marker of embeddings computed from a synthetic table: the same
+    ``*.synthetic.json`` a synthetic table has, so that a later step reading the output
+    (figures, another model) knows it is not real data. ``files``: name -> sha256."""
+    return {
+        "synthetic": True,
+        "notice": origin.notice or "SYNTHETIC data",
+        "table": next(iter(files)),
+        "files": dict(files),
+        "derived_from": source,
+        "derived_from_evidence": origin.evidence,
+        "written_by": "lilyvae embed",
+        "models": {m.name: str(m.path) for m in models},
+    }
+
+
+def write_embedding_files(writers: Mapping[Path, Callable[[Path], None]], sidecar) -> list[Path]:
+    """Write the outputs and, when ``sidecar`` is given (``files -> dict``), the
+    synthetic marker beside each, as one set: all are written to temporary files first
+    and moved into place together, the markers first, so that an interrupted or failed
+    write never leaves an output without its marker. Returns the markers written."""
+    with contextlib.ExitStack() as stack:
+        temporary = {path: stack.enter_context(atomic_path(path)) for path in writers}
+        for path, write in writers.items():
+            write(temporary[path])
+        if sidecar is not None:
+            groups: dict[Path, dict[str, str]] = {}
+            for path in writers:
+                files = groups.setdefault(synthetic_sidecar_path(path), {})
+                files[path.name] = sha256_file(temporary[path])
+            for side, files in groups.items():
+                stack.enter_context(atomic_path(side)).write_text(
+                    to_json(sidecar(files)), encoding="utf-8"
+                )
+            return list(groups)
+    return []
 
 
 def embed_table(
@@ -296,6 +347,9 @@ def embed_table(
     from lilyvae.data.tables import read_table
 
     inputs = {} if isinstance(data, pd.DataFrame) else {"--data": data}
+    origin = UNKNOWN if isinstance(data, pd.DataFrame) else table_provenance(data)
+    if origin.synthetic:
+        inputs["--data's SYNTHETIC sidecar"] = synthetic_sidecar_path(data)
     if output is not None:
         output = Path(output)
         _check_output(output, (".csv", ".parquet", ".pq"))
@@ -303,6 +357,12 @@ def embed_table(
     if npz is not None:
         npz = Path(npz)
         _check_output(npz, (".npz",))
+        refuse_overwriting_inputs(npz, inputs)
+    if origin.synthetic:
+        for path in (output, npz):
+            if path is not None:
+                side = check_output_path(synthetic_sidecar_path(path))
+                refuse_overwriting_inputs(side, inputs)
     models = as_named_models(models)
     if isinstance(data, pd.DataFrame):
         df, source = data, "data"
@@ -311,13 +371,20 @@ def embed_table(
     require_model_inputs(df, models, source)
     arrays = embed_arrays(df, models, source)
     table = add_embedding_columns(df, arrays) if output is not None else df
+    writers: dict[Path, Callable[[Path], None]] = {}
     if output is not None:
-        write_table_atomic(table, output)
+        fmt = table_format(output)
+        writers[output] = lambda tmp: write_table(table, tmp, fmt)
     if npz is not None:
-        write_npz(npz, npz_arrays(df, arrays))
+        npz_data = npz_arrays(df, arrays)
+        writers[npz] = lambda tmp: _write_npz_file(tmp, npz_data)
+    sidecar = None
+    if origin.synthetic:
+        sidecar = functools.partial(embedding_sidecar, origin, source, models)
+    sidecars = write_embedding_files(writers, sidecar)
     without = rows_without_embedding(arrays)
     partial = int((~np.isfinite(feature_values(df)).all(axis=1)).sum())
     names = [m.name for m in models]
     most = max(without.values(), default=0)
     modes = {m.name: m.model.missing for m in models}
-    return EmbedResult(table, names, len(df), most, output, npz, without, partial, modes)
+    return EmbedResult(table, names, len(df), most, output, npz, without, partial, modes, sidecars)

@@ -39,7 +39,13 @@ from lilyvae.data.tables import (
     training_data_from_frame,
 )
 from lilyvae.errors import LilyVAEError
-from lilyvae.files import sha256_file, write_atomic, write_json_atomic
+from lilyvae.files import (
+    check_output_path,
+    refuse_overwriting_inputs,
+    sha256_file,
+    write_atomic,
+    write_json_atomic,
+)
 from lilyvae.model.checkpoint import card_path
 from lilyvae.model.embeddings import load_models
 from lilyvae.properties import matching, output
@@ -99,14 +105,15 @@ def check_settings(protocol, rounds, min_rows, seed, backend, workers, max_fit_r
     }
 
 
-def _check_output_dir(out: Path) -> None:
+def _check_output_dir(out: Path, data) -> None:
+    """Refuse, before any work, an output folder whose files cannot be written (not a
+    folder, read-only) or would replace the training table."""
     if out.exists() and not out.is_dir():
         raise LilyVAEError(f"{out}: exists and is not a directory (--output-dir)")
-    parent = out
-    while not parent.exists():
-        parent = parent.parent
-    if not parent.is_dir():
-        raise LilyVAEError(f"{out}: {parent} is not a directory")
+    inputs = {} if isinstance(data, pd.DataFrame) else {"--data": data}
+    for name in (output.CSV_NAME, output.JSON_NAME):
+        check_output_path(out / name)
+        refuse_overwriting_inputs(out / name, inputs)
 
 
 def _load_table(data) -> tuple[pd.DataFrame, object, dict]:
@@ -279,7 +286,7 @@ def _prepare(lily_dir, data, models, out, tables, settings, say) -> dict:
     """Check every input (nothing is written yet), then read, embed and match."""
     start = time.perf_counter()
     paths = matching.find_tables(lily_dir, tables)
-    _check_output_dir(out)
+    _check_output_dir(out, data)
     models = load_models(models if isinstance(models, (list, tuple)) else [models])
     check_model_names(models)
     table, data_info, provenance = _load_table(data)

@@ -38,7 +38,7 @@ from lilyvae.data.lily.property_tables import (
     reference_variables,
 )
 from lilyvae.data.lily.release import NA_TOKENS
-from lilyvae.errors import LilyVAEError
+from lilyvae.errors import LilyVAEError, first_line
 
 #: The training table's own depth, scored as one more target (as the reference did).
 DEPTH_TARGET = ("TABLE", "Depth (m)")
@@ -62,6 +62,14 @@ def table_depth_column(table: str, columns) -> str | None:
     return next((c for c in choices if c in columns), None)
 
 
+#: Where the property tables come from, for the error that finds none.
+WHERE_TABLES_COME_FROM = (
+    "`lilyvae synth-lily --output-dir DIR` writes SYNTHETIC ones into DIR; the real ones are "
+    "the LILY release's (Zenodo record 8408296) "
+    + ", ".join(property_file(t) for t in PROPERTY_TABLES)
+)
+
+
 def find_tables(lily_dir, tables=None) -> dict[str, Path]:
     """``{table: path}`` of the property tables to score; one-line errors when none."""
     lily_dir = Path(lily_dir)
@@ -73,14 +81,18 @@ def find_tables(lily_dir, tables=None) -> dict[str, Path]:
         found = {t: lily_dir / property_file(t) for t in PROPERTY_TABLES}
         found = {t: p for t, p in found.items() if p.is_file()}
         if not found:
-            expected = ", ".join(property_file(t) for t in PROPERTY_TABLES)
-            raise LilyVAEError(f"{lily_dir}: holds no LILY property table (expected {expected})")
+            raise LilyVAEError(
+                f"{lily_dir}: holds no LILY property table; {WHERE_TABLES_COME_FROM}"
+            )
         return found
     out = {}
     for table in tables:
         path = lily_dir / property_file(table)
         if not path.is_file():
-            raise LilyVAEError(f"{path}: no such property table (named by --tables)")
+            raise LilyVAEError(
+                f"{path}: no such property table (named by --tables); "
+                "`lilyvae synth-lily` writes SYNTHETIC ones"
+            )
         out[table] = path
     if not out:
         raise LilyVAEError("--tables names no table")
@@ -96,7 +108,7 @@ def read_property_table(path: Path) -> pd.DataFrame:
     except pd.errors.EmptyDataError:
         raise LilyVAEError(f"{path}: the file is empty") from None
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise LilyVAEError(f"{path}: cannot read the table ({first})") from None
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from lilyvae.errors import LilyVAEError
+from lilyvae.errors import LilyVAEError, first_line
 from lilyvae.files import read_json_file
 from lilyvae.run_folder import (
     ENSEMBLE_FAILURES,
@@ -91,7 +91,7 @@ def read_ensemble(root: str | os.PathLike) -> EnsembleFiles:
     try:
         members = pd.read_csv(members_path, keep_default_na=False, na_values=[""])
     except (OSError, ValueError, pd.errors.ParserError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         raise LilyVAEError(f"{members_path}: cannot read the members' table ({first})") from None
     if "member" not in members.columns or "status" not in members.columns:
         raise LilyVAEError(f"{members_path}: not a lilyvae members table")

@@ -205,18 +205,14 @@ def train(
     labels never reach a classification head (for zero-shot evaluation); the card
     records them.
     """
-    from lilyvae.data.tables import load_training_data, training_data_from_frame
+    from lilyvae.data.tables import as_training_data
 
     if config is None:
         config = make_config(**options)
     elif options:
         raise TypeError("give either a config or options, not both")
     partial = config.missing == "mask"
-    if isinstance(data, (str, os.PathLike)):
-        data = load_training_data(data, keep_partial=partial)
-    elif not isinstance(data, TrainingData):
-        data = training_data_from_frame(data, keep_partial=partial)
-    data = data.rows_for(config.missing)
+    data = as_training_data(data, keep_partial=partial).rows_for(config.missing)
     extra = {}
     if withhold_labels:
         data, extra["labels_withheld"] = hide_labels(data, withhold_labels)

@@ -11,11 +11,9 @@ import sys
 import threading
 import time
 
+from lilyvae.errors import first_line
 
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message (its type's name when it has none)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+__all__ = ["BuildLog", "first_line", "human_size"]
 
 
 def human_size(n: int) -> str:

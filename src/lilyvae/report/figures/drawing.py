@@ -157,7 +157,6 @@ def make_figures(
     """
     start = time.perf_counter()
     out = Path(output_dir)
-    out.mkdir(parents=True, exist_ok=True)
     table_path = None if isinstance(data, pd.DataFrame) else Path(data)
     table = data if isinstance(data, pd.DataFrame) else read_table(data)
     models = as_named_models(models) if models else []
@@ -174,6 +173,8 @@ def make_figures(
         table, table_path, models, metrics, roc_curves, embeddings, synthetic, options, properties
     )
     check_boreholes(inputs, table_path or "the table")
+    # Created once the arguments are known to be good: a refused one leaves no empty folder.
+    out.mkdir(parents=True, exist_ok=True)
     say = (lambda *_: None) if quiet else print
     figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say)
     explorer = write_explorer_points(inputs, out)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from lilyvae.data.tables import TrainingData
+from lilyvae.data.tables import as_training_data
 from lilyvae.errors import LilyVAEError
 from lilyvae.runs.ensemble.backends import check_backend, open_backend, outcomes
 from lilyvae.runs.ensemble.execute import (
@@ -30,6 +30,7 @@ from lilyvae.runs.ensemble.grid import (
 )
 from lilyvae.runs.ensemble.planning import (
     Member,
+    check_borehole_ids,
     check_resample,
     member_seeds,
     plan_pack_tasks,
@@ -45,16 +46,6 @@ from lilyvae.training.config import TrainingConfig, make_config
 from lilyvae.training.trainer import hide_labels, resolve_device
 
 
-def _as_data(data, keep_partial: bool = False) -> TrainingData:
-    from lilyvae.data.tables import load_training_data, training_data_from_frame
-
-    if isinstance(data, (str, os.PathLike)):
-        return load_training_data(data, keep_partial=keep_partial)
-    if isinstance(data, TrainingData):
-        return data
-    return training_data_from_frame(data, keep_partial=keep_partial)
-
-
 def _prepare(data, config, config_options: dict, resample: str):
     """The data as TrainingData (the rows the members train on: its fingerprint is
     theirs) and the configuration, checked before any work."""
@@ -62,10 +53,10 @@ def _prepare(data, config, config_options: dict, resample: str):
         config = make_config(**config_options)
     elif config_options:
         raise TypeError("give either a config or options, not both")
-    data = _as_data(data, keep_partial=config.missing == "mask").rows_for(config.missing)
+    data = as_training_data(data, keep_partial=config.missing == "mask").rows_for(config.missing)
     check_resample(resample)
-    if resample == "boreholes" and data.boreholes is None:
-        raise LilyVAEError(f"{data.source}: --resample boreholes needs the 'Borehole_ID' column")
+    if resample == "boreholes":
+        check_borehole_ids(data)
     return data, config
 
 
@@ -254,7 +245,7 @@ def train_seeds(
     (recorded in their cards). Packs train in parallel processes (``workers``, default
     one per core). A member whose training diverges is an error naming it.
     """
-    data = _as_data(data)
+    data = as_training_data(data)
     hidden, record = hide_labels(data, withhold_labels) if withhold_labels else (data, None)
     inputs = {
         name: training_inputs(hidden if c.has_head else data, split, c)

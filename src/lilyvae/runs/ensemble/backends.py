@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 import torch
 
-from lilyvae.errors import LilyVAEError
+from lilyvae.errors import LilyVAEError, first_line
 from lilyvae.runs.ensemble.planning import BACKENDS, PackTask
 from lilyvae.training.pack import MemberSpec
 from lilyvae.training.trainer import train_members
@@ -109,12 +109,6 @@ def outcomes(
     return _run_in_process(tasks, X, labels, on_epoch)
 
 
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    line = text.splitlines()[0] if text else ""
-    return f"{type(exc).__name__}: {line}" if line else type(exc).__name__
-
-
 # --- in this process ---------------------------------------------------------------------------
 
 
@@ -125,7 +119,7 @@ def _run_in_process(tasks, X, labels, on_epoch: OnEpoch) -> Iterator[Outcome]:
         except (KeyboardInterrupt, LilyVAEError):
             raise
         except Exception as exc:  # a pack that cannot train fails alone
-            yield task, None, _first_line(exc)
+            yield task, None, first_line(exc, with_type=True)
             continue
         yield task, out, None
 
@@ -141,12 +135,15 @@ def _send(conn, message) -> None:
 
 def _child_main(conn, X, labels, task: PackTask) -> None:
     """A forked worker process: train one pack, send epochs and the result back."""
+    # A fork inherits the command's SIGTERM handler; a worker killed on its own should
+    # die of the signal, so that its pack's failure names it (killed by SIGTERM).
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     try:
         torch.set_num_threads(1)
         out = run_pack(X, labels, task, lambda e, rows: _send(conn, ("epoch", e)))
         _send(conn, ("done", out))
     except BaseException as exc:  # report anything, including interrupts
-        _send(conn, ("error", _first_line(exc)))
+        _send(conn, ("error", first_line(exc, with_type=True)))
     finally:
         conn.close()
 
@@ -231,6 +228,6 @@ def _run_on_ray(tasks, X, labels) -> Iterator[Outcome]:
                 out = ray.get(ref)
             except ray.exceptions.RayError as exc:
                 cause = getattr(exc, "cause", None)
-                yield task, None, _first_line(cause if cause is not None else exc)
+                yield task, None, first_line(cause if cause is not None else exc, with_type=True)
                 continue
             yield task, out, None

@@ -276,4 +276,5 @@ def execute(
             # What finished is on disk; the tables say what is missing. Re-run to resume.
             write_results(run, members, record, settings_from_directory)
             raise
-    return write_results(run, members, record, settings_from_directory)
+    result = write_results(run, members, record, settings_from_directory)
+    return dataclasses.replace(result, replaced_unstarted_run=run.replaces_unstarted)

@@ -15,6 +15,30 @@ from lilyvae.training.config import (
     parse_grid_value,
 )
 
+#: Settings of the whole run that a grid cannot vary, and why.
+RUN_SETTINGS = {
+    "missing": "its values train on different rows (mask keeps the rows that drop leaves "
+    "out), and a run's members share one set of rows; run one sweep per --missing value",
+    "device": "every member of a run trains on the same device; give --device",
+}
+
+
+def _not_an_axis(name: str, key: str) -> str:
+    """Why ``--grid NAME=...`` is refused: a setting of the whole run, or no setting."""
+    from lilyvae.training.config import hyper_parameters
+
+    if key in RUN_SETTINGS:
+        return f"--grid: {name!r} cannot vary within a sweep: {RUN_SETTINGS[key]}"
+    flag = "--" + key.replace("_", "-")
+    declared = hyper_parameters().get(key)
+    if declared is not None and (declared.flag or key == "model"):
+        return (
+            f"--grid: {name!r} is a setting of the whole run, not a grid axis; give it "
+            f"once as {flag}"
+        )
+    known = ", ".join(f.replace("_", "-") for f in grid_axes())
+    return f"--grid: unknown hyper-parameter {name!r}; choose from {known}"
+
 
 def _grid_items(specs: Sequence[str] | dict) -> list[tuple[str, object]]:
     """(name, values) pairs of a dict or of the command's ``NAME=V1,V2`` strings."""
@@ -44,8 +68,7 @@ def parse_grid(specs: Sequence[str] | dict) -> dict[str, list]:
         if key == "seed":
             raise LilyVAEError("--grid: seeds are not a grid axis; use --seeds N")
         if key not in grid_axes():
-            known = ", ".join(f.replace("_", "-") for f in grid_axes())
-            raise LilyVAEError(f"--grid: unknown hyper-parameter {name!r}; choose from {known}")
+            raise LilyVAEError(_not_an_axis(name, key))
         if key in grid:
             raise LilyVAEError(f"--grid: {name!r} is given twice")
         if isinstance(values, (str, int, float)):

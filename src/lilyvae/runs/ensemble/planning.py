@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.training.config import TrainingConfig
@@ -63,6 +64,21 @@ def resample_rows(
     if boreholes is None:
         raise LilyVAEError("--resample boreholes needs the table's 'Borehole_ID' column")
     return _whole_boreholes(n_rows, boreholes, rng)
+
+
+def check_borehole_ids(data) -> None:
+    """Refuse, before a run folder is made, a table whose boreholes cannot be resampled:
+    no ``Borehole_ID`` column, or rows without an ID (an empty cell)."""
+    if data.boreholes is None:
+        raise LilyVAEError(f"{data.source}: --resample boreholes needs the 'Borehole_ID' column")
+    ids = pd.Series(data.boreholes, dtype=object)
+    missing = ids.isna() | (ids.astype(str).str.strip() == "")
+    if missing.any():
+        first = int(np.flatnonzero(missing.to_numpy())[0])
+        raise LilyVAEError(
+            f"{data.source}: {int(missing.sum()):,} usable rows have no Borehole_ID (the first "
+            f"is usable row {first + 1:,}); --resample boreholes needs every row's borehole"
+        )
 
 
 def _whole_boreholes(n_rows: int, boreholes: np.ndarray, rng: np.random.Generator) -> np.ndarray:

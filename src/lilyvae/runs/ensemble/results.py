@@ -45,6 +45,8 @@ class EnsembleResult:
     skipped: int  # members already finished
     failed: int  # members failed after this call
     settings_from_directory: bool = False
+    #: The directory held a run no member of which had finished; this run replaced it.
+    replaced_unstarted_run: bool = False
 
 
 def member_row(

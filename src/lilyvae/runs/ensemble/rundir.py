@@ -92,6 +92,9 @@ class EnsembleRun:
     # Whether the data are SYNTHETIC: recorded in run.json, not part of the identity
     # (the data's fingerprint is), so runs written before it was recorded still resume.
     origin: Provenance = field(default=UNKNOWN, compare=False)
+    # Whether the directory held another run that no member had finished, which this
+    # one replaces (a run that failed before training, on data since corrected).
+    replaces_unstarted: bool = field(default=False, compare=False)
 
     @property
     def run_id(self) -> str:
@@ -151,8 +154,7 @@ def _check_fresh_directory(run: EnsembleRun, resume: bool) -> None:
 def _adopt(run: EnsembleRun, stored: dict) -> EnsembleRun:
     """The stored run, to continue with its own settings (``--resume``); our count
     where we give one (a larger N or more seeds), else the stored count."""
-    ours_data = run.identity.get("data", {}).get("fingerprint")
-    theirs_data = stored.get("identity", {}).get("data", {}).get("fingerprint")
+    ours_data, theirs_data = _fingerprint(run.manifest()), _fingerprint(stored)
     if ours_data != theirs_data:
         raise LilyVAEError(
             f"{run.output_dir}: --resume, but the run was trained on other data (fingerprint "
@@ -160,6 +162,24 @@ def _adopt(run: EnsembleRun, stored: dict) -> EnsembleRun:
         )
     count = {k: run.count[k] if run.count.get(k) is not None else stored[k] for k in run.count}
     return EnsembleRun(run.kind, stored["identity"], count, run.output_dir, run.origin)
+
+
+def has_finished_member(out: Path) -> bool:
+    """Whether a member of the run in ``out`` finished: a member's checkpoint is only
+    written, with its card, when it has."""
+    return any((out / MEMBERS_DIR).glob("*.pt"))
+
+
+def _same_run(stored: dict, run: EnsembleRun) -> bool:
+    return (
+        stored.get("kind") == run.kind
+        and stored.get("identity") == run.identity
+        and all(stored.get(k) == v for k, v in run.count.items())
+    )
+
+
+def _fingerprint(manifest: dict):
+    return ((manifest.get("identity") or {}).get("data") or {}).get("fingerprint")
 
 
 def open_run_dir(run: EnsembleRun, resume: bool) -> tuple[EnsembleRun, bool]:
@@ -173,15 +193,23 @@ def open_run_dir(run: EnsembleRun, resume: bool) -> tuple[EnsembleRun, bool]:
         _check_fresh_directory(run, resume)
         return run, False
     stored = read_json_file(manifest_path, "ensemble run manifest", RUN_FORMAT)
+    if not has_finished_member(out) and not _same_run(stored, run):
+        if not resume:
+            run.replaces_unstarted = True
+            return run, False
+        if _fingerprint(stored) != _fingerprint(run.manifest()):
+            raise LilyVAEError(
+                f"{out}: --resume, but no member of the run there finished and it was set up "
+                "on other data; re-run without --resume to replace it with this run"
+            )
     if stored.get("kind") != run.kind:
         raise LilyVAEError(
             f"{out}: holds a {stored.get('kind')} run, not a {run.kind} run; "
             "choose a new --output-dir"
         )
-    same_identity = stored.get("identity") == run.identity
-    same_count = all(stored.get(k) == v for k, v in run.count.items())
-    if same_identity and same_count:
+    if _same_run(stored, run):
         return run, False
+    same_identity = stored.get("identity") == run.identity
     if not resume:
         diffs = _differences(
             stored.get("identity", {}) | {k: stored.get(k) for k in run.count},
