@@ -139,9 +139,16 @@ def refuse_overwriting_inputs(
             raise LilyVAEError(f"{output}: would overwrite the input {flag} {given}")
 
 
-def read_json_file(path: str | os.PathLike, what: str, format_name: str | None = None) -> dict:
+def read_json_file(
+    path: str | os.PathLike,
+    what: str,
+    format_name: str | None = None,
+    newest_version: int | None = None,
+) -> dict:
     """A JSON object written by lilyvae: ``what`` names it in the one-line error
-    (``"model card"``, ``"metrics file"``); ``format_name`` is its ``format`` field."""
+    (``"model card"``, ``"metrics file"``); ``format_name`` is its ``format`` field, and
+    a ``format_version`` above ``newest_version`` (written by a newer lilyvae, whose
+    fields this one would misread) is refused."""
     from lilyvae.errors import LilyVAEError
 
     path = Path(path)
@@ -151,6 +158,15 @@ def read_json_file(path: str | os.PathLike, what: str, format_name: str | None =
         raise LilyVAEError(f"{path}: not a readable {what} ({exc})") from None
     if not isinstance(obj, dict) or (format_name and obj.get("format") != format_name):
         raise LilyVAEError(f"{path}: not a lilyvae {what}")
+    if newest_version is not None:
+        version = obj.get("format_version", 1)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise LilyVAEError(f"{path}: {what} has an invalid format_version {version!r}")
+        if version > newest_version:
+            raise LilyVAEError(
+                f"{path}: {what} format version {version} was written by a newer lilyvae "
+                f"(this one reads up to version {newest_version}); upgrade lilyvae"
+            )
     return obj
 
 

@@ -34,7 +34,7 @@ from lilyvae.data.scaling import DistributionAwareScaler
 from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file, sha256_file, to_json, write_files_atomic
-from lilyvae.model.card import CARD_FORMAT, ModelCard
+from lilyvae.model.card import CARD_FORMAT, CARD_VERSION, ModelCard
 from lilyvae.model.networks import VAE, build_model
 
 
@@ -61,11 +61,18 @@ def environment() -> dict:
 # --- reading state dicts safely --------------------------------------------------------
 
 
+def require_checkpoint_file(path: Path) -> None:
+    """Refuse a checkpoint path that is a directory or does not exist, naming which."""
+    if path.is_dir():
+        raise LilyVAEError(f"{path}: is a directory, not a checkpoint file (.pt)")
+    if not path.is_file():
+        raise LilyVAEError(f"{path}: no such checkpoint file")
+
+
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Load a ``.pt`` with ``weights_only=True`` and insist on a plain state dict."""
     path = Path(path)
-    if not path.is_file():
-        raise LilyVAEError(f"{path}: no such checkpoint file")
+    require_checkpoint_file(path)
     with open(path, "rb") as fh:
         magic = fh.read(4)
     # torch.save writes a zip archive; very old files are bare pickles (protocol >= 2).
@@ -312,12 +319,13 @@ def read_card(path: str | os.PathLike) -> ModelCard:
             f"{path}: model card {meta.name} is missing (it holds the scaler and class names "
             "needed to use the checkpoint)"
         )
-    return ModelCard.from_dict(read_json_file(meta, "model card", CARD_FORMAT), str(meta))
+    return ModelCard.from_dict(read_json_file(meta, "model card", CARD_FORMAT, CARD_VERSION), str(meta))
 
 
 def load_model(path: str | os.PathLike) -> TrainedModel:
     """Rebuild a trained model from its ``.pt`` and ``.meta.json``; checks they match."""
     path = Path(path)
+    require_checkpoint_file(path)  # the missing file first, then its card
     card = read_card(path)  # validated first: no allocation from an absurd card
     meta = card_path(path)
     state = read_state_dict(path)
