@@ -319,7 +319,9 @@ def read_card(path: str | os.PathLike) -> ModelCard:
             f"{path}: model card {meta.name} is missing (it holds the scaler and class names "
             "needed to use the checkpoint)"
         )
-    return ModelCard.from_dict(read_json_file(meta, "model card", CARD_FORMAT, CARD_VERSION), str(meta))
+    return ModelCard.from_dict(
+        read_json_file(meta, "model card", CARD_FORMAT, CARD_VERSION), str(meta)
+    )
 
 
 def load_model(path: str | os.PathLike) -> TrainedModel:
