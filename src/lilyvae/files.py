@@ -30,22 +30,42 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only on success.
 
     An interrupted or failing writer never leaves a half-written file under the
-    final name: the temporary file is removed and the old file (if any) stays.
+    final name: the temporary file is removed and the old file (if any) stays. A
+    failing write (a full disk, a read-only folder) is a one-line error naming the
+    final file, not the hidden temporary one.
     """
+    from lilyvae.errors import LilyVAEError
+
     final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    tmp_path = None
     try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
+        os.close(fd)
+        tmp_path = Path(tmp)
         yield tmp_path
         with open(tmp_path, "rb+") as fh:
             os.fsync(fh.fileno())
         os.chmod(tmp_path, _FILE_MODE)
         os.replace(tmp_path, final)
+    except OSError as exc:
+        raise LilyVAEError(f"{final}: cannot write the file ({exc.strerror or exc})") from None
     finally:
-        if tmp_path.exists():
+        if tmp_path is not None and tmp_path.exists():
             tmp_path.unlink()
+
+
+@contextlib.contextmanager
+def atomic_paths(paths) -> Iterator[list[Path]]:
+    """Temporary paths for a set of files that land together or not at all.
+
+    Each file is written in full beside its final name first; only when the block ends
+    without an error are they moved into place, the last-named first (name a file that
+    marks the others, like a SYNTHETIC sidecar, last: it lands before them). A failed
+    move leaves the earlier-named files as they were.
+    """
+    with contextlib.ExitStack() as stack:
+        yield [stack.enter_context(atomic_path(path)) for path in paths]
 
 
 def write_atomic(path: str | os.PathLike, writer: Callable[[Path], Any]) -> Path:
@@ -64,10 +84,9 @@ def write_files_atomic(files: Mapping[str | os.PathLike, bytes]) -> list[Path]:
     earlier-named files unchanged: a checkpoint named first is never left new without
     its card.
     """
-    with contextlib.ExitStack() as stack:
-        temporary = {path: stack.enter_context(atomic_path(path)) for path in files}
-        for path, payload in files.items():
-            temporary[path].write_bytes(payload)
+    with atomic_paths(list(files)) as temporary:
+        for tmp, payload in zip(temporary, files.values(), strict=True):
+            tmp.write_bytes(payload)
     return [Path(path) for path in files]
 
 

@@ -48,6 +48,28 @@ def history_path(checkpoint: str | os.PathLike) -> Path:
     return p.with_name(p.stem + ".json")
 
 
+#: Endings of the files lilyvae writes beside a table (``<stem>.synthetic.json``, the
+#: mark of SYNTHETIC data, and ``<stem>.manifest.json``): a checkpoint's history
+#: ``<stem>.json`` must never be one of them.
+SIDECAR_STEM_ENDINGS = (".synthetic", ".manifest", ".boreholes", ".meta")
+
+
+def check_checkpoint_name(path: str | os.PathLike) -> Path:
+    """Refuse a checkpoint name that must end in .pt, or whose history would take the
+    name of a table's sidecar (``X.synthetic.pt`` would write ``X.synthetic.json`` over
+    the mark of table ``X.csv``)."""
+    path = Path(path)
+    if path.suffix != ".pt":
+        raise LilyVAEError(f"{path}: a checkpoint's name must end in .pt")
+    ending = next((e for e in SIDECAR_STEM_ENDINGS if path.stem.endswith(e)), None)
+    if ending:
+        raise LilyVAEError(
+            f"{path}: its history {history_path(path).name} would take the name of a "
+            f"table's {ending[1:]} sidecar; choose a name whose stem does not end in {ending}"
+        )
+    return path
+
+
 def environment() -> dict:
     return {
         "lilyvae": __version__,
@@ -284,9 +306,7 @@ class TrainedModel:
         these files and the ``.pt``'s sha256; ``self.card`` becomes that card (a new
         object: cards are never changed in place).
         """
-        path = Path(path)
-        if path.suffix != ".pt":
-            raise LilyVAEError(f"{path}: a checkpoint's name must end in .pt")
+        path = check_checkpoint_name(path)
         payload = state_dict_bytes(self.module)
         history = history_path(path).name if self.history is not None else None
         card = self.card.with_files(path.name, history, hashlib.sha256(payload).hexdigest())
