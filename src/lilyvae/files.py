@@ -34,25 +34,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     failing write (a full disk, a read-only folder) is a one-line error naming the
     final file, not the hidden temporary one.
     """
-    from lilyvae.errors import LilyVAEError
-
-    final = Path(path)
-    tmp_path = None
-    try:
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-        os.close(fd)
-        tmp_path = Path(tmp)
-        yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp_path, _FILE_MODE)
-        os.replace(tmp_path, final)
-    except OSError as exc:
-        raise LilyVAEError(f"{final}: cannot write the file ({exc.strerror or exc})") from None
-    finally:
-        if tmp_path is not None and tmp_path.exists():
-            tmp_path.unlink()
+    with atomic_paths([path]) as (tmp,):
+        yield tmp
 
 
 @contextlib.contextmanager
@@ -61,11 +44,74 @@ def atomic_paths(paths) -> Iterator[list[Path]]:
 
     Each file is written in full beside its final name first; only when the block ends
     without an error are they moved into place, the last-named first (name a file that
-    marks the others, like a SYNTHETIC sidecar, last: it lands before them). A failed
-    move leaves the earlier-named files as they were.
+    marks the others, like a SYNTHETIC sidecar, last: it lands before them). When a
+    move fails (or is interrupted), the files of the set that landed and were new are
+    removed again, so a new set is never left in part; a replaced file keeps its new
+    version (the old one is gone), and the earlier-named ones are left as they were.
     """
-    with contextlib.ExitStack() as stack:
-        yield [stack.enter_context(atomic_path(path)) for path in paths]
+    from lilyvae.errors import LilyVAEError
+
+    finals = [Path(p) for p in paths]
+    temps: list[Path] = []
+    current = finals[0] if finals else None
+    try:
+        for current in finals:
+            current.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{current.name}.", suffix=".tmp", dir=current.parent
+            )
+            os.close(fd)
+            temps.append(Path(tmp))
+        current = None  # a writer's error names its file (below)
+        yield list(temps)
+        for i, tmp in enumerate(temps):
+            current = finals[i]
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp, _FILE_MODE)
+        _move_all(finals, temps)
+    except OSError as exc:
+        if current is None:
+            current = _file_of(exc, finals, temps)
+        raise LilyVAEError(f"{current}: cannot write the file ({exc.strerror or exc})") from None
+    finally:
+        for tmp in temps:
+            if tmp.exists():
+                tmp.unlink()
+
+
+def _file_of(exc: OSError, finals: list[Path], temps: list[Path]) -> str:
+    """The final name of the file a writer's error is about (the error may name its
+    temporary file, or none: then the set is named by its first file)."""
+    for final, tmp in zip(finals, temps, strict=True):
+        if exc.filename is not None and Path(exc.filename) == tmp:
+            return str(final)
+    if len(finals) == 1:
+        return str(finals[0])
+    return f"{finals[0]} (or another file of its set)"
+
+
+def _move_all(finals: list[Path], temps: list[Path]) -> None:
+    """Move the set into place, the last-named first; on failure, remove the new files
+    that landed (the error names the file whose move failed)."""
+    from lilyvae.errors import LilyVAEError
+
+    existed = [final.exists() for final in finals]
+    landed: list[int] = []
+    try:
+        for i in reversed(range(len(finals))):
+            try:
+                os.replace(temps[i], finals[i])
+            except OSError as exc:
+                raise LilyVAEError(
+                    f"{finals[i]}: cannot write the file ({exc.strerror or exc})"
+                ) from None
+            landed.append(i)
+    except BaseException:
+        for i in landed:
+            if not existed[i]:
+                finals[i].unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(path: str | os.PathLike, writer: Callable[[Path], Any]) -> Path:
