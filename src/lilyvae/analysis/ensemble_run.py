@@ -66,10 +66,12 @@ def read_ensemble(root: str | os.PathLike) -> EnsembleFiles:
     """The files of the ensemble run in ``root``, each a one-line error naming it when
     missing or not what lilyvae wrote."""
     from lilyvae.runs.ensemble.results import SUMMARY_FORMAT
-    from lilyvae.runs.ensemble.rundir import RUN_FORMAT
+    from lilyvae.runs.ensemble.rundir import RUN_FORMAT, RUN_VERSION
 
     root = Path(root)
-    manifest = read_json_file(root / ENSEMBLE_MANIFEST, "ensemble run manifest", RUN_FORMAT)
+    manifest = read_json_file(
+        root / ENSEMBLE_MANIFEST, "ensemble run manifest", RUN_FORMAT, RUN_VERSION
+    )
     summary_path = root / ENSEMBLE_SUMMARY
     if not summary_path.is_file():
         raise LilyVAEError(
