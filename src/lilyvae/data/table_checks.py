@@ -20,6 +20,7 @@ from __future__ import annotations
 import csv
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -44,9 +45,13 @@ class CsvLayout:
 def scan_csv(path: str | os.PathLike) -> CsvLayout | None:
     """The record layout of a CSV file (None for an empty file). Blank lines are
     skipped, as pandas skips them; a newline or comma inside quotes does not count."""
-    buf = np.fromfile(path, dtype=np.uint8)
-    if buf.size == 0:
+    data = Path(path).read_bytes()
+    if not data:
         return None
+    layout = _regular_layout(data)
+    if layout is not None:
+        return layout
+    buf = np.frombuffer(data, dtype=np.uint8)
     quote = buf == _QUOTE
     if quote.any():
         # Inside a quoted field the running count of quote characters is odd.
@@ -73,6 +78,25 @@ def scan_csv(path: str | os.PathLike) -> CsvLayout | None:
     head = bytes(buf[starts[0] : ends[0]]).decode("utf-8", errors="replace").rstrip("\r")
     header = next(csv.reader([head]), [])
     return CsvLayout(header, lines[1:], fields[1:], ends_with_newline)
+
+
+def _regular_layout(data: bytes) -> CsvLayout | None:
+    """The layout of the usual file, found by counting bytes (C speed, no array): no
+    quotes, no blank lines, a line end at the end, and as many commas as rows with the
+    header's field count hold. Then no row is short: a short row would need a long one
+    to make the count up, and a long row is refused by the parser. None otherwise."""
+    if b'"' in data or b"\n\n" in data or b"\n\r\n" in data or not data.endswith(b"\n"):
+        return None
+    if data.startswith((b"\n", b"\r\n")):
+        return None
+    first = data[: data.index(b"\n")].decode("utf-8", errors="replace").rstrip("\r")
+    header = first.split(",")
+    n_records = data.count(b"\n") - 1
+    if data.count(b",") != (n_records + 1) * (len(header) - 1):
+        return None
+    lines = np.arange(2, n_records + 2, dtype=np.int64)
+    fields = np.full(n_records, len(header), dtype=np.int64)
+    return CsvLayout(header, lines, fields, True)
 
 
 def check_csv_layout(layout: CsvLayout, path) -> None:
