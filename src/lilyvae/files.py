@@ -30,22 +30,88 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; move it into place only on success.
 
     An interrupted or failing writer never leaves a half-written file under the
-    final name: the temporary file is removed and the old file (if any) stays.
+    final name: the temporary file is removed and the old file (if any) stays. A
+    failing write (a full disk, a read-only folder) is a one-line error naming the
+    final file, not the hidden temporary one.
     """
-    final = Path(path)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent)
-    os.close(fd)
-    tmp_path = Path(tmp)
+    with atomic_paths([path]) as (tmp,):
+        yield tmp
+
+
+@contextlib.contextmanager
+def atomic_paths(paths) -> Iterator[list[Path]]:
+    """Temporary paths for a set of files that land together or not at all.
+
+    Each file is written in full beside its final name first; only when the block ends
+    without an error are they moved into place, the last-named first (name a file that
+    marks the others, like a SYNTHETIC sidecar, last: it lands before them). When a
+    move fails (or is interrupted), the files of the set that landed and were new are
+    removed again, so a new set is never left in part; a replaced file keeps its new
+    version (the old one is gone), and the earlier-named ones are left as they were.
+    """
+    from lilyvae.errors import LilyVAEError
+
+    finals = [Path(p) for p in paths]
+    temps: list[Path] = []
+    current = finals[0] if finals else None
     try:
-        yield tmp_path
-        with open(tmp_path, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.chmod(tmp_path, _FILE_MODE)
-        os.replace(tmp_path, final)
+        for current in finals:
+            current.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{current.name}.", suffix=".tmp", dir=current.parent
+            )
+            os.close(fd)
+            temps.append(Path(tmp))
+        current = None  # a writer's error names its file (below)
+        yield list(temps)
+        for i, tmp in enumerate(temps):
+            current = finals[i]
+            with open(tmp, "rb+") as fh:
+                os.fsync(fh.fileno())
+            os.chmod(tmp, _FILE_MODE)
+        _move_all(finals, temps)
+    except OSError as exc:
+        if current is None:
+            current = _file_of(exc, finals, temps)
+        raise LilyVAEError(f"{current}: cannot write the file ({exc.strerror or exc})") from None
     finally:
-        if tmp_path.exists():
-            tmp_path.unlink()
+        for tmp in temps:
+            if tmp.exists():
+                tmp.unlink()
+
+
+def _file_of(exc: OSError, finals: list[Path], temps: list[Path]) -> str:
+    """The final name of the file a writer's error is about (the error may name its
+    temporary file, or none: then the set is named by its first file)."""
+    for final, tmp in zip(finals, temps, strict=True):
+        if exc.filename is not None and Path(exc.filename) == tmp:
+            return str(final)
+    if len(finals) == 1:
+        return str(finals[0])
+    return f"{finals[0]} (or another file of its set)"
+
+
+def _move_all(finals: list[Path], temps: list[Path]) -> None:
+    """Move the set into place, the last-named first; on failure, remove the new files
+    that landed (the error names the file whose move failed)."""
+    from lilyvae.errors import LilyVAEError
+
+    existed = [final.exists() for final in finals]
+    landed: list[int] = []
+    try:
+        for i in reversed(range(len(finals))):
+            try:
+                os.replace(temps[i], finals[i])
+            except OSError as exc:
+                raise LilyVAEError(
+                    f"{finals[i]}: cannot write the file ({exc.strerror or exc})"
+                ) from None
+            landed.append(i)
+    except BaseException:
+        for i in landed:
+            if not existed[i]:
+                finals[i].unlink(missing_ok=True)
+        raise
 
 
 def write_atomic(path: str | os.PathLike, writer: Callable[[Path], Any]) -> Path:
@@ -64,10 +130,9 @@ def write_files_atomic(files: Mapping[str | os.PathLike, bytes]) -> list[Path]:
     earlier-named files unchanged: a checkpoint named first is never left new without
     its card.
     """
-    with contextlib.ExitStack() as stack:
-        temporary = {path: stack.enter_context(atomic_path(path)) for path in files}
-        for path, payload in files.items():
-            temporary[path].write_bytes(payload)
+    with atomic_paths(list(files)) as temporary:
+        for tmp, payload in zip(temporary, files.values(), strict=True):
+            tmp.write_bytes(payload)
     return [Path(path) for path in files]
 
 
@@ -139,9 +204,16 @@ def refuse_overwriting_inputs(
             raise LilyVAEError(f"{output}: would overwrite the input {flag} {given}")
 
 
-def read_json_file(path: str | os.PathLike, what: str, format_name: str | None = None) -> dict:
+def read_json_file(
+    path: str | os.PathLike,
+    what: str,
+    format_name: str | None = None,
+    newest_version: int | None = None,
+) -> dict:
     """A JSON object written by lilyvae: ``what`` names it in the one-line error
-    (``"model card"``, ``"metrics file"``); ``format_name`` is its ``format`` field."""
+    (``"model card"``, ``"metrics file"``); ``format_name`` is its ``format`` field, and
+    a ``format_version`` above ``newest_version`` (written by a newer lilyvae, whose
+    fields this one would misread) is refused."""
     from lilyvae.errors import LilyVAEError
 
     path = Path(path)
@@ -151,6 +223,15 @@ def read_json_file(path: str | os.PathLike, what: str, format_name: str | None =
         raise LilyVAEError(f"{path}: not a readable {what} ({exc})") from None
     if not isinstance(obj, dict) or (format_name and obj.get("format") != format_name):
         raise LilyVAEError(f"{path}: not a lilyvae {what}")
+    if newest_version is not None:
+        version = obj.get("format_version", 1)
+        if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+            raise LilyVAEError(f"{path}: {what} has an invalid format_version {version!r}")
+        if version > newest_version:
+            raise LilyVAEError(
+                f"{path}: {what} format version {version} was written by a newer lilyvae "
+                f"(this one reads up to version {newest_version}); upgrade lilyvae"
+            )
     return obj
 
 

@@ -67,6 +67,8 @@ ENSEMBLE_FAILURES = "failures.json"
 #: The ``format`` fields of ``run.json`` and ``summary.json``.
 ENSEMBLE_RUN_FORMAT = "lilyvae-ensemble-run"
 ENSEMBLE_SUMMARY_FORMAT = "lilyvae-ensemble-summary"
+#: The version of ``run.json`` this lilyvae writes (newer ones are refused).
+ENSEMBLE_RUN_VERSION = 1
 
 
 def read_metrics_file(path: str | os.PathLike) -> dict:

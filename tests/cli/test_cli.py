@@ -136,7 +136,7 @@ BAD_TRAINING_RUNS = [
         ["--data", "{missing columns}"],
         "missing input column(s) 'Bulk density (GRA)', 'R'",
     ),
-    ("no usable rows", ["--data", "{no usable rows}"], "no usable rows (20 read"),
+    ("no usable rows", ["--data", "{no usable rows}"], "input column 'G' is empty in every row"),
     ("no labels", ["--data", "{no labels}", "--model", "semisupervised"], "no labelled rows"),
     ("unknown model", ["--model", "supervised"], "invalid choice: 'supervised'"),
     ("unknown recipe", ["--recipe", "fancy"], "invalid choice: 'fancy'"),

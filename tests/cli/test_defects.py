@@ -108,7 +108,7 @@ def test_a_disk_that_fills_leaves_no_checkpoint_without_its_card(
 ):
     """The .pt, history and card are one unit: a failed write of the card keeps the
     earlier run's three files as they were."""
-    out = tmp_path / "m.pt"
+    out, card = tmp_path / "m.pt", tmp_path / "m.meta.json"
     assert run(train_args(small_csv, out), capsys)[0] == 0
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
     write_bytes = pathlib.Path.write_bytes
@@ -121,7 +121,8 @@ def test_a_disk_that_fills_leaves_no_checkpoint_without_its_card(
     monkeypatch.setattr(pathlib.Path, "write_bytes", full_disk)
     code, _, err = run(train_args(small_csv, out) + ["--seed", "7"], capsys)
     assert code == 1 and len(err) == 1
-    assert f"{out}: cannot write the checkpoint (No space left on device)" in err[0]
+    # the file whose write failed is named, not the hidden temporary file
+    assert err[0].endswith(f"{card}: cannot write the file (No space left on device)")
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 
 

@@ -24,9 +24,10 @@ def check_checkpoint_output(output: Path, inputs: dict) -> None:
     """Refuse, before any work, a checkpoint name whose ``.pt``, history or card cannot
     be written or would overwrite an input (``{"--data": path, ...}``)."""
     from lilyvae.files import check_output_path, refuse_overwriting_inputs
-    from lilyvae.model.checkpoint import card_path, history_path
+    from lilyvae.model.checkpoint import card_path, check_checkpoint_name, history_path
 
     check_output(output, ".pt")
+    check_checkpoint_name(output)
     for path in (output, history_path(output), card_path(output)):
         check_output_path(path)
         refuse_overwriting_inputs(path, inputs)

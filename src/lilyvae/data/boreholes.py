@@ -67,21 +67,29 @@ def borehole_positions(
     return None
 
 
-def borehole_depths(table: str | os.PathLike) -> pd.DataFrame:
-    """Per borehole of a table (index Borehole_ID, in the table's order): rows,
-    min_depth_m and max_depth_m."""
-    df = read_table(table, columns=[BOREHOLE_COL, DEPTH_COL])
+def borehole_depths(table: str | os.PathLike | pd.DataFrame) -> pd.DataFrame:
+    """Per borehole of a table (a file or its rows; index Borehole_ID, in the table's
+    order): rows, min_depth_m and max_depth_m."""
+    if isinstance(table, pd.DataFrame):
+        df = table
+    else:
+        df = read_table(table, columns=[BOREHOLE_COL, DEPTH_COL])
     g = df.groupby(BOREHOLE_COL, sort=False)[DEPTH_COL]
     return pd.DataFrame({"rows": g.size(), "min_depth_m": g.min(), "max_depth_m": g.max()})
 
 
-def write_borehole_table(table: str | os.PathLike, positions: pd.DataFrame) -> Path:
-    """Write ``<stem>.boreholes.csv`` beside ``table``: ``positions`` (Borehole_ID,
-    latitude, longitude, water_depth_m) joined with each borehole's rows and depth range
-    in the table; boreholes absent from either side are left out."""
+def borehole_table(table: str | os.PathLike | pd.DataFrame, positions: pd.DataFrame):
+    """The rows of ``<stem>.boreholes.csv``: ``positions`` (Borehole_ID, latitude,
+    longitude, water_depth_m) joined with each borehole's rows and depth range in the
+    table (a file or its rows); boreholes absent from either side are left out."""
     pos = positions.set_index(BOREHOLE_COL)[["latitude", "longitude", "water_depth_m"]]
     out = pos.join(borehole_depths(table), how="inner").reset_index()
-    out = out.rename(columns={"index": BOREHOLE_COL})[list(BOREHOLE_TABLE_COLUMNS)]
+    return out.rename(columns={"index": BOREHOLE_COL})[list(BOREHOLE_TABLE_COLUMNS)]
+
+
+def write_borehole_table(table: str | os.PathLike, positions: pd.DataFrame) -> Path:
+    """Write ``<stem>.boreholes.csv`` beside ``table`` (see :func:`borehole_table`)."""
+    out = borehole_table(table, positions)
     path = borehole_table_path(table)
     write_atomic(path, lambda tmp: out.to_csv(tmp, index=False))
     return path

@@ -13,12 +13,21 @@ card's ``data`` section (``synthetic``, ``synthetic_notice``, ``synthetic_eviden
 and every later step reads it from there or from the metrics: ensembles, evaluation,
 figures and the report never look for sidecars again. A table of unknown origin is not
 marked; that is no claim that it is real.
+
+A synthetic table also carries a mark of its own, so that one copied without its
+sidecar is not taken for real data (:func:`write_marked_table`, :func:`carries_mark`):
+in a CSV every ``Depth_Bin`` is written with three extra trailing zeros (``42.2000``:
+the same value, so every parsed bit and every trained model is unchanged); a Parquet
+file holds the key ``lilyvae.synthetic`` in its schema metadata. A table with the mark
+and no sidecar is labelled SYNTHETIC, with a one-line warning.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -87,6 +96,74 @@ def sidecar_paths(output: str | os.PathLike) -> tuple[Path, Path]:
     return out.with_name(out.stem + ".boreholes.csv"), out.with_name(out.stem + ".manifest.json")
 
 
+#: Appended to each Depth_Bin of a synthetic CSV: zeros after the decimals keep the value.
+DEPTH_MARK = "000"
+PARQUET_MARK = b"lilyvae.synthetic"
+_MARKED_DEPTH = re.compile(r"^\d+\.\d*" + DEPTH_MARK + r"$")
+#: Rows of a CSV the mark is looked for in (its first ones: reading stays cheap).
+_MARK_ROWS = 50
+_warned: set[str] = set()
+
+
+def write_marked_table(df, path: str | os.PathLike, fmt: str) -> None:
+    """Write a synthetic table (``fmt`` "csv" or "parquet") carrying the mark."""
+    import numpy as np
+
+    from lilyvae.data.schema import DEPTH_COL
+
+    if fmt == "csv":
+        out = df.copy()
+        depth = out[DEPTH_COL].to_numpy(dtype=float).astype(str)
+        plain = (np.char.find(depth, ".") >= 0) & (np.char.find(depth, "e") < 0)
+        out[DEPTH_COL] = np.where(plain, np.char.add(depth, DEPTH_MARK), depth)
+        out.to_csv(path, index=False)
+        return
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    metadata = {**(table.schema.metadata or {}), PARQUET_MARK: b"true"}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
+def carries_mark(table: str | os.PathLike) -> bool:
+    """Whether a table file carries the synthetic generator's mark (see the module)."""
+    path = Path(table)
+    if not path.is_file():
+        return False
+    try:
+        if path.suffix.lower() in (".parquet", ".pq"):
+            import pyarrow.parquet as pq
+
+            return PARQUET_MARK in (pq.read_schema(path).metadata or {})
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            head = [fh.readline() for _ in range(_MARK_ROWS + 1)]
+    except (OSError, ValueError):
+        return False
+    from lilyvae.data.schema import DEPTH_COL
+
+    rows = [line.rstrip("\r\n").split(",") for line in head if line.strip()]
+    if len(rows) < 2 or DEPTH_COL not in rows[0]:
+        return False
+    j = rows[0].index(DEPTH_COL)
+    return all(len(r) > j and _MARKED_DEPTH.match(r[j]) for r in rows[1:])
+
+
+def _unmarked_synthetic(table: str | os.PathLike) -> Provenance:
+    side = synthetic_sidecar_path(table)
+    notice = (
+        f"SYNTHETIC data: {Path(table).name} carries lilyvae's synthetic generator's mark, "
+        f"but its sidecar {side.name} is missing"
+    )
+    if str(table) not in _warned:
+        _warned.add(str(table))
+        print(
+            f"warning: {table}: {notice[len('SYNTHETIC data: ') :]}; labelled SYNTHETIC",
+            file=sys.stderr,
+        )
+    return Provenance(True, notice, str(table))
+
+
 def table_provenance(table: str | os.PathLike | None) -> Provenance:
     """The provenance of a table file, from its synthetic sidecar or build manifest."""
     if not table:
@@ -100,4 +177,6 @@ def table_provenance(table: str | os.PathLike | None) -> Provenance:
     if info is not None:
         notice = info.get("synthetic_notice") or info.get("notice")
         return Provenance(True, str(notice or "built from SYNTHETIC files"), str(manifest))
+    if carries_mark(table):
+        return _unmarked_synthetic(table)
     return UNKNOWN

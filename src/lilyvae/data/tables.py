@@ -20,6 +20,13 @@ import pandas as pd
 
 from lilyvae.data.provenance import UNKNOWN, Provenance, table_provenance
 from lilyvae.data.schema import BOREHOLE_COL, FEATURE_COLS, LABEL_COL
+from lilyvae.data.table_checks import (
+    check_column_names,
+    check_csv_layout,
+    check_rows,
+    place_names,
+    scan_csv,
+)
 from lilyvae.errors import LilyVAEError, first_line
 from lilyvae.files import sha256_file, write_atomic
 
@@ -46,15 +53,33 @@ def table_format(path: str | os.PathLike) -> str:
     )
 
 
-def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a CSV or Parquet table (chosen by extension) with clear one-line errors."""
+def read_table(
+    path: str | os.PathLike, columns: list[str] | None = None, *, check: bool = False
+) -> pd.DataFrame:
+    """Read a CSV or Parquet table (chosen by extension) with clear one-line errors.
+
+    A CSV's ragged rows, a last line cut off mid-line and a column name given twice are
+    always refused (:mod:`lilyvae.data.table_checks`). ``check`` also refuses bad rows of
+    a training table: text in a measurement column, an empty Borehole_ID, a repeated
+    (Borehole_ID, Depth_Bin) key; an empty measurement cell stays a missing input.
+    """
+    if Path(path).is_dir():
+        raise LilyVAEError(f"{path}: is a directory, not a table file (.csv or .parquet)")
     fmt = table_format(path)
     if not Path(path).is_file():
         raise missing_table_error(path)
+    lines = None
     try:
         if fmt == "csv":
+            layout = scan_csv(path)
+            if layout is not None:
+                check_csv_layout(layout, path)
+                lines = layout.lines
             df = pd.read_csv(path, dtype={BOREHOLE_COL: str, LABEL_COL: str})
         else:
+            import pyarrow.parquet as pq  # only for Parquet: keeps CSV commands light
+
+            check_column_names(pq.read_schema(path).names, path)
             df = pd.read_parquet(path)
     except pd.errors.EmptyDataError:
         raise LilyVAEError(f"{path}: the file is empty") from None
@@ -62,7 +87,21 @@ def read_table(path: str | os.PathLike, columns: list[str] | None = None) -> pd.
         raise LilyVAEError(f"{path}: cannot read the table ({first_line(exc)})") from None
     if columns is not None:
         require_columns(df, columns, path)
+    if check:
+        check_rows(df, path, lines)
     return df
+
+
+def table_lines(path: str | os.PathLike, n_rows: int) -> np.ndarray:
+    """Per row of a table file, how a message names its place (``line N`` of a CSV,
+    ``row N`` otherwise): for errors found after reading."""
+    lines = None
+    if not Path(path).is_file():
+        raise LilyVAEError(f"{path}: not a table file")
+    if table_format(path) == "csv":
+        layout = scan_csv(path)
+        lines = None if layout is None else layout.lines
+    return place_names(n_rows, lines)
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike, fmt: str | None = None) -> None:
@@ -139,10 +178,11 @@ class TrainingData:
         """The rows a model trains on: every row for ``missing="mask"``; for ``"drop"``
         (the reference's way) only the complete rows, the others counted as dropped.
         Returns ``self`` when nothing changes."""
+        if missing not in ("drop", "mask"):
+            raise LilyVAEError(f"missing must be 'drop' or 'mask', not {missing!r}")
+        self.require_every_input()
         if missing == "mask" or self.n_partial == 0:
             return self
-        if missing != "drop":
-            raise LilyVAEError(f"missing must be 'drop' or 'mask', not {missing!r}")
         if not self.complete.any():
             raise LilyVAEError(
                 f"{self.source}: no usable rows ({self.rows_read} read, all with a missing or "
@@ -156,6 +196,17 @@ class TrainingData:
         return dataclasses.replace(
             complete, features=features, rows_dropped=self.rows_dropped + self.n_partial
         )
+
+    def require_every_input(self) -> None:
+        """Refuse rows in which some input column is empty throughout: no model, however
+        it treats missing inputs, can learn an input it never sees."""
+        seen = self.observed.any(axis=0)
+        if self.n_rows and not seen.all():
+            name = FEATURE_COLS[int(np.flatnonzero(~seen)[0])]
+            raise LilyVAEError(
+                f"{self.source}: input column {name!r} is empty in every row: no model can be "
+                "trained on an input it never sees (fill the column, or use a table that has it)"
+            )
 
     def subset(self, mask: np.ndarray) -> TrainingData:
         """The rows where ``mask`` is true, with the same class list."""
@@ -261,7 +312,7 @@ def load_training_data(path: str | os.PathLike, *, keep_partial: bool = False) -
     """Read a training table and return its usable rows, encoded labels, fingerprint
     and provenance (SYNTHETIC when a sidecar or build manifest beside it says so); with
     ``keep_partial``, also the rows that lack some inputs."""
-    df = read_table(path)
+    df = read_table(path, check=True)
     require_columns(df, FEATURE_COLS, path)
     return training_data_from_frame(
         df,

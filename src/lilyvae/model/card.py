@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from lilyvae.data.provenance import Provenance
+from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.errors import LilyVAEError
 from lilyvae.model.architecture import MODEL_KINDS, Architecture, has_head
 
@@ -23,6 +24,19 @@ CARD_VERSION = 1
 #: the lithologies whose labels were withheld from a semi-supervised model; where an
 #: adopted model's weights came from, see :mod:`lilyvae.model.adopt`).
 EXTRA_SECTIONS = ("ensemble", "labels_withheld", "adopted")
+
+
+def check_input_columns(columns, source: str) -> tuple[str, ...]:
+    """The input columns a card lists (none: the package's six), refused unless they are
+    the six this version reads, in its order: the one rule for loading a card and for
+    embedding with it."""
+    columns = tuple(columns or FEATURE_COLS)
+    if columns != FEATURE_COLS:
+        raise LilyVAEError(
+            f"{source}: the model card lists input columns {list(columns)}; this version "
+            f"reads {list(FEATURE_COLS)}"
+        )
+    return columns
 
 
 @dataclass(frozen=True)
@@ -144,6 +158,7 @@ class ModelCard:
             raise LilyVAEError(f"{source}: model card lacks the model or scaler section") from None
         if kind not in MODEL_KINDS:
             raise LilyVAEError(f"{source}: unknown model kind {kind!r} in the model card")
+        check_input_columns(card.input_columns, source)
         if card.input_columns and len(card.input_columns) != arch.input_dim:
             raise LilyVAEError(
                 f"{source}: {len(card.input_columns)} input columns for {arch.input_dim} inputs"

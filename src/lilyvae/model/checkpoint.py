@@ -36,7 +36,7 @@ from lilyvae.errors import LilyVAEError, first_line
 from lilyvae.files import read_json_file, sha256_file, to_json, write_files_atomic
 from lilyvae.machine import cpu_environment
 from lilyvae.model.architecture import SEMISUPERVISED, UNSUPERVISED, Architecture, has_head
-from lilyvae.model.card import CARD_FORMAT, ModelCard
+from lilyvae.model.card import CARD_FORMAT, CARD_VERSION, ModelCard
 from lilyvae.model.networks import VAE, SemiSupervisedVAE, build_model
 
 
@@ -48,6 +48,28 @@ def card_path(checkpoint: str | os.PathLike) -> Path:
 def history_path(checkpoint: str | os.PathLike) -> Path:
     p = Path(checkpoint)
     return p.with_name(p.stem + ".json")
+
+
+#: Endings of the files lilyvae writes beside a table (``<stem>.synthetic.json``, the
+#: mark of SYNTHETIC data, and ``<stem>.manifest.json``): a checkpoint's history
+#: ``<stem>.json`` must never be one of them.
+SIDECAR_STEM_ENDINGS = (".synthetic", ".manifest", ".boreholes", ".meta")
+
+
+def check_checkpoint_name(path: str | os.PathLike) -> Path:
+    """Refuse a checkpoint name that must end in .pt, or whose history would take the
+    name of a table's sidecar (``X.synthetic.pt`` would write ``X.synthetic.json`` over
+    the mark of table ``X.csv``)."""
+    path = Path(path)
+    if path.suffix != ".pt":
+        raise LilyVAEError(f"{path}: a checkpoint's name must end in .pt")
+    ending = next((e for e in SIDECAR_STEM_ENDINGS if path.stem.endswith(e)), None)
+    if ending:
+        raise LilyVAEError(
+            f"{path}: its history {history_path(path).name} would take the name of a "
+            f"table's {ending[1:]} sidecar; choose a name whose stem does not end in {ending}"
+        )
+    return path
 
 
 def environment() -> dict:
@@ -69,11 +91,18 @@ def environment() -> dict:
 # --- reading state dicts safely --------------------------------------------------------
 
 
+def require_checkpoint_file(path: Path) -> None:
+    """Refuse a checkpoint path that is a directory or does not exist, naming which."""
+    if path.is_dir():
+        raise LilyVAEError(f"{path}: is a directory, not a checkpoint file (.pt)")
+    if not path.is_file():
+        raise LilyVAEError(f"{path}: no such checkpoint file")
+
+
 def read_state_dict(path: str | os.PathLike) -> dict[str, torch.Tensor]:
     """Load a ``.pt`` with ``weights_only=True`` and insist on a plain state dict."""
     path = Path(path)
-    if not path.is_file():
-        raise LilyVAEError(f"{path}: no such checkpoint file")
+    require_checkpoint_file(path)
     with open(path, "rb") as fh:
         magic = fh.read(4)
     # torch.save writes a zip archive; very old files are bare pickles (protocol >= 2).
@@ -311,9 +340,7 @@ class TrainedModel:
         these files and the ``.pt``'s sha256; ``self.card`` becomes that card (a new
         object: cards are never changed in place).
         """
-        path = Path(path)
-        if path.suffix != ".pt":
-            raise LilyVAEError(f"{path}: a checkpoint's name must end in .pt")
+        path = check_checkpoint_name(path)
         payload = state_dict_bytes(self.module)
         history = history_path(path).name if self.history is not None else None
         card = self.card.with_files(path.name, history, hashlib.sha256(payload).hexdigest())
@@ -324,12 +351,8 @@ class TrainedModel:
             files["card"] = (card_path(path), to_json(card.to_dict()).encode())
         except ValueError as exc:  # NaN or infinity, which JSON cannot hold
             raise LilyVAEError(f"{path}: the model card cannot be written ({exc})") from None
-        try:
-            write_files_atomic(dict(files.values()))
-        except OSError as exc:
-            raise LilyVAEError(
-                f"{path}: cannot write the checkpoint ({exc.strerror or exc})"
-            ) from None
+        # A failed write is one line naming the file (lilyvae.files).
+        write_files_atomic(dict(files.values()))
         self.card = card
         return {what: where for what, (where, _) in files.items()}
 
@@ -346,12 +369,15 @@ def read_card(path: str | os.PathLike) -> ModelCard:
             f"{path}: model card {meta.name} is missing (it holds the scaler and class names "
             "needed to use the checkpoint)"
         )
-    return ModelCard.from_dict(read_json_file(meta, "model card", CARD_FORMAT), str(meta))
+    return ModelCard.from_dict(
+        read_json_file(meta, "model card", CARD_FORMAT, CARD_VERSION), str(meta)
+    )
 
 
 def load_model(path: str | os.PathLike) -> TrainedModel:
     """Rebuild a trained model from its ``.pt`` and ``.meta.json``; checks they match."""
     path = Path(path)
+    require_checkpoint_file(path)  # the missing file first, then its card
     card = read_card(path)  # validated first: no allocation from an absurd card
     meta = card_path(path)
     state = read_state_dict(path)

@@ -36,7 +36,12 @@ import pandas as pd
 
 from lilyvae.data.provenance import UNKNOWN, Provenance, synthetic_sidecar_path, table_provenance
 from lilyvae.data.schema import FEATURE_COLS, LABEL_COL
-from lilyvae.data.tables import feature_values, table_format, write_table
+from lilyvae.data.tables import (
+    feature_values,
+    table_format,
+    table_lines,
+    write_table,
+)
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import (
     atomic_path,
@@ -45,6 +50,7 @@ from lilyvae.files import (
     sha256_file,
     to_json,
 )
+from lilyvae.model.card import check_input_columns
 from lilyvae.model.checkpoint import TrainedModel, load_model
 from lilyvae.model.networks import MODEL_CLASSES
 
@@ -153,14 +159,9 @@ def as_named_models(models) -> list[NamedModel]:
 
 
 def input_columns(model: NamedModel) -> list[str]:
-    """The raw columns a model reads, from its card (the package's six by default)."""
-    cols = model.model.card.input_columns or list(FEATURE_COLS)
-    if list(cols) != list(FEATURE_COLS):
-        raise LilyVAEError(
-            f"model {model.name!r}: its card lists input columns {cols}, "
-            f"this version reads {list(FEATURE_COLS)}"
-        )
-    return list(cols)
+    """The raw columns a model reads, from its card (the package's six by default),
+    by the rule its card was validated with when loaded."""
+    return list(check_input_columns(model.model.card.input_columns, f"model {model.name!r}"))
 
 
 def require_model_inputs(df: pd.DataFrame, models: list[NamedModel], source: str) -> None:
@@ -180,6 +181,29 @@ def embeddable_rows(values: np.ndarray, model: NamedModel) -> np.ndarray:
     return present.any(axis=1) if model.model.missing == "mask" else present.all(axis=1)
 
 
+def check_scalable(values: np.ndarray, model: NamedModel, source: str) -> None:
+    """Refuse inputs the model's scaler cannot scale (a GRA of 1e308 overflows to an
+    infinite scaled value, and the embedding to NaN), naming the column, the count and
+    the first place, as training refuses them."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        scaled = model.model.scaler.transform(values, allow_missing=True)
+    bad = np.isfinite(values) & ~np.isfinite(scaled)
+    if not bad.any():
+        return
+    rows = bad.any(axis=1)
+    first = int(np.flatnonzero(rows)[0])
+    j = int(np.flatnonzero(bad[first])[0])
+    try:
+        place = table_lines(source, len(values))[first]
+    except LilyVAEError:  # not a table file (a DataFrame): name the row
+        place = f"row {first + 1}"
+    raise LilyVAEError(
+        f"{source}: {int(bad.sum()):,} value(s) too large for model {model.name!r} to scale "
+        f"(first: {place}, {FEATURE_COLS[j]!r} = {values[first, j]:.3g}); remove or "
+        "correct those rows"
+    )
+
+
 def embed_arrays(df: pd.DataFrame, models, source: str = "data") -> dict[str, np.ndarray]:
     """One (n, latent_dim) float32 array per model name; NaN rows where the model reads
     no embedding: an input is missing or non-finite (``drop`` models), or every input
@@ -189,6 +213,7 @@ def embed_arrays(df: pd.DataFrame, models, source: str = "data") -> dict[str, np
     values = feature_values(df)
     out = {}
     for m in models:
+        check_scalable(values, m, source)
         emb = np.full((len(df), m.model.module.latent_dim), np.nan, dtype=np.float32)
         rows = embeddable_rows(values, m)
         if rows.any():
@@ -367,7 +392,7 @@ def embed_table(
     if isinstance(data, pd.DataFrame):
         df, source = data, "data"
     else:
-        df, source = read_table(data), str(data)
+        df, source = read_table(data, check=True), str(data)
     require_model_inputs(df, models, source)
     arrays = embed_arrays(df, models, source)
     table = add_embedding_columns(df, arrays) if output is not None else df

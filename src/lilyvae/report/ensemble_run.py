@@ -21,6 +21,7 @@ from lilyvae.run_folder import (
     ENSEMBLE_MANIFEST,
     ENSEMBLE_MEMBERS,
     ENSEMBLE_RUN_FORMAT,
+    ENSEMBLE_RUN_VERSION,
     ENSEMBLE_SUMMARY,
     ENSEMBLE_SUMMARY_FORMAT,
 )
@@ -71,7 +72,7 @@ def read_ensemble(root: str | os.PathLike) -> EnsembleFiles:
 
     root = Path(root)
     manifest = read_json_file(
-        root / ENSEMBLE_MANIFEST, "ensemble run manifest", ENSEMBLE_RUN_FORMAT
+        root / ENSEMBLE_MANIFEST, "ensemble run manifest", ENSEMBLE_RUN_FORMAT, ENSEMBLE_RUN_VERSION
     )
     summary_path = root / ENSEMBLE_SUMMARY
     if not summary_path.is_file():

@@ -86,8 +86,11 @@ def check_rows(rows, boreholes: int | None = None) -> int:
     return rows
 
 
-def check_seed(seed, name: str = "seed") -> int:
-    """A seed as an int; an error, naming it ``name``, unless a non-negative whole number."""
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise LilyVAEError(f"{name} must be a non-negative whole number, got {seed!r}")
+def check_seed(seed, name: str = "--seed") -> int:
+    """A seed as an int; an error, naming it ``name`` (the option a user typed), unless
+    a whole number >= 0."""
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise LilyVAEError(f"{name} must be a whole number >= 0, not {seed!r}")
+    if seed < 0:
+        raise LilyVAEError(f"{name} must be >= 0, not {seed}")
     return int(seed)

@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from lilyvae.data.provenance import synthetic_sidecar_path
+from lilyvae.data.boreholes import borehole_table as boreholes_frame
+from lilyvae.data.boreholes import borehole_table_path
+from lilyvae.data.provenance import synthetic_sidecar_path, write_marked_table
 from lilyvae.data.schema import BOREHOLE_COL, LABEL_COL, TABLE_COLUMNS
-from lilyvae.data.tables import table_format, write_table
-from lilyvae.files import check_output_path, sha256_file, write_atomic, write_json_atomic
+from lilyvae.data.tables import table_format
+from lilyvae.files import atomic_paths, check_output_path, sha256_file, to_json
 from lilyvae.synthetic.counts import check_rows, check_seed
 from lilyvae.synthetic.measurements import SyntheticLily
 from lilyvae.synthetic.partial import PartialColour
@@ -61,8 +63,8 @@ def write_synthetic_table(
     (:mod:`lilyvae.synthetic.partial`); without it, the table of ``rows`` complete
     bins, the same for the same seed as ever.
 
-    Every file is written atomically; arguments are checked before anything is
-    generated or written. Returns the table's path.
+    The files are written as a set (all or none, the sidecar landing first); arguments
+    are checked before anything is generated or written. Returns the table's path.
     """
     fmt = table_format(path)
     rows = check_rows(rows)
@@ -71,13 +73,22 @@ def write_synthetic_table(
     lily = SyntheticLily(rows=rows, seed=seed)
     colour = PartialColour(lily) if partial else None
     df = lily.table() if colour is None else colour.table()
-    digest: dict[str, str] = {}
+    sidecar = sidecar_record(df, lily, colour, path, fmt, rows, seed)
+    # The set lands together or not at all, the sidecar first: a table is never on disk
+    # without the mark that says it is SYNTHETIC.
+    names = [path, borehole_table_path(path)] if borehole_table else [path]
+    with atomic_paths([*names, sidecar_path(path)]) as temporary:
+        write_marked_table(df, temporary[0], fmt)
+        sidecar["sha256"] = sha256_file(temporary[0])
+        if borehole_table:
+            positions = (colour or lily).boreholes
+            boreholes_frame(df, positions).to_csv(temporary[1], index=False)
+        temporary[-1].write_text(to_json(sidecar), encoding="utf-8")
+    return path
 
-    def writer(tmp: Path) -> None:
-        write_table(df, tmp, fmt)
-        digest["sha256"] = sha256_file(tmp)
 
-    write_atomic(path, writer)
+def sidecar_record(df, lily, colour, path: Path, fmt: str, rows: int, seed: int) -> dict:
+    """The sidecar of a synthetic table (its sha256 is added once the table is written)."""
     from lilyvae import __version__
 
     sidecar = {
@@ -85,7 +96,7 @@ def write_synthetic_table(
         "notice": SYNTHETIC_NOTICE,
         "table": path.name,
         "format": fmt,
-        "sha256": digest["sha256"],
+        "sha256": None,
         "generator": "lilyvae.synthetic.generator",
         "generator_version": GENERATOR_VERSION,
         "lilyvae_version": __version__,
@@ -99,12 +110,7 @@ def write_synthetic_table(
     if colour is not None:
         sidecar["generator_rows"] = rows  # the bins with a colour scan, or a gap in it
         sidecar["partial"] = colour.record()
-    write_json_atomic(sidecar_path(path), sidecar)
-    if borehole_table:
-        from lilyvae.data.boreholes import write_borehole_table
-
-        write_borehole_table(path, (colour or lily).boreholes)
-    return path
+    return sidecar
 
 
 def synthetic_boreholes(sidecar: dict) -> pd.DataFrame:

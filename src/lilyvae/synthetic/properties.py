@@ -85,7 +85,7 @@ SIGNIFICANT_DIGITS = 6
 
 def _check_seed(seed) -> int:
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise LilyVAEError(f"--seed must be a non-negative whole number, got {seed!r}")
+        raise LilyVAEError(f"--seed must be >= 0 (a whole number), not {seed!r}")
     return int(seed)
 
 

@@ -2,13 +2,12 @@
 
 They are checked before any work (a name that cannot be written, or one that would
 overwrite an input, is refused) and written only once everything has been computed,
-each atomically: the table lands first and the manifest, which holds the table's
-sha256, last.
+as a set (all or none): the manifest, which holds the table's sha256 and whether its
+raw files were SYNTHETIC, lands first.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from lilyvae.data.lily.sql import literal
 from lilyvae.data.provenance import sidecar_paths
 from lilyvae.data.tables import table_format, write_table
 from lilyvae.errors import LilyVAEError
-from lilyvae.files import atomic_path, check_output_path, sha256_file, to_json
+from lilyvae.files import atomic_paths, check_output_path, sha256_file, to_json
 
 
 def check_output(output: Path, inputs: dict[str, Path]) -> str:
@@ -67,11 +66,9 @@ def write_outputs(
     write time, and the build's wall time since ``started`` (``time.perf_counter()``)."""
     bh_path, manifest_path = sidecar_paths(output)
     t0 = time.perf_counter()
-    with contextlib.ExitStack() as stack:
-        # Exits run in reverse: the table lands first, the manifest last.
-        tmp_manifest = stack.enter_context(atomic_path(manifest_path))
-        tmp_bh = stack.enter_context(atomic_path(bh_path))
-        tmp_table = stack.enter_context(atomic_path(output))
+    # The set lands together or not at all, the manifest (which says whether the raw
+    # files were SYNTHETIC) first: a table is never on disk without it.
+    with atomic_paths([output, bh_path, manifest_path]) as (tmp_table, tmp_bh, tmp_manifest):
         write_frame(table, tmp_table, fmt)
         boreholes.to_csv(tmp_bh, index=False)
         manifest["output"]["sha256"] = sha256_file(tmp_table)

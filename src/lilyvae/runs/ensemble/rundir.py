@@ -20,19 +20,20 @@ from lilyvae.data.splits import BoreholeSplit
 from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file, sha256_file, write_json_atomic
-from lilyvae.model.checkpoint import CARD_FORMAT, card_path, history_path
+from lilyvae.model.checkpoint import CARD_FORMAT, CARD_VERSION, card_path, history_path
 from lilyvae.run_folder import (
     ENSEMBLE_FAILURES,
     ENSEMBLE_MANIFEST,
     ENSEMBLE_MEMBERS_DIR,
     ENSEMBLE_RUN_FORMAT,
+    ENSEMBLE_RUN_VERSION,
 )
 from lilyvae.runs.ensemble.planning import Member
 from lilyvae.runs.ensemble.scoring import MemberEvaluation
 from lilyvae.training.config import TrainingConfig, config_from_dict
 
 RUN_FORMAT = ENSEMBLE_RUN_FORMAT
-RUN_VERSION = 1
+RUN_VERSION = ENSEMBLE_RUN_VERSION
 MEMBERS_DIR = ENSEMBLE_MEMBERS_DIR
 
 
@@ -192,7 +193,7 @@ def open_run_dir(run: EnsembleRun, resume: bool) -> tuple[EnsembleRun, bool]:
     if not manifest_path.is_file():
         _check_fresh_directory(run, resume)
         return run, False
-    stored = read_json_file(manifest_path, "ensemble run manifest", RUN_FORMAT)
+    stored = read_json_file(manifest_path, "ensemble run manifest", RUN_FORMAT, RUN_VERSION)
     if not has_finished_member(out) and not _same_run(stored, run):
         if not resume:
             run.replaces_unstarted = True
@@ -233,7 +234,7 @@ def finished_card(run: EnsembleRun, key: str) -> dict | None:
     if not (pt.is_file() and meta.is_file() and hist.is_file()):
         return None
     try:
-        card = read_json_file(meta, "model card", CARD_FORMAT)
+        card = read_json_file(meta, "model card", CARD_FORMAT, CARD_VERSION)
         info = card["ensemble"]
         ok = (
             info["run"] == run.run_id

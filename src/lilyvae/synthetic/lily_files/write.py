@@ -1,8 +1,8 @@
 """Writing the four raw files and ``lily.synthetic.json`` into a folder.
 
-Each file is written in batches of holes through Arrow's CSV writer, atomically; the
-sidecar, written last, says the files are SYNTHETIC and counts every deliberate
-artefact in each.
+Each file is written in batches of holes through Arrow's CSV writer; the sidecar says
+the files are SYNTHETIC and counts every deliberate artefact in each. The five land as
+a set (all or none), the sidecar first.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pyarrow.csv as pacsv
 
 from lilyvae.data.lily.release import LILY_FILES, LILY_TABLES, SYNTHETIC_SIDECAR_NAME
 from lilyvae.errors import LilyVAEError
-from lilyvae.files import write_atomic, write_json_atomic
+from lilyvae.files import atomic_paths, to_json
 from lilyvae.synthetic.counts import BIN_M, DEFAULT_ROWS, check_seed, minimum_rows
 from lilyvae.synthetic.generator import SYNTHETIC_NOTICE
 from lilyvae.synthetic.lily_files.artefacts import JUNK_TOKENS, RATES, ArtefactCounts, hole_rows
@@ -97,26 +97,21 @@ def write_file(
 
 
 def write_table_file(
-    out: Path,
+    tmp: Path,
     lily: SyntheticLily,
     holes: list[dict],
     table: str,
     rng: np.random.Generator,
     counts: ArtefactCounts,
 ) -> dict:
-    """Write ``out/<table>_DataLITH.csv`` atomically; its entry of the sidecar's ``files``."""
+    """Write ``<table>_DataLITH.csv`` to ``tmp`` (the temporary file of its set); its
+    entry of the sidecar's ``files``."""
     columns = file_columns(table, rng)
-    path = out / LILY_FILES[table]
-    rows = {"n": 0}
-
-    def writer(tmp: Path) -> None:
-        rows["n"] = write_file(tmp, lily, holes, table, columns, rng, counts)
-
-    write_atomic(path, writer)
+    rows = write_file(tmp, lily, holes, table, columns, rng, counts)
     return {
-        "file": path.name,
-        "rows": rows["n"],
-        "bytes": path.stat().st_size,
+        "file": LILY_FILES[table],
+        "rows": rows,
+        "bytes": tmp.stat().st_size,
         "boreholes": sum(table in h["tables"] for h in holes),
         "readings_per_bin": int(round(BIN_M / SPACING_M[table])),
         "artefacts": counts.data[table],
@@ -189,8 +184,8 @@ def write_synthetic_lily(
     """Write the four SYNTHETIC raw LILY tables and ``lily.synthetic.json`` into a folder.
 
     Returns the sidecar (also written): the notice, parameters, and per file its name,
-    rows, bytes and the counts of every deliberate artefact. Each file is written
-    atomically; arguments are checked before anything is written.
+    rows, bytes and the counts of every deliberate artefact. The files are written as a
+    set (all or none); arguments are checked before anything is written.
 
     ``partial``: the RGB file lacks what ``lilyvae synth --partial`` leaves without
     colour (gaps in the colour scans, and boreholes never scanned, which the other
@@ -213,14 +208,18 @@ def write_synthetic_lily(
     counts = ArtefactCounts()
     files = {}
     out.mkdir(parents=True, exist_ok=True)
-    for t, table in enumerate(LILY_TABLES):
-        files[table] = entry = write_table_file(
-            out, colour or lily, holes, table, streams[t + 1], counts
-        )
-        say(
-            f"wrote {out / entry['file']} ({entry['rows']:,} rows, "
-            f"{entry['bytes'] / 1e6:,.1f} MB, {entry['boreholes']} boreholes)"
-        )
-    sidecar = sidecar_record(scale, seed, bins, holes, files, colour)
-    write_json_atomic(out / SIDECAR_NAME, sidecar)
+    # The five files land together or not at all, the sidecar first: no raw file is on
+    # disk without the mark that says it is SYNTHETIC.
+    names = [out / LILY_FILES[table] for table in LILY_TABLES]
+    with atomic_paths([*names, out / SIDECAR_NAME]) as temporary:
+        for t, table in enumerate(LILY_TABLES):
+            files[table] = entry = write_table_file(
+                temporary[t], colour or lily, holes, table, streams[t + 1], counts
+            )
+            say(
+                f"wrote {out / entry['file']} ({entry['rows']:,} rows, "
+                f"{entry['bytes'] / 1e6:,.1f} MB, {entry['boreholes']} boreholes)"
+            )
+        sidecar = sidecar_record(scale, seed, bins, holes, files, colour)
+        temporary[-1].write_text(to_json(sidecar), encoding="utf-8")
     return sidecar
