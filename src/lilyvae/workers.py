@@ -11,6 +11,19 @@ import os
 from lilyvae.errors import LilyVAEError
 
 RAY_INSTALL = "pip install 'lilyvae[ray]'"
+#: Where work may run: this machine's processes, or Ray (local or a cluster).
+BACKENDS = ("local", "ray")
+
+
+def check_backend(backend: str, ray_address: str | None = None) -> None:
+    """A known backend, Ray installed if it is asked for, and a Ray address only with
+    Ray: before any work, one line each."""
+    if backend not in BACKENDS:
+        raise LilyVAEError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if ray_address and backend != "ray":
+        raise LilyVAEError("--ray-address needs --backend ray")
+    if backend == "ray":
+        import_ray()
 
 
 def default_workers() -> int:

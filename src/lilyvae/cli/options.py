@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from lilyvae.errors import LilyVAEError
 from lilyvae.hyperparams import (
     HYPER_GROUP,
     POSITIVE_INT,
@@ -92,15 +90,6 @@ def add_data_option(p: argparse.ArgumentParser, what: str) -> None:
 
 def add_quiet_option(p, what: str = "no progress bar") -> None:
     p.add_argument("--quiet", action="store_true", help=what)
-
-
-def check_output(path: Path, suffix: str) -> None:
-    """Refuse an output name before any work is done, so bad input writes nothing."""
-    from lilyvae.files import check_output_path
-
-    if path.suffix != suffix:
-        raise LilyVAEError(f"{path}: the output name must end in {suffix}")
-    check_output_path(path)
 
 
 # --- held-out boreholes -----------------------------------------------------------------------

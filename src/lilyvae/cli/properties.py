@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 
 from lilyvae.cli import options
-from lilyvae.errors import LilyVAEError
 
 SUMMARY = "predict other LILY measurements from each embedding (zero-shot)"
 
@@ -65,9 +64,9 @@ def register(sub) -> argparse.ArgumentParser:
 
 def cmd_properties(args: argparse.Namespace) -> int:
     from lilyvae.properties.api import predict_properties
+    from lilyvae.workers import check_backend
 
-    if args.ray_address and args.backend != "ray":
-        raise LilyVAEError("--ray-address needs --backend ray")
+    check_backend(args.backend, args.ray_address)  # before any work
     same = options.flag_values(
         args, "tables", "min_rows", "protocol", "rounds", "seed", "backend", "workers"
     )

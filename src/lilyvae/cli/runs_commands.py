@@ -24,12 +24,10 @@ from lilyvae.errors import LilyVAEError
 
 def _ensemble_options(args: argparse.Namespace) -> dict:
     """Backend, packs, resuming and member evaluation, shared by bootstrap and sweep."""
-    from lilyvae.runs.ensemble import MemberEvaluation, import_ray
+    from lilyvae.runs.ensemble import MemberEvaluation
+    from lilyvae.workers import check_backend
 
-    if args.backend == "ray":
-        import_ray()  # before any work: one line saying how to install it
-    if args.ray_address and args.backend != "ray":
-        raise LilyVAEError("--ray-address needs --backend ray")
+    check_backend(args.backend, args.ray_address)  # before any work
     return {
         "backend": args.backend,
         "ray_address": args.ray_address,

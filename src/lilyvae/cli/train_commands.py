@@ -11,7 +11,6 @@ from lilyvae.cli.options import (
     add_data_option,
     add_split_options,
     add_training_options,
-    check_output,
     config_from_args,
     print_partial_rows,
     required_options,
@@ -20,21 +19,9 @@ from lilyvae.cli.options import (
 from lilyvae.errors import LilyVAEError
 
 
-def check_checkpoint_output(output: Path, inputs: dict) -> None:
-    """Refuse, before any work, a checkpoint name whose ``.pt``, history or card cannot
-    be written or would overwrite an input (``{"--data": path, ...}``)."""
-    from lilyvae.files import check_output_path, refuse_overwriting_inputs
-    from lilyvae.model.checkpoint import card_path, check_checkpoint_name, history_path
-
-    check_output(output, ".pt")
-    check_checkpoint_name(output)
-    for path in (output, history_path(output), card_path(output)):
-        check_output_path(path)
-        refuse_overwriting_inputs(path, inputs)
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     from lilyvae.data.tables import load_training_data
+    from lilyvae.model.checkpoint import check_checkpoint_output
     from lilyvae.training.trainer import train
 
     config = config_from_args(args)
@@ -71,6 +58,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_adopt(args: argparse.Namespace) -> int:
     from lilyvae.model.adopt import adopt
+    from lilyvae.model.checkpoint import check_checkpoint_output
 
     output = Path(args.output)
     check_checkpoint_output(output, {"--checkpoint": args.checkpoint, "--data": args.data})

@@ -33,7 +33,14 @@ from lilyvae import __version__
 from lilyvae.data.scaling import DistributionAwareScaler
 from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.errors import LilyVAEError, first_line
-from lilyvae.files import read_json_file, sha256_file, to_json, write_files_atomic
+from lilyvae.files import (
+    check_output_path,
+    read_json_file,
+    refuse_overwriting_inputs,
+    sha256_file,
+    to_json,
+    write_files_atomic,
+)
 from lilyvae.machine import cpu_environment
 from lilyvae.model.architecture import SEMISUPERVISED, UNSUPERVISED, Architecture, has_head
 from lilyvae.model.card import CARD_FORMAT, CARD_VERSION, ModelCard
@@ -70,6 +77,17 @@ def check_checkpoint_name(path: str | os.PathLike) -> Path:
             f"table's {ending[1:]} sidecar; choose a name whose stem does not end in {ending}"
         )
     return path
+
+
+def check_checkpoint_output(output: str | os.PathLike, inputs: dict | None = None) -> Path:
+    """Refuse, before any work, a checkpoint name whose ``.pt``, history or card cannot
+    be written or would overwrite an input (``{"--data": path, ...}``): call it before
+    training, as ``lilyvae train`` does, so that hours of work never end in a refusal."""
+    output = check_checkpoint_name(output)
+    for path in (output, history_path(output), card_path(output)):
+        check_output_path(path)
+        refuse_overwriting_inputs(path, inputs or {})
+    return output
 
 
 def environment() -> dict:

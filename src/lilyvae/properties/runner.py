@@ -14,9 +14,7 @@ from collections.abc import Callable, Sequence
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.properties.scoring import Task, run_task
-from lilyvae.workers import RaySession, default_workers, import_ray
-
-BACKENDS = ("local", "ray")
+from lilyvae.workers import RaySession, check_backend, default_workers, import_ray
 
 #: The shared inputs of the local workers (set before the pool forks them).
 _SHARED: dict | None = None
@@ -90,8 +88,7 @@ def run_tasks(
     done: Callable[[Task, dict], None] | None = None,
 ) -> list[dict]:
     """Score every task; results in task order."""
-    if backend not in BACKENDS:
-        raise LilyVAEError(f"--backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+    check_backend(backend, ray_address)
     if workers is None:
         workers = default_workers()
     done = done or (lambda _task, _result: None)

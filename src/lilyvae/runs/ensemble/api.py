@@ -13,7 +13,7 @@ import torch
 
 from lilyvae.data.tables import as_training_data
 from lilyvae.errors import LilyVAEError
-from lilyvae.runs.ensemble.backends import check_backend, open_backend, outcomes
+from lilyvae.runs.ensemble.backends import check_run_backend, open_backend, outcomes
 from lilyvae.runs.ensemble.execute import (
     RunOptions,
     execute,
@@ -97,7 +97,9 @@ def bootstrap(
         raise LilyVAEError("--n N is required (the number of members)")
     if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
         raise LilyVAEError(f"--n must be a positive integer, not {n!r}")
-    check_backend(run_options.backend, run_options.workers, run_options.pack_size)
+    check_run_backend(
+        run_options.backend, run_options.workers, run_options.pack_size, run_options.ray_address
+    )
     data, config = _prepare(data, config, config_options, resample)
     run, config, resample, run_options, adopted = _open_run(
         "bootstrap",
@@ -160,7 +162,9 @@ def sweep(
         raise LilyVAEError("--grid: give at least one NAME=VALUE1,VALUE2,...")
     parsed = parse_grid(grid)
     run_options, config_options = split_options(options)
-    check_backend(run_options.backend, run_options.workers, run_options.pack_size)
+    check_run_backend(
+        run_options.backend, run_options.workers, run_options.pack_size, run_options.ray_address
+    )
     data, base_config = _prepare(data, base_config, config_options, resample)
     cells = grid_cells(parsed)
     cell_configs = [config_with(base_config, **cell) for cell in cells]  # checks every value
@@ -209,7 +213,7 @@ def train_many(
     No files: the building block of :func:`bootstrap` and :func:`sweep`, for
     notebooks and benchmarks. ``rows[i]`` are member i's row indices (None: all).
     """
-    check_backend(backend, workers, pack_size)
+    check_run_backend(backend, workers, pack_size, ray_address)
     rows = list(rows) if rows is not None else [None] * len(seeds)
     # Each member trains from its own seed; the packs get ``config`` as it is given.
     members = [Member(str(i), i, s, config, "given") for i, s in enumerate(seeds)]

@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator
 import torch
 
 from lilyvae.errors import LilyVAEError, first_line
-from lilyvae.runs.ensemble.planning import BACKENDS, PackTask
+from lilyvae.runs.ensemble.planning import PackTask
 from lilyvae.training.pack import MemberSpec
 from lilyvae.training.trainer import train_members
-from lilyvae.workers import RaySession, default_workers, import_ray
+from lilyvae.workers import RaySession, check_backend, default_workers, import_ray
 
 #: What a backend yields per pack: the task, the outputs of :func:`run_pack` or None,
 #: and why the whole pack failed (None when it ran).
@@ -63,12 +63,12 @@ def run_pack(
     ]
 
 
-def check_backend(backend: str, workers: int | None, pack_size: int | None) -> None:
-    """A known backend (Ray installed, if asked for) and positive counts, before any work."""
-    if backend not in BACKENDS:
-        raise LilyVAEError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if backend == "ray":
-        import_ray()
+def check_run_backend(
+    backend: str, workers: int | None, pack_size: int | None, ray_address: str | None = None
+) -> None:
+    """A usable backend (:func:`lilyvae.workers.check_backend`) and positive counts,
+    before any work."""
+    check_backend(backend, ray_address)
     for name, value in (("workers", workers), ("pack-size", pack_size)):
         if value is not None and (not isinstance(value, int) or value < 1):
             raise LilyVAEError(f"--{name} must be a positive integer, not {value!r}")

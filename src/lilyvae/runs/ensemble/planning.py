@@ -19,9 +19,6 @@ import pandas as pd
 from lilyvae.errors import LilyVAEError
 from lilyvae.training.config import TrainingConfig
 
-#: Where packs train: processes on this machine, or a Ray cluster (see ``backends``).
-BACKENDS = ("local", "ray")
-
 RESAMPLES = ("rows", "boreholes", "seed-only")
 #: The most members in one pack (the cap of the default pack size).
 MAX_PACK = 16
