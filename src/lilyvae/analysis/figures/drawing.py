@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -25,16 +25,17 @@ from lilyvae.analysis.figures.explorer import write_explorer_points
 from lilyvae.analysis.figures.group_figures import CLASS_RECALL, GROUP_CONFUSION
 from lilyvae.analysis.figures.model_figures import LATENT_KL, PRIOR_SAMPLES, RECONSTRUCTION
 from lilyvae.analysis.figures.property_figures import ZERO_SHOT_PROPERTIES
+from lilyvae.analysis.figures.saving import FigureInfo, FigureSet, save_figure
 from lilyvae.analysis.figures.score_figures import ROC, ZERO_SHOT
 from lilyvae.analysis.figures.spec import DrawOptions, FigureInputs, FigureSpec
-from lilyvae.analysis.figures.style import DPI, caption_tag, pyplot, title_tag
+from lilyvae.analysis.figures.style import DPI, caption_tag, title_tag
 from lilyvae.analysis.figures.training_curves import TRAINING_CURVES
 from lilyvae.analysis.figures.umap_figure import UMAP
 from lilyvae.analysis.run_dir import MANIFEST, RunDir
 from lilyvae.data.provenance import table_provenance
 from lilyvae.data.tables import read_table
 from lilyvae.errors import LilyVAEError
-from lilyvae.files import write_atomic, write_json_atomic
+from lilyvae.files import write_json_atomic
 
 #: Every figure, in the order drawn and listed in ``figures.json``.
 FIGURES: tuple[FigureSpec, ...] = (
@@ -55,52 +56,6 @@ FIGURES: tuple[FigureSpec, ...] = (
     UMAP,
     DOWNCORE,
 )
-
-
-@dataclass
-class FigureInfo:
-    """A drawn figure as ``figures.json`` lists it."""
-
-    name: str
-    file: str
-    title: str
-    caption: str
-    pdf: str | None = None
-    seconds: float | None = None  # drawing it, shared work included where it came first
-
-
-@dataclass
-class FigureSet:
-    output_dir: Path
-    figures: list[FigureInfo]
-    skipped: dict[str, str]
-    manifest: Path
-
-
-def save_figure(fig, out: Path, name: str, pdf: bool) -> tuple[str, str | None]:
-    """Write ``<name>.png`` (and ``<name>.pdf``) atomically; close the figure.
-
-    The PNG has 256 colours at most (a palette, no dithering): figures are flat colours
-    and anti-aliased lines, which look the same, and the files, all embedded in the
-    report, are about a third of the size."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, dpi=DPI, format="png")
-    with Image.open(buffer) as image:
-        palette = image.convert("RGB").quantize(
-            256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-        )
-    png = out / f"{name}.png"
-    write_atomic(png, lambda tmp: palette.save(tmp, format="PNG", optimize=True, dpi=(DPI, DPI)))
-    pdf_name = None
-    if pdf:
-        write_atomic(out / f"{name}.pdf", lambda tmp: fig.savefig(tmp, format="pdf"))
-        pdf_name = f"{name}.pdf"
-    pyplot().close(fig)
-    return png.name, pdf_name
 
 
 def draw_figures(

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from lilyvae.analysis.ensemble_run import EnsembleFiles, read_ensemble
-from lilyvae.analysis.figures.drawing import FigureInfo, FigureSet, save_figure
+from lilyvae.analysis.figures.saving import FigureInfo, FigureSet, save_figure
 from lilyvae.analysis.figures.style import (
     DPI,
     HELD_OUT_COLOUR,
