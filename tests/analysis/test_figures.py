@@ -117,6 +117,53 @@ def test_every_figure(tmp_path, run):
     )
 
 
+def test_the_figures_clusters_are_the_evaluations(run):
+    """The GMM clusters the figures colour by are the evaluation's: scored as it scores
+    them (ARI on labelled held-out rows), they give the ARI in the metrics, whatever
+    seed the figures are drawn with."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from lilyvae.analysis.figures.derived import clusters_of
+
+    options = DrawOptions(seed=7)
+    inputs = FigureInputs(
+        run["df"], run["table"], run["models"], run["metrics"], None, None, True, options
+    )
+    scored = np.flatnonzero(inputs.held_out & inputs.labels.notna().to_numpy())
+    for m in run["models"]:
+        clusters = clusters_of(inputs, m, scored)
+        ari = adjusted_rand_score(inputs.labels.iloc[scored].astype(str), clusters)
+        expected = run["metrics"]["subjects"][m.name]["clustering"]["ari"]
+        assert ari == pytest.approx(expected, abs=1e-9), m.name
+
+
+def test_group_confusion_has_every_group_and_numbers(run):
+    """All 14 groups of the shipped list label a row and a column, a group without
+    scored rows included; the cells carry their shares in per cent."""
+    import copy
+
+    from lilyvae.analysis.evaluation.groups import lithology_groups
+    from lilyvae.analysis.figures import fig_group_confusion
+
+    assert len(lithology_groups()) == 14
+    metrics = copy.deepcopy(run["metrics"])
+    conf = metrics["subjects"]["features"]["svm"]["group_confusion"]
+    # Drop the first described group from the matrix: it has no scored rows now.
+    gone = conf["groups"][0]
+    conf["groups"] = conf["groups"][1:]
+    conf["counts"] = [row[1:] for row in conf["counts"][1:]]
+    fig = fig_group_confusion(metrics, "svm")
+    ax = fig.axes[0]
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    columns = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(rows) == len(columns) == 14 and columns == list(lithology_groups())
+    assert f"{gone} (0)" in rows
+    numbers = [t.get_text() for t in ax.texts if t.get_text() != "no rows"]
+    assert numbers and all(t == "<1" or t.isdigit() for t in numbers)
+    assert sum(t.get_text() == "no rows" for t in ax.texts) >= 14 - len(conf["groups"])
+    pyplot().close(fig)
+
+
 def test_skips_what_it_cannot_draw(tmp_path, run):
     df = run["df"].drop(columns=["Principal"])
     result = make_figures(tmp_path, df, None, None)

@@ -63,7 +63,7 @@ def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
     written = datetime.datetime.now().isoformat(timespec="seconds")
     parts = [
         f"<h1>{_e(title)}</h1>",
-        f'<p class="note">Run directory <code>{_e(run.root.resolve())}</code>; written '
+        f'<p class="note">Run folder <code>{_e(run.root.resolve().name)}</code>; written '
         f"{_e(written)} by lilyvae {_e(__version__)}.</p>",
         '<nav><a href="#summary">summary</a><a href="#metrics">metrics</a>'
         '<a href="#coverage">coverage</a>'
@@ -180,7 +180,7 @@ _MODEL_COLUMNS = [
 ]
 
 
-def _model_row(name: str, info: dict) -> list:
+def _model_row(name: str, info: dict, root: Path) -> list:
     """A model's row of the models' table, from what ``metrics.json`` records of it."""
     return [
         name,
@@ -193,7 +193,7 @@ def _model_row(name: str, info: dict) -> list:
         ", ".join(info.get("labels_withheld") or []) or "-",
         "SYNTHETIC data" if info.get("trained_on_synthetic") else "-",
         info.get("wall_time_s"),
-        info.get("checkpoint"),
+        shown_path(info.get("checkpoint"), root),
     ]
 
 
@@ -211,21 +211,22 @@ def _model_cards(run: RunDir, metrics: dict) -> tuple[dict[str, ModelCard], str 
 
 def _models_section(run: RunDir, metrics: dict) -> list[str]:
     """The models' table and each model card in full (folded)."""
-    rows = [_model_row(name, info) for name, info in metrics["models"].items()]
+    rows = [_model_row(name, info, run.root) for name, info in metrics["models"].items()]
     parts = ['<h2 id="models">Models</h2>', _table_html(_MODEL_COLUMNS, rows)]
     cards, not_found = _model_cards(run, metrics)
     if not_found:
         parts.append(f'<p class="note">Model cards not found: {_e(not_found)}</p>')
     for name, card in cards.items():
         file = card_path(card.checkpoint_file or name + ".pt").name
+        shown = without_folders(card.to_dict(), run.root)
         parts.append(
             f"<details><summary>model card of <b>{_e(name)}</b> ({_e(file)})"
-            f"</summary><pre>{_e(to_json(card.to_dict()))}</pre></details>"
+            f"</summary><pre>{_e(to_json(shown))}</pre></details>"
         )
     return parts
 
 
-_DATA_COLUMNS = {
+_DATA_FIELDS = {
     "table": "path",
     "sha256": "sha256",
     "rows read": "rows_read",
@@ -237,23 +238,52 @@ _DATA_COLUMNS = {
 }
 
 
-def _data_section(metrics: dict) -> list[str]:
-    """The table's provenance and, for a synthetic table, its sidecar."""
+def shown_path(path, root: Path) -> str | None:
+    """A path as the report shows it: relative to the run folder when inside it, else
+    only its name (a report is shared; the folders of the machine it was made on are
+    nobody else's business and may say who made it)."""
+    if not path:
+        return None
+    path = Path(path)
+    try:
+        return (root.resolve() / path).resolve().relative_to(root.resolve()).as_posix()
+    except (ValueError, OSError):
+        return path.name
+
+
+def without_folders(value, root: Path):
+    """``value`` (a card, a sidecar: JSON-like) with every absolute path in it shown as
+    :func:`shown_path` shows it."""
+    if isinstance(value, dict):
+        return {k: without_folders(v, root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_folders(v, root) for v in value]
+    if isinstance(value, str) and os.path.isabs(value):
+        return shown_path(value, root)
+    return value
+
+
+def _data_section(run: RunDir, metrics: dict) -> list[str]:
+    """The table's provenance (a field per row, long values wrapped) and, for a
+    synthetic table, its sidecar."""
     d = metrics["data"]
+    values = {**d, "path": shown_path(d.get("path"), run.root)}
+    rows = [[label, values.get(key)] for label, key in _DATA_FIELDS.items()]
     parts = [
         '<h2 id="data">Data provenance</h2>',
-        _table_html(list(_DATA_COLUMNS), [[d.get(key) for key in _DATA_COLUMNS.values()]]),
+        _table_html(["field", "value"], rows, cls="metrics fields"),
     ]
     if d.get("synthetic"):
         parts.append(
-            f'<p class="note" id="data-synthetic">{SYNTHETIC_LABEL}: '
-            f"{_e(d.get('synthetic_notice') or '')} (marked by "
-            f"<code>{_e(d.get('synthetic_evidence') or 'the model cards')}</code>)</p>"
+            f'<p class="note" id="data-synthetic">Marked {SYNTHETIC_LABEL} by '
+            f"<code>{_e(shown_path(d.get('synthetic_evidence'), run.root) or 'the model cards')}"
+            "</code> (see the caveat at the top).</p>"
         )
     info = read_synthetic_sidecar(d.get("path"))
     if info is not None:
         from lilyvae.synthetic.generator import sidecar_path
 
+        info = without_folders(info, run.root)
         shown = {k: v for k, v in info.items() if k != "parameters"}
         parts.append(
             f'<p class="note">Synthetic sidecar <code>{_e(sidecar_path(d["path"]).name)}</code>:'
@@ -264,8 +294,26 @@ def _data_section(metrics: dict) -> list[str]:
     return parts
 
 
-def _setup_section(metrics: dict, manifest: dict | None) -> list[str]:
-    """How the evaluation was made, and the figures' parameters."""
+def _scoring_time(metrics: dict) -> str:
+    """``evaluate``'s wall time for the models of ``metrics.json``, and its parts."""
+    total = metrics.get("wall_time_s")
+    if total is None:
+        return "not recorded"
+    parts = [
+        f"{name} {s['seconds']:.0f} s"
+        for name, s in metrics["subjects"].items()
+        if isinstance(s.get("seconds"), (int, float))
+    ]
+    rest = total - sum(s.get("seconds") or 0 for s in metrics["subjects"].values())
+    if metrics.get("missing_colour"):
+        parts.append(f"the missing-colour groups and the rest {rest:.0f} s")
+    return f"{total:.0f} s wall time" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def _setup_section(
+    root: Path, metrics: dict, manifest: dict | None, seeds: dict | None
+) -> list[str]:
+    """How the evaluation was made, its time, and the figures' parameters."""
     ev, cfg = metrics["evaluation"], metrics["evaluation"]["config"]
     settings = [
         ["mode", ev["mode"]],
@@ -278,14 +326,21 @@ def _setup_section(metrics: dict, manifest: dict | None) -> list[str]:
         ["ROC classes", ", ".join(ev["top_classes"])],
         ["zero-shot classes", f"{', '.join(ev['zero_shot_classes'])} ({ev['zero_shot_source']})"],
         ["held-out boreholes", ", ".join(ev["held_out_boreholes"]) or "-"],
-        ["evaluation time", f"{metrics.get('wall_time_s')} s"],
+        ["time to score these models (evaluate)", _scoring_time(metrics)],
     ]
     parts = [
         '<h2 id="evaluation">Evaluation set-up</h2>',
-        _table_html(["setting", "value"], settings),
+        _table_html(["setting", "value"], settings, cls="metrics fields"),
     ]
+    if seeds:
+        parts.append(
+            '<p class="note">The demo\'s log times its whole "evaluation" stage: this '
+            "scoring, writing the metrics and scoring every other seed's models "
+            "(<code>seeds.json</code>), so its figure is larger.</p>"
+        )
     if manifest is not None:
-        parts.append(f"<pre>{_e(to_json(manifest.get('parameters', {})))}</pre>")
+        shown = without_folders(manifest.get("parameters", {}), root)
+        parts.append(f"<pre>{_e(to_json(shown))}</pre>")
     return parts
 
 
@@ -310,6 +365,7 @@ def build_report(
         return output
     metrics = run.read_metrics()
     manifest = run.read_figure_manifest_if_present()
+    seeds = run.read_seeds_if_present()
 
     synthetic = bool(metrics.get("synthetic") or (manifest or {}).get("synthetic"))
     title = title or ("lilyvae report" + (f" ({SYNTHETIC_LABEL} data)" if synthetic else ""))
@@ -317,12 +373,12 @@ def build_report(
         *_head(run, metrics, title, synthetic),
         *_metrics_section(metrics),
         *_coverage_section(metrics, manifest),
-        *seeds_section(run.read_seeds_if_present()),
+        *seeds_section(seeds),
         *_figures_section(run, manifest),
         *_explorer_section(run, manifest, synthetic),
         *_models_section(run, metrics),
-        *_data_section(metrics),
-        *_setup_section(metrics, manifest),
+        *_data_section(run, metrics),
+        *_setup_section(run.root, metrics, manifest, seeds),
     ]
     write_text_atomic(output, document(title, [*parts, _FOOTER]))
     return output

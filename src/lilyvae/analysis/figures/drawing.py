@@ -25,7 +25,13 @@ from lilyvae.analysis.figures.explorer import write_explorer_points
 from lilyvae.analysis.figures.group_figures import CLASS_RECALL, GROUP_CONFUSION
 from lilyvae.analysis.figures.model_figures import LATENT_KL, PRIOR_SAMPLES, RECONSTRUCTION
 from lilyvae.analysis.figures.property_figures import ZERO_SHOT_PROPERTIES
-from lilyvae.analysis.figures.saving import FigureInfo, FigureSet, save_figure
+from lilyvae.analysis.figures.saving import (
+    DrawnBefore,
+    FigureInfo,
+    FigureSet,
+    drawn_before,
+    save_figure,
+)
 from lilyvae.analysis.figures.score_figures import ROC, ZERO_SHOT
 from lilyvae.analysis.figures.spec import DrawOptions, FigureInputs, FigureSpec
 from lilyvae.analysis.figures.style import DPI, caption_tag, title_tag
@@ -59,9 +65,16 @@ FIGURES: tuple[FigureSpec, ...] = (
 
 
 def draw_figures(
-    specs: tuple[FigureSpec, ...], inputs: FigureInputs, out: Path, pdf: bool, say
+    specs: tuple[FigureSpec, ...],
+    inputs: FigureInputs,
+    out: Path,
+    pdf: bool,
+    say,
+    before: DrawnBefore | None = None,
 ) -> tuple[list[FigureInfo], dict[str, str]]:
-    """Draw each spec whose needs the inputs meet; the others' reasons are returned."""
+    """Draw each spec whose needs the inputs meet, except the figures ``before`` holds
+    (kept as they are); the others' reasons are returned."""
+    before = before or DrawnBefore.none()
     figures: list[FigureInfo] = []
     skipped: dict[str, str] = {}
     tag, cap_tag = title_tag(inputs.synthetic), caption_tag(inputs.synthetic)
@@ -70,6 +83,9 @@ def draw_figures(
             skipped[spec.skipped_as] = spec.needs.missing
             continue
         for name, figure_inputs in spec.instances(inputs):
+            if name in before.figures:
+                figures.append(before.figures[name])
+                continue
             start = time.perf_counter()
             title = spec.title_for(figure_inputs, tag)
             png, pdf_name = save_figure(spec.draw(figure_inputs, title), out, name, pdf)
@@ -97,6 +113,7 @@ def make_figures(
     properties: pd.DataFrame | None = None,
     quiet: bool = True,
     boreholes: Sequence[str] | None = None,
+    missing_only: bool = False,
 ) -> FigureSet:
     """Draw every figure that the inputs allow into ``output_dir``; write ``figures.json``.
 
@@ -106,7 +123,9 @@ def make_figures(
     ``properties`` what :func:`lilyvae.properties.predict_properties` wrote;
     ``boreholes`` the boreholes of the down-core logs (default: those with the most
     held-out rows). A figure whose inputs are missing is skipped and the reason
-    recorded. With the UMAP figure, the rows of the report's embedding explorer are
+    recorded. ``missing_only``: keep the figures ``figures.json`` already lists whose
+    files are there, and draw only the others (deleted ones, or ones whose inputs have
+    come since). With the UMAP figure, the rows of the report's embedding explorer are
     written too (``explorer.parquet``).
     """
     start = time.perf_counter()
@@ -129,8 +148,9 @@ def make_figures(
     )
     check_boreholes(inputs, table_path or "the table")
     say = (lambda *_: None) if quiet else print
-    figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say)
-    explorer = write_explorer_points(inputs, out)
+    before = _kept_figures(out, pdf) if missing_only else DrawnBefore.none()
+    figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say, before)
+    explorer = write_explorer_points(inputs, out) or before.explorer
     manifest = write_json_atomic(
         out / MANIFEST,
         {
@@ -142,7 +162,17 @@ def make_figures(
             "wall_time_s": round(time.perf_counter() - start, 2),
         },
     )
-    return FigureSet(out, figures, skipped, manifest)
+    drawn = [f.name for f in figures if f.name not in before.figures]
+    return FigureSet(out, figures, skipped, manifest, drawn)
+
+
+def _kept_figures(out: Path, pdf: bool) -> DrawnBefore:
+    """The figures of ``out`` to keep; the UMAP figure only with the explorer's rows,
+    which are made with its layouts."""
+    before = drawn_before(out, pdf)
+    if before.explorer is None:
+        before.figures.pop(UMAP.name, None)
+    return before
 
 
 def figures_from_run(

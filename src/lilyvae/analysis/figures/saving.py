@@ -5,10 +5,12 @@ records of drawn figures that ``figures.json`` lists. Shared by a run's figures
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from lilyvae.analysis.figures.style import DPI, pyplot
+from lilyvae.analysis.run_dir import MANIFEST, read_figure_manifest
+from lilyvae.errors import LilyVAEError
 from lilyvae.files import write_atomic
 
 
@@ -30,6 +32,7 @@ class FigureSet:
     figures: list[FigureInfo]
     skipped: dict[str, str]
     manifest: Path
+    drawn: list[str] = field(default_factory=list)  # names drawn this time (not kept)
 
 
 def save_figure(fig, out: Path, name: str, pdf: bool) -> tuple[str, str | None]:
@@ -56,3 +59,42 @@ def save_figure(fig, out: Path, name: str, pdf: bool) -> tuple[str, str | None]:
         pdf_name = f"{name}.pdf"
     pyplot().close(fig)
     return png.name, pdf_name
+
+
+@dataclass
+class DrawnBefore:
+    """What a folder's ``figures.json`` lists whose files are still there: the figures
+    (by name) and the explorer's entry (None when it or its file is gone)."""
+
+    figures: dict[str, FigureInfo]
+    explorer: dict | None
+
+    @classmethod
+    def none(cls) -> DrawnBefore:
+        return cls({}, None)
+
+
+def drawn_before(out: Path, pdf: bool) -> DrawnBefore:
+    """The figures of ``out`` that need not be drawn again: listed in its manifest, with
+    their PNG (and PDF, when PDFs are asked for) on disk. A missing or damaged manifest
+    keeps nothing, so every figure is drawn again."""
+    if not (out / MANIFEST).is_file():
+        return DrawnBefore.none()
+    try:
+        manifest = read_figure_manifest(out)
+    except LilyVAEError:
+        return DrawnBefore.none()
+    names = [f.name for f in fields(FigureInfo)]
+    kept = {}
+    for entry in manifest["figures"]:
+        if not (out / entry["file"]).is_file():
+            continue
+        if pdf and not (entry.get("pdf") and (out / entry["pdf"]).is_file()):
+            continue
+        info = FigureInfo(**{k: entry.get(k) for k in names if k in entry or k == "name"})
+        info.name = info.name or Path(entry["file"]).stem
+        kept[info.name] = info
+    explorer = manifest.get("explorer")
+    if not (isinstance(explorer, dict) and (out / str(explorer.get("file"))).is_file()):
+        explorer = None
+    return DrawnBefore(kept, explorer)
