@@ -259,3 +259,27 @@ def test_report_draws_the_figures_a_run_lacks_and_keeps_the_others(run_dir, tmp_
     # Nothing missing: nothing drawn.
     assert main(["report", "--run-dir", str(run)]) == 0
     assert "missing figures" not in capsys.readouterr().out
+
+
+def test_a_table_shows_only_what_has_values_and_says_why():
+    from lilyvae.analysis.evaluation import Table
+    from lilyvae.analysis.report import without_empty_cells
+
+    table = Table(
+        "What a missing colour scan costs",
+        ["subject", "group", "rows", "linear bal. acc", "head bal. acc", "R2 R, G, B"],
+        [
+            ["unsup", "complete", 10, "0.500", "n/a", "0.900"],
+            ["unsup", "without colour", 4, "n/a", "n/a", "n/a"],
+            ["semi", "complete", 10, "0.600", "n/a", None],
+        ],
+        "note.",
+    )
+    shown, why = without_empty_cells(table)
+    assert shown.columns == ["subject", "group", "rows", "linear bal. acc", "R2 R, G, B"]
+    assert [r[:2] for r in shown.rows] == [["unsup", "complete"], ["semi", "complete"]]
+    assert "1 rows without any score (unsup / without colour / 4)" in why
+    assert "head bal. acc (only semi-supervised models have a classification head)" in why
+    # A table with values everywhere is left as it is.
+    full = Table("t", ["a", "b"], [["x", 1], ["y", 2]])
+    assert without_empty_cells(full) == (full, "")

@@ -24,6 +24,7 @@ from lilyvae.analysis.evaluation import (
     SYNTHETIC_LABEL,
     Table,
     coverage_table,
+    format_value,
     gmm_components,
     metric_tables,
     read_synthetic_sidecar,
@@ -50,11 +51,58 @@ _FOOTER = (
 
 
 def _table_section(table: Table, heading: str = "h3") -> list[str]:
+    table, left_out = without_empty_cells(table)
     return [
         f"<{heading}>{_e(table.title)}</{heading}>",
         _table_html(table.columns, table.rows),
-        f'<p class="note">{_e(table.note)}</p>',
+        f'<p class="note">{_e(table.note)}{_e(left_out)}</p>',
     ]
+
+
+#: Why a column of the missing-colour tables may hold no value at all.
+_EMPTY_COLUMN_WHY = {
+    "head bal. acc": "only semi-supervised models have a classification head",
+    "embedding shift": "only models trained with --missing mask embed a row without its colour",
+}
+
+
+def _is_empty(value) -> bool:
+    return value is None or format_value(value) == "n/a"
+
+
+def without_empty_cells(table: Table) -> tuple[Table, str]:
+    """The table without its columns that hold no value in any row, and without the
+    rows that hold no value in any column where other rows have one; with a sentence
+    saying what was left out and why (a table whose every row is empty stays whole)."""
+    rows = table.rows
+    if not rows:
+        return table, ""
+    empty_columns = [j for j in range(1, len(table.columns)) if all(_is_empty(r[j]) for r in rows)]
+    keep = [j for j in range(len(table.columns)) if j not in empty_columns]
+    # Columns that can be empty: a row empty in all of them says nothing.
+    optional = [j for j in keep if any(_is_empty(r[j]) for r in rows)]
+    full = [r for r in rows if not optional or not all(_is_empty(r[j]) for j in optional)]
+    if not full:
+        full = rows
+    notes = []
+    if len(full) < len(rows):
+        dropped = [" / ".join(str(v) for v in r[:3]) for r in rows if r not in full]
+        notes.append(
+            f"Left out: {len(dropped)} rows without any score ({'; '.join(dropped)}): the "
+            "representation has no embedding of those rows (a model trained with --missing "
+            "drop reads only rows with all six inputs) or no such score."
+        )
+    if empty_columns:
+        names = [table.columns[j] for j in empty_columns]
+        why = [f"{n} ({_EMPTY_COLUMN_WHY[n]})" if n in _EMPTY_COLUMN_WHY else n for n in names]
+        notes.append(f"Left out, no value in any row: {'; '.join(why)}.")
+    shown = Table(
+        table.title,
+        [table.columns[j] for j in keep],
+        [[r[j] for j in keep] for r in full],
+        table.note,
+    )
+    return shown, (" " + " ".join(notes)) if notes else ""
 
 
 def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
