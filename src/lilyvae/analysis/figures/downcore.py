@@ -230,51 +230,44 @@ def _line_track(ax, grid: DepthGrid, depth: np.ndarray, track: Track) -> None:
     ax.grid(axis="y", lw=0.3, alpha=0.5)
 
 
-def _cluster_legend(fig, tracks: list[Track]) -> None:
-    """The GMM clusters of the log's cluster column, numbered as in the explorer, at the
-    bottom right (their colours are labels, not an order)."""
+def _swatch_legend(fig, swatches: list[tuple[str, str]], where: str, title: str, ncol: int):
+    """A legend of colour swatches (label, colour) below the tracks."""
     plt = pyplot()
-    if not tracks:
-        return
     handles = [
-        plt.Rectangle((0, 0), 1, 1, facecolor=cluster_colour(c), label=f"{int(c) + 1}")
-        for c in np.unique(np.asarray(tracks[0].values))
+        plt.Rectangle((0, 0), 1, 1, facecolor=colour, edgecolor="#888888", label=label)
+        for label, colour in swatches
     ]
     fig.legend(
         handles=handles,
-        loc="lower right",
-        ncol=min(len(handles), 10),
-        fontsize=6,
+        loc=where,
+        ncol=max(1, min(len(handles), ncol)),
+        fontsize=6.5,
         frameon=False,
-        title="GMM cluster (in this borehole)",
+        title=title,
         title_fontsize=7,
-        handlelength=1.0,
+        handlelength=1.2,
         columnspacing=0.8,
     )
 
 
+def _cluster_legend(fig, tracks: list[Track]) -> None:
+    """The GMM clusters of the log's cluster column, numbered as in the explorer, at the
+    bottom right (their colours are labels, not an order)."""
+    if tracks:
+        clusters = np.unique(np.asarray(tracks[0].values))
+        swatches = [(f"{int(c) + 1}", cluster_colour(c)) for c in clusters]
+        _swatch_legend(fig, swatches, "lower right", "GMM cluster (in this borehole)", 10)
+
+
 def _group_legend(fig, columns: list[list]) -> None:
-    """The lithology groups of the log's lithology columns, below the tracks."""
-    plt = pyplot()
+    """The lithology groups of the log's lithology columns, at the bottom left."""
     names = [v for column in columns for v in column]
     known = [v for v in names if v is not None and not pd.isna(v)]
     groups = list(pd.Series([group_of(v) for v in known], dtype=object).value_counts().index)
-    labels = [(g, group_colour(g)) for g in groups]
+    swatches = [(g, group_colour(g)) for g in groups]
     if len(known) < len(names):
-        labels.append(("not described", UNKNOWN_COLOUR))
-    handles = [
-        plt.Rectangle((0, 0), 1, 1, facecolor=colour, edgecolor="#888888", label=label)
-        for label, colour in labels
-    ]
-    fig.legend(
-        handles=handles,
-        loc="lower left",
-        ncol=min(len(handles), 6),
-        fontsize=7,
-        frameon=False,
-        title="lithology group",
-        title_fontsize=7,
-    )
+        swatches.append(("not described", UNKNOWN_COLOUR))
+    _swatch_legend(fig, swatches, "lower left", "lithology group", 6)
 
 
 def _draw(inputs: FigureInputs, title: str):
