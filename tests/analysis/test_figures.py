@@ -274,6 +274,38 @@ def test_downcore_logs(tmp_path, run):
     assert f"predicted by {shown}'s classification head" in figures[0].caption
 
 
+def test_downcore_log_labels_depth_clusters_and_colour(run):
+    from lilyvae.analysis.figures import fig_downcore
+    from lilyvae.analysis.figures.downcore import borehole_rows, stretched
+
+    inputs = FigureInputs(
+        run["df"], run["table"], run["models"], run["metrics"], None, None, True, DrawOptions()
+    )
+    borehole = downcore_boreholes(inputs)[0]
+    fig = fig_downcore(inputs, borehole)
+    assert fig.axes[0].get_ylabel() == "Depth CSF-A (m)"
+    titles = [lg.get_title().get_text() for lg in fig.legends]
+    assert titles == ["lithology group", "GMM cluster (in this borehole)"]
+    numbers = [t.get_text() for t in fig.legends[1].get_texts()]
+    assert numbers and all(n.isdigit() and 1 <= int(n) <= 4 for n in numbers)
+    # No track has more than three labelled depth-axis ticks across it.
+    fig.canvas.draw()
+    for ax in fig.axes:
+        lo, hi = sorted(ax.get_xlim())
+        shown = [
+            t for t in ax.get_xticklabels() if t.get_text() and lo <= t.get_position()[0] <= hi
+        ]
+        assert len(shown) <= 3
+    # The measured colour strip is R, G, B (0-255) over 255; the stretched one spans
+    # black to white while keeping each row's order of brightness.
+    rgb = inputs.features[borehole_rows(inputs, borehole), 3:6] / 255.0
+    strip = stretched(rgb)
+    assert strip.min() == 0.0 and strip.max() == 1.0
+    order = np.argsort(rgb.mean(axis=1), kind="stable")
+    assert np.all(np.diff(strip.mean(axis=1)[order]) >= -1e-12)
+    pyplot().close(fig)
+
+
 def test_downcore_refuses_an_unknown_borehole_before_drawing(tmp_path, run):
     with pytest.raises(LilyVAEError, match=r"syn\.csv: no rows of borehole 'U9999Z'"):
         make_figures(tmp_path / "out", run["table"], run["models"], boreholes=["U9999Z"])
@@ -305,3 +337,30 @@ def test_zero_shot_property_figure(tmp_path, run):
     result = make_figures(tmp_path, run["table"], properties=pd.DataFrame(rows))
     (figure,) = [f for f in result.figures if f.name == "zero_shot_properties"]
     assert (tmp_path / figure.file).is_file() and "12 LILY variables" in figure.caption
+    assert "The axes span every point" in figure.caption
+
+
+def test_zero_shot_property_axes_follow_the_data_and_mark_clipping():
+    from lilyvae.analysis.figures.property_figures import fig_zero_shot_properties, r2_floor
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(40):
+        row = {"table": "MAD", "variable": f"v{i}", "n_rows": 100, "protocol": "boreholes"}
+        for p in ("unsup", "semisup", "features"):
+            r2 = float(rng.uniform(-1.6, 0.9))  # below -1 is a real R2
+            row |= {f"{p}_r2": r2, f"{p}_r2_low": r2 - 0.05, f"{p}_r2_high": r2 + 0.05}
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    fig = fig_zero_shot_properties(frame)
+    low = frame[[c for c in frame.columns if c.endswith("_r2")]].to_numpy().min()
+    assert fig.floor == pytest.approx(low) and sum(fig.clipped) == 0
+    assert fig.axes[0].get_xlim()[0] < low < -1  # not clipped at -1
+    # One variable far below the bulk: the axes stop at a floor, the point is marked.
+    frame.loc[0, "unsup_r2"] = -40.0
+    fig = fig_zero_shot_properties(frame)
+    assert -40 < fig.floor < low and fig.clipped[0] == 1
+    assert fig.axes[0].get_xlim()[0] > -40
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "clipped" in labels
+    assert r2_floor(np.array([0.2, 0.5])) == 0.0  # 'worse than the mean' stays on the axes

@@ -121,8 +121,8 @@ def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
     ]
     if synthetic:
         parts.append(
-            f'<div class="banner synthetic" id="synthetic-caveat">{SYNTHETIC_LABEL} DATA. '
-            f"{_e(metrics.get('synthetic_notice') or '')} Every number and figure below "
+            f'<div class="banner synthetic" id="synthetic-caveat">{_e(_synthetic_words(metrics))} '
+            "Every number and figure below "
             "describes the synthetic data set made by lilyvae's generator, not the LILY "
             "database; they show that the pipeline works, not how the models do on real "
             "cores.</div>"
@@ -142,6 +142,15 @@ def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
         items = "".join(f"<li>{_e(w)}</li>" for w in ev["warnings"])
         parts.append(f'<ul class="warnings">{items}</ul>')
     return parts
+
+
+def _synthetic_words(metrics: dict) -> str:
+    """The banner's first words: the table's notice, which names SYNTHETIC data itself,
+    else SYNTHETIC DATA and whatever the metrics say."""
+    notice = (metrics.get("synthetic_notice") or "").strip()
+    if notice.upper().startswith(SYNTHETIC_LABEL):
+        return notice
+    return f"{SYNTHETIC_LABEL} DATA. {notice}".strip()
 
 
 def _metrics_section(metrics: dict) -> list[str]:
@@ -293,10 +302,13 @@ def shown_path(path, root: Path) -> str | None:
     if not path:
         return None
     path = Path(path)
-    try:
-        return (root.resolve() / path).resolve().relative_to(root.resolve()).as_posix()
-    except (ValueError, OSError):
-        return path.name
+    # A relative path was recorded from where the command ran, or from the run folder.
+    for candidate in (path, root / path):
+        try:
+            return candidate.resolve().relative_to(root.resolve()).as_posix()
+        except (ValueError, OSError):
+            continue
+    return path.name
 
 
 def without_folders(value, root: Path):

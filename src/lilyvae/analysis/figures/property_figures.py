@@ -50,6 +50,12 @@ def r2_floor(values: np.ndarray) -> float:
     return min(floor, 0.0)
 
 
+def _spread(values: np.ndarray) -> list[np.ndarray]:
+    """Error bar lengths below and above each point (value, low, high); none below a
+    point drawn at the floor with its interval above it."""
+    return [np.maximum(values[:, 0] - values[:, 1], 0), np.maximum(values[:, 2] - values[:, 0], 0)]
+
+
 def _panel(ax, frame: pd.DataFrame, x: str, y: str, floor: float) -> int:
     """One scatter of ``y``'s R2 against ``x``'s; returns how many points are clipped."""
     f = frame.dropna(subset=[f"{x}_r2", f"{y}_r2"])
@@ -66,8 +72,8 @@ def _panel(ax, frame: pd.DataFrame, x: str, y: str, floor: float) -> int:
         ax.errorbar(
             xs[:, 0],
             ys[:, 0],
-            xerr=[xs[:, 0] - xs[:, 1], xs[:, 2] - xs[:, 0]],
-            yerr=[ys[:, 0] - ys[:, 1], ys[:, 2] - ys[:, 0]],
+            xerr=_spread(xs),
+            yerr=_spread(ys),
             fmt="none",
             ecolor=COLOURS[key],
             alpha=0.15,
