@@ -70,7 +70,7 @@ def _schedule_panel(ax, history: dict) -> None:
         twin.plot(np.arange(1, lr.size + 1), lr, color=HELD_OUT_COLOUR, lw=1.3)
         twin.set_yscale("log")
         twin.set_ylabel("learning rate", fontsize=7, color=HELD_OUT_COLOUR)
-        twin.tick_params(labelsize=6)
+        twin.tick_params(which="both", labelsize=6)
     ax.set_title("schedules", fontsize=8)
 
 
