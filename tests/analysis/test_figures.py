@@ -364,3 +364,17 @@ def test_zero_shot_property_axes_follow_the_data_and_mark_clipping():
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert "clipped" in labels
     assert r2_floor(np.array([0.2, 0.5])) == 0.0  # 'worse than the mean' stays on the axes
+
+
+def test_training_curves_keep_their_title_and_shade_the_warm_up(run):
+    from lilyvae.analysis.figures import fig_training_curves
+    from lilyvae.analysis.figures.training_curves import warming_up
+
+    assert warming_up({"beta": [0.0, 0.5, 1.0, 1.0]}) == (1, 3)
+    assert warming_up({"beta": [1.0, 1.0]}) is None
+    fig = fig_training_curves(run["models"], "the title")
+    assert fig.get_suptitle() == "the title"
+    ramps = [m for m in run["models"] if warming_up(m.model.history or {}) is not None]
+    totals = [ax.get_title() for ax in fig.axes if ax.get_title().startswith("total loss")]
+    assert sum("beta-weighted" in t for t in totals) == len(ramps)
+    pyplot().close(fig)

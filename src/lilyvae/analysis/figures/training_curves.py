@@ -107,10 +107,10 @@ def fig_training_curves(models: Sequence[NamedModel], title: str = ""):
             ramp = warming_up(history)
             if ramp is not None:
                 ax.axvspan(*ramp, color=WARMUP_SHADE, lw=0, zorder=0)
-            title = TERMS[term]
+            panel_title = TERMS[term]
             if term == "loss" and ramp is not None:
-                title += " (beta-weighted: its mix changes)"
-            ax.set_title(title, fontsize=8)
+                panel_title += " (beta-weighted: its mix changes)"
+            ax.set_title(panel_title, fontsize=8)
             ax.set_ylabel(f"{term} ({_unit(m, term)})", fontsize=7)
         for ax in axes[i]:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
