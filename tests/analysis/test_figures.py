@@ -378,3 +378,12 @@ def test_training_curves_keep_their_title_and_shade_the_warm_up(run):
     totals = [ax.get_title() for ax in fig.axes if ax.get_title().startswith("total loss")]
     assert sum("beta-weighted" in t for t in totals) == len(ramps)
     pyplot().close(fig)
+
+
+def test_the_umap_caption_names_the_grey_lithologies():
+    from lilyvae.analysis.figures.umap_figure import UMAP_COLOURED, grey_lithologies
+
+    labels = np.array([f"l{i}" for i in range(20) for _ in range(40 - i)], dtype=object)
+    count, most = grey_lithologies(labels)
+    assert count == 20 - UMAP_COLOURED and most == ["l15", "l16", "l17"]
+    assert grey_lithologies(labels[labels == "l0"]) == (0, [])
