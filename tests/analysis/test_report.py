@@ -130,7 +130,7 @@ def test_report_contents(run_dir):
     assert 'id="embedding-explorer"' in text and "Plotly" in text
     # One SYNTHETIC banner, which says it once.
     (banner,) = re.findall(r'<div class="banner synthetic" id="synthetic-caveat">(.*?)</div>', text)
-    assert banner.upper().startswith("SYNTHETIC") and banner.upper().count("SYNTHETIC") == 1
+    assert banner.upper().startswith("SYNTHETIC") and banner.count("SYNTHETIC") == 1
     for heading in (
         "Summary",
         "Lithology classification from embeddings",
