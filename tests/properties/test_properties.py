@@ -16,9 +16,10 @@ from cli_helpers import run
 from lilyvae.data.splits import split_boreholes
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.errors import LilyVAEError
-from lilyvae.properties import predict_properties, properties_figure, read_properties
+from lilyvae.properties import predict_properties, read_properties
 from lilyvae.properties.matching import TrainingBins, match_table
 from lilyvae.properties.output import csv_columns
+from lilyvae.report.figures.property_figures import properties_figure
 from lilyvae.synthetic.generator import generate_table
 from lilyvae.training.trainer import train
 

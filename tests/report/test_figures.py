@@ -117,6 +117,53 @@ def test_every_figure(tmp_path, run):
     )
 
 
+def test_the_figures_clusters_are_the_evaluations(run):
+    """The GMM clusters the figures colour by are the evaluation's: scored as it scores
+    them (ARI on labelled held-out rows), they give the ARI in the metrics, whatever
+    seed the figures are drawn with."""
+    from sklearn.metrics import adjusted_rand_score
+
+    from lilyvae.report.figures.derived import clusters_of
+
+    options = DrawOptions(seed=7)
+    inputs = FigureInputs(
+        run["df"], run["table"], run["models"], run["metrics"], None, None, True, options
+    )
+    scored = np.flatnonzero(inputs.held_out & inputs.labels.notna().to_numpy())
+    for m in run["models"]:
+        clusters = clusters_of(inputs, m, scored)
+        ari = adjusted_rand_score(inputs.labels.iloc[scored].astype(str), clusters)
+        expected = run["metrics"]["subjects"][m.name]["clustering"]["ari"]
+        assert ari == pytest.approx(expected, abs=1e-9), m.name
+
+
+def test_group_confusion_has_every_group_and_numbers(run):
+    """All 14 groups of the shipped list label a row and a column, a group without
+    scored rows included; the cells carry their shares in per cent."""
+    import copy
+
+    from lilyvae.evaluation.groups import lithology_groups
+    from lilyvae.report.figures import fig_group_confusion
+
+    assert len(lithology_groups()) == 14
+    metrics = copy.deepcopy(run["metrics"])
+    conf = metrics["subjects"]["features"]["svm"]["group_confusion"]
+    # Drop the first described group from the matrix: it has no scored rows now.
+    gone = conf["groups"][0]
+    conf["groups"] = conf["groups"][1:]
+    conf["counts"] = [row[1:] for row in conf["counts"][1:]]
+    fig = fig_group_confusion(metrics, "svm")
+    ax = fig.axes[0]
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    columns = [t.get_text() for t in ax.get_xticklabels()]
+    assert len(rows) == len(columns) == 14 and columns == list(lithology_groups())
+    assert f"{gone} (0)" in rows
+    numbers = [t.get_text() for t in ax.texts if t.get_text() != "no rows"]
+    assert numbers and all(t == "<1" or t.isdigit() for t in numbers)
+    assert sum(t.get_text() == "no rows" for t in ax.texts) >= 14 - len(conf["groups"])
+    pyplot().close(fig)
+
+
 def test_skips_what_it_cannot_draw(tmp_path, run):
     df = run["df"].drop(columns=["Principal"])
     result = make_figures(tmp_path, df, None, None)
@@ -227,6 +274,38 @@ def test_downcore_logs(tmp_path, run):
     assert f"predicted by {shown}'s classification head" in figures[0].caption
 
 
+def test_downcore_log_labels_depth_clusters_and_colour(run):
+    from lilyvae.report.figures import fig_downcore
+    from lilyvae.report.figures.downcore import borehole_rows, stretched
+
+    inputs = FigureInputs(
+        run["df"], run["table"], run["models"], run["metrics"], None, None, True, DrawOptions()
+    )
+    borehole = downcore_boreholes(inputs)[0]
+    fig = fig_downcore(inputs, borehole)
+    assert fig.axes[0].get_ylabel() == "Depth CSF-A (m)"
+    titles = [lg.get_title().get_text() for lg in fig.legends]
+    assert titles == ["lithology group", "GMM cluster (in this borehole)"]
+    numbers = [t.get_text() for t in fig.legends[1].get_texts()]
+    assert numbers and all(n.isdigit() and 1 <= int(n) <= 4 for n in numbers)
+    # No track has more than three labelled depth-axis ticks across it.
+    fig.canvas.draw()
+    for ax in fig.axes:
+        lo, hi = sorted(ax.get_xlim())
+        shown = [
+            t for t in ax.get_xticklabels() if t.get_text() and lo <= t.get_position()[0] <= hi
+        ]
+        assert len(shown) <= 3
+    # The measured colour strip is R, G, B (0-255) over 255; the stretched one spans
+    # black to white while keeping each row's order of brightness.
+    rgb = inputs.features[borehole_rows(inputs, borehole), 3:6] / 255.0
+    strip = stretched(rgb)
+    assert strip.min() == 0.0 and strip.max() == 1.0
+    order = np.argsort(rgb.mean(axis=1), kind="stable")
+    assert np.all(np.diff(strip.mean(axis=1)[order]) >= -1e-12)
+    pyplot().close(fig)
+
+
 def test_downcore_refuses_an_unknown_borehole_before_drawing(tmp_path, run):
     with pytest.raises(LilyVAEError, match=r"syn\.csv: no rows of borehole 'U9999Z'"):
         make_figures(tmp_path / "out", run["table"], run["models"], boreholes=["U9999Z"])
@@ -258,3 +337,53 @@ def test_zero_shot_property_figure(tmp_path, run):
     result = make_figures(tmp_path, run["table"], properties=pd.DataFrame(rows))
     (figure,) = [f for f in result.figures if f.name == "zero_shot_properties"]
     assert (tmp_path / figure.file).is_file() and "12 LILY variables" in figure.caption
+    assert "The axes span every point" in figure.caption
+
+
+def test_zero_shot_property_axes_follow_the_data_and_mark_clipping():
+    from lilyvae.report.figures.property_figures import fig_zero_shot_properties, r2_floor
+
+    rng = np.random.default_rng(1)
+    rows = []
+    for i in range(40):
+        row = {"table": "MAD", "variable": f"v{i}", "n_rows": 100, "protocol": "boreholes"}
+        for p in ("unsup", "semisup", "features"):
+            r2 = float(rng.uniform(-1.6, 0.9))  # below -1 is a real R2
+            row |= {f"{p}_r2": r2, f"{p}_r2_low": r2 - 0.05, f"{p}_r2_high": r2 + 0.05}
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    fig = fig_zero_shot_properties(frame)
+    low = frame[[c for c in frame.columns if c.endswith("_r2")]].to_numpy().min()
+    assert fig.floor == pytest.approx(low) and sum(fig.clipped) == 0
+    assert fig.axes[0].get_xlim()[0] < low < -1  # not clipped at -1
+    # One variable far below the bulk: the axes stop at a floor, the point is marked.
+    frame.loc[0, "unsup_r2"] = -40.0
+    fig = fig_zero_shot_properties(frame)
+    assert -40 < fig.floor < low and fig.clipped[0] == 1
+    assert fig.axes[0].get_xlim()[0] > -40
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert "clipped" in labels
+    assert r2_floor(np.array([0.2, 0.5])) == 0.0  # 'worse than the mean' stays on the axes
+
+
+def test_training_curves_keep_their_title_and_shade_the_warm_up(run):
+    from lilyvae.report.figures import fig_training_curves
+    from lilyvae.report.figures.training_curves import warming_up
+
+    assert warming_up({"beta": [0.0, 0.5, 1.0, 1.0]}) == (1, 3)
+    assert warming_up({"beta": [1.0, 1.0]}) is None
+    fig = fig_training_curves(run["models"], "the title")
+    assert fig.get_suptitle() == "the title"
+    ramps = [m for m in run["models"] if warming_up(m.model.history or {}) is not None]
+    totals = [ax.get_title() for ax in fig.axes if ax.get_title().startswith("total loss")]
+    assert sum("beta-weighted" in t for t in totals) == len(ramps)
+    pyplot().close(fig)
+
+
+def test_the_umap_caption_names_the_grey_lithologies():
+    from lilyvae.report.figures.umap_figure import UMAP_COLOURED, grey_lithologies
+
+    labels = np.array([f"l{i}" for i in range(20) for _ in range(40 - i)], dtype=object)
+    count, most = grey_lithologies(labels)
+    assert count == 20 - UMAP_COLOURED and most == ["l15", "l16", "l17"]
+    assert grey_lithologies(labels[labels == "l0"]) == (0, [])

@@ -128,7 +128,9 @@ def test_report_contents(run_dir):
     assert not re.search(r"<script[^>]*\bsrc=", text)
     assert not re.search(r"<link\b|(src|href)=[\"']?https?:", page)
     assert 'id="embedding-explorer"' in text and "Plotly" in text
-    assert 'id="synthetic-caveat"' in text and "SYNTHETIC DATA" in text
+    # One SYNTHETIC banner, which says it once.
+    (banner,) = re.findall(r'<div class="banner synthetic" id="synthetic-caveat">(.*?)</div>', text)
+    assert banner.upper().startswith("SYNTHETIC") and banner.count("SYNTHETIC") == 1
     for heading in (
         "Summary",
         "Lithology classification from embeddings",
@@ -141,6 +143,12 @@ def test_report_contents(run_dir):
     ):
         assert heading in text
     assert "Scored on held-out boreholes" in text and "IN-SAMPLE:" not in text
+    # The run's folder is named, never where it lies: the report is shared.
+    assert str(run_dir.resolve()) not in text and str(run_dir.parent) not in text
+    assert f"<code>{run_dir.name}</code>" in text
+    assert "<td>data/syn.csv</td>" in text and "<td>models/semisup.pt</td>" in text
+    # Long values wrap in a field-per-row table, not a row wider than the page.
+    assert '<table class="metrics fields"><thead><tr><th>field</th>' in text
     # Every embedded image is a complete PNG.
     for blob in re.findall(r'src="data:image/png;base64,([^"]+)"', page):
         raw = base64.b64decode(blob)
@@ -221,7 +229,58 @@ def test_report_draws_the_figures_a_run_does_not_have_yet(run_dir, tmp_path, cap
     assert main(["report", "--run-dir", str(bare), "--no-figures"]) == 0
     assert not (bare / "figures").exists()
     assert main(["report", "--run-dir", str(bare)]) == 0
-    assert "none were there" in capsys.readouterr().out
     manifest = json.loads((bare / "figures" / "figures.json").read_text())
+    drawn = len(manifest["figures"])
+    assert f"drew {drawn} missing figures" in capsys.readouterr().out
     html = (bare / "report.html").read_text(encoding="utf-8")
     assert manifest["figures"] and html.count("data:image/png;base64,") >= len(manifest["figures"])
+
+
+def test_report_draws_the_figures_a_run_lacks_and_keeps_the_others(run_dir, tmp_path, capsys):
+    """One figure deleted from a run with figures: `report` draws it again, only it."""
+    run = tmp_path / "run"
+    shutil.copytree(run_dir, run, ignore=shutil.ignore_patterns("report.html"))
+    figures = run / "figures"
+    kept = figures / "dataset_overview.png"
+    kept_bytes, kept_mtime = kept.read_bytes(), kept.stat().st_mtime_ns
+    (figures / "lithology_counts.png").unlink()
+    assert main(["report", "--run-dir", str(run), "--no-figures"]) == 1  # listed but missing
+    assert main(["report", "--run-dir", str(run)]) == 0
+    assert "drew 1 missing figures" in capsys.readouterr().out
+    assert (figures / "lithology_counts.png").is_file()
+    assert kept.read_bytes() == kept_bytes and kept.stat().st_mtime_ns == kept_mtime
+    manifest = json.loads((figures / "figures.json").read_text())
+    names = [f["name"] for f in manifest["figures"]]
+    assert names.count("lithology_counts") == 1
+    assert names == [
+        f["name"] for f in json.loads((run_dir / "figures/figures.json").read_text())["figures"]
+    ]
+    html = (run / "report.html").read_text(encoding="utf-8")
+    assert 'id="fig-lithology_counts"' in html
+    # Nothing missing: nothing drawn.
+    assert main(["report", "--run-dir", str(run)]) == 0
+    assert "missing figures" not in capsys.readouterr().out
+
+
+def test_a_table_shows_only_what_has_values_and_says_why():
+    from lilyvae.evaluation import Table
+    from lilyvae.report.run_report import without_empty_cells
+
+    table = Table(
+        "What a missing colour scan costs",
+        ["subject", "group", "rows", "linear bal. acc", "head bal. acc", "R2 R, G, B"],
+        [
+            ["unsup", "complete", 10, "0.500", "n/a", "0.900"],
+            ["unsup", "without colour", 4, "n/a", "n/a", "n/a"],
+            ["semi", "complete", 10, "0.600", "n/a", None],
+        ],
+        "note.",
+    )
+    shown, why = without_empty_cells(table)
+    assert shown.columns == ["subject", "group", "rows", "linear bal. acc", "R2 R, G, B"]
+    assert [r[:2] for r in shown.rows] == [["unsup", "complete"], ["semi", "complete"]]
+    assert "1 rows without any score (unsup / without colour / 4)" in why
+    assert "head bal. acc (only semi-supervised models have a classification head)" in why
+    # A table with values everywhere is left as it is.
+    full = Table("t", ["a", "b"], [["x", 1], ["y", 2]])
+    assert without_empty_cells(full) == (full, "")

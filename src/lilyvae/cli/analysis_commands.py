@@ -112,10 +112,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     if output.suffix.lower() not in (".html", ".htm"):
         raise LilyVAEError(f"{output}: the report's name must end in .html")
     check_outputs(output.parent, (output.name,), {"--run-dir's metrics": run.metrics})
-    if not args.no_figures and not run.figure_manifest.is_file():
-        # A report is mostly figures: a run without them gets them first.
-        result = figures_from_run(run.root, output_dir=run.figures_dir, quiet=True)
-        print(f"drew {len(result.figures)} figures into {result.output_dir} (none were there)")
+    if not args.no_figures:
+        # A report is mostly figures: those the run lacks are drawn first.
+        result = figures_from_run(
+            run.root, output_dir=run.figures_dir, quiet=True, missing_only=True
+        )
+        if result.drawn:
+            print(f"drew {len(result.drawn)} missing figures into {result.output_dir}")
     path = build_report(args.run_dir, output=output, figures_dir=args.figures_dir)
     print(f"wrote {path}")
     return 0
@@ -193,5 +196,5 @@ def register(sub) -> None:
     p.add_argument(
         "--no-figures",
         action="store_true",
-        help="do not draw the figures when the run has none yet (the default draws them)",
+        help="do not draw the figures the run lacks (the default draws them first)",
     )

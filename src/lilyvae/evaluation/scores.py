@@ -19,11 +19,29 @@ from lilyvae.evaluation.groups import class_recall, group_scores
 from lilyvae.evaluation.splits import ScoringRows, subsample
 
 
-def _standardise(X: np.ndarray, train: np.ndarray) -> np.ndarray:
+def standardisation(X: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, sd) of ``X`` over the rows ``train``; an sd of a constant column is 1."""
     mean = X[train].mean(axis=0)
     sd = X[train].std(axis=0)
-    sd = np.where(sd > 1e-12, sd, 1.0)
+    return mean, np.where(sd > 1e-12, sd, 1.0)
+
+
+def _standardise(X: np.ndarray, train: np.ndarray) -> np.ndarray:
+    mean, sd = standardisation(X, train)
     return ((X - mean) / sd).astype(np.float64)
+
+
+def fit_mixture(X: np.ndarray, components: int, seed: int):
+    """The evaluation's Gaussian mixture on standardised rows ``X`` (the figures colour
+    rows by its clusters, fitted by this same function)."""
+    from sklearn.mixture import GaussianMixture
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        gmm = GaussianMixture(
+            min(components, len(X)), covariance_type="full", reg_covar=1e-4, random_state=seed
+        )
+        return gmm.fit(X)
 
 
 def classification_scores(
@@ -121,15 +139,11 @@ def _fit_linear(X, y, tr, te, top, class_names, curves):
 
 def _cluster(X, y, fit_rows, te, config):
     from sklearn.metrics import adjusted_rand_score
-    from sklearn.mixture import GaussianMixture
 
     k = min(config.gmm_components, len(fit_rows))
     start = time.perf_counter()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        gmm = GaussianMixture(k, covariance_type="full", reg_covar=1e-4, random_state=config.seed)
-        gmm.fit(X[fit_rows])
-        clusters = gmm.predict(X[te])
+    gmm = fit_mixture(X[fit_rows], config.gmm_components, config.seed)
+    clusters = gmm.predict(X[te])
     return {
         "ari": float(adjusted_rand_score(y[te], clusters)),
         "components": int(k),

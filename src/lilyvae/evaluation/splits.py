@@ -115,9 +115,21 @@ class ScoringRows:
     coverage: dict
 
 
+def subsamples(
+    train: np.ndarray, labelled: np.ndarray, config: EvalConfig
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(SVM training rows, SVM scored rows, GMM fit rows): the seeded subsamples of the
+    rows of training boreholes (``train``, a mask) and of the others, drawn in this
+    order from one generator. The figures draw the GMM's rows here too, so that their
+    clusters are the evaluation's."""
+    rng = np.random.default_rng(config.seed)
+    svm_train = subsample(np.flatnonzero(train & labelled), config.svm_train_rows, rng)
+    svm_test = subsample(np.flatnonzero(~train & labelled), config.svm_test_rows, rng)
+    return svm_train, svm_test, subsample(np.flatnonzero(train), config.gmm_rows, rng)
+
+
 def scoring_rows(split: EvalSplit, data: TrainingData, config: EvalConfig) -> ScoringRows:
     """Draw the SVM and GMM subsamples of a split (seeded) and count its classes."""
-    rng = np.random.default_rng(config.seed)
     labelled = data.labels >= 0
     lab_train = np.flatnonzero(split.train & labelled)
     lab_test = np.flatnonzero(split.test & labelled)
@@ -134,9 +146,7 @@ def scoring_rows(split: EvalSplit, data: TrainingData, config: EvalConfig) -> Sc
     }
     return ScoringRows(
         split,
-        subsample(lab_train, config.svm_train_rows, rng),
-        subsample(lab_test, config.svm_test_rows, rng),
-        subsample(np.flatnonzero(split.train), config.gmm_rows, rng),
+        *subsamples(split.train, labelled, config),
         lab_train,
         lab_test,
         coverage,

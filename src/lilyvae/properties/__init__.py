@@ -8,7 +8,7 @@ measurements, with gradient-boosted trees scored on held-out boreholes.
 
 from __future__ import annotations
 
-__all__ = ["predict_properties", "properties_figure", "read_properties"]
+__all__ = ["predict_properties", "read_properties"]
 
 
 def __getattr__(name: str):
@@ -18,8 +18,4 @@ def __getattr__(name: str):
         from lilyvae.properties import api
 
         return getattr(api, name)
-    if name == "properties_figure":
-        from lilyvae.properties.figure import properties_figure
-
-        return properties_figure
     raise AttributeError(f"module 'lilyvae.properties' has no attribute {name!r}")

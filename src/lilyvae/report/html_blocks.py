@@ -32,6 +32,9 @@ pre { background: #f7f7f7; padding: 0.6em; overflow-x: auto; font-size: 0.75em; 
 details { margin: 0.4em 0; }
 nav a { margin-right: 1em; }
 .scroll { overflow-x: auto; }
+table.fields { table-layout: fixed; width: 100%; max-width: 1100px; }
+table.fields th:first-child, table.fields td:first-child { width: 16em; }
+table.fields td { text-align: left; overflow-wrap: anywhere; }
 """
 
 

@@ -23,6 +23,7 @@ from lilyvae.evaluation import (
     SYNTHETIC_LABEL,
     Table,
     coverage_table,
+    format_value,
     gmm_components,
     metric_tables,
     read_synthetic_sidecar,
@@ -51,11 +52,58 @@ _FOOTER = (
 
 
 def _table_section(table: Table, heading: str = "h3") -> list[str]:
+    table, left_out = without_empty_cells(table)
     return [
         f"<{heading}>{_e(table.title)}</{heading}>",
         _table_html(table.columns, table.rows),
-        f'<p class="note">{_e(table.note)}</p>',
+        f'<p class="note">{_e(table.note)}{_e(left_out)}</p>',
     ]
+
+
+#: Why a column of the missing-colour tables may hold no value at all.
+_EMPTY_COLUMN_WHY = {
+    "head bal. acc": "only semi-supervised models have a classification head",
+    "embedding shift": "only models trained with --missing mask embed a row without its colour",
+}
+
+
+def _is_empty(value) -> bool:
+    return value is None or format_value(value) == "n/a"
+
+
+def without_empty_cells(table: Table) -> tuple[Table, str]:
+    """The table without its columns that hold no value in any row, and without the
+    rows that hold no value in any column where other rows have one; with a sentence
+    saying what was left out and why (a table whose every row is empty stays whole)."""
+    rows = table.rows
+    if not rows:
+        return table, ""
+    empty_columns = [j for j in range(1, len(table.columns)) if all(_is_empty(r[j]) for r in rows)]
+    keep = [j for j in range(len(table.columns)) if j not in empty_columns]
+    # Columns that can be empty: a row empty in all of them says nothing.
+    optional = [j for j in keep if any(_is_empty(r[j]) for r in rows)]
+    full = [r for r in rows if not optional or not all(_is_empty(r[j]) for j in optional)]
+    if not full:
+        full = rows
+    notes = []
+    if len(full) < len(rows):
+        dropped = [" / ".join(str(v) for v in r[:3]) for r in rows if r not in full]
+        notes.append(
+            f"Left out: {len(dropped)} rows without any score ({'; '.join(dropped)}): the "
+            "representation has no embedding of those rows (a model trained with --missing "
+            "drop reads only rows with all six inputs) or no such score."
+        )
+    if empty_columns:
+        names = [table.columns[j] for j in empty_columns]
+        why = [f"{n} ({_EMPTY_COLUMN_WHY[n]})" if n in _EMPTY_COLUMN_WHY else n for n in names]
+        notes.append(f"Left out, no value in any row: {'; '.join(why)}.")
+    shown = Table(
+        table.title,
+        [table.columns[j] for j in keep],
+        [[r[j] for j in keep] for r in full],
+        table.note,
+    )
+    return shown, (" " + " ".join(notes)) if notes else ""
 
 
 def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
@@ -64,7 +112,7 @@ def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
     written = datetime.datetime.now().isoformat(timespec="seconds")
     parts = [
         f"<h1>{_e(title)}</h1>",
-        f'<p class="note">Run directory <code>{_e(run.root.resolve())}</code>; written '
+        f'<p class="note">Run folder <code>{_e(run.root.resolve().name)}</code>; written '
         f"{_e(written)} by lilyvae {_e(__version__)}.</p>",
         '<nav><a href="#summary">summary</a><a href="#metrics">metrics</a>'
         '<a href="#coverage">coverage</a>'
@@ -74,8 +122,8 @@ def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
     ]
     if synthetic:
         parts.append(
-            f'<div class="banner synthetic" id="synthetic-caveat">{SYNTHETIC_LABEL} DATA. '
-            f"{_e(metrics.get('synthetic_notice') or '')} Every number and figure below "
+            f'<div class="banner synthetic" id="synthetic-caveat">{_e(_synthetic_words(metrics))} '
+            "Every number and figure below "
             "describes the synthetic data set made by lilyvae's generator, not the LILY "
             "database; they show that the pipeline works, not how the models do on real "
             "cores.</div>"
@@ -95,6 +143,15 @@ def _head(run: RunDir, metrics: dict, title: str, synthetic: bool) -> list[str]:
         items = "".join(f"<li>{_e(w)}</li>" for w in ev["warnings"])
         parts.append(f'<ul class="warnings">{items}</ul>')
     return parts
+
+
+def _synthetic_words(metrics: dict) -> str:
+    """The banner's first words: the table's notice, which names SYNTHETIC data itself,
+    else SYNTHETIC DATA and whatever the metrics say."""
+    notice = (metrics.get("synthetic_notice") or "").strip()
+    if notice.upper().startswith(SYNTHETIC_LABEL):
+        return notice
+    return f"{SYNTHETIC_LABEL} DATA. {notice}".strip()
 
 
 def _metrics_section(metrics: dict) -> list[str]:
@@ -181,7 +238,7 @@ _MODEL_COLUMNS = [
 ]
 
 
-def _model_row(name: str, info: dict) -> list:
+def _model_row(name: str, info: dict, root: Path) -> list:
     """A model's row of the models' table, from what ``metrics.json`` records of it."""
     return [
         name,
@@ -194,7 +251,7 @@ def _model_row(name: str, info: dict) -> list:
         ", ".join(info.get("labels_withheld") or []) or "-",
         "SYNTHETIC data" if info.get("trained_on_synthetic") else "-",
         info.get("wall_time_s"),
-        info.get("checkpoint"),
+        shown_path(info.get("checkpoint"), root),
     ]
 
 
@@ -212,21 +269,22 @@ def _model_cards(run: RunDir, metrics: dict) -> tuple[dict[str, ModelCard], str 
 
 def _models_section(run: RunDir, metrics: dict) -> list[str]:
     """The models' table and each model card in full (folded)."""
-    rows = [_model_row(name, info) for name, info in metrics["models"].items()]
+    rows = [_model_row(name, info, run.root) for name, info in metrics["models"].items()]
     parts = ['<h2 id="models">Models</h2>', _table_html(_MODEL_COLUMNS, rows)]
     cards, not_found = _model_cards(run, metrics)
     if not_found:
         parts.append(f'<p class="note">Model cards not found: {_e(not_found)}</p>')
     for name, card in cards.items():
         file = card_path(card.checkpoint_file or name + ".pt").name
+        shown = without_folders(card.to_dict(), run.root)
         parts.append(
             f"<details><summary>model card of <b>{_e(name)}</b> ({_e(file)})"
-            f"</summary><pre>{_e(to_json(card.to_dict()))}</pre></details>"
+            f"</summary><pre>{_e(to_json(shown))}</pre></details>"
         )
     return parts
 
 
-_DATA_COLUMNS = {
+_DATA_FIELDS = {
     "table": "path",
     "sha256": "sha256",
     "rows read": "rows_read",
@@ -238,23 +296,55 @@ _DATA_COLUMNS = {
 }
 
 
-def _data_section(metrics: dict) -> list[str]:
-    """The table's provenance and, for a synthetic table, its sidecar."""
+def shown_path(path, root: Path) -> str | None:
+    """A path as the report shows it: relative to the run folder when inside it, else
+    only its name (a report is shared; the folders of the machine it was made on are
+    nobody else's business and may say who made it)."""
+    if not path:
+        return None
+    path = Path(path)
+    # A relative path was recorded from where the command ran, or from the run folder.
+    for candidate in (path, root / path):
+        try:
+            return candidate.resolve().relative_to(root.resolve()).as_posix()
+        except (ValueError, OSError):
+            continue
+    return path.name
+
+
+def without_folders(value, root: Path):
+    """``value`` (a card, a sidecar: JSON-like) with every absolute path in it shown as
+    :func:`shown_path` shows it."""
+    if isinstance(value, dict):
+        return {k: without_folders(v, root) for k, v in value.items()}
+    if isinstance(value, list):
+        return [without_folders(v, root) for v in value]
+    if isinstance(value, str) and os.path.isabs(value):
+        return shown_path(value, root)
+    return value
+
+
+def _data_section(run: RunDir, metrics: dict) -> list[str]:
+    """The table's provenance (a field per row, long values wrapped) and, for a
+    synthetic table, its sidecar."""
     d = metrics["data"]
+    values = {**d, "path": shown_path(d.get("path"), run.root)}
+    rows = [[label, values.get(key)] for label, key in _DATA_FIELDS.items()]
     parts = [
         '<h2 id="data">Data provenance</h2>',
-        _table_html(list(_DATA_COLUMNS), [[d.get(key) for key in _DATA_COLUMNS.values()]]),
+        _table_html(["field", "value"], rows, cls="metrics fields"),
     ]
     if d.get("synthetic"):
         parts.append(
-            f'<p class="note" id="data-synthetic">{SYNTHETIC_LABEL}: '
-            f"{_e(d.get('synthetic_notice') or '')} (marked by "
-            f"<code>{_e(d.get('synthetic_evidence') or 'the model cards')}</code>)</p>"
+            f'<p class="note" id="data-synthetic">Marked {SYNTHETIC_LABEL} by '
+            f"<code>{_e(shown_path(d.get('synthetic_evidence'), run.root) or 'the model cards')}"
+            "</code> (see the caveat at the top).</p>"
         )
     info = read_synthetic_sidecar(d.get("path"))
     if info is not None:
         from lilyvae.synthetic.generator import sidecar_path
 
+        info = without_folders(info, run.root)
         shown = {k: v for k, v in info.items() if k != "parameters"}
         parts.append(
             f'<p class="note">Synthetic sidecar <code>{_e(sidecar_path(d["path"]).name)}</code>:'
@@ -265,8 +355,26 @@ def _data_section(metrics: dict) -> list[str]:
     return parts
 
 
-def _setup_section(metrics: dict, manifest: dict | None) -> list[str]:
-    """How the evaluation was made, and the figures' parameters."""
+def _scoring_time(metrics: dict) -> str:
+    """``evaluate``'s wall time for the models of ``metrics.json``, and its parts."""
+    total = metrics.get("wall_time_s")
+    if total is None:
+        return "not recorded"
+    parts = [
+        f"{name} {s['seconds']:.0f} s"
+        for name, s in metrics["subjects"].items()
+        if isinstance(s.get("seconds"), (int, float))
+    ]
+    rest = total - sum(s.get("seconds") or 0 for s in metrics["subjects"].values())
+    if metrics.get("missing_colour"):
+        parts.append(f"the missing-colour groups and the rest {rest:.0f} s")
+    return f"{total:.0f} s wall time" + (f" ({', '.join(parts)})" if parts else "")
+
+
+def _setup_section(
+    root: Path, metrics: dict, manifest: dict | None, seeds: dict | None
+) -> list[str]:
+    """How the evaluation was made, its time, and the figures' parameters."""
     ev, cfg = metrics["evaluation"], metrics["evaluation"]["config"]
     settings = [
         ["mode", ev["mode"]],
@@ -279,14 +387,21 @@ def _setup_section(metrics: dict, manifest: dict | None) -> list[str]:
         ["ROC classes", ", ".join(ev["top_classes"])],
         ["zero-shot classes", f"{', '.join(ev['zero_shot_classes'])} ({ev['zero_shot_source']})"],
         ["held-out boreholes", ", ".join(ev["held_out_boreholes"]) or "-"],
-        ["evaluation time", f"{metrics.get('wall_time_s')} s"],
+        ["time to score these models (evaluate)", _scoring_time(metrics)],
     ]
     parts = [
         '<h2 id="evaluation">Evaluation set-up</h2>',
-        _table_html(["setting", "value"], settings),
+        _table_html(["setting", "value"], settings, cls="metrics fields"),
     ]
+    if seeds:
+        parts.append(
+            '<p class="note">The demo\'s log times its whole "evaluation" stage: this '
+            "scoring, writing the metrics and scoring every other seed's models "
+            "(<code>seeds.json</code>), so its figure is larger.</p>"
+        )
     if manifest is not None:
-        parts.append(f"<pre>{_e(to_json(manifest.get('parameters', {})))}</pre>")
+        shown = without_folders(manifest.get("parameters", {}), root)
+        parts.append(f"<pre>{_e(to_json(shown))}</pre>")
     return parts
 
 
@@ -311,6 +426,7 @@ def build_report(
         return output
     metrics = run.read_metrics()
     manifest = run.read_figure_manifest_if_present()
+    seeds = run.read_seeds_if_present()
 
     synthetic = bool(metrics.get("synthetic") or (manifest or {}).get("synthetic"))
     title = title or ("lilyvae report" + (f" ({SYNTHETIC_LABEL} data)" if synthetic else ""))
@@ -318,12 +434,12 @@ def build_report(
         *_head(run, metrics, title, synthetic),
         *_metrics_section(metrics),
         *_coverage_section(metrics, manifest),
-        *seeds_section(run.read_seeds_if_present()),
+        *seeds_section(seeds),
         *_figures_section(run, manifest),
         *_explorer_section(run, manifest, synthetic),
         *_models_section(run, metrics),
-        *_data_section(metrics),
-        *_setup_section(metrics, manifest),
+        *_data_section(run, metrics),
+        *_setup_section(run.root, metrics, manifest, seeds),
     ]
     write_text_atomic(output, document(title, [*parts, _FOOTER]))
     return output

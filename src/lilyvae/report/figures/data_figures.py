@@ -23,13 +23,15 @@ def fig_lithology_counts(
     labels = pd.Series(labels).reset_index(drop=True)
     counts = labels.value_counts()
     shown = list(counts.index[:top])
-    fig, ax = plt.subplots(figsize=(9, 0.22 * len(shown) + 1.5))
+    fig, ax = plt.subplots(figsize=(9, 0.26 * len(shown) + 1.5))
     y = np.arange(len(shown))[::-1]
     if held_out is not None:
+        # Side by side, not stacked: on a log axis a stacked bar's second part has no
+        # readable length.
         tr = labels[~held_out].value_counts().reindex(shown, fill_value=0).to_numpy()
         te = labels[held_out].value_counts().reindex(shown, fill_value=0).to_numpy()
-        ax.barh(y, tr, color=TRAIN_COLOUR, label="training boreholes")
-        ax.barh(y, te, left=tr, color=HELD_OUT_COLOUR, label="held-out boreholes")
+        ax.barh(y + 0.2, tr, height=0.4, color=TRAIN_COLOUR, label="training boreholes")
+        ax.barh(y - 0.2, te, height=0.4, color=HELD_OUT_COLOUR, label="held-out boreholes")
         ax.legend(fontsize=8, loc="lower right")
     else:
         ax.barh(y, counts[shown].to_numpy(), color=TRAIN_COLOUR)
@@ -145,8 +147,8 @@ INPUT_DISTRIBUTIONS = FigureSpec(
 LITHOLOGY_COUNTS = FigureSpec(
     name="lithology_counts",
     title="lithology counts",
-    caption="Rows per lithology (Principal), most frequent first, training and held-out "
-    "boreholes stacked; log scale.",
+    caption="Rows per lithology (Principal), most frequent first: a bar for the rows of "
+    "training boreholes and one beside it for the held-out boreholes' rows; log scale.",
     needs=Needs(("labels",), "the table has no lithology labels"),
     draw=lambda inputs, title: fig_lithology_counts(
         inputs.labels.astype(object), inputs.held_out, title=title

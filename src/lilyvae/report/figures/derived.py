@@ -2,26 +2,26 @@
 through ``FigureInputs.memo``: a model's embedding of some rows, its GMM clusters, and
 the model the down-core logs show.
 
-The clusters follow the evaluation's clustering score: a Gaussian mixture with its
-number of components (``metrics.json``'s, else 20), fitted with its seed on the
-standardised embeddings of rows of training boreholes, so the clusters of held-out rows
-are predictions.
+The clusters are the evaluation's: its Gaussian mixture, fitted by its own function
+(:func:`~lilyvae.evaluation.scores.fit_mixture`) on the rows it draws
+(:func:`~lilyvae.evaluation.splits.subsamples`) with the settings and seed that
+``metrics.json`` records, on the embeddings standardised over the rows of training
+boreholes as it standardises them; so the clusters of held-out rows are predictions,
+and the figures' clusters are the ones the clustering score (ARI) was computed on.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from lilyvae.data.schema import BOREHOLE_COL
+from lilyvae.evaluation.config import EvalConfig
+from lilyvae.evaluation.scores import fit_mixture, standardisation
+from lilyvae.evaluation.splits import subsamples
 from lilyvae.model.embeddings import NamedModel, embedded_names, embedding_matrix
 from lilyvae.report.figures.spec import FigureInputs
-
-#: Rows the figures' Gaussian mixtures are fitted on, at most (a 20-component mixture on
-#: 10 dimensions changes little beyond a few thousand rows, and each costs a second).
-CLUSTER_FIT_ROWS = 5000
 
 
 def precomputed_embeddings(inputs: FigureInputs) -> set[str]:
@@ -60,21 +60,30 @@ def training_rows(inputs: FigureInputs) -> np.ndarray:
     return np.flatnonzero(train if train.any() else np.ones(len(inputs.frame), bool))
 
 
+def evaluation_config(inputs: FigureInputs) -> EvalConfig:
+    """The evaluation's settings as ``metrics.json`` records them (its defaults, with
+    the figures' seed, where the run has no metrics)."""
+    recorded = ((inputs.metrics or {}).get("evaluation") or {}).get("config") or {}
+    fields = {"svm_train_rows", "svm_test_rows", "gmm_components", "gmm_rows", "seed"}
+    given = {k: int(v) for k, v in recorded.items() if k in fields and v is not None}
+    return EvalConfig(**({"seed": inputs.options.seed} | given))
+
+
 def cluster_settings(inputs: FigureInputs) -> tuple[int, int]:
-    """(components, fit rows) of the figures' Gaussian mixtures."""
-    config = ((inputs.metrics or {}).get("evaluation") or {}).get("config") or {}
-    rows = min(int(config.get("gmm_rows", CLUSTER_FIT_ROWS)), CLUSTER_FIT_ROWS)
-    return int(config.get("gmm_components", 20)), rows
+    """(components, fit rows) of the evaluation's Gaussian mixtures."""
+    config = evaluation_config(inputs)
+    return min(config.gmm_components, len(fit_sample(inputs))), len(fit_sample(inputs))
 
 
 def fit_sample(inputs: FigureInputs) -> np.ndarray:
-    """Rows of training boreholes the figures' mixtures and principal axes are fitted
-    on: up to the mixture's fit rows, drawn with the seed (once per drawing)."""
+    """The rows of training boreholes the evaluation fitted its Gaussian mixtures on,
+    drawn again by its own function with its seed; the principal axes are fitted on
+    them too."""
     if "fit_sample" not in inputs.memo:
-        pool = training_rows(inputs)
-        n = cluster_settings(inputs)[1]
-        rng = np.random.default_rng(inputs.options.seed)
-        inputs.memo["fit_sample"] = np.sort(rng.choice(pool, size=min(n, len(pool)), replace=False))
+        train = np.zeros(len(inputs.frame), bool)
+        train[training_rows(inputs)] = True
+        labelled = inputs.labels.notna().to_numpy()
+        inputs.memo["fit_sample"] = subsamples(train, labelled, evaluation_config(inputs))[2]
     return inputs.memo["fit_sample"]
 
 
@@ -91,27 +100,21 @@ class Clustering:
 
 
 def clustering(inputs: FigureInputs, m: NamedModel) -> Clustering:
-    """The model's Gaussian mixture (fitted once per drawing)."""
+    """The evaluation's Gaussian mixture of the model's embedding: standardised over
+    the rows of training boreholes, fitted on :func:`fit_sample` by the evaluation's
+    own function and seed (once per drawing)."""
     key = ("clustering", m.name)
     if key not in inputs.memo:
-        from sklearn.mixture import GaussianMixture
         from threadpoolctl import threadpool_limits
 
-        components = cluster_settings(inputs)[0]
-        seed = inputs.options.seed
-        fit = fit_sample(inputs)
-        X = embedding_of(inputs, m, fit)
-        mean, sd = X.mean(axis=0), X.std(axis=0)
-        sd = np.where(sd > 1e-12, sd, 1.0)
-        # One BLAS thread: small dense problems (see evaluation.scores.score_space).
-        with threadpool_limits(limits=1, user_api="blas"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            gmm = GaussianMixture(
-                min(components, len(fit)),
-                covariance_type="full",
-                reg_covar=1e-4,
-                random_state=seed,
-            ).fit((X - mean) / sd)
+        config = evaluation_config(inputs)
+        # Every row embedded at once and then indexed, as the evaluation does.
+        embedding = embedding_of(inputs, m, np.arange(len(inputs.frame)))
+        mean, sd = standardisation(embedding, training_rows(inputs))
+        X = (embedding[fit_sample(inputs)] - mean) / sd
+        # One BLAS thread, as the evaluation fits it (small dense problems).
+        with threadpool_limits(limits=1, user_api="blas"):
+            gmm = fit_mixture(X.astype(np.float64), config.gmm_components, config.seed)
         inputs.memo[key] = Clustering(gmm, mean, sd)
     return inputs.memo[key]
 

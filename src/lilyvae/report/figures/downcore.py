@@ -124,8 +124,9 @@ def _tracks(inputs: FigureInputs, rows: np.ndarray) -> list[Track]:
         Track("line", f"{short}\n({FEATURE_UNITS[short]})", features[:, j], short == "MS")
         for j, short in enumerate(FEATURE_SHORT)
     ]
-    rgb = np.clip(features[:, 3:6] / 255.0, 0, 1)
-    tracks.append(Track("column", "core colour (RGB)", [tuple(c) for c in rgb]))
+    rgb = np.clip(features[:, 3:6] / 255.0, 0, 1)  # R, G, B are 0-255 values
+    tracks.append(Track("column", "core colour\n(RGB)", [tuple(c) for c in rgb]))
+    tracks.append(Track("column", "core colour\n(stretched)", [tuple(c) for c in stretched(rgb)]))
     tracks.append(Track("lithology", "described lithology", list(inputs.labels.iloc[rows])))
     if not inputs.models:
         return tracks
@@ -141,9 +142,25 @@ def _tracks(inputs: FigureInputs, rows: np.ndarray) -> list[Track]:
         label = f"PC{k + 1} of\n{m.name}\n({pca.explained[k]:.0%} of var.)"
         tracks.append(Track("line", label, scores[:, k]))
     clusters = clusters_of(inputs, m, rows)
-    colours = [CLUSTER_COLOURS[c % len(CLUSTER_COLOURS)] for c in clusters]
-    tracks.append(Track("column", f"GMM cluster\n({m.name})", colours))
+    tracks.append(Track("cluster", f"GMM cluster\n({m.name})", clusters))
     return tracks
+
+
+def cluster_colour(cluster: int) -> str:
+    return CLUSTER_COLOURS[int(cluster) % len(CLUSTER_COLOURS)]
+
+
+def stretched(rgb: np.ndarray) -> np.ndarray:
+    """Core colours (0-1) with their lightness stretched so that the borehole's 2nd to
+    98th percentile of brightness spans black to white, hues kept: cores are dark (a
+    median near 55 of 255), and their true colour shows little of the change down
+    core."""
+    if not len(rgb):
+        return rgb
+    brightness = rgb.mean(axis=1)
+    low, high = np.percentile(brightness, [2, 98])
+    scale = 1.0 / max(high - low, 1e-6)
+    return np.clip((rgb - low) * scale, 0, 1)
 
 
 def _lithology_colour(name) -> str:
@@ -176,50 +193,81 @@ def fig_downcore(inputs: FigureInputs, borehole: str, title: str = ""):
     for ax, track in zip(axes, tracks, strict=True):
         if track.kind == "column":
             grid.column(ax, track.values, track.label)
-            continue
-        if track.kind == "lithology":
+        elif track.kind == "lithology":
             grid.column(ax, [_lithology_colour(v) for v in track.values], track.label)
-            continue
-        y, x = grid.gapped(depth, np.asarray(track.values))
-        ax.plot(x, y, lw=0.6, color="#333333")
-        if track.log_like:
-            ax.set_xscale("symlog", linthresh=10.0)
-            lo, hi = ax.get_xlim()
-            ticks = [t for t in (-100, 0, 10, 100, 1000, 10000) if lo <= t <= hi]
-            ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
-        ax.set_title(track.label, fontsize=7)
-        ax.tick_params(labelsize=6)
-        ax.grid(axis="y", lw=0.3, alpha=0.5)
+        elif track.kind == "cluster":
+            grid.column(ax, [cluster_colour(c) for c in track.values], track.label)
+        else:
+            _line_track(ax, grid, depth, track)
     axes[0].set_ylim(grid.bottom, grid.top)  # depth increases downward
-    axes[0].set_ylabel("depth (m)", fontsize=8)
+    axes[0].set_ylabel("Depth CSF-A (m)", fontsize=8)
+    axes[0].tick_params(axis="y", labelsize=7)
     _group_legend(fig, [t.values for t in tracks if t.kind == "lithology"])
+    _cluster_legend(fig, [t for t in tracks if t.kind == "cluster"])
     fig.suptitle(title, fontsize=10)
-    fig.subplots_adjust(left=0.06, right=0.99, top=0.84, bottom=0.1)
+    fig.subplots_adjust(left=0.07, right=0.99, top=0.84, bottom=0.13)
     return fig
 
 
-def _group_legend(fig, columns: list[list]) -> None:
-    """The lithology groups of the log's lithology columns, below the tracks."""
+def _line_track(ax, grid: DepthGrid, depth: np.ndarray, track: Track) -> None:
+    """A log track: the values against depth, at most three labelled ticks (tracks are
+    narrow), the log-like one on decades."""
+    from matplotlib.ticker import MaxNLocator
+
+    y, x = grid.gapped(depth, np.asarray(track.values))
+    ax.plot(x, y, lw=0.6, color="#333333")
+    if track.log_like:
+        ax.set_xscale("symlog", linthresh=10.0)
+        lo, hi = ax.get_xlim()
+        ticks = [t for t in (-100, 0, 10, 100, 1000, 10000) if lo <= t <= hi]
+        ticks = ticks[:: max(1, -(-len(ticks) // 3))]  # every other decade when crowded
+        ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    else:
+        ax.xaxis.set_major_locator(MaxNLocator(nbins=2, min_n_ticks=2))
+    ax.set_title(track.label, fontsize=7)
+    ax.tick_params(labelsize=6)
+    ax.tick_params(axis="x", rotation=90)
+    ax.grid(axis="y", lw=0.3, alpha=0.5)
+
+
+def _swatch_legend(fig, swatches: list[tuple[str, str]], where: str, title: str, ncol: int):
+    """A legend of colour swatches (label, colour) below the tracks."""
     plt = pyplot()
-    names = [v for column in columns for v in column]
-    known = [v for v in names if v is not None and not pd.isna(v)]
-    groups = list(pd.Series([group_of(v) for v in known], dtype=object).value_counts().index)
-    labels = [(g, group_colour(g)) for g in groups]
-    if len(known) < len(names):
-        labels.append(("not described", UNKNOWN_COLOUR))
     handles = [
         plt.Rectangle((0, 0), 1, 1, facecolor=colour, edgecolor="#888888", label=label)
-        for label, colour in labels
+        for label, colour in swatches
     ]
     fig.legend(
         handles=handles,
-        loc="lower center",
-        ncol=min(len(handles), 8),
-        fontsize=7,
+        loc=where,
+        ncol=max(1, min(len(handles), ncol)),
+        fontsize=6.5,
         frameon=False,
-        title="lithology group",
+        title=title,
         title_fontsize=7,
+        handlelength=1.2,
+        columnspacing=0.8,
     )
+
+
+def _cluster_legend(fig, tracks: list[Track]) -> None:
+    """The GMM clusters of the log's cluster column, numbered as in the explorer, at the
+    bottom right (their colours are labels, not an order)."""
+    if tracks:
+        clusters = np.unique(np.asarray(tracks[0].values))
+        swatches = [(f"{int(c) + 1}", cluster_colour(c)) for c in clusters]
+        _swatch_legend(fig, swatches, "lower right", "GMM cluster (in this borehole)", 10)
+
+
+def _group_legend(fig, columns: list[list]) -> None:
+    """The lithology groups of the log's lithology columns, at the bottom left."""
+    names = [v for column in columns for v in column]
+    known = [v for v in names if v is not None and not pd.isna(v)]
+    groups = list(pd.Series([group_of(v) for v in known], dtype=object).value_counts().index)
+    swatches = [(g, group_colour(g)) for g in groups]
+    if len(known) < len(names):
+        swatches.append(("not described", UNKNOWN_COLOUR))
+    _swatch_legend(fig, swatches, "lower left", "lithology group", 6)
 
 
 def _draw(inputs: FigureInputs, title: str):
@@ -239,7 +287,8 @@ def _caption(inputs: FigureInputs) -> str:
             else "a training borehole (the models trained on its rows)."
         ),
         "Left to right: the six measurements (MS on a log-like axis, linear within 10 of "
-        "zero); the core's colour (R, G, B); the described "
+        "zero); the core's colour as measured (R, G, B of 0-255) and with its lightness "
+        "stretched over the borehole's range (cores are dark); the described "
         "lithology, coloured by lithology group (white: not described)",
     ]
     if inputs.models:
@@ -252,7 +301,8 @@ def _caption(inputs: FigureInputs) -> str:
             f"fitted on up to {fit_rows:,} training-borehole rows; components with under "
             f"{MIN_EXPLAINED:.0%} of its variance left out); and its cluster in "
             f"a {components}-component Gaussian mixture fitted on the same rows (the colours "
-            "are arbitrary cluster labels)"
+            "are arbitrary cluster labels, numbered in the legend): the evaluation's "
+            "mixture, whose clusters its ARI scores"
         )
     parts[-1] += "."
     if not inputs.options.boreholes:

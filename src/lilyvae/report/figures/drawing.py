@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +14,7 @@ import pandas as pd
 from lilyvae.data.provenance import table_provenance
 from lilyvae.data.tables import read_table
 from lilyvae.errors import LilyVAEError
-from lilyvae.files import write_atomic, write_json_atomic
+from lilyvae.files import write_json_atomic
 from lilyvae.model.embeddings import as_named_models
 from lilyvae.report.ensemble_run import is_ensemble_dir
 from lilyvae.report.figures.borehole_map import BOREHOLE_MAP
@@ -29,9 +29,16 @@ from lilyvae.report.figures.explorer import write_explorer_points
 from lilyvae.report.figures.group_figures import CLASS_RECALL, GROUP_CONFUSION
 from lilyvae.report.figures.model_figures import LATENT_KL, PRIOR_SAMPLES, RECONSTRUCTION
 from lilyvae.report.figures.property_figures import ZERO_SHOT_PROPERTIES
+from lilyvae.report.figures.saving import (
+    DrawnBefore,
+    FigureInfo,
+    FigureSet,
+    drawn_before,
+    save_figure,
+)
 from lilyvae.report.figures.score_figures import ROC, ZERO_SHOT
 from lilyvae.report.figures.spec import DrawOptions, FigureInputs, FigureSpec
-from lilyvae.report.figures.style import DPI, caption_tag, pyplot, title_tag
+from lilyvae.report.figures.style import DPI, caption_tag, title_tag
 from lilyvae.report.figures.training_curves import TRAINING_CURVES
 from lilyvae.report.figures.umap_figure import UMAP
 from lilyvae.report.run_contents import run_embeddings, run_models, run_properties
@@ -58,56 +65,17 @@ FIGURES: tuple[FigureSpec, ...] = (
 )
 
 
-@dataclass
-class FigureInfo:
-    """A drawn figure as ``figures.json`` lists it."""
-
-    name: str
-    file: str
-    title: str
-    caption: str
-    pdf: str | None = None
-    seconds: float | None = None  # drawing it, shared work included where it came first
-
-
-@dataclass
-class FigureSet:
-    output_dir: Path
-    figures: list[FigureInfo]
-    skipped: dict[str, str]
-    manifest: Path
-
-
-def save_figure(fig, out: Path, name: str, pdf: bool) -> tuple[str, str | None]:
-    """Write ``<name>.png`` (and ``<name>.pdf``) atomically; close the figure.
-
-    The PNG has 256 colours at most (a palette, no dithering): figures are flat colours
-    and anti-aliased lines, which look the same, and the files, all embedded in the
-    report, are about a third of the size."""
-    import io
-
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, dpi=DPI, format="png")
-    with Image.open(buffer) as image:
-        palette = image.convert("RGB").quantize(
-            256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-        )
-    png = out / f"{name}.png"
-    write_atomic(png, lambda tmp: palette.save(tmp, format="PNG", optimize=True, dpi=(DPI, DPI)))
-    pdf_name = None
-    if pdf:
-        write_atomic(out / f"{name}.pdf", lambda tmp: fig.savefig(tmp, format="pdf"))
-        pdf_name = f"{name}.pdf"
-    pyplot().close(fig)
-    return png.name, pdf_name
-
-
 def draw_figures(
-    specs: tuple[FigureSpec, ...], inputs: FigureInputs, out: Path, pdf: bool, say
+    specs: tuple[FigureSpec, ...],
+    inputs: FigureInputs,
+    out: Path,
+    pdf: bool,
+    say,
+    before: DrawnBefore | None = None,
 ) -> tuple[list[FigureInfo], dict[str, str]]:
-    """Draw each spec whose needs the inputs meet; the others' reasons are returned."""
+    """Draw each spec whose needs the inputs meet, except the figures ``before`` holds
+    (kept as they are); the others' reasons are returned."""
+    before = before or DrawnBefore.none()
     figures: list[FigureInfo] = []
     skipped: dict[str, str] = {}
     tag, cap_tag = title_tag(inputs.synthetic), caption_tag(inputs.synthetic)
@@ -116,6 +84,9 @@ def draw_figures(
             skipped[spec.skipped_as] = spec.needs.missing
             continue
         for name, figure_inputs in spec.instances(inputs):
+            if name in before.figures:
+                figures.append(before.figures[name])
+                continue
             start = time.perf_counter()
             title = spec.title_for(figure_inputs, tag)
             png, pdf_name = save_figure(spec.draw(figure_inputs, title), out, name, pdf)
@@ -143,6 +114,7 @@ def make_figures(
     properties: pd.DataFrame | None = None,
     quiet: bool = True,
     boreholes: Sequence[str] | None = None,
+    missing_only: bool = False,
 ) -> FigureSet:
     """Draw every figure that the inputs allow into ``output_dir``; write ``figures.json``.
 
@@ -152,7 +124,9 @@ def make_figures(
     ``properties`` what :func:`lilyvae.properties.predict_properties` wrote;
     ``boreholes`` the boreholes of the down-core logs (default: those with the most
     held-out rows). A figure whose inputs are missing is skipped and the reason
-    recorded. With the UMAP figure, the rows of the report's embedding explorer are
+    recorded. ``missing_only``: keep the figures ``figures.json`` already lists whose
+    files are there, and draw only the others (deleted ones, or ones whose inputs have
+    come since). With the UMAP figure, the rows of the report's embedding explorer are
     written too (``explorer.parquet``).
     """
     start = time.perf_counter()
@@ -176,8 +150,9 @@ def make_figures(
     # Created once the arguments are known to be good: a refused one leaves no empty folder.
     out.mkdir(parents=True, exist_ok=True)
     say = (lambda *_: None) if quiet else print
-    figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say)
-    explorer = write_explorer_points(inputs, out)
+    before = _kept_figures(out, pdf) if missing_only else DrawnBefore.none()
+    figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say, before)
+    explorer = write_explorer_points(inputs, out) or before.explorer
     manifest = write_json_atomic(
         out / MANIFEST,
         {
@@ -189,7 +164,17 @@ def make_figures(
             "wall_time_s": round(time.perf_counter() - start, 2),
         },
     )
-    return FigureSet(out, figures, skipped, manifest)
+    drawn = [f.name for f in figures if f.name not in before.figures]
+    return FigureSet(out, figures, skipped, manifest, drawn)
+
+
+def _kept_figures(out: Path, pdf: bool) -> DrawnBefore:
+    """The figures of ``out`` to keep; the UMAP figure only with the explorer's rows,
+    which are made with its layouts."""
+    before = drawn_before(out, pdf)
+    if before.explorer is None:
+        before.figures.pop(UMAP.name, None)
+    return before
 
 
 def figures_from_run(

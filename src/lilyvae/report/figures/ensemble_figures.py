@@ -19,7 +19,7 @@ import pandas as pd
 
 from lilyvae.files import write_json_atomic
 from lilyvae.report.ensemble_run import EnsembleFiles, read_ensemble
-from lilyvae.report.figures.drawing import FigureInfo, FigureSet, save_figure
+from lilyvae.report.figures.saving import FigureInfo, FigureSet, save_figure
 from lilyvae.report.figures.style import (
     DPI,
     HELD_OUT_COLOUR,

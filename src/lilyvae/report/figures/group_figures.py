@@ -20,11 +20,12 @@ def _confusions(metrics: dict, classifier: str) -> dict[str, dict]:
     return out
 
 
-def _union_groups(confusions: dict[str, dict]) -> list[str]:
-    """Every group of any subject's matrix, in the groups' canonical order."""
+def _all_groups(confusions: dict[str, dict]) -> list[str]:
+    """The 14 lithology groups in their canonical order (every one, so a group without
+    scored rows still has its labelled row and column), then :data:`UNLISTED` if any
+    subject's matrix has it."""
     seen = {g for conf in confusions.values() for g in conf["groups"]}
-    order = [*lithology_groups(), UNLISTED]
-    return [g for g in order if g in seen]
+    return [*lithology_groups(), *([UNLISTED] if UNLISTED in seen else [])]
 
 
 def _full_matrix(conf: dict, groups: list[str]) -> np.ndarray:
@@ -35,26 +36,47 @@ def _full_matrix(conf: dict, groups: list[str]) -> np.ndarray:
     return out
 
 
+def _cell_numbers(ax, share: np.ndarray, counts: np.ndarray) -> None:
+    """Each non-empty cell's share in per cent (white on dark cells); 'no rows' across a
+    described group without scored rows."""
+    for i, j in zip(*np.nonzero(counts), strict=True):
+        value = share[i, j]
+        text = f"{100 * value:.0f}" if value >= 0.005 else "<1"
+        colour = "white" if value > 0.6 else "#222222"
+        ax.text(j, i, text, ha="center", va="center", fontsize=5, color=colour)
+    for i in np.flatnonzero(counts.sum(axis=1) == 0):
+        ax.text(
+            (len(share) - 1) / 2, i, "no rows", ha="center", va="center", fontsize=5, color="#777"
+        )
+
+
+def _confusion_panel(ax, name: str, counts: np.ndarray, groups: list[str]):
+    """One subject's row-normalised confusion matrix, numbered; its image."""
+    totals = counts.sum(axis=1, keepdims=True)
+    share = np.divide(counts, totals, out=np.full_like(counts, np.nan), where=totals > 0)
+    image = ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
+    _cell_numbers(ax, share, counts)
+    diag = np.nanmean(np.diag(share)) if np.isfinite(np.diag(share)).any() else np.nan
+    ax.set_title(f"{name}: mean recall {diag:.2f}", fontsize=9)
+    ticks = np.arange(len(groups))
+    ax.set_xticks(ticks, groups, rotation=60, ha="right", fontsize=6)
+    described = [f"{g} ({int(n):,})" for g, n in zip(groups, totals[:, 0], strict=True)]
+    ax.set_yticks(ticks, described, fontsize=6)
+    ax.set_xlabel("predicted group", fontsize=7)
+    ax.set_ylabel("described group (scored rows)", fontsize=7)
+    return image
+
+
 def fig_group_confusion(metrics: dict, classifier: str = "svm", title: str = ""):
     """Row-normalised confusion between lithology groups, one panel per subject: each
-    row is a described group, each cell the share of its rows predicted as a group."""
+    row is a described group, each cell the share (per cent, written in it) of its rows
+    predicted as a group. Every group has its row and column, scored or not."""
     confusions = _confusions(metrics, classifier)
-    groups = _union_groups(confusions)
-    fig, axes, side = legend_slot_grid(len(confusions), 3, (5.4, 5.2))
+    groups = _all_groups(confusions)
+    fig, axes, side = legend_slot_grid(len(confusions), 3, (6.0, 5.8))
     image = None
     for ax, (name, conf) in zip(axes, confusions.items(), strict=True):
-        counts = _full_matrix(conf, groups)
-        totals = counts.sum(axis=1, keepdims=True)
-        share = np.divide(counts, totals, out=np.full_like(counts, np.nan), where=totals > 0)
-        image = ax.imshow(share, vmin=0, vmax=1, cmap="Blues")
-        diag = np.nanmean(np.diag(share)) if np.isfinite(np.diag(share)).any() else np.nan
-        ax.set_title(f"{name}: mean recall {diag:.2f}", fontsize=9)
-        ticks = np.arange(len(groups))
-        ax.set_xticks(ticks, groups, rotation=60, ha="right", fontsize=6)
-        described = [f"{g} ({int(n):,})" for g, n in zip(groups, totals[:, 0], strict=True)]
-        ax.set_yticks(ticks, described, fontsize=6)
-        ax.set_xlabel("predicted group", fontsize=7)
-        ax.set_ylabel("described group", fontsize=7)
+        image = _confusion_panel(ax, name, _full_matrix(conf, groups), groups)
     if image is not None:
         fig.colorbar(image, ax=side, fraction=0.6, shrink=0.8, label="share of the described rows")
     fig.suptitle(title, fontsize=10)
@@ -99,8 +121,10 @@ def _confusion_caption(inputs: FigureInputs) -> str:
         f"The RBF SVM's predictions on {scored} (the "
         "classification table's), read at the level of the 14 lithology groups: each row is "
         "a described group, each cell the share of its rows predicted in a group, so the "
-        "diagonal is each group's recall. Groups absent from the scored rows are blank "
-        "rows. A lithology mistaken for another of its own group (silty clay for clay) "
+        "diagonal is each group's recall; the numbers in the cells are those shares in per "
+        "cent (<1: under half a per cent; an empty cell: none). All 14 groups have a row and "
+        "a column; a group without scored rows says 'no rows'. A lithology mistaken for "
+        "another of its own group (silty clay for clay) "
         "counts as right here and wrong in the 139-class scores. In brackets: the described "
         "group's scored rows."
     )

@@ -24,6 +24,7 @@ TERMS = {
 }
 WARMUP_STYLE = {"color": "#555555", "ls": ":", "lw": 1.0}
 HALVING_STYLE = {"color": "#c0392b", "ls": "--", "lw": 0.8}
+WARMUP_SHADE = "#ececec"  # the epochs during which beta rises
 
 
 def schedule_marks(history: dict) -> tuple[int | None, list[int]]:
@@ -47,6 +48,16 @@ def _mark(ax, warmup_end: int | None, halvings: list[int]) -> None:
         ax.axvline(epoch, **HALVING_STYLE)
 
 
+def warming_up(history: dict) -> tuple[int, int] | None:
+    """(first, last) epoch during which beta is still rising, or None when it is
+    constant: across them the total loss weighs its KL term more each epoch."""
+    beta = np.asarray(history.get("beta") or [], dtype=float)
+    if beta.size < 2 or not np.ptp(beta) > 0:
+        return None
+    rising = np.flatnonzero(np.diff(beta) > 0)
+    return int(rising[0]) + 1, int(rising[-1]) + 2
+
+
 def _schedule_panel(ax, history: dict) -> None:
     """beta on the left axis, the learning rate on its own (right, log) axis."""
     beta = np.asarray(history.get("beta") or [], dtype=float)
@@ -59,7 +70,7 @@ def _schedule_panel(ax, history: dict) -> None:
         twin.plot(np.arange(1, lr.size + 1), lr, color=HELD_OUT_COLOUR, lw=1.3)
         twin.set_yscale("log")
         twin.set_ylabel("learning rate", fontsize=7, color=HELD_OUT_COLOUR)
-        twin.tick_params(labelsize=6)
+        twin.tick_params(which="both", labelsize=6)
     ax.set_title("schedules", fontsize=8)
 
 
@@ -93,7 +104,13 @@ def fig_training_curves(models: Sequence[NamedModel], title: str = ""):
             if np.all(values > 0) and values.max() / values.min() > 20:
                 ax.set_yscale("log")
             _mark(ax, *marks)
-            ax.set_title(TERMS[term], fontsize=8)
+            ramp = warming_up(history)
+            if ramp is not None:
+                ax.axvspan(*ramp, color=WARMUP_SHADE, lw=0, zorder=0)
+            panel_title = TERMS[term]
+            if term == "loss" and ramp is not None:
+                panel_title += " (beta-weighted: its mix changes)"
+            ax.set_title(panel_title, fontsize=8)
             ax.set_ylabel(f"{term} ({_unit(m, term)})", fontsize=7)
         for ax in axes[i]:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
@@ -107,8 +124,9 @@ def fig_training_curves(models: Sequence[NamedModel], title: str = ""):
         plt.Line2D([], [], color=HELD_OUT_COLOUR, lw=1.3, label="learning rate (right axis)"),
         plt.Line2D([], [], **WARMUP_STYLE, label="end of the KL warm-up"),
         plt.Line2D([], [], **HALVING_STYLE, label="learning rate halved"),
+        plt.Rectangle((0, 0), 1, 1, color=WARMUP_SHADE, label="beta rising (KL warm-up)"),
     ]
-    fig.legend(handles=handles, loc="lower center", ncol=4, fontsize=7, frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=7, frameon=False)
     fig.suptitle(title, fontsize=10)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
@@ -156,7 +174,11 @@ def _caption(inputs: FigureInputs) -> str:
         "rows. The left panel shows the schedules; dotted lines mark the end of the KL "
         "warm-up (beta, the KL term's weight, rises from near zero so the decoder learns "
         "before the posterior is pulled to the prior), dashed red lines each halving of "
-        "the learning rate on a plateau. " + ". ".join(_describe(m) for m in inputs.models) + "."
+        "the learning rate on a plateau. Each term has its own panel and its own axis. "
+        "While beta rises (shaded), the total loss weighs the KL term more each epoch, so "
+        "it, and the reconstruction that the KL term pulls against, can rise while the KL "
+        "falls: the warm-up trading reconstruction for a posterior nearer the prior, not a "
+        "divergence. " + ". ".join(_describe(m) for m in inputs.models) + "."
     )
 
 

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from lilyvae.report.figures.derived import embedding_of
 from lilyvae.report.figures.spec import FigureInputs, FigureSpec, Needs
@@ -69,8 +70,11 @@ def fig_umap(layouts: dict[str, np.ndarray], labels: np.ndarray, title: str = ""
     order = np.random.default_rng(seed).permutation(len(colours))
     order = np.concatenate([order[other[order]], order[~other[order]]])  # grey underneath
     fig, axes, legend_ax = legend_slot_grid(len(layouts), 3, (5.0, 4.6))
+    sizes = np.where(other, 2.0, 3.0)  # the other lithologies smaller, and underneath
     for ax, (name, Y) in zip(axes, layouts.items(), strict=True):
-        ax.scatter(Y[order, 0], Y[order, 1], s=3, c=list(colours[order]), lw=0, rasterized=True)
+        ax.scatter(
+            Y[order, 0], Y[order, 1], s=sizes[order], c=list(colours[order]), lw=0, rasterized=True
+        )
         ax.set_title(name, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -153,16 +157,32 @@ def _draw_umap(inputs: FigureInputs, title: str):
     return fig_umap(run.layouts, labels, title, inputs.options.seed)
 
 
+def grey_lithologies(labels: np.ndarray, n: int = 3) -> tuple[int, list[str]]:
+    """How many lithologies the UMAP draws grey, and the ``n`` with the most rows."""
+    _, palette = category_colours(labels, UMAP_COLOURED)
+    others = pd.Series([v for v in labels if v not in palette], dtype=object).value_counts()
+    return len(others), list(others.index[:n])
+
+
 def _umap_caption(inputs: FigureInputs) -> str:
     run, seed = umap_run(inputs), inputs.options.seed
     held = int(run.held_out.sum())
+    count, most = grey_lithologies(inputs.labels.to_numpy(dtype=object)[run.rows])
+    grey = (
+        f" Grey, smaller and drawn first: the {count} other lithologies (most rows: "
+        f"{', '.join(most)}); an island of grey is rows of those, set apart by their "
+        "measurements, not missing values (only labelled rows with all six inputs are laid "
+        "out)."
+        if count
+        else ""
+    )
     return (
         f"UMAP ({UMAP_NEIGHBOURS} neighbours, min_dist {UMAP_MIN_DIST}, {UMAP_EPOCHS} "
         f"epochs, seed {seed}) of {len(run.rows):,} labelled rows drawn with seed {seed}: "
         f"{held:,} of held-out boreholes and {len(run.rows) - held:,} of training boreholes. "
-        f"Coloured by the {UMAP_COLOURED} most frequent lithologies of those rows (others "
-        "grey), points in a random order; 'features' is the six scaled inputs. The "
-        f"report's embedding explorer shows the same layouts. UMAP took {run.seconds:.0f} s."
+        f"Coloured by the {UMAP_COLOURED} most frequent lithologies of those rows, points in "
+        f"a random order; 'features' is the six scaled inputs.{grey} The report's embedding "
+        f"explorer shows the same layouts. UMAP took {run.seconds:.0f} s."
     )
 
 
