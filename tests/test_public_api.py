@@ -26,3 +26,14 @@ def test_every_exported_name_resolves():
     for name in lilyvae.__all__:
         assert getattr(lilyvae, name) is not None, name
     assert not set(lilyvae.__all__) & {"data", "synthetic", "model", "training", "analysis"}
+
+
+def test_every_lazily_exported_name_resolves():
+    """Packages that export names on first use (to keep PyTorch out of light commands)
+    must still find every name they promise."""
+    import importlib
+
+    for package in ("lilyvae", "lilyvae.evaluation", "lilyvae.runs.ensemble"):
+        module = importlib.import_module(package)
+        for name in module.__all__:
+            assert getattr(module, name) is not None, f"{package}.{name}"

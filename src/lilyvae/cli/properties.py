@@ -17,8 +17,8 @@ SUMMARY = "predict other LILY measurements from each embedding (zero-shot)"
 def register(sub) -> argparse.ArgumentParser:
     """Declare ``lilyvae properties`` on the ``lilyvae`` command's subparsers."""
     from lilyvae.data.lily.property_tables import PROPERTY_TABLES
-    from lilyvae.properties.runner import BACKENDS
     from lilyvae.properties.scoring import DEFAULT_ROUNDS, PROTOCOLS
+    from lilyvae.workers import BACKENDS
 
     p = options.add_command(sub, "properties", SUMMARY, cmd_properties)
     required = options.required_options(p)

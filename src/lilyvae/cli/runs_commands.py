@@ -181,7 +181,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _add_ensemble_options(p: argparse.ArgumentParser, resample_default: str) -> None:
-    from lilyvae.runs.ensemble.planning import BACKENDS, RESAMPLES
+    from lilyvae.runs.ensemble.planning import RESAMPLES
+    from lilyvae.workers import BACKENDS
 
     required_options(p).add_argument(
         "--output-dir", required=True, help="the run directory (resumable)"

@@ -55,7 +55,7 @@ from lilyvae.properties.predictors import (
     predictor_matrices,
     resolve_split,
 )
-from lilyvae.properties.runner import BACKENDS, run_tasks
+from lilyvae.properties.runner import run_tasks
 from lilyvae.properties.scoring import (
     DEFAULT_MAX_FIT_ROWS,
     DEFAULT_ROUNDS,
@@ -66,6 +66,7 @@ from lilyvae.properties.scoring import (
     REGRESSOR,
     Task,
 )
+from lilyvae.workers import BACKENDS
 
 FORMAT_VERSION = 1
 #: Sidecars that mark inputs as SYNTHETIC (the raw and the property tables' folders).

@@ -49,8 +49,8 @@ The modules, in the order a run uses them:
 - ``execute``: training the members not finished yet and writing their files;
 - ``backends``: where packs train (this process, forked processes, Ray);
 - ``scoring``: members scored on held-out boreholes;
-- ``intervals`` and ``results``: intervals, ``members.csv``, ``summary.json``,
-  ``results.csv`` and the printed table.
+- ``results`` (with :mod:`lilyvae.evaluation.intervals`): intervals, ``members.csv``,
+  ``summary.json``, ``results.csv`` and the printed table.
 """
 
 import importlib
@@ -58,22 +58,22 @@ import importlib
 # Imported on first use (PEP 562): the command line reads RESAMPLES and BACKENDS to
 # build its parser, which must not import PyTorch for commands that never train.
 _EXPORTS = {
-    "BACKENDS": "planning",
+    "BACKENDS": "lilyvae.workers",
     "EnsembleResult": "results",
-    "INTERVAL_NOTES": "intervals",
+    "INTERVAL_NOTES": "lilyvae.evaluation.intervals",
     "MAX_PACK": "planning",
     "Member": "planning",
     "MemberEvaluation": "scoring",
     "PackTask": "planning",
     "RESAMPLES": "planning",
-    "RaySession": "backends",  # from lilyvae.workers
+    "RaySession": "lilyvae.workers",
     "RunOptions": "execute",
     "bootstrap": "api",
     "config_with": "grid",
     "data_fingerprint": "rundir",
-    "default_workers": "backends",  # from lilyvae.workers
-    "import_ray": "backends",  # from lilyvae.workers
-    "interval": "intervals",
+    "default_workers": "lilyvae.workers",
+    "import_ray": "lilyvae.workers",
+    "interval": "lilyvae.evaluation.intervals",
     "member_seeds": "planning",
     "parse_grid": "grid",
     "plan_pack_tasks": "planning",
@@ -93,7 +93,9 @@ def __getattr__(name: str):
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    # A dotted name is a module of an earlier stage (the interval statistics).
+    where = module if "." in module else f"{__name__}.{module}"
+    value = getattr(importlib.import_module(where), name)
     globals()[name] = value
     return value
 
