@@ -16,6 +16,7 @@ from cli_helpers import run
 
 from lilyvae.data.schema import LABEL_COL
 from lilyvae.evaluation import EvalConfig, evaluate, write_metrics
+from lilyvae.run_folder import read_figure_manifest
 from lilyvae.training.trainer import train
 
 GRA = "Bulk density (GRA)"
@@ -191,15 +192,20 @@ def test_metrics_without_a_mapping_of_models(run_dir, tmp_path, capsys, models):
     ],
 )
 def test_a_corrupt_figure_manifest(run_dir, tmp_path, capsys, manifest, message):
+    """With --no-figures the report refuses a damaged manifest in one line; without it
+    the figures are drawn again, which repairs the manifest."""
     root = copy_run(run_dir, tmp_path)
     (root / "figures").mkdir()
     (root / "figures" / "umap.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (root / "figures" / "figures.json").write_text(manifest)
-    code, _, err = run(["report", "--run-dir", root], capsys)
+    code, _, err = run(["report", "--run-dir", root, "--no-figures"], capsys)
     assert code == 1 and len(err) == 1
     assert err[0].startswith(f"lilyvae report: error: {root / 'figures' / 'figures.json'}: ")
     assert message in err[0] and "run lilyvae figures again" in err[0]
     assert not (root / "report.html").exists()
+    code, _, err = run(["report", "--run-dir", root], capsys)
+    assert code == 0, err
+    assert read_figure_manifest(root / "figures")["figures"] and (root / "report.html").is_file()
 
 
 def test_a_bootstrap_that_cannot_start_leaves_no_directory(tmp_path, small_frame, capsys):

@@ -36,7 +36,7 @@ def test_rows_without_a_borehole_are_refused_before_the_run_folder(tables, tmp_p
     out = tmp_path / "boot"
     code, _, err = run(bootstrap_args(bad, out) + ["--resample", "boreholes"], capsys)
     assert code == 1 and len(err) == 1
-    assert f"{bad}: 1 usable rows have no Borehole_ID (the first is usable row 8)" in err[0]
+    assert f"{bad}: 1 row(s) with an empty Borehole_ID (first: line 9)" in err[0]
     assert not out.exists()
 
 
