@@ -32,7 +32,7 @@ from lilyvae.data.tables import training_data_from_frame
 from lilyvae.runs.ensemble import default_workers, member_seeds, train_many
 from lilyvae.synthetic.generator import generate_table
 from lilyvae.training.config import make_config
-from lilyvae.training.pack import MemberSpec
+from lilyvae.training.pack_run import MemberSpec
 from lilyvae.training.trainer import scale_for_training, train_members
 
 

@@ -31,7 +31,7 @@ from lilyvae.data.tables import training_data_from_frame
 from lilyvae.synthetic.measurements import SyntheticLily
 from lilyvae.synthetic.partial import PartialColour
 from lilyvae.training.config import make_config
-from lilyvae.training.pack import MemberSpec
+from lilyvae.training.pack_run import MemberSpec
 from lilyvae.training.trainer import scale_for_training, train_members
 
 

@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.synthetic.generator import generate_table
 from lilyvae.training.config import make_config
-from lilyvae.training.pack import MemberSpec, init_member
+from lilyvae.training.pack_run import MemberSpec, init_member
 from lilyvae.training.trainer import scale_for_training, train_members
 
 

@@ -22,8 +22,8 @@ from lilyvae.evaluation import (
 from lilyvae.evaluation.missing import compare_modes
 from lilyvae.model.embeddings import as_named_models, embed_table
 from lilyvae.report.figures import DrawOptions, FigureInputs
+from lilyvae.report.figures.all_figures import draw_figures
 from lilyvae.report.figures.coverage import COVERAGE
-from lilyvae.report.figures.drawing import draw_figures
 from lilyvae.report.run_report import build_report
 from lilyvae.runs.demo import write_synthetic_borehole_table
 from lilyvae.synthetic.generator import write_synthetic_table

@@ -18,7 +18,7 @@ from lilyvae.model.recipes import (
     register_recipe,
 )
 from lilyvae.training.config import config_from_dict, grid_axes, make_config, parse_grid_value
-from lilyvae.training.pack import PlateauScheduler
+from lilyvae.training.pack_run import PlateauScheduler
 
 
 def test_specification_defaults():

@@ -26,8 +26,8 @@ from lilyvae.report.figures import (
     make_figures,
     read_manifest,
 )
+from lilyvae.report.figures.all_figures import draw_figures
 from lilyvae.report.figures.downcore import DOWNCORE, downcore_boreholes
-from lilyvae.report.figures.drawing import draw_figures
 from lilyvae.report.figures.explorer import POINT_COLUMNS
 from lilyvae.report.figures.style import pyplot
 from lilyvae.report.figures.training_curves import schedule_marks
@@ -123,7 +123,7 @@ def test_the_figures_clusters_are_the_evaluations(run):
     seed the figures are drawn with."""
     from sklearn.metrics import adjusted_rand_score
 
-    from lilyvae.report.figures.derived import clusters_of
+    from lilyvae.report.figures.model_outputs import clusters_of
 
     options = DrawOptions(seed=7)
     inputs = FigureInputs(

@@ -29,7 +29,7 @@ from lilyvae.runs.ensemble import (
 )
 from lilyvae.synthetic.generator import generate_table
 from lilyvae.training.config import make_config
-from lilyvae.training.pack import MemberSpec
+from lilyvae.training.pack_run import MemberSpec
 from lilyvae.training.trainer import scale_for_training, train, train_members
 
 

@@ -5,7 +5,7 @@ import torch
 
 from lilyvae.training.config import make_config
 from lilyvae.training.helper import StepHelper
-from lilyvae.training.pack import MemberSpec
+from lilyvae.training.pack_run import MemberSpec
 from lilyvae.training.trainer import scale_for_training, train_members
 
 

@@ -12,7 +12,7 @@ from lilyvae.data.tables import load_training_data, training_data_from_frame
 from lilyvae.errors import LilyVAEError
 from lilyvae.model.checkpoint import load_model
 from lilyvae.training.config import grid_axes, make_config
-from lilyvae.training.pack import MemberSpec
+from lilyvae.training.pack_run import MemberSpec
 from lilyvae.training.trainer import scale_for_training, train, train_members
 
 COLOUR = ["R", "G", "B"]

@@ -4,7 +4,7 @@ Every subcommand parses its flags, calls one function of the package, and prints
 what it did. The commands live by stage, each module registering its own
 subcommands: :mod:`~lilyvae.cli.data_commands` (tables),
 :mod:`~lilyvae.cli.train_commands` (one model), :mod:`~lilyvae.cli.analysis_commands`
-(reading models), :mod:`~lilyvae.cli.properties` (other measurements) and
+(reading models), :mod:`~lilyvae.cli.property_commands` (other measurements) and
 :mod:`~lilyvae.cli.runs_commands` (many models, the demo); the options they share are
 in :mod:`~lilyvae.cli.options`.
 
@@ -28,7 +28,7 @@ from pathlib import Path
 from lilyvae.cli import (
     analysis_commands,
     data_commands,
-    properties,
+    property_commands,
     runs_commands,
     train_commands,
 )
@@ -36,7 +36,13 @@ from lilyvae.cli.streams import EXIT_TERMINATED, Terminated, safe_streams
 from lilyvae.errors import LilyVAEError
 
 #: The command modules, in the order of the data's path; each has ``register(sub)``.
-COMMAND_MODULES = (data_commands, train_commands, analysis_commands, properties, runs_commands)
+COMMAND_MODULES = (
+    data_commands,
+    train_commands,
+    analysis_commands,
+    property_commands,
+    runs_commands,
+)
 
 
 class Parser(argparse.ArgumentParser):

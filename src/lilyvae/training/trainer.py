@@ -27,7 +27,7 @@ from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.training.config import TrainingConfig, make_config
 from lilyvae.training.helper import StepHelper
-from lilyvae.training.pack import MemberResult, MemberSpec, PackRun
+from lilyvae.training.pack_run import MemberResult, MemberSpec, PackRun
 
 
 def resolve_device(name: str) -> torch.device:

@@ -22,6 +22,13 @@ models never saw; the file says when it must fall back to all rows. The UMAP fig
 down-core logs show whole boreholes, by default held-out ones.
 """
 
+from lilyvae.report.figures.all_figures import (
+    FIGURES,
+    FigureInfo,
+    FigureSet,
+    figures_from_run,
+    make_figures,
+)
 from lilyvae.report.figures.borehole_map import fig_borehole_map, land_fraction_grid
 from lilyvae.report.figures.data_figures import (
     fig_dataset_overview,
@@ -29,14 +36,8 @@ from lilyvae.report.figures.data_figures import (
     fig_lithology_counts,
 )
 from lilyvae.report.figures.downcore import downcore_boreholes, fig_downcore
-from lilyvae.report.figures.drawing import (
-    FIGURES,
-    FigureInfo,
-    FigureSet,
-    figures_from_run,
-    make_figures,
-)
 from lilyvae.report.figures.explorer import explorer_figure, explorer_html, explorer_points
+from lilyvae.report.figures.figure_spec import DrawOptions, FigureInputs, FigureSpec, Needs
 from lilyvae.report.figures.group_figures import fig_class_recall, fig_group_confusion
 from lilyvae.report.figures.model_figures import (
     fig_latent_kl,
@@ -44,7 +45,6 @@ from lilyvae.report.figures.model_figures import (
     fig_reconstruction,
 )
 from lilyvae.report.figures.score_figures import fig_roc, fig_zero_shot
-from lilyvae.report.figures.spec import DrawOptions, FigureInputs, FigureSpec, Needs
 from lilyvae.report.figures.style import DPI, HELD_OUT_COLOUR, TRAIN_COLOUR
 from lilyvae.report.figures.training_curves import fig_training_curves
 from lilyvae.report.figures.umap_figure import UMAP_COLOURED, fig_umap, umap_layouts

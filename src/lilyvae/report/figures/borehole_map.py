@@ -13,7 +13,7 @@ import pandas as pd
 from lilyvae.data.boreholes import borehole_table_path, position_columns
 from lilyvae.data.schema import BOREHOLE_COL
 from lilyvae.errors import LilyVAEError
-from lilyvae.report.figures.spec import FigureInputs, FigureSpec, Needs
+from lilyvae.report.figures.figure_spec import FigureInputs, FigureSpec, Needs
 from lilyvae.report.figures.style import HELD_OUT_COLOUR, TRAIN_COLOUR, pyplot
 
 

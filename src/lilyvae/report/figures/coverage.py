@@ -13,7 +13,7 @@ import pandas as pd
 from lilyvae.data.schema import BOREHOLE_COL, COLOUR_INDEX
 from lilyvae.data.tables import feature_values
 from lilyvae.report.figures.borehole_map import land_fraction_grid
-from lilyvae.report.figures.spec import FigureInputs, FigureSpec, Needs
+from lilyvae.report.figures.figure_spec import FigureInputs, FigureSpec, Needs
 from lilyvae.report.figures.style import HELD_OUT_COLOUR, TRAIN_COLOUR, pyplot
 
 WITHOUT_COLOUR = HELD_OUT_COLOUR

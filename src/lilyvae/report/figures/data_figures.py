@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS, FEATURE_SHORT, LABEL_COL
-from lilyvae.report.figures.spec import FigureSpec, Needs
+from lilyvae.report.figures.figure_spec import FigureSpec, Needs
 from lilyvae.report.figures.style import (
     HELD_OUT_COLOUR,
     TRAIN_COLOUR,

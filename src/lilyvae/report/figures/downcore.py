@@ -19,14 +19,14 @@ import pandas as pd
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_SHORT
 from lilyvae.errors import LilyVAEError
 from lilyvae.evaluation.groups import group_of
-from lilyvae.report.figures.derived import (
+from lilyvae.report.figures.figure_spec import FigureInputs, FigureSpec, Needs
+from lilyvae.report.figures.model_outputs import (
     cluster_settings,
     clusters_of,
     downcore_model,
     embedding_of,
     principal_axes,
 )
-from lilyvae.report.figures.spec import FigureInputs, FigureSpec, Needs
 from lilyvae.report.figures.style import (
     CLUSTER_COLOURS,
     FEATURE_UNITS,

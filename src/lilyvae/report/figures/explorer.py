@@ -20,8 +20,8 @@ import pandas as pd
 
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_SHORT
 from lilyvae.evaluation.groups import group_of
-from lilyvae.report.figures.derived import clusters_of
-from lilyvae.report.figures.spec import FigureInputs
+from lilyvae.report.figures.figure_spec import FigureInputs
+from lilyvae.report.figures.model_outputs import clusters_of
 from lilyvae.report.figures.style import (
     CLUSTER_COLOURS,
     FEATURE_UNITS,

@@ -11,7 +11,7 @@ from lilyvae.data.schema import FEATURE_SHORT
 from lilyvae.evaluation.config import ACTIVE_THRESHOLD
 from lilyvae.evaluation.latent import latent_health, posterior, reconstruction_r2
 from lilyvae.model.embeddings import NamedModel
-from lilyvae.report.figures.spec import FigureInputs, FigureSpec, Needs
+from lilyvae.report.figures.figure_spec import FigureInputs, FigureSpec, Needs
 from lilyvae.report.figures.style import (
     FEATURE_UNITS,
     HELD_OUT_COLOUR,

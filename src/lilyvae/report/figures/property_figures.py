@@ -20,7 +20,7 @@ import pandas as pd
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.properties.output import JSON_NAME, read_properties
-from lilyvae.report.figures.spec import FigureInputs, FigureSpec, Needs
+from lilyvae.report.figures.figure_spec import FigureInputs, FigureSpec, Needs
 
 BASELINE = "features"
 COLOURS = {"second": "#c0392b", "first": "#2e6da4", "tie": "#888888"}

@@ -1,6 +1,6 @@
 """What drawing a figure leaves behind: the PNG (and PDF) written atomically, and the
 records of drawn figures that ``figures.json`` lists. Shared by a run's figures
-(:mod:`~lilyvae.report.figures.drawing`) and an ensemble's
+(:mod:`~lilyvae.report.figures.all_figures`) and an ensemble's
 (:mod:`~lilyvae.report.figures.ensemble_figures`)."""
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lilyvae.errors import LilyVAEError
-from lilyvae.report.figures.spec import FigureInputs, FigureSpec, Needs
+from lilyvae.report.figures.figure_spec import FigureInputs, FigureSpec, Needs
 from lilyvae.report.figures.style import HELD_OUT_COLOUR, TRAIN_COLOUR, panel_grid, pyplot
 
 

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from lilyvae.model.embeddings import NamedModel
+from lilyvae.report.figures.figure_spec import FigureInputs, FigureSpec
 from lilyvae.report.figures.model_figures import NEEDS_MODELS
-from lilyvae.report.figures.spec import FigureInputs, FigureSpec
 from lilyvae.report.figures.style import HELD_OUT_COLOUR, TRAIN_COLOUR, panel_note, pyplot
 
 #: The loss terms, in panel order, and what each is.

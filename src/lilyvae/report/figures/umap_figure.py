@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from lilyvae.report.figures.derived import embedding_of
-from lilyvae.report.figures.spec import FigureInputs, FigureSpec, Needs
+from lilyvae.report.figures.figure_spec import FigureInputs, FigureSpec, Needs
+from lilyvae.report.figures.model_outputs import embedding_of
 from lilyvae.report.figures.style import (
     OTHER_COLOUR,
     category_colours,
@@ -129,7 +129,7 @@ def _spaces(inputs: FigureInputs, rows: np.ndarray) -> dict[str, np.ndarray]:
     """The scaled inputs (scaler fitted on the training boreholes' rows) and each
     model's embedding of ``rows``."""
     from lilyvae.data.scaling import DistributionAwareScaler
-    from lilyvae.report.figures.derived import training_rows
+    from lilyvae.report.figures.model_outputs import training_rows
 
     scaler = DistributionAwareScaler().fit(inputs.features[training_rows(inputs)])
     spaces = {"features": scaler.transform(inputs.features[rows])}

@@ -20,7 +20,7 @@ import torch
 
 from lilyvae.errors import LilyVAEError, first_line
 from lilyvae.runs.ensemble.planning import PackTask
-from lilyvae.training.pack import MemberSpec
+from lilyvae.training.pack_run import MemberSpec
 from lilyvae.training.trainer import train_members
 from lilyvae.workers import RaySession, check_backend, default_workers, import_ray
 

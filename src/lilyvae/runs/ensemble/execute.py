@@ -24,7 +24,7 @@ from lilyvae.runs.ensemble.results import EnsembleResult, write_results
 from lilyvae.runs.ensemble.rundir import EnsembleRun, RunRecord, read_record
 from lilyvae.runs.ensemble.scoring import MemberEvaluation, evaluation_rows, score_members
 from lilyvae.training.config import TrainingConfig
-from lilyvae.training.pack import MemberResult
+from lilyvae.training.pack_run import MemberResult
 from lilyvae.training.trainer import resolve_device, scale_for_training, trained_model
 
 

@@ -26,6 +26,7 @@ from lilyvae.report.figures.data_figures import (
 )
 from lilyvae.report.figures.downcore import DOWNCORE, check_boreholes
 from lilyvae.report.figures.explorer import write_explorer_points
+from lilyvae.report.figures.figure_spec import DrawOptions, FigureInputs, FigureSpec
 from lilyvae.report.figures.group_figures import CLASS_RECALL, GROUP_CONFUSION
 from lilyvae.report.figures.model_figures import LATENT_KL, PRIOR_SAMPLES, RECONSTRUCTION
 from lilyvae.report.figures.property_figures import ZERO_SHOT_PROPERTIES
@@ -37,7 +38,6 @@ from lilyvae.report.figures.saving import (
     save_figure,
 )
 from lilyvae.report.figures.score_figures import ROC, ZERO_SHOT
-from lilyvae.report.figures.spec import DrawOptions, FigureInputs, FigureSpec
 from lilyvae.report.figures.style import DPI, caption_tag, title_tag
 from lilyvae.report.figures.training_curves import TRAINING_CURVES
 from lilyvae.report.figures.umap_figure import UMAP

@@ -21,7 +21,7 @@ from lilyvae.evaluation.config import EvalConfig
 from lilyvae.evaluation.scores import fit_mixture, standardisation
 from lilyvae.evaluation.splits import subsamples
 from lilyvae.model.embeddings import NamedModel, embedded_names, embedding_matrix
-from lilyvae.report.figures.spec import FigureInputs
+from lilyvae.report.figures.figure_spec import FigureInputs
 
 
 def precomputed_embeddings(inputs: FigureInputs) -> set[str]:

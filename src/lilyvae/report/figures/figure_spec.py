@@ -2,7 +2,7 @@
 caption it; :class:`FigureInputs` is everything a figure may need, prepared once.
 
 Adding a figure is writing its draw function, one ``FigureSpec`` beside it in its
-family's module, and listing that spec in :data:`lilyvae.report.figures.drawing.FIGURES`
+family's module, and listing that spec in :data:`lilyvae.report.figures.all_figures.FIGURES`
 (the order of the manifest).
 """
 
