@@ -12,7 +12,6 @@ from lilyvae.cli.options import (
     add_quiet_option,
     comma_separated,
     flag_values,
-    positive_int,
     required_options,
     settings_from_args,
 )
@@ -168,10 +167,9 @@ def _register_figures(sub) -> None:
     p.add_argument("--data", help="the table (default: the one metrics.json names)")
     p.add_argument("--model", action="append", help=MODEL_HELP + " (default: the run's)")
     p.add_argument("--output-dir", help="default RUN_DIR/figures")
-    p.add_argument(
-        "--umap-rows", type=positive_int, default=3000, help="UMAP subsample, default 3000"
-    )
-    p.add_argument("--seed", type=int, default=0, help="subsample and UMAP seed, default 0")
+    from lilyvae.report.figure_options import FIGURE_FLAGS, DrawOptions
+
+    add_declared_options(p, DrawOptions, FIGURE_FLAGS)
     p.add_argument(
         "--boreholes",
         type=comma_separated("borehole IDs", "U1338B,U1337A"),

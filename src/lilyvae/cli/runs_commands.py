@@ -9,6 +9,7 @@ from pathlib import Path
 from lilyvae.cli.options import (
     add_command,
     add_data_option,
+    add_declared_options,
     add_quiet_option,
     add_split_options,
     add_training_options,
@@ -268,8 +269,8 @@ def register(sub) -> None:
         metavar="F",
         help="fraction of boreholes held out of training (default 0.2)",
     )
-    p.add_argument(
-        "--umap-rows", type=positive_int, default=3000, help="UMAP subsample, default 3000"
-    )
+    from lilyvae.report.figure_options import DrawOptions
+
+    add_declared_options(p, DrawOptions, ("umap_rows",))
     p.add_argument("--pdf", action="store_true", help="also write PDF figures")
     add_quiet_option(p, "no progress messages")

@@ -50,6 +50,7 @@ from lilyvae.evaluation import (
 from lilyvae.files import write_json_atomic, write_text_atomic
 from lilyvae.model.checkpoint import TrainedModel
 from lilyvae.model.embeddings import NamedModel, add_embedding_columns, embed_arrays
+from lilyvae.report.figure_options import DEFAULT_DRAW
 from lilyvae.report.figures import make_figures
 from lilyvae.report.run_report import build_report
 from lilyvae.run_folder import RunDir
@@ -59,10 +60,7 @@ from lilyvae.runs.demo_settings import (
     DEMO_PROPERTY_MODELS,
     DEMO_SEEDS,
     DEMO_SPLIT_SEED,
-    DEMO_SVM_TEST_ROWS,
-    DEMO_SVM_TRAIN_ROWS,
     DEMO_TABLE,
-    DEMO_UMAP_ROWS,
     DEMO_ZERO_SHOT,
     RUNS,
 )
@@ -313,7 +311,7 @@ def run_demo(
     *,
     holdout: float = DEMO_HOLDOUT,
     pdf: bool = False,
-    umap_rows: int = DEMO_UMAP_ROWS,
+    umap_rows: int = DEFAULT_DRAW.umap_rows,
     eval_config: EvalConfig | None = None,
     rows: int | None = None,
 ) -> DemoResult:
@@ -335,9 +333,7 @@ def run_demo(
     with clock.stage("embeddings"):
         embedded = _write_embeddings(run, demo.table, named, say)
     with clock.stage("evaluation"):
-        config = eval_config or EvalConfig(
-            svm_train_rows=DEMO_SVM_TRAIN_ROWS, svm_test_rows=DEMO_SVM_TEST_ROWS
-        )
+        config = eval_config or EvalConfig()
         metrics = evaluate(named, demo.data, config, run_dir=run.root, quiet=quiet)
         write_metrics(metrics, run.root)
         seeds = _score_seeds(run, demo, models, metrics, config, quiet)

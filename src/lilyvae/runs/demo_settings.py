@@ -10,11 +10,8 @@ DEMO_HOLDOUT = 0.2
 DEMO_SPLIT_SEED = 0
 #: Lithologies whose labels the demo's semi-supervised models never see (zero-shot test).
 DEMO_ZERO_SHOT = 6
-#: Subsample sizes of the demo (measured to keep the whole run within a few minutes on
-#: two CPU cores; UMAP's first call also pays for numba's compilation, about 25 s).
-DEMO_UMAP_ROWS = 3000
-DEMO_SVM_TRAIN_ROWS = 8000
-DEMO_SVM_TEST_ROWS = 4000
+# The demo's subsample sizes are the evaluation's and the figures' own defaults
+# (evaluation/config.py, report/figure_options.py): one declaration each.
 #: The models whose embeddings the demo's zero-shot property test compares (the recipe
 #: with which the semi-supervised model beat the unsupervised one on the real data).
 DEMO_PROPERTY_MODELS = ("unsup_hybrid", "semisup_hybrid")

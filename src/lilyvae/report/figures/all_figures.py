@@ -17,6 +17,7 @@ from lilyvae.errors import LilyVAEError
 from lilyvae.files import write_json_atomic
 from lilyvae.model.embeddings import as_named_models
 from lilyvae.report.ensemble_run import is_ensemble_dir
+from lilyvae.report.figure_options import DEFAULT_DRAW
 from lilyvae.report.figures.borehole_map import BOREHOLE_MAP
 from lilyvae.report.figures.coverage import COVERAGE
 from lilyvae.report.figures.data_figures import (
@@ -106,10 +107,10 @@ def make_figures(
     embeddings: pd.DataFrame | None = None,
     *,
     pdf: bool = False,
-    umap_rows: int = 3000,
-    scatter_rows: int = 3000,
-    prior_rows: int = 20000,
-    seed: int = 0,
+    umap_rows: int = DEFAULT_DRAW.umap_rows,
+    scatter_rows: int = DEFAULT_DRAW.scatter_rows,
+    prior_rows: int = DEFAULT_DRAW.prior_rows,
+    seed: int = DEFAULT_DRAW.seed,
     synthetic: bool | None = None,
     properties: pd.DataFrame | None = None,
     quiet: bool = True,

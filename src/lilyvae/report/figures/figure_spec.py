@@ -20,18 +20,7 @@ from lilyvae.data.boreholes import borehole_positions
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS, LABEL_COL
 from lilyvae.data.tables import finite_feature_mask
 from lilyvae.model.embeddings import NamedModel
-
-
-@dataclass(frozen=True)
-class DrawOptions:
-    """Sizes and seed of the drawing (recorded in ``figures.json``)."""
-
-    umap_rows: int = 3000
-    scatter_rows: int = 3000
-    prior_rows: int = 20000
-    seed: int = 0
-    boreholes: tuple[str, ...] | None = None  # down-core logs of these; None: the default
-    downcore_count: int = 3  # by default, the boreholes with the most held-out rows
+from lilyvae.report.figure_options import DrawOptions  # noqa: F401  (the figures' settings)
 
 
 @dataclass
