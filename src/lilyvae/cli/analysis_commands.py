@@ -49,6 +49,7 @@ def _eval_config(args: argparse.Namespace):
         gmm_rows=args.gmm_rows,
         zero_shot_classes=tuple(args.zero_shot_classes) if args.zero_shot_classes else None,
         seed=args.seed,
+        context=args.context,
     )
 
 
@@ -140,6 +141,15 @@ def _register_evaluate(sub) -> None:
         "else six chosen by seed)",
     )
     g.add_argument("--seed", type=int, default=0, help="subsamples and GMM seed, default 0")
+    g.add_argument(
+        "--context",
+        type=int,
+        default=0,
+        metavar="K",
+        help="depth context for every classifier: each bin also sees its K neighbours above "
+        "and below in its borehole and the differences to them (never across boreholes; "
+        "edges padded and flagged); default 0",
+    )
     add_quiet_option(p)
 
 

@@ -33,11 +33,20 @@ class EvalConfig:
     zero_shot_n: int = 6
     fallback_holdout_fraction: float = 0.2  # downstream split when a card has none
     seed: int = 0
+    context: int = 0  # depth context: neighbours above and below for every classifier
+    boosted_fit_rows: int = 8000  # rows the group comparison's classifiers are fitted on
+    interval_rounds: int = 200  # borehole resamples of the group comparison's intervals
 
     def __post_init__(self) -> None:
         for name in ("svm_train_rows", "svm_test_rows", "gmm_components", "gmm_rows"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value <= 0:
                 raise LilyVAEError(f"{name.replace('_', '-')} must be a positive integer")
+        for name in ("boosted_fit_rows", "interval_rounds"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, np.integer)) or value <= 0:
+                raise LilyVAEError(f"{name.replace('_', '-')} must be a positive integer")
+        if not isinstance(self.context, (int, np.integer)) or self.context < 0:
+            raise LilyVAEError(f"context must be an integer >= 0, not {self.context!r}")
         if self.top_classes <= 0 or self.zero_shot_n < 2:
             raise LilyVAEError("top-classes must be >= 1 and zero-shot-n >= 2")

@@ -80,8 +80,10 @@ def metric_tables(metrics: dict) -> list[Table]:
         _recall_table,
     )
     tables = [build(metrics, synthetic_tag(metrics), _where(metrics)) for build in builders]
+    from lilyvae.analysis.evaluation.comparison_tables import comparison_table  # (imports this)
     from lilyvae.analysis.evaluation.missing_tables import missing_tables  # (imports this)
 
+    tables.insert(2, comparison_table(metrics))
     return [t for t in tables if t is not None] + missing_tables(metrics)
 
 
