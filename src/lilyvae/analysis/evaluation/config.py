@@ -36,6 +36,7 @@ class EvalConfig:
     context: int = 0  # depth context: neighbours above and below for every classifier
     boosted_fit_rows: int = 8000  # rows the group comparison's classifiers are fitted on
     interval_rounds: int = 200  # borehole resamples of the group comparison's intervals
+    group_comparison: bool = True  # the strongest baseline beside the embeddings
 
     def __post_init__(self) -> None:
         for name in ("svm_train_rows", "svm_test_rows", "gmm_components", "gmm_rows"):

@@ -295,7 +295,7 @@ def evaluate(
         say(f"  scored {m.name} in {subjects[m.name]['seconds']:.1f} s")
 
     extra = {}
-    if baseline and not plan.skipped:
+    if baseline and config.group_comparison and not plan.skipped:
         t0 = time.perf_counter()
         extra["group_comparison"] = _compare_groups(plan, embeddings)
         say(f"  compared the group classifiers in {time.perf_counter() - t0:.1f} s")
