@@ -19,23 +19,24 @@ from lilyvae.analysis.evaluation.field_scores import (
 )
 from lilyvae.errors import LilyVAEError
 
-pytest.importorskip("lightgbm")
+pytest.importorskip("xgboost")
 
 CONFIG = EvalConfig(boosted_fit_rows=3000, interval_rounds=100)
 
 
-def _xor_problem(n=4000, boreholes=40, seed=0):
-    """Two groups set by the XOR of two signs: no linear boundary separates them."""
+def _band_problem(n=4000, boreholes=40, seed=0):
+    """Two groups: inside or outside a band of the first value (the other two are
+    noise); no linear boundary separates them."""
     rng = np.random.default_rng(seed)
-    X = rng.uniform(-1, 1, (n, 2))
-    groups = ((X[:, 0] > 0) ^ (X[:, 1] > 0)).astype(np.int64)
+    X = rng.uniform(-1, 1, (n, 3))
+    groups = (np.abs(X[:, 0]) < 0.5).astype(np.int64)
     bh = np.repeat(np.array([f"B{i:02d}" for i in range(boreholes)], dtype=object), n // boreholes)
     test = np.isin(bh, bh[:: n // boreholes][: boreholes // 5])
     return X, groups, bh, np.flatnonzero(~test), np.flatnonzero(test)
 
 
 def test_boosted_beats_linear_on_a_non_linear_problem():
-    X, groups, bh, fit, test = _xor_problem()
+    X, groups, bh, fit, test = _band_problem()
     out = group_comparison({"features": X}, groups, ("a", "b"), fit, test, bh, CONFIG)
     linear, boosted = out["methods"]["features/linear"], out["methods"]["features/boosted"]
     assert linear["balanced_accuracy"] < 0.65
@@ -46,7 +47,7 @@ def test_boosted_beats_linear_on_a_non_linear_problem():
 
 
 def test_the_verdict_says_when_an_embedding_wins_and_stays_silent_on_overlap():
-    X, groups, bh, fit, test = _xor_problem()
+    X, groups, bh, fit, test = _band_problem()
     rng = np.random.default_rng(1)
     informative = np.stack([groups + 0.05 * rng.standard_normal(len(groups))], axis=1)
     noise = rng.standard_normal((len(groups), 1))
@@ -57,7 +58,7 @@ def test_the_verdict_says_when_an_embedding_wins_and_stays_silent_on_overlap():
 
 
 def test_comparison_is_deterministic():
-    X, groups, bh, fit, test = _xor_problem(n=2000, boreholes=20)
+    X, groups, bh, fit, test = _band_problem(n=2000, boreholes=20)
     a = group_comparison({"features": X}, groups, ("a", "b"), fit, test, bh, CONFIG)
     b = group_comparison({"features": X}, groups, ("a", "b"), fit, test, bh, CONFIG)
     for key in a["methods"]:
@@ -68,11 +69,11 @@ def test_comparison_is_deterministic():
 def test_a_missing_boosting_library_gives_one_clear_line(monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "lightgbm", None)
-    X, groups, bh, fit, test = _xor_problem(n=1000, boreholes=10)
+    monkeypatch.setitem(sys.modules, "xgboost", None)
+    X, groups, bh, fit, test = _band_problem(n=1000, boreholes=10)
     out = group_comparison({"features": X}, groups, ("a", "b"), fit, test, bh, CONFIG)
     assert out["skipped"] == MISSING_BOOSTING
-    assert "\n" not in MISSING_BOOSTING and "pip install lightgbm" in MISSING_BOOSTING
+    assert "\n" not in MISSING_BOOSTING and "pip install xgboost-cpu" in MISSING_BOOSTING
     assert list(out["methods"]) == ["features/linear"]
 
 

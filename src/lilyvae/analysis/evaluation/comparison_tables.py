@@ -38,7 +38,7 @@ def comparison_table(metrics: dict) -> Table | None:
         ["representation", "method", *(h for h, _ in _COLUMNS)],
         rows,
         f"{synthetic_tag(metrics)}{comparison['task']}{said}, {comparison['test_rows']:,} "
-        "rows: linear discriminant analysis and gradient-boosted trees (LightGBM) fitted on "
+        "rows: linear discriminant analysis and gradient-boosted trees (XGBoost) fitted on "
         "the 14 groups, on training boreholes' rows. Interval: "
         f"{comparison['interval']}. Borehole F1: macro F1 of each held-out borehole "
         "(median and quartiles); boundary F1: predicted changes of group within one bin of "
