@@ -37,10 +37,7 @@ def balanced_accuracy(y, pred) -> float:
     return float(np.mean([np.mean(pred[y == c] == c) for c in np.unique(y)]))
 
 
-THREADS = 1
-
-
-def make_model(library: str, trees: int, n_classes: int):
+def make_model(library: str, trees: int, threads: int):
     if library == "lightgbm":
         import lightgbm
 
@@ -49,7 +46,7 @@ def make_model(library: str, trees: int, n_classes: int):
             learning_rate=0.1,
             num_leaves=15,
             min_child_samples=40,
-            n_jobs=THREADS,
+            n_jobs=threads,
             verbose=-1,
             random_state=0,
         )
@@ -61,7 +58,7 @@ def make_model(library: str, trees: int, n_classes: int):
             learning_rate=0.1,
             max_depth=4,
             tree_method="hist",
-            n_jobs=THREADS,
+            n_jobs=threads,
             random_state=0,
         )
     import catboost
@@ -70,9 +67,10 @@ def make_model(library: str, trees: int, n_classes: int):
         iterations=trees,
         learning_rate=0.1,
         depth=4,
-        thread_count=THREADS,
+        thread_count=threads,
         verbose=False,
-        random_seed=0, allow_writing_files=False,
+        random_seed=0,
+        allow_writing_files=False,
     )
 
 
@@ -85,8 +83,6 @@ def main() -> None:
     parser.add_argument("--generator-version", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="threads per library, default 1")
     args = parser.parse_args()
-    global THREADS
-    THREADS = args.threads
     table = SyntheticLily(rows=args.rows, seed=0, version=args.generator_version).table()
     data = training_data_from_frame(table, "SYNTHETIC")
     of, groups = groups_of(data.class_names)
@@ -116,7 +112,7 @@ def main() -> None:
         )
         for library in libraries:
             start = time.perf_counter()
-            model = make_model(library, args.trees, len(codes))
+            model = make_model(library, args.trees, args.threads)
             model.fit(data.features[fit], y_fit)
             pred = np.asarray(model.predict(data.features[keep])).ravel().astype(np.int64)
             scores[library].append(
