@@ -51,7 +51,7 @@ def verdict_lines(metrics: dict) -> list[str]:
     comparison = metrics.get("group_comparison")
     if not comparison:
         return []
-    out = [f"groups ({comparison['task']}): {comparison['verdict']}"]
+    out = [f"{synthetic_tag(metrics)}groups ({comparison['task']}): {comparison['verdict']}"]
     if comparison.get("skipped"):
         out.append(f"NOTE: {comparison['skipped']}")
     return out

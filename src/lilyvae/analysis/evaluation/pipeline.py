@@ -299,7 +299,8 @@ def evaluate(
         t0 = time.perf_counter()
         extra["group_comparison"] = _compare_groups(plan, embeddings)
         say(f"  compared the group classifiers in {time.perf_counter() - t0:.1f} s")
-        say(f"  {extra['group_comparison']['verdict']}")
+        tag = "SYNTHETIC data: " if notice else ""
+        say(f"  {tag}{extra['group_comparison']['verdict']}")
 
     if missing_groups:
         splits = {name: rows.split for name, rows in plan.rows.items()}
