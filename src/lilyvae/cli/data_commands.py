@@ -27,7 +27,12 @@ def cmd_synth(args: argparse.Namespace) -> int:
     from lilyvae.synthetic.generator import sidecar_path, write_synthetic_table
 
     path = write_synthetic_table(
-        args.output, rows=args.rows, seed=args.seed, borehole_table=True, partial=args.partial
+        args.output,
+        rows=args.rows,
+        seed=args.seed,
+        borehole_table=True,
+        partial=args.partial,
+        version=args.generator_version,
     )
     print(f"wrote SYNTHETIC LILY-like table {path} (not real data; see {sidecar_path(path)})")
     if args.partial:
@@ -97,6 +102,14 @@ def register(sub) -> None:
     p.add_argument("--rows", type=positive_int, default=None, help="rows, default 238,506")
     p.add_argument("--seed", type=int, default=0, help="seed of the generator, default 0")
     p.add_argument("--partial", action="store_true", help=PARTIAL_HELP)
+    p.add_argument(
+        "--generator-version",
+        type=int,
+        choices=(1, 2),
+        default=2,
+        help="2 (default): lithologies overlap as on real cores; 1: the first generator's "
+        "easier tables, byte for byte",
+    )
 
     p = add_command(
         sub, "synth-lily", "write SYNTHETIC raw LILY tables (*_DataLITH.csv)", cmd_synth_lily

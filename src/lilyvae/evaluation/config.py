@@ -10,6 +10,7 @@ import numpy as np
 from lilyvae.errors import LilyVAEError
 from lilyvae.hyperparams import (
     INTEGER,
+    NON_NEGATIVE_INT,
     OPEN_FRACTION,
     POSITIVE_INT,
     field_problems,
@@ -32,7 +33,14 @@ SYNTHETIC_LABEL = "SYNTHETIC"
 
 
 #: The settings ``lilyvae evaluate`` has flags for (generated from the declarations).
-EVAL_FLAGS = ("svm_train_rows", "svm_test_rows", "gmm_components", "gmm_rows", "seed")
+EVAL_FLAGS = (
+    "svm_train_rows",
+    "svm_test_rows",
+    "gmm_components",
+    "gmm_rows",
+    "seed",
+    "context",
+)
 
 
 @dataclass(frozen=True)
@@ -58,6 +66,19 @@ class EvalConfig:
         0.2, "share of boreholes held out downstream when a card records none", OPEN_FRACTION
     )
     seed: int = hyper(0, "subsamples and GMM seed", INTEGER)
+    context: int = hyper(
+        0,
+        "depth context for every classifier: each bin also sees the K bins above and below "
+        "it in its borehole, and their differences",
+        NON_NEGATIVE_INT,
+    )
+    boosted_fit_rows: int = hyper(
+        8000, "rows the group comparison's classifiers are fitted on", POSITIVE_INT
+    )
+    interval_rounds: int = hyper(
+        200, "borehole resamples of the group comparison's intervals", POSITIVE_INT
+    )
+    group_comparison: bool = True  # the strongest baseline beside the embeddings
 
     def __post_init__(self) -> None:
         for name in hyper_fields(type(self)):

@@ -20,6 +20,7 @@ import numpy as np
 from lilyvae.data.scaling import DistributionAwareScaler
 from lilyvae.data.tables import TrainingData, as_training_data
 from lilyvae.errors import LilyVAEError
+from lilyvae.evaluation.baselines import MEASUREMENTS, group_comparison
 from lilyvae.evaluation.classes import (
     ZeroShotClasses,
     top_classes,
@@ -32,6 +33,7 @@ from lilyvae.evaluation.config import (
     ROC_GRID,
     EvalConfig,
 )
+from lilyvae.evaluation.groups import groups_of
 from lilyvae.evaluation.latent import latent_health, posterior, reconstruction_r2
 from lilyvae.evaluation.missing import missing_colour
 from lilyvae.evaluation.scores import head_scores, score_space
@@ -138,7 +140,7 @@ def _score_baseline(plan: _Plan, curves: dict) -> dict:
     return entry
 
 
-def _score_model(plan: _Plan, m: NamedModel, curves: dict) -> dict:
+def _score_model(plan: _Plan, m: NamedModel, curves: dict, embeddings: dict) -> dict:
     """A model's reconstruction and latent health on its scored rows, then its
     embeddings' scores (and its head's, for a semi-supervised model)."""
     t0 = time.perf_counter()
@@ -147,6 +149,8 @@ def _score_model(plan: _Plan, m: NamedModel, curves: dict) -> dict:
     entry = {"kind": m.kind, "recipe": m.recipe, "held_out": rows.split.held_out}
     entry["reconstruction_r2"] = reconstruction_r2(m.model, plan.data.features[test])
     mu_all, logvar_all = posterior(m.model, plan.data.features)
+    if rows is plan.primary:  # the group comparison scores the first model's split
+        embeddings[m.name] = mu_all
     entry["latent"] = latent_health(mu_all[test], logvar_all[test])
     curves[m.name] = {}
     entry |= _score(plan, mu_all, rows, curves[m.name])
@@ -159,6 +163,29 @@ def _score_model(plan: _Plan, m: NamedModel, curves: dict) -> dict:
         entry["head"] = head_scores(m.model, plan.data, rows, plan.top, curves[m.name]["head"])
     entry["seconds"] = round(time.perf_counter() - t0, 2)
     return entry
+
+
+def _compare_groups(plan: _Plan, embeddings: dict) -> dict:
+    """The 14-group comparison of linear and boosted classifiers on the measurements,
+    each embedding, and each embedding with the measurements (:mod:`.baselines`)."""
+    data, primary = plan.data, plan.primary
+    scaler = DistributionAwareScaler().fit(data.features[primary.split.train])
+    measured = scaler.transform(data.features)
+    representations = {MEASUREMENTS: measured}
+    for name, mu in embeddings.items():
+        representations[name] = mu
+        representations[f"{name}+{MEASUREMENTS}"] = np.concatenate([mu, measured], axis=1)
+    of, group_names = groups_of(data.class_names)
+    groups = np.where(data.labels >= 0, of[np.clip(data.labels, 0, None)], -1)
+    return group_comparison(
+        representations,
+        groups,
+        group_names,
+        primary.lab_train,
+        primary.lab_test,
+        data.boreholes,
+        plan.config,
+    )
 
 
 def _model_info(m: NamedModel, run_dir: Path | None) -> dict:
@@ -264,11 +291,19 @@ def evaluate(
     if baseline:
         subjects[BASELINE] = _score_baseline(plan, curves)
         say(f"  scored {BASELINE} (baseline) in {subjects[BASELINE]['seconds']:.1f} s")
+    embeddings: dict[str, np.ndarray] = {}
     for m in models:
-        subjects[m.name] = _score_model(plan, m, curves)
+        subjects[m.name] = _score_model(plan, m, curves, embeddings)
         say(f"  scored {m.name} in {subjects[m.name]['seconds']:.1f} s")
 
     extra = {}
+    if baseline and config.group_comparison and not plan.skipped:
+        t0 = time.perf_counter()
+        extra["group_comparison"] = _compare_groups(plan, embeddings)
+        say(f"  compared the group classifiers in {time.perf_counter() - t0:.1f} s")
+        tag = "SYNTHETIC data: " if notice else ""
+        say(f"  {tag}{extra['group_comparison']['verdict']}")
+
     if missing_groups:
         splits = {name: rows.split for name, rows in plan.rows.items()}
         extra["missing_colour"] = missing_colour(models, full, splits, baseline)

@@ -15,6 +15,8 @@ import numpy as np
 
 from lilyvae.data.tables import TrainingData
 from lilyvae.evaluation.config import ROC_GRID, EvalConfig
+from lilyvae.evaluation.context import context_features
+from lilyvae.evaluation.field_scores import field_scores
 from lilyvae.evaluation.groups import class_recall, group_scores
 from lilyvae.evaluation.splits import ScoringRows, subsample
 
@@ -102,7 +104,11 @@ def classification_scores(
     return out
 
 
-def _fit_svm(X, y, tr, te, config, top, class_names, curves):
+def _held_out_boreholes(boreholes, te):
+    return None if boreholes is None else boreholes[te]
+
+
+def _fit_svm(X, y, tr, te, config, top, class_names, curves, boreholes=None):
     from sklearn.svm import SVC
 
     if len(np.unique(y[tr])) < 2:
@@ -115,12 +121,13 @@ def _fit_svm(X, y, tr, te, config, top, class_names, curves):
         scores = np.stack([-scores, scores], axis=1)
     pred = svm.classes_[scores.argmax(axis=1)]
     out = classification_scores(y[te], pred, scores, svm.classes_, top, class_names, curves)
+    out |= field_scores(y[te], pred, _held_out_boreholes(boreholes, te))  # no probabilities
     out |= {"model": "SVC(kernel='rbf', C=1, gamma='scale')", "train_rows": int(len(tr))}
     out["seconds"] = round(time.perf_counter() - start, 2)
     return out
 
 
-def _fit_linear(X, y, tr, te, top, class_names, curves):
+def _fit_linear(X, y, tr, te, top, class_names, curves, boreholes=None):
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
     if len(np.unique(y[tr])) < 2:
@@ -132,6 +139,7 @@ def _fit_linear(X, y, tr, te, top, class_names, curves):
         proba = lda.predict_proba(X[te])
     pred = lda.classes_[proba.argmax(axis=1)]
     out = classification_scores(y[te], pred, proba, lda.classes_, top, class_names, curves)
+    out |= field_scores(y[te], pred, _held_out_boreholes(boreholes, te), proba, lda.classes_)
     out |= {"model": "LinearDiscriminantAnalysis()", "train_rows": int(len(tr))}
     out["seconds"] = round(time.perf_counter() - start, 2)
     return out
@@ -221,8 +229,13 @@ def _score_space(X, data, rows, config, top, zs, curves, skipped) -> dict:
     if len(rows.lab_train) == 0 or len(rows.lab_test) == 0:
         return out
     curves["svm"], curves["linear"] = {}, {}
-    out["svm"] = _fit_svm(Xs, y, rows.svm_train, rows.svm_test, config, top, names, curves["svm"])
-    out["linear"] = _fit_linear(Xs, y, rows.lab_train, rows.lab_test, top, names, curves["linear"])
+    # Depth context (neighbours within each borehole) for the classifiers only.
+    bh = data.boreholes
+    Xc = context_features(Xs, bh, config.context)
+    svm_rows = (rows.svm_train, rows.svm_test)
+    out["svm"] = _fit_svm(Xc, y, *svm_rows, config, top, names, curves["svm"], bh)
+    lab_rows = (rows.lab_train, rows.lab_test)
+    out["linear"] = _fit_linear(Xc, y, *lab_rows, top, names, curves["linear"], bh)
     out["clustering"] = _cluster(Xs, y, rows.gmm_fit, rows.lab_test, config)
     if zs:
         rng = np.random.default_rng(config.seed + 1)

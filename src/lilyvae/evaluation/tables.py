@@ -5,6 +5,7 @@ dictionary."""
 from __future__ import annotations
 
 from lilyvae.data.schema import FEATURE_SHORT
+from lilyvae.evaluation.comparison_tables import comparison_table
 from lilyvae.evaluation.config import ACTIVE_THRESHOLD
 from lilyvae.evaluation.missing_tables import missing_tables
 from lilyvae.evaluation.table_format import Table, format_value, lookup, synthetic_tag
@@ -42,6 +43,7 @@ def metric_tables(metrics: dict) -> list[Table]:
         _recall_table,
     )
     tables = [build(metrics, synthetic_tag(metrics), _where(metrics)) for build in builders]
+    tables.insert(2, comparison_table(metrics))
     return [t for t in tables if t is not None] + missing_tables(metrics)
 
 

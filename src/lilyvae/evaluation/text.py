@@ -110,4 +110,6 @@ def summary_text(metrics: dict) -> str:
         f"(balanced accuracy on held-out rows; SVM: {ev['svm_train_rows']:,} training / "
         f"{ev['svm_test_rows']:,} scored rows, seed {ev['config']['seed']})"
     )
-    return "\n".join(out + missing_summary(metrics))
+    from lilyvae.evaluation.comparison_tables import verdict_lines
+
+    return "\n".join(out + verdict_lines(metrics) + missing_summary(metrics))

@@ -21,10 +21,13 @@ from lilyvae.data.tables import table_format
 from lilyvae.files import atomic_paths, check_output_path, sha256_file, to_json
 from lilyvae.synthetic.counts import check_rows, check_seed
 from lilyvae.synthetic.measurements import SyntheticLily
+from lilyvae.synthetic.overlap import DEFAULT_GENERATOR_VERSION, check_generator_version
 from lilyvae.synthetic.partial import PartialColour
 
-#: Bumped whenever the same seed would give a different table.
-GENERATOR_VERSION = "1.0"
+#: Bumped whenever the same seed would give a different table: the sidecar's version of
+#: each generator version (``synth --generator-version``) and the default.
+GENERATOR_VERSIONS = {1: "1.0", 2: "2.0"}
+GENERATOR_VERSION = GENERATOR_VERSIONS[DEFAULT_GENERATOR_VERSION]
 
 #: Said by every file the synthetic stage writes (the raw files' sidecar names its own
 #: module instead).
@@ -34,10 +37,13 @@ SYNTHETIC_NOTICE = (
 )
 
 
-def generate_table(rows: int | None = None, seed: int = 0) -> pd.DataFrame:
+def generate_table(
+    rows: int | None = None, seed: int = 0, version: int = DEFAULT_GENERATOR_VERSION
+) -> pd.DataFrame:
     """The synthetic training table: ``rows`` rows (default 238,506), the nine columns
-    of TABLE_COLUMNS in order, sorted by borehole (boreholes.csv order) then depth."""
-    return SyntheticLily(rows=rows, seed=seed).table()
+    of TABLE_COLUMNS in order, sorted by borehole (boreholes.csv order) then depth.
+    ``version`` 1 gives the first generator's tables (easier than the real data)."""
+    return SyntheticLily(rows=rows, seed=seed, version=version).table()
 
 
 def sidecar_path(path: str | os.PathLike) -> Path:
@@ -53,6 +59,7 @@ def write_synthetic_table(
     *,
     borehole_table: bool = False,
     partial: bool = False,
+    version: int = DEFAULT_GENERATOR_VERSION,
 ) -> Path:
     """Write the synthetic table (CSV or Parquet by extension) and its sidecar JSON;
     with ``borehole_table``, also ``<stem>.boreholes.csv`` (the boreholes' SYNTHETIC
@@ -61,7 +68,9 @@ def write_synthetic_table(
     ``partial``: add bins without colour (R, G, B empty) in the real proportions: gaps
     in the colour scans of the ``rows`` bins, and boreholes never colour-scanned
     (:mod:`lilyvae.synthetic.partial`); without it, the table of ``rows`` complete
-    bins, the same for the same seed as ever.
+    bins, the same for the same seed as ever. ``version``: the generator's version (1: the
+    first generator's tables, byte for byte; 2, the default: lithologies overlap as much
+    as on real cores, :mod:`lilyvae.synthetic.overlap`).
 
     The files are written as a set (all or none, the sidecar landing first); arguments
     are checked before anything is generated or written. Returns the table's path.
@@ -69,8 +78,9 @@ def write_synthetic_table(
     fmt = table_format(path)
     rows = check_rows(rows)
     seed = check_seed(seed)
+    version = check_generator_version(version)
     path = check_output_path(path)
-    lily = SyntheticLily(rows=rows, seed=seed)
+    lily = SyntheticLily(rows=rows, seed=seed, version=version)
     colour = PartialColour(lily) if partial else None
     df = lily.table() if colour is None else colour.table()
     sidecar = sidecar_record(df, lily, colour, path, fmt, rows, seed)
@@ -98,7 +108,7 @@ def sidecar_record(df, lily, colour, path: Path, fmt: str, rows: int, seed: int)
         "format": fmt,
         "sha256": None,
         "generator": "lilyvae.synthetic.generator",
-        "generator_version": GENERATOR_VERSION,
+        "generator_version": GENERATOR_VERSIONS[lily.version],
         "lilyvae_version": __version__,
         "seed": seed,
         "rows": int(len(df)),
@@ -116,5 +126,6 @@ def sidecar_record(df, lily, colour, path: Path, fmt: str, rows: int, seed: int)
 def synthetic_boreholes(sidecar: dict) -> pd.DataFrame:
     """The boreholes of the synthetic table a sidecar describes, with their SYNTHETIC
     positions (``SyntheticLily.boreholes``'s columns), rebuilt from its rows and seed."""
+    # The boreholes and their beds are the same in every generator version.
     lily = SyntheticLily(rows=sidecar.get("generator_rows", sidecar["rows"]), seed=sidecar["seed"])
     return PartialColour(lily).boreholes if sidecar.get("partial") else lily.boreholes

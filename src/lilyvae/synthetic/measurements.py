@@ -26,6 +26,13 @@ import pandas as pd
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS, LABEL_COL, TABLE_COLUMNS
 from lilyvae.errors import LilyVAEError
 from lilyvae.synthetic.counts import BIN_M, check_rows, check_seed
+from lilyvae.synthetic.overlap import (
+    DEFAULT_GENERATOR_VERSION,
+    SPREAD,
+    Overlap,
+    check_generator_version,
+    overlap_parameters,
+)
 from lilyvae.synthetic.signatures import (
     CLASS_JITTER,
     GROUP_SIGNATURE_FIELDS,
@@ -113,10 +120,19 @@ class SyntheticLily:
     Principal, in table order) and ``signatures``.
     """
 
-    def __init__(self, rows: int | None = None, seed: int = 0, boreholes=None):
+    def __init__(
+        self,
+        rows: int | None = None,
+        seed: int = 0,
+        boreholes=None,
+        version: int = DEFAULT_GENERATOR_VERSION,
+    ):
         # boreholes: other boreholes than the real 296 (see build_stratigraphy).
+        # version: 1 gives the tables of the first generator; 2 adds the overlap between
+        # lithologies of lilyvae.synthetic.overlap.
         self.rows = check_rows(rows, None if boreholes is None else len(boreholes))
         self.seed = check_seed(seed)
+        self.version = check_generator_version(version)
         self.strat = strat = build_stratigraphy(self.rows, self.seed, boreholes)
         self.classes = strat.classes
         self.boreholes = strat.boreholes
@@ -126,7 +142,7 @@ class SyntheticLily:
         self._names = self.classes["Principal"].to_numpy()
         self._groups = self.classes["Group"].to_numpy()
         self._bh_index = {b: i for i, b in enumerate(self.boreholes["Borehole_ID"])}
-        rng_off, rng_var, rng_noise, _spare = random_streams(self.seed)[4:]
+        rng_off, rng_var, rng_noise, rng_overlap = random_streams(self.seed)[4:]
 
         n_sites = int(strat.site_of_borehole.max()) + 1
         site_sd = np.array([SITE_OFFSET_SD[k] for k in _CHANNELS])
@@ -134,6 +150,12 @@ class SyntheticLily:
         site_off = rng_off.standard_normal((n_sites, 6)) * site_sd
         hole_off = rng_off.standard_normal((len(self.boreholes), 6)) * hole_sd
         self._offset = site_off[strat.site_of_borehole] + hole_off  # (B, 6)
+        self._overlap = None
+        self._spread = 1.0
+        if self.version >= 2:
+            self._offset = self._offset * SPREAD["offsets"]
+            self._spread = np.array([SPREAD["variability"][k] for k in _CHANNELS])
+            self._overlap = Overlap.draw(strat, len(self.classes), _CHANNELS, rng_overlap)
 
         white = rng_var.standard_normal((self.rows, 6))
         self._field = _ar1_by_borehole(white, strat.row_ptr, VARIABILITY_PHI)  # (N, 6)
@@ -176,12 +198,15 @@ class SyntheticLily:
         except KeyError:
             raise LilyVAEError(f"unknown borehole {borehole_id!r} in the synthetic data") from None
 
-    def _class_at(self, b: int, depths: np.ndarray) -> np.ndarray:
+    def _bed_at(self, b: int, depths: np.ndarray) -> np.ndarray:
         s = self.strat
         lo, hi = s.bed_ptr[b], s.bed_ptr[b + 1]
         bottoms = (s.bed_first_bin[lo:hi] + s.bed_n_bins[lo:hi] - 0.5) * BIN_M
         k = np.clip(np.searchsorted(bottoms, depths, side="right"), 0, hi - lo - 1)
-        return s.bed_class[lo + k]
+        return lo + k
+
+    def _class_at(self, b: int, depths: np.ndarray) -> np.ndarray:
+        return self.strat.bed_class[self._bed_at(b, depths)]
 
     def class_index_at(self, borehole_id: str, depths) -> np.ndarray:
         """Lithology at each depth (m) of a borehole, as a row of ``classes`` (nearest bed
@@ -201,11 +226,31 @@ class SyntheticLily:
         return self._names[self.class_index_at(borehole_id, depths)]
 
     # -- values ----------------------------------------------------------------------
-    def _log_parts(self, cls, bh, depth, fld):
-        """GRA and the natural logs of MS, NGR, R, G, B, before measurement noise."""
+    def _log_parts(self, cls, bh, depth, fld, bed=None):
+        """GRA and the natural logs of MS, NGR, R, G, B, before measurement noise
+        (``bed``: each value's bed, for version 2's mixed beds and depth drifts)."""
+        parts = self._lithology_parts(cls, bh, depth, fld)
+        ov = self._overlap
+        if ov is None or bed is None:
+            return parts
+        w = ov.weight[bed]
+        partner = self._lithology_parts(ov.partner[bed], bh, depth, fld)
+        gra, log_ms, log_ngr = (
+            (1.0 - w) * p + w * q for p, q in zip(parts[:3], partner[:3], strict=True)
+        )
+        log_rgb = (1.0 - w[:, None]) * parts[3] + w[:, None] * partner[3]
+        # The drift (and face) of lightness moves all three channels, the hue R and B.
+        drift = ov.trend[bh] * (depth / 100.0)[:, None] + ov.bed_shift(bed, cls)
+        rgb_drift = drift[:, [3, 3, 3]] + np.stack(
+            [drift[:, 4], np.zeros(len(drift)), drift[:, 5]], axis=1
+        )
+        return gra + drift[:, 0], log_ms + drift[:, 1], log_ngr + drift[:, 2], log_rgb + rgb_drift
+
+    def _lithology_parts(self, cls, bh, depth, fld):
         sig = self.signatures
         off = self._offset[bh]
-        v = sig.variability[cls][:, None] * fld * np.array([VARIABILITY_SD[k] for k in _CHANNELS])
+        sd = np.array([VARIABILITY_SD[k] for k in _CHANNELS]) * self._spread
+        v = sig.variability[cls][:, None] * fld * sd
         gra = (
             sig.gra0[cls]
             + sig.compaction[cls] * -np.expm1(-depth / COMPACTION_DEPTH_M)
@@ -231,14 +276,15 @@ class SyntheticLily:
         d = np.asarray(depths, dtype=np.float64).ravel()
         if not np.isfinite(d).all():
             raise LilyVAEError("true_values: depths must be finite")
-        cls = self._class_at(b, d)
+        bed = self._bed_at(b, d)
+        cls = self.strat.bed_class[bed]
         fld = np.zeros((d.size, 6))
         if variability:
             lo, hi = self.strat.row_ptr[b], self.strat.row_ptr[b + 1]
             xp = self._row_depth[lo:hi]
             for j in range(6):
                 fld[:, j] = np.interp(d, xp, self._field[lo:hi, j])
-        gra, log_ms, log_ngr, log_rgb = self._log_parts(cls, np.full(d.size, b), d, fld)
+        gra, log_ms, log_ngr, log_rgb = self._log_parts(cls, np.full(d.size, b), d, fld, bed)
         out = np.empty((d.size, 6))
         out[:, 0] = gra
         out[:, 1] = np.exp(log_ms)
@@ -254,8 +300,9 @@ class SyntheticLily:
         rng = self._rng_noise
         n = self.rows
         p = MEASUREMENT_NOISE
+        row_bed = np.repeat(np.arange(s.bed_class.size), s.bed_n_bins)
         gra, log_ms, log_ngr, log_rgb = self._log_parts(
-            s.row_class, s.row_borehole, self._row_depth, self._field
+            s.row_class, s.row_borehole, self._row_depth, self._field, row_bed
         )
         gra = gra + p["gra_sd"] * rng.standard_normal(n)
         disturbed = rng.random(n) < p["gra_disturbed_prob"]
@@ -299,6 +346,8 @@ class SyntheticLily:
     def parameters(self) -> dict:
         """The generator's main parameters, for the sidecar."""
         params = dict(self.strat.params)
+        if self.version >= 2:
+            params["overlap"] = overlap_parameters()
         params.update(
             {
                 "class_jitter": CLASS_JITTER,

@@ -135,7 +135,9 @@ class PartialColour:
         wanted = round((lily.rows - n_gap - present[1]) * ratio - n_gap - present[1])
         rows = max(wanted, len(boreholes), 139)
         seed = int(rng_seed.integers(0, 2**31))  # not the data set's: its own noise
-        self.colourless = SyntheticLily(rows=rows, seed=seed, boreholes=boreholes)
+        self.colourless = SyntheticLily(
+            rows=rows, seed=seed, boreholes=boreholes, version=lily.version
+        )
         self._colourless_ids = set(self.colourless.boreholes[BOREHOLE_COL])
         self.gap_fraction = gap_fraction
         self.classes = lily.classes
