@@ -19,11 +19,23 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from lilyvae.cli import analysis_commands, data_commands, runs_commands, train_commands
+from lilyvae.cli import (
+    analysis_commands,
+    data_commands,
+    predict_commands,
+    runs_commands,
+    train_commands,
+)
 from lilyvae.errors import LilyVAEError
 
 #: The command modules, in the order of the data's path; each has ``register(sub)``.
-COMMAND_MODULES = (data_commands, train_commands, analysis_commands, runs_commands)
+COMMAND_MODULES = (
+    data_commands,
+    train_commands,
+    analysis_commands,
+    predict_commands,
+    runs_commands,
+)
 
 
 class Parser(argparse.ArgumentParser):
