@@ -33,6 +33,14 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if args.partial:
         print("  with bins without colour (R, G, B empty) in the real proportions")
     print(f"  boreholes  {borehole_table_path(path)} (SYNTHETIC positions, for the map)")
+    if args.novel_interval:
+        from lilyvae.synthetic.novel import add_novel_interval
+
+        novel = add_novel_interval(path, seed=args.seed)
+        print(
+            f"  injected a novel lithology into {novel['borehole']}, {novel['top_m']:g}-"
+            f"{novel['base_m']:g} m ({novel['bins']} bins; recorded in the sidecar)"
+        )
     return 0
 
 
@@ -97,6 +105,11 @@ def register(sub) -> None:
     p.add_argument("--rows", type=positive_int, default=None, help="rows, default 238,506")
     p.add_argument("--seed", type=int, default=0, help="seed of the generator, default 0")
     p.add_argument("--partial", action="store_true", help=PARTIAL_HELP)
+    p.add_argument(
+        "--novel-interval",
+        action="store_true",
+        help="inject an out-of-distribution interval (a lithology no other borehole has)",
+    )
 
     p = add_command(
         sub, "synth-lily", "write SYNTHETIC raw LILY tables (*_DataLITH.csv)", cmd_synth_lily
