@@ -25,7 +25,6 @@ from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file
 from lilyvae.predict.head import LogisticHead
 from lilyvae.predict.members import Forward, ModelSet
-from lilyvae.predict.temperature import tempered
 
 CALIBRATION_FORMAT = "lilyvae-calibration"
 CALIBRATION_VERSION = 1
@@ -152,9 +151,11 @@ def probabilities(
     n_groups: int,
     temperature: dict | None,
 ) -> Probabilities:
-    """Average the members' softmax, then temper each level (no temperature: raw)."""
-    member_p = [softmax(np.asarray(lg, dtype=np.float64), axis=1) for lg in logits]
-    raw = np.mean(member_p, axis=0) if len(member_p) > 1 else member_p[0]
+    """Average the members' softmax, then temper each level (no temperature: raw).
+
+    In float32: these are the largest arrays of a prediction (bins x 139)."""
+    member_p = [softmax(np.asarray(lg, dtype=np.float32), axis=1) for lg in logits]
+    raw = np.mean(member_p, axis=0, dtype=np.float32) if len(member_p) > 1 else member_p[0]
     disagreement = None
     if len(member_p) > 1:
         top = raw.argmax(axis=1)
@@ -163,12 +164,10 @@ def probabilities(
     if temperature is None:
         calibrated, group_cal = raw, group_raw
     else:
-        calibrated = tempered(_log(raw), temperature["class"])
-        group_cal = tempered(_log(group_raw), temperature["group"])
-    return Probabilities(
-        raw.astype(np.float32),
-        calibrated.astype(np.float32),
-        group_raw.astype(np.float32),
-        group_cal.astype(np.float32),
-        disagreement,
-    )
+        # softmax(log softmax(z) / T) is softmax(z / T): one model needs no log.
+        base = logits[0] if len(member_p) == 1 else _log(raw)
+        calibrated = softmax(
+            np.asarray(base, np.float32) / np.float32(temperature["class"]), axis=1
+        )
+        group_cal = softmax(_log(group_raw) / np.float32(temperature["group"]), axis=1)
+    return Probabilities(raw, calibrated, group_raw, group_cal, disagreement)

@@ -59,13 +59,17 @@ def draw_core(result, rows: np.ndarray, borehole: str, path) -> None:
     ax.set_title("novelty (red: flagged)", fontsize=9)
     if described:
         ax = axes[-1]
-        group_index, _ = class_groups(core[LABEL_COL].fillna("").astype(str).tolist())
+        group_index, names = class_groups(core[LABEL_COL].fillna("").astype(str).tolist())
         index = {g: i for i, g in enumerate(result.group_names)}
-        _, names = class_groups([])
-        for j, g in enumerate(group_index):
-            name = names[g] if g < len(names) else None
-            colour = colours[index[name]] if name in index else "0.8"
-            ax.axhspan(depth[j] - 0.1 * stride, depth[j] + 0.1 * stride, color=colour, lw=0)
+        rgba = np.array([colours[index[n]] if n in index else (0.8, 0.8, 0.8, 1.0) for n in names])
+        # One image row per drawn bin: a strip of colours, not thousands of patches.
+        strip = rgba[group_index][:, None, :] if len(group_index) else np.zeros((1, 1, 4))
+        ax.imshow(
+            strip,
+            aspect="auto",
+            interpolation="nearest",
+            extent=(0, 1, depth.max(initial=0), depth.min(initial=0)),
+        )
         ax.set_xticks([])
         ax.set_title("described group", fontsize=9)
     axes[0].invert_yaxis()

@@ -122,16 +122,3 @@ def group_bootstrap_interval(
     tail = (1 - level) / 2 * 100
     low, high = np.percentile(values, [tail, 100 - tail])
     return float(low), float(high)
-
-
-def row_bootstrap_interval(statistic, n_rows: int, n_boot: int = 100, seed: int = 0):
-    """A 95% percentile interval of ``statistic(rows)`` over resamples of rows (bins)."""
-    if n_rows < 2:
-        return None
-    rng = np.random.default_rng(seed)
-    values = [statistic(rng.integers(0, n_rows, n_rows)) for _ in range(n_boot)]
-    values = [v for v in values if np.isfinite(v)]
-    if not values:
-        return None
-    low, high = np.percentile(values, [2.5, 97.5])
-    return float(low), float(high)

@@ -41,10 +41,31 @@ def _mnemonic(group: str) -> str:
     return "P_" + re.sub(r"[^A-Z0-9]+", "_", group.upper()).strip("_")
 
 
+def _las_curves(result: CorePrediction, rows: np.ndarray) -> list[tuple[str, np.ndarray, str, str]]:
+    """(mnemonic, values, unit, description) of each curve, depth first."""
+    table = result.table.iloc[rows]
+    curves = [("DEPT", table[DEPTH_COL].to_numpy(np.float64), "M", "depth")]
+    for j, group in enumerate(result.group_names):
+        curves.append((_mnemonic(group), result.group_proba[rows, j].astype(np.float64), "", group))
+    for column, mnemonic, descr in (
+        ("set_size", "SETSIZE", f"classes in the {result.level:g} prediction set"),
+        ("novelty", "NOVELTY", "novelty score (1 = 99th percentile of held-out bins)"),
+        ("novel", "NOVEL", "1 = flagged as unlike the training bins"),
+    ):
+        if column in table.columns:
+            values = pd.to_numeric(table[column], errors="coerce").to_numpy(np.float64)
+            curves.append((mnemonic, values, "", descr))
+    return curves
+
+
 def las_text(result: CorePrediction, rows: np.ndarray, borehole: str) -> str:
-    """A LAS 2.0 file of one borehole: depth, each group's probability, set size, novelty."""
+    """A LAS 2.0 file of one borehole: depth, each group's probability, set size, novelty.
+
+    lasio writes the header sections (from the first bin); the data section is formatted
+    by NumPy, since lasio formats each value in Python (minutes for a million bins)."""
     import lasio
 
+    curves = _las_curves(result, rows)
     las = lasio.LASFile()
     las.well["WELL"] = lasio.HeaderItem("WELL", value=borehole, descr="Borehole_ID")
     las.well["NULL"] = lasio.HeaderItem("NULL", value=LAS_NULL, descr="undefined")
@@ -55,23 +76,24 @@ def las_text(result: CorePrediction, rows: np.ndarray, borehole: str) -> str:
             lasio.HeaderItem("DATA", value="SYNTHETIC", descr="not real data; no real core")
         )
         las.other = "SYNTHETIC: predicted from synthetic data by lilyvae; not a real core."
-    table = result.table.iloc[rows]
-    las.append_curve("DEPT", table[DEPTH_COL].to_numpy(np.float64), unit="M", descr="depth")
-    for j, group in enumerate(result.group_names):
-        las.append_curve(
-            _mnemonic(group), result.group_proba[rows, j].astype(np.float64), descr=group
-        )
-    for column, mnemonic, descr in (
-        ("set_size", "SETSIZE", f"classes in the {result.level:g} prediction set"),
-        ("novelty", "NOVELTY", "novelty score (1 = 99th percentile of held-out bins)"),
-        ("novel", "NOVEL", "1 = flagged as unlike the training bins"),
-    ):
-        if column in table.columns:
-            values = pd.to_numeric(table[column], errors="coerce").to_numpy(np.float64)
-            las.append_curve(mnemonic, values, descr=descr)
+    for mnemonic, values, unit, descr in curves:
+        las.append_curve(mnemonic, values[:1], unit=unit, descr=descr)
     buffer = io.StringIO()
     las.write(buffer, version=2.0, fmt="%.5f")
-    return buffer.getvalue()
+    header, _, _ = buffer.getvalue().partition("\n~A")
+    data = np.column_stack([values for _, values, _, _ in curves])
+    data = np.where(np.isfinite(data), data, LAS_NULL)
+    # lasio fills STRT/STOP from the one bin it was given: the whole borehole's range.
+    depth = curves[0][1]
+    header = re.sub(r"(STRT\.M\s+)\S+", lambda m: f"{m.group(1)}{depth[0]:.5f}", header)
+    header = re.sub(r"(STOP\.M\s+)\S+", lambda m: f"{m.group(1)}{depth[-1]:.5f}", header)
+    steps = np.diff(depth)
+    step = float(steps[0]) if len(steps) and np.allclose(steps, steps[0]) else 0.0
+    header = re.sub(r"(STEP\.M\s+)\S+", lambda m: f"{m.group(1)}{step:.5f}", header)
+    body = io.StringIO()
+    np.savetxt(body, data, fmt="%.5f", delimiter=" ")
+    names = " ".join(m for m, _, _, _ in curves)
+    return f"{header}\n~A {names}\n{body.getvalue()}"
 
 
 def intervals_frame(result: CorePrediction) -> pd.DataFrame:

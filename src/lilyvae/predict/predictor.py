@@ -213,19 +213,29 @@ def _labels(frame: pd.DataFrame, class_names) -> np.ndarray | None:
     return np.array([index.get(n, -1) if n else -2 for n in names], dtype=np.int64)
 
 
+def _set_strings(names: np.ndarray, order: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """The ``;``-joined set of each row: its ``size`` most likely classes, most likely
+    first (a LAC set is exactly that). Built one position at a time over the rows whose
+    set reaches it: object-array sums run in C, not a Python loop per row."""
+    out = names[order[:, 0]].copy()
+    for j in range(1, int(size.max(initial=1))):
+        longer = np.flatnonzero(size > j)
+        out[longer] = out[longer] + ";" + names[order[longer, j]]
+    return out
+
+
 def _class_columns(proba, sets, class_names, level) -> dict:
     names = np.asarray(class_names, dtype=object)
+    order = np.argsort(-proba, axis=1, kind="stable")
     k = min(TOP, proba.shape[1])
-    top = np.argsort(-proba, axis=1, kind="stable")[:, :k]
-    top_p = np.take_along_axis(proba, top, axis=1)
-    cols = {"lithology": names[top[:, 0]], "probability": top_p[:, 0].astype(np.float64)}
+    top_p = np.take_along_axis(proba, order[:, :k], axis=1)
+    cols = {"lithology": names[order[:, 0]], "probability": top_p[:, 0].astype(np.float64)}
     for j in range(k):
-        cols[f"lithology_{j + 1}"] = names[top[:, j]]
+        cols[f"lithology_{j + 1}"] = names[order[:, j]]
         cols[f"probability_{j + 1}"] = top_p[:, j].astype(np.float64)
     if sets is not None:
         size = sets.sum(axis=1)
-        order = np.argsort(-proba, axis=1, kind="stable")
-        cols[f"set_{level:g}"] = [";".join(names[order[i, : size[i]]]) for i in range(len(size))]
+        cols[f"set_{level:g}"] = _set_strings(names, order, size)
         cols["set_size"] = size
     return cols
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from lilyvae.predict.metrics import ECE_BINS, PROBABILITY_FLOOR, row_bootstrap_interval
+from lilyvae.predict.metrics import ECE_BINS, PROBABILITY_FLOOR
 
 
 @dataclass
@@ -52,30 +52,54 @@ class RowPieces:
         return out
 
 
-def balanced_accuracy(y, pred) -> float:
-    present = np.unique(y)
-    return float(np.mean([np.mean(pred[y == c] == c) for c in present]))
+def _confusion(y, pred, weights, n) -> np.ndarray:
+    return np.bincount(y * n + pred, weights=weights, minlength=n * n).reshape(n, n)
 
 
-def macro_f1(y, pred) -> float:
-    present = np.unique(y)
-    scores = []
-    for c in present:
-        tp = np.sum((pred == c) & (y == c))
-        fp = np.sum((pred == c) & (y != c))
-        fn = np.sum((pred != c) & (y == c))
-        scores.append(2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 0.0)
-    return float(np.mean(scores))
+def balanced_accuracy(y, pred, weights=None, n=None) -> float:
+    """Mean recall over the classes present (weights: bootstrap counts per row)."""
+    n = n or int(max(y.max(), pred.max()) + 1)
+    c = _confusion(y, pred, weights, n)
+    support = c.sum(axis=1)
+    present = support > 0
+    return float(np.mean(np.diag(c)[present] / support[present]))
 
 
-def ece_from_pieces(confidence, correct, bins: int = ECE_BINS) -> float:
+def macro_f1(y, pred, weights=None, n=None) -> float:
+    """Mean F1 over the classes present in ``y``."""
+    n = n or int(max(y.max(), pred.max()) + 1)
+    c = _confusion(y, pred, weights, n)
+    tp = np.diag(c)
+    support = c.sum(axis=1)
+    predicted = c.sum(axis=0)
+    present = support > 0
+    denominator = (support + predicted)[present]
+    return float(np.mean(np.where(denominator > 0, 2 * tp[present] / denominator, 0.0)))
+
+
+def ece_from_pieces(confidence, correct, weights=None, bins: int = ECE_BINS) -> float:
     which = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
-    count = np.bincount(which, minlength=bins)
+    w = np.ones(len(which)) if weights is None else weights
     gap = np.abs(
-        np.bincount(which, weights=correct, minlength=bins)
-        - np.bincount(which, weights=confidence, minlength=bins)
+        np.bincount(which, weights=correct * w, minlength=bins)
+        - np.bincount(which, weights=confidence * w, minlength=bins)
     )
-    return float(gap.sum() / max(count.sum(), 1))
+    return float(gap.sum() / max(w.sum(), 1))
+
+
+def _weighted_mean(values, weights) -> float:
+    return float(np.average(values, weights=weights))
+
+
+def _interval(statistic, n: int, n_boot: int = 100, seed: int = 0):
+    """95% percentile interval over bootstrap resamples of the rows, each resample given
+    as how many times it draws each row (the same as resampling, without copying)."""
+    if n < 2:
+        return None
+    rng = np.random.default_rng(seed)
+    values = [statistic(np.bincount(rng.integers(0, n, n), minlength=n)) for _ in range(n_boot)]
+    low, high = np.percentile(values, [2.5, 97.5])
+    return float(low), float(high)
 
 
 def blind_well_scores(pieces: RowPieces, calibrated: bool, level: float) -> dict:
@@ -84,25 +108,24 @@ def blind_well_scores(pieces: RowPieces, calibrated: bool, level: float) -> dict
         return {"scored_bins": 0, "note": "no bin's described lithology is one the model knows"}
     a = pieces.arrays()
     correct = (a["pred"] == a["label"]).astype(np.float64)
+    n_cls = int(max(a["label"].max(), a["pred"].max()) + 1)
+    n_grp = int(max(a["group_label"].max(), a["group_pred"].max()) + 1)
+    loss = -np.log(np.maximum(a["p_true"].astype(np.float64), PROBABILITY_FLOOR))
     stats = {
-        "balanced_accuracy": lambda r: balanced_accuracy(a["label"][r], a["pred"][r]),
-        "macro_f1": lambda r: macro_f1(a["label"][r], a["pred"][r]),
-        "group_balanced_accuracy": lambda r: balanced_accuracy(
-            a["group_label"][r], a["group_pred"][r]
+        "balanced_accuracy": lambda w: balanced_accuracy(a["label"], a["pred"], w, n_cls),
+        "macro_f1": lambda w: macro_f1(a["label"], a["pred"], w, n_cls),
+        "group_balanced_accuracy": lambda w: balanced_accuracy(
+            a["group_label"], a["group_pred"], w, n_grp
         ),
-        "ece": lambda r: ece_from_pieces(a["confidence"][r], correct[r]),
-        "log_loss": lambda r: float(
-            -np.mean(np.log(np.maximum(a["p_true"][r], PROBABILITY_FLOOR)))
-        ),
+        "ece": lambda w: ece_from_pieces(a["confidence"].astype(np.float64), correct, w),
+        "log_loss": lambda w: _weighted_mean(loss, w),
     }
     if "covered" in a:
-        stats[f"coverage_{level:g}"] = lambda r: float(np.mean(a["covered"][r]))
-        stats["mean_set_size"] = lambda r: float(np.mean(a["size"][r]))
+        stats[f"coverage_{level:g}"] = lambda w: _weighted_mean(a["covered"], w)
+        stats["mean_set_size"] = lambda w: _weighted_mean(a["size"], w)
     n = len(a["label"])
-    all_rows = np.arange(n)
     out = {
-        name: {"value": f(all_rows), "interval_95": row_bootstrap_interval(f, n)}
-        for name, f in stats.items()
+        name: {"value": f(np.ones(n)), "interval_95": _interval(f, n)} for name, f in stats.items()
     }
     out |= {
         "scored_bins": int(n),
