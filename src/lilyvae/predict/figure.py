@@ -10,7 +10,7 @@ from lilyvae.data.lithology import class_groups
 from lilyvae.data.schema import DEPTH_COL, FEATURE_COLS, FEATURE_SHORT, LABEL_COL
 
 #: Most bins drawn per borehole (an even stride beyond): a page cannot show more.
-MAX_DRAWN = 4000
+MAX_DRAWN = 2000
 
 
 def _palette(n: int):
@@ -78,6 +78,7 @@ def draw_core(result, rows: np.ndarray, borehole: str, path) -> None:
     fig.legend(handles, labels, loc="lower center", ncol=7, fontsize=7, frameon=False)
     title = f"{borehole}: predicted lithology groups ({result.label})"
     fig.suptitle(title, fontsize=11)
-    fig.tight_layout(rect=(0, 0.06, 1, 0.97))
+    # Fixed margins: tight_layout measures every label and costs seconds per figure.
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.12, top=0.9, wspace=0.25)
     fig.savefig(path, format="png", dpi=90)
     plt.close(fig)

@@ -34,7 +34,7 @@ from lilyvae.files import write_atomic
 K_NOVELTY = 5
 #: Most training bins in the index (an even draw when there are more): the search's
 #: cost grows with it, and neighbouring 20 cm bins are near copies anyway.
-MAX_INDEX_ROWS = 100_000
+MAX_INDEX_ROWS = 50_000
 #: Quantiles of the in-distribution score kept as thresholds; FLAG_QUANTILE flags.
 THRESHOLD_QUANTILES = (0.95, 0.99, 0.999)
 FLAG_QUANTILE = 0.99

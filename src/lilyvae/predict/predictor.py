@@ -226,15 +226,22 @@ def _set_strings(names: np.ndarray, order: np.ndarray, size: np.ndarray) -> np.n
 
 def _class_columns(proba, sets, class_names, level) -> dict:
     names = np.asarray(class_names, dtype=object)
-    order = np.argsort(-proba, axis=1, kind="stable")
+    size = None if sets is None else sets.sum(axis=1)
+    # Only the classes some row needs (its set, or the top three) are sorted.
+    needed = max(TOP, 0 if size is None else int(size.max(initial=0)))
+    if needed < proba.shape[1]:
+        part = np.argpartition(-proba, needed - 1, axis=1)[:, :needed]
+        inner = np.argsort(-np.take_along_axis(proba, part, axis=1), axis=1, kind="stable")
+        order = np.take_along_axis(part, inner, axis=1)
+    else:
+        order = np.argsort(-proba, axis=1, kind="stable")
     k = min(TOP, proba.shape[1])
     top_p = np.take_along_axis(proba, order[:, :k], axis=1)
     cols = {"lithology": names[order[:, 0]], "probability": top_p[:, 0].astype(np.float64)}
     for j in range(k):
         cols[f"lithology_{j + 1}"] = names[order[:, j]]
         cols[f"probability_{j + 1}"] = top_p[:, j].astype(np.float64)
-    if sets is not None:
-        size = sets.sum(axis=1)
+    if size is not None:
         cols[f"set_{level:g}"] = _set_strings(names, order, size)
         cols["set_size"] = size
     return cols
