@@ -243,7 +243,7 @@ def test_help_lists_every_command_and_describes_every_flag(capsys):
     code, out, _ = run(["--help"], capsys)
     assert code == 0
     commands = subcommands(build_parser())
-    assert len(commands) == 14  # with issue 9's properties and issue 10's adopt
+    assert len(commands) == 16  # with properties, adopt, calibrate and predict
     for name in commands:
         assert f"\n    {name}" in out
     assert "Start with `lilyvae demo`" in out
