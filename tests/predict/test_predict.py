@@ -174,3 +174,25 @@ def test_calibrating_on_training_boreholes_is_refused(world):
     trained = sorted(set(world.frame["Borehole_ID"]) - set(world.held_out))[:3]
     with pytest.raises(LilyVAEError, match="training rows"):
         calibrate(world.semisup, world.table, split=BoreholeSplit(tuple(trained)))
+
+
+def test_physically_impossible_measurements_are_flagged_not_answered_silently(world):
+    core = world.ordinary.iloc[:50].copy()
+    core["Bulk density (GRA)"] = 50.0
+    core["NGR total counts (cps)"] = 100_000.0
+    table = Predictor(world.semisup).predict(core).table
+    assert table["novel"].all()
+    assert (table["novelty"] > 10).all()
+
+
+def test_uncalibrated_outputs_say_so_everywhere(world, tmp_path):
+    for suffix in (".pt", ".meta.json"):
+        shutil.copy(world.semisup.with_name("semisup" + suffix), tmp_path / f"raw{suffix}")
+    result = Predictor(tmp_path / "raw.pt", uncalibrated=True).predict(world.core)
+    paths = write_prediction(
+        result, tmp_path / "o.csv", las=tmp_path / "o.las", intervals=tmp_path / "i.csv"
+    )
+    assert (pd.read_csv(paths["table"][0])["probabilities"] == "UNCALIBRATED").all()
+    assert (pd.read_csv(paths["intervals"][0])["Probabilities"] == "UNCALIBRATED").all()
+    assert "UNCALIBRATED" in lasio.read(str(paths["las"][0])).params["PROB"].value
+    assert "UNCALIBRATED" in json.loads(paths["summary"][0].read_text())["probabilities"]

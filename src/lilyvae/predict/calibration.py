@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from scipy.special import softmax
+import torch
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file
@@ -138,6 +138,11 @@ def group_sums(proba: np.ndarray, class_group: np.ndarray, n_groups: int) -> np.
     onehot = np.zeros((len(class_group), n_groups), dtype=proba.dtype)
     onehot[np.arange(len(class_group)), class_group] = 1
     return proba @ onehot
+
+
+def softmax(x: np.ndarray, axis: int = 1) -> np.ndarray:
+    """Row softmax in float32 (PyTorch's: threaded, and -inf gives probability 0)."""
+    return torch.softmax(torch.as_tensor(np.asarray(x, dtype=np.float32)), dim=axis).numpy()
 
 
 def _log(p: np.ndarray) -> np.ndarray:

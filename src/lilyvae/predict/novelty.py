@@ -54,6 +54,11 @@ class AnalogIndex:
     model_sha256: str
     _tree: object = None
 
+    def coded(self, field: str) -> tuple[list[str], np.ndarray]:
+        """(distinct values, the code of each bin) of ``boreholes`` or ``lithology``."""
+        values, codes = np.unique(getattr(self, field), return_inverse=True)
+        return [str(v) for v in values], codes.astype(np.int64)
+
     def standardise(self, embedding: np.ndarray) -> np.ndarray:
         return ((np.asarray(embedding, np.float64) - self.mean) / self.scale).astype(np.float32)
 

@@ -112,7 +112,7 @@ def intervals_frame(result: CorePrediction) -> pd.DataFrame:
         mids = (depth[1:] + depth[:-1]) / 2
         tops = np.r_[depth[0] - step / 2, mids]
         bases = np.r_[mids, depth[-1] + step / 2]
-        lith = sub["lithology"].fillna("(no prediction)").to_numpy(object)
+        lith = sub["lithology"].astype(object).fillna("(no prediction)").to_numpy(object)
         start = np.r_[True, lith[1:] != lith[:-1]]
         run = np.cumsum(start) - 1
         grouped = pd.DataFrame(
@@ -121,7 +121,7 @@ def intervals_frame(result: CorePrediction) -> pd.DataFrame:
                 "Top": tops,
                 "Base": bases,
                 "Lithology": lith,
-                "Group": sub["group"].fillna("").to_numpy(object),
+                "Group": sub["group"].astype(object).fillna("").to_numpy(object),
                 "Probability": sub["probability"].to_numpy(np.float64),
                 "Novelty": sub["novelty"].to_numpy(np.float64) if "novelty" in sub else np.nan,
                 "Novel_bins": sub["novel"].fillna(False).astype(int) if "novel" in sub else 0,

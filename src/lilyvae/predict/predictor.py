@@ -213,15 +213,14 @@ def _labels(frame: pd.DataFrame, class_names) -> np.ndarray | None:
     return np.array([index.get(n, -1) if n else -2 for n in names], dtype=np.int64)
 
 
-def _set_strings(names: np.ndarray, order: np.ndarray, size: np.ndarray) -> np.ndarray:
-    """The ``;``-joined set of each row: its ``size`` most likely classes, most likely
-    first (a LAC set is exactly that). Built one position at a time over the rows whose
-    set reaches it: object-array sums run in C, not a Python loop per row."""
-    out = names[order[:, 0]].copy()
-    for j in range(1, int(size.max(initial=1))):
-        longer = np.flatnonzero(size > j)
-        out[longer] = out[longer] + ";" + names[order[longer, j]]
-    return out
+def _set_strings(names: np.ndarray, sets: np.ndarray) -> np.ndarray:
+    """The ``;``-joined set of each row, its classes in the model's (alphabetical) order.
+    Neighbouring bins mostly share a set: each distinct set is joined once."""
+    packed = np.packbits(sets, axis=1)
+    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
+    distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    joined = np.array([";".join(names[sets[i]]) for i in first], dtype=object)
+    return joined[inverse.ravel()]
 
 
 def _class_columns(proba, sets, class_names, level) -> dict:
@@ -237,12 +236,17 @@ def _class_columns(proba, sets, class_names, level) -> dict:
         order = np.argsort(-proba, axis=1, kind="stable")
     k = min(TOP, proba.shape[1])
     top_p = np.take_along_axis(proba, order[:, :k], axis=1)
-    cols = {"lithology": names[order[:, 0]], "probability": top_p[:, 0].astype(np.float64)}
+
+    # Categoricals: a million bins of repeated names would be a million Python strings.
+    def named(j):
+        return pd.Categorical.from_codes(order[:, j], categories=list(class_names))
+
+    cols = {"lithology": named(0), "probability": top_p[:, 0].astype(np.float64)}
     for j in range(k):
-        cols[f"lithology_{j + 1}"] = names[order[:, j]]
+        cols[f"lithology_{j + 1}"] = named(j)
         cols[f"probability_{j + 1}"] = top_p[:, j].astype(np.float64)
     if size is not None:
-        cols[f"set_{level:g}"] = _set_strings(names, order, size)
+        cols[f"set_{level:g}"] = _set_strings(names, sets)
         cols["set_size"] = size
     return cols
 
@@ -250,18 +254,24 @@ def _class_columns(proba, sets, class_names, level) -> dict:
 def _group_columns(group_proba, group_names) -> dict:
     best = group_proba.argmax(axis=1)
     return {
-        "group": np.asarray(group_names, dtype=object)[best],
+        "group": pd.Categorical.from_codes(best, categories=list(group_names)),
         "group_probability": group_proba[np.arange(len(best)), best].astype(np.float64),
     }
 
 
 def _analog_columns(index: AnalogIndex, distances, neighbours, k: int) -> dict:
+    boreholes, borehole_codes = index.coded("boreholes")
+    lithology, lithology_codes = index.coded("lithology")
     cols = {}
     for j in range(min(k, neighbours.shape[1])):
         nb = neighbours[:, j]
-        cols[f"analog_{j + 1}_borehole"] = index.boreholes[nb]
+        cols[f"analog_{j + 1}_borehole"] = pd.Categorical.from_codes(
+            borehole_codes[nb], categories=boreholes
+        )
         cols[f"analog_{j + 1}_depth"] = index.depths[nb]
-        cols[f"analog_{j + 1}_lithology"] = index.lithology[nb]
+        cols[f"analog_{j + 1}_lithology"] = pd.Categorical.from_codes(
+            lithology_codes[nb], categories=lithology
+        )
         cols[f"analog_{j + 1}_distance"] = distances[:, j]
     return cols
 
