@@ -23,7 +23,7 @@ import torch
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import read_json_file
-from lilyvae.predict.head import LogisticHead
+from lilyvae.predict.head import LinearHead
 from lilyvae.predict.members import Forward, ModelSet
 
 CALIBRATION_FORMAT = "lilyvae-calibration"
@@ -49,7 +49,7 @@ class Calibration:
     temperature: dict  # {"class": T, "group": T}
     conformal: dict  # {"class": quantile table, "group": quantile table}
     novelty: dict
-    heads: list[LogisticHead] | None = None
+    heads: list[LinearHead] | None = None
     measured: dict = field(default_factory=dict)
     provenance: dict = field(default_factory=dict)
 
@@ -81,7 +81,7 @@ class Calibration:
                 temperature={k: float(v) for k, v in d["temperature"].items()},
                 conformal=dict(d["conformal"]),
                 novelty=dict(d["novelty"]),
-                heads=None if heads is None else [LogisticHead.from_dict(h, source) for h in heads],
+                heads=None if heads is None else [LinearHead.from_dict(h, source) for h in heads],
                 measured=dict(d.get("measured") or {}),
                 provenance={k: d[k] for k in ("synthetic", "notice", "model") if k in d},
             )
@@ -122,7 +122,7 @@ class Probabilities:
     disagreement: np.ndarray | None  # (n,) share of members whose top class differs
 
 
-def member_logits(fwd: Forward, heads: list[LogisticHead] | None) -> list[np.ndarray]:
+def member_logits(fwd: Forward, heads: list[LinearHead] | None) -> list[np.ndarray]:
     """Each member's logits: its own head's, or else the fitted logistic head's."""
     if fwd.log_proba is not None:
         return fwd.log_proba

@@ -37,7 +37,7 @@ from lilyvae.predict.calibration import (
     member_logits,
     probabilities,
 )
-from lilyvae.predict.head import fit_logistic_head
+from lilyvae.predict.head import fit_linear_head
 from lilyvae.predict.members import ModelSet, forward, load_model_set
 from lilyvae.predict.novelty import (
     K_NOVELTY,
@@ -165,7 +165,7 @@ def _fit_heads(models, fwd, rows, table):
     if models.kind == "semisupervised":
         return None
     return [
-        fit_logistic_head(e[rows], table.labels[rows], len(table.class_names))
+        fit_linear_head(e[rows], table.labels[rows], len(table.class_names))
         for e in fwd.member_embeddings
     ]
 

@@ -23,7 +23,7 @@ MAX_FIT_ROWS = 50_000
 
 
 @dataclass(frozen=True)
-class LogisticHead:
+class LinearHead:
     mean: np.ndarray  # (latent,)
     scale: np.ndarray  # (latent,)
     coef: np.ndarray  # (fitted classes, latent)
@@ -51,7 +51,7 @@ class LogisticHead:
         }
 
     @classmethod
-    def from_dict(cls, d: dict, source: str) -> LogisticHead:
+    def from_dict(cls, d: dict, source: str) -> LinearHead:
         try:
             head = cls(
                 np.asarray(d["mean"], dtype=np.float64),
@@ -75,9 +75,9 @@ class LogisticHead:
         return head
 
 
-def fit_logistic_head(
+def fit_linear_head(
     embedding: np.ndarray, labels: np.ndarray, n_classes: int, seed: int = 0
-) -> LogisticHead:
+) -> LinearHead:
     """Fit the head on labelled rows (labels >= 0) of ``embedding``."""
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
@@ -100,4 +100,4 @@ def fit_logistic_head(
     if len(classes) == 2:  # scikit-learn keeps one row for two classes
         coef = np.vstack([-coef[0] / 2, coef[0] / 2])
         intercept = np.array([-intercept[0] / 2, intercept[0] / 2])
-    return LogisticHead(mean, scale, coef, intercept, fit.classes_.astype(np.int64), n_classes)
+    return LinearHead(mean, scale, coef, intercept, fit.classes_.astype(np.int64), n_classes)

@@ -91,7 +91,8 @@ def las_text(result: CorePrediction, rows: np.ndarray, borehole: str) -> str:
     step = float(steps[0]) if len(steps) and np.allclose(steps, steps[0]) else 0.0
     header = re.sub(r"(STEP\.M\s+)\S+", lambda m: f"{m.group(1)}{step:.5f}", header)
     body = io.StringIO()
-    np.savetxt(body, data, fmt="%.5f", delimiter=" ")
+    # pandas formats in C; numpy.savetxt formats row by row in Python.
+    pd.DataFrame(data).to_csv(body, sep=" ", header=False, index=False, float_format="%.5f")
     names = " ".join(m for m, _, _, _ in curves)
     return f"{header}\n~A {names}\n{body.getvalue()}"
 

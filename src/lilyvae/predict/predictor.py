@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -286,8 +285,3 @@ def _assemble(frame: pd.DataFrame, parts: list[pd.DataFrame], predictor: Predict
     if predictor.models.synthetic:
         out["data"] = "SYNTHETIC"
     return out
-
-
-def read_prediction_input(path: str | os.PathLike) -> pd.DataFrame:
-    """The core at ``path`` as :meth:`Predictor.predict` reads it."""
-    return read_core(Path(path))
