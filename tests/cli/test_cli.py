@@ -243,6 +243,7 @@ def subcommands(parser):
 ALL_COMMANDS = (
     *("synth", "synth-lily", "build-dataset"),
     *("train", "adopt", "inspect"),
+    *("calibrate", "predict"),
     *("embed", "evaluate", "figures", "report", "properties"),
     *("bootstrap", "sweep", "demo"),
 )

@@ -38,6 +38,14 @@ def cmd_synth(args: argparse.Namespace) -> int:
     if args.partial:
         print("  with bins without colour (R, G, B empty) in the real proportions")
     print(f"  boreholes  {borehole_table_path(path)} (SYNTHETIC positions, for the map)")
+    if args.novel_interval:
+        from lilyvae.synthetic.novel import add_novel_interval
+
+        novel = add_novel_interval(path, seed=args.seed)
+        print(
+            f"  injected a novel lithology into {novel['borehole']}, {novel['top_m']:g}-"
+            f"{novel['base_m']:g} m ({novel['bins']} bins; recorded in the sidecar)"
+        )
     return 0
 
 
@@ -109,6 +117,11 @@ def register(sub) -> None:
         default=2,
         help="2 (default): lithologies overlap as on real cores; 1: the first generator's "
         "easier tables, byte for byte",
+    )
+    p.add_argument(
+        "--novel-interval",
+        action="store_true",
+        help="inject an out-of-distribution interval (a lithology no other borehole has)",
     )
 
     p = add_command(

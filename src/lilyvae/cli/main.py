@@ -28,6 +28,7 @@ from pathlib import Path
 from lilyvae.cli import (
     analysis_commands,
     data_commands,
+    predict_commands,
     property_commands,
     runs_commands,
     train_commands,
@@ -39,6 +40,7 @@ from lilyvae.errors import LilyVAEError
 COMMAND_MODULES = (
     data_commands,
     train_commands,
+    predict_commands,
     analysis_commands,
     property_commands,
     runs_commands,

@@ -1,0 +1,157 @@
+"""``lilyvae predict`` on a long new core beside ``lilyvae embed`` on the same bins.
+
+A semi-supervised model is trained (a few epochs: speed does not depend on how well it
+learned) on the SYNTHETIC default table with a fifth of the boreholes held out, and
+calibrated. The "new core" is a SYNTHETIC table of ``--bins`` bins (default 1,000,000,
+with its described lithology, so the blind-well test runs too) regrouped into
+``--boreholes`` boreholes (default 10: ten LAS files and ten figures). Then, each in its
+own process, the command line's
+
+- ``embed --model M --data CORE --output E.parquet``;
+- ``predict --model M --data CORE --output P.parquet --analogs 5 --las C.las
+  --intervals I.csv --figure F.png``;
+
+and prints wall seconds, peak resident memory, and the ratio. Goal: predict at most 3x
+embed's time and under 2 GB.
+
+    .venv/bin/python benchmarks/bench_predict.py [--bins 1000000] [--boreholes 10]
+
+Timings are whatever this machine gives on this run (a shared machine is noisy: run it
+more than once); nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+CHILD = (
+    "import sys\n"
+    "from lilyvae.cli import main\n"
+    "code = main(sys.argv[1:])\n"
+    # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's peak across exec.
+    "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0]\n"
+    "print('MAXRSS_KB', hwm.split()[1])\n"
+    "sys.exit(code)\n"
+)
+
+
+def timed_command(args: list[str]) -> tuple[float, float]:
+    """(wall seconds, peak resident memory in MB) of one ``lilyvae`` command."""
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", CHILD, *map(str, args)], capture_output=True, text=True
+    )
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"lilyvae {args[0]} failed:\n{done.stderr}")
+    kb = next(int(ln.split()[1]) for ln in done.stdout.splitlines() if ln.startswith("MAXRSS"))
+    return wall, kb / 1024
+
+
+def make_core(path: Path, bins: int, boreholes: int) -> None:
+    """A SYNTHETIC core of ``bins`` bins in ``boreholes`` boreholes, depth increasing."""
+    from lilyvae.synthetic.generator import generate_table
+
+    core = generate_table(rows=bins, seed=1)
+    per = int(np.ceil(bins / boreholes))
+    index = np.arange(len(core))
+    core["Borehole_ID"] = [f"NEW-{i // per + 1:02d}" for i in index]
+    core["Depth_Bin"] = np.round((index % per) * 0.2, 1)
+    core.to_parquet(path, index=False)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--bins", type=int, default=1_000_000)
+    ap.add_argument("--boreholes", type=int, default=10)
+    ap.add_argument("--epochs", type=int, default=3)
+    args = ap.parse_args()
+
+    from lilyvae.cli import main
+
+    def lilyvae(argv) -> None:
+        code = main([str(a) for a in argv])
+        if code:
+            raise SystemExit(f"lilyvae {argv[0]} failed")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        table, model, core = tmp / "table.csv", tmp / "m.pt", tmp / "core.parquet"
+        quiet = ["--quiet"]
+        lilyvae(["synth", "--output", table])
+        lilyvae(
+            [
+                "train",
+                "--model",
+                "semisupervised",
+                "--recipe",
+                "hybrid",
+                "--data",
+                table,
+                "--holdout-boreholes",
+                "0.2",
+                "--epochs",
+                str(args.epochs),
+                "--output",
+                model,
+                *quiet,
+            ]
+        )
+        start = time.perf_counter()
+        lilyvae(["calibrate", "--model", model, "--data", table])
+        calibrate_s = time.perf_counter() - start
+        make_core(core, args.bins, args.boreholes)
+
+        embed_s, embed_mb = timed_command(
+            ["embed", "--model", model, "--data", core, "--output", tmp / "e.parquet"]
+        )
+        predict_s, predict_mb = timed_command(
+            [
+                "predict",
+                "--model",
+                model,
+                "--data",
+                core,
+                "--output",
+                tmp / "p.parquet",
+                "--analogs",
+                "5",
+                "--las",
+                tmp / "c.las",
+                "--intervals",
+                tmp / "i.csv",
+                "--figure",
+                tmp / "f.png",
+            ]
+        )
+    print()
+    print(
+        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.system()}; SYNTHETIC data"
+    )
+    print(
+        f"new core: {args.bins:,} bins in {args.boreholes} boreholes; "
+        f"calibrate took {calibrate_s:.1f} s"
+    )
+    print(f"{'command':<48} {'seconds':>8} {'peak MB':>8}")
+    print(f"{'embed':<48} {embed_s:8.1f} {embed_mb:8.0f}")
+    print(
+        f"{'predict --analogs 5 --las --intervals --figure':<48} {predict_s:8.1f} {predict_mb:8.0f}"
+    )
+    print(
+        f"predict / embed: {predict_s / embed_s:.2f}x (goal <= 3x); "
+        f"peak {predict_mb / 1024:.2f} GB (goal < 2 GB)"
+    )
+
+
+if __name__ == "__main__":
+    main()

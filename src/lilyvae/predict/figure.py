@@ -1,0 +1,84 @@
+"""The down-core figure of a predicted borehole: the six measurements, the groups'
+probabilities as a stacked track, the prediction set's size, the novelty score with its
+flags, and the described lithology's group beside it when the core has one."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from lilyvae.data.lithology import class_groups
+from lilyvae.data.schema import DEPTH_COL, FEATURE_COLS, FEATURE_SHORT, LABEL_COL
+
+#: Most bins drawn per borehole (an even stride beyond): a page cannot show more.
+MAX_DRAWN = 2000
+
+
+def _palette(n: int):
+    import matplotlib
+
+    cmap = matplotlib.colormaps["tab20"]
+    return [cmap(i % 20) for i in range(n)]
+
+
+def draw_core(result, rows: np.ndarray, borehole: str, path) -> None:
+    """Draw one borehole's prediction as a PNG at ``path``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    stride = max(1, int(np.ceil(len(rows) / MAX_DRAWN)))
+    rows = np.asarray(rows)[::stride]
+    core = result.core.iloc[rows]
+    table = result.table.iloc[rows]
+    depth = core[DEPTH_COL].to_numpy(np.float64)
+    described = LABEL_COL in core.columns and core[LABEL_COL].notna().any()
+    n_tracks = len(FEATURE_COLS) + 3 + int(described)
+    fig, axes = plt.subplots(1, n_tracks, figsize=(2 + 1.3 * n_tracks, 9), sharey=True)
+    for ax, column, short in zip(axes, FEATURE_COLS, FEATURE_SHORT, strict=False):
+        ax.plot(core[column].to_numpy(np.float64), depth, lw=0.6, color="0.2")
+        ax.set_title(short, fontsize=9)
+    colours = _palette(len(result.group_names))
+    ax = axes[len(FEATURE_COLS)]
+    left = np.zeros(len(rows))
+    proba = np.nan_to_num(result.group_proba[rows])
+    for j, group in enumerate(result.group_names):
+        ax.fill_betweenx(depth, left, left + proba[:, j], color=colours[j], lw=0, label=group)
+        left = left + proba[:, j]
+    ax.set_xlim(0, 1)
+    ax.set_title("group probability", fontsize=9)
+    ax = axes[len(FEATURE_COLS) + 1]
+    if "set_size" in table.columns:
+        ax.step(table["set_size"].to_numpy(np.float64), depth, lw=0.7, where="mid")
+    ax.set_title(f"set size ({result.level:g})", fontsize=9)
+    ax = axes[len(FEATURE_COLS) + 2]
+    if "novelty" in table.columns:
+        ax.plot(table["novelty"].to_numpy(np.float64), depth, lw=0.6, color="0.3")
+        flagged = table["novel"].fillna(False).to_numpy(bool)
+        ax.scatter(table["novelty"].to_numpy(np.float64)[flagged], depth[flagged], s=6, color="red")
+    ax.set_title("novelty (red: flagged)", fontsize=9)
+    if described:
+        ax = axes[-1]
+        group_index, names = class_groups(core[LABEL_COL].fillna("").astype(str).tolist())
+        index = {g: i for i, g in enumerate(result.group_names)}
+        rgba = np.array([colours[index[n]] if n in index else (0.8, 0.8, 0.8, 1.0) for n in names])
+        # One image row per drawn bin: a strip of colours, not thousands of patches.
+        strip = rgba[group_index][:, None, :] if len(group_index) else np.zeros((1, 1, 4))
+        ax.imshow(
+            strip,
+            aspect="auto",
+            interpolation="nearest",
+            extent=(0, 1, depth.max(initial=0), depth.min(initial=0)),
+        )
+        ax.set_xticks([])
+        ax.set_title("described group", fontsize=9)
+    axes[0].invert_yaxis()
+    axes[0].set_ylabel("depth (m)")
+    handles, labels = axes[len(FEATURE_COLS)].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=7, fontsize=7, frameon=False)
+    title = f"{borehole}: predicted lithology groups ({result.label})"
+    fig.suptitle(title, fontsize=11)
+    # Fixed margins: tight_layout measures every label and costs seconds per figure.
+    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.12, top=0.9, wspace=0.25)
+    fig.savefig(path, format="png", dpi=90)
+    plt.close(fig)
