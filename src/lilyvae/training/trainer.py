@@ -139,23 +139,6 @@ def train_members(
 # --- the user's entry point ---------------------------------------------------------------
 
 
-def spare_core() -> bool:
-    """Whether a lone model's helper thread would find a core of its own: this process
-    may use two cores or more, and the machine's load leaves one idle beside the
-    training thread. On a busy machine the helper only adds hand-overs (measured about
-    20% slower at a load of 10 on 2 cores); the bytes are the same either way, so
-    choosing by the load changes no result."""
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # no sched_getaffinity on this platform
-        cores = os.cpu_count() or 1
-    try:
-        load = os.getloadavg()[0]
-    except OSError:  # no load average on this platform
-        load = 0.0
-    return cores >= 2 and load <= cores - 1.5
-
-
 def scale_for_training(data: TrainingData, scaler: DistributionAwareScaler | None = None):
     """Fit the scaler on the training rows (unless given) and return tensors for the
     trainer. A missing input (NaN) stays NaN; each feature's statistics come from its
@@ -239,7 +222,9 @@ def train(
             config,
             n_classes=n_classes,
             progress=update,
-            helper_thread=spare_core(),
+            # Off: measured 0.71x (slower) on a quiet 2-core AMD EPYC, the hand-overs
+            # cost more than the overlap saves at these sizes (docs/speed.md).
+            helper_thread=False,
         )
     finally:
         if bar is not None:
