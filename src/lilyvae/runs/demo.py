@@ -28,6 +28,7 @@ Everything it writes is labelled SYNTHETIC.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import time
 from dataclasses import dataclass
@@ -207,7 +208,9 @@ def _train_models(run: RunDir, demo: _DemoData, epochs: int, say=print) -> _Mode
 
 def _score_slice(models, data, config) -> dict:
     """One process's share of the other seeds' scores (no baseline, no missing-colour
-    groups: ``seeds.json`` compares the models' own scores)."""
+    groups, no boosted group comparison: ``seeds.json`` compares the models' own SVM and
+    linear scores, and the first seed's metrics.json carries the rest)."""
+    config = dataclasses.replace(config, group_comparison=False)
     metrics = evaluate(models, data, config, baseline=False, missing_groups=False)
     return metrics["subjects"]
 
