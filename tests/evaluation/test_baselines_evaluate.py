@@ -55,6 +55,8 @@ def test_context_reaches_every_classifier_and_the_switch_turns_the_comparison_of
 
 
 def test_cli_refuses_a_negative_context(tmp_path, capsys):
-    code = main(["evaluate", "--model", "x.pt", "--output-dir", str(tmp_path), "--context", "-1"])
-    assert code == 1
-    assert "context must be an integer >= 0" in capsys.readouterr().err
+    """A usage error naming the flag (exit 2), like every declared setting's."""
+    with pytest.raises(SystemExit) as exc:
+        main(["evaluate", "--model", "x.pt", "--output-dir", str(tmp_path), "--context", "-1"])
+    assert exc.value.code == 2
+    assert "argument --context: must be an integer >= 0, not -1" in capsys.readouterr().err
