@@ -178,8 +178,8 @@ class EarlyStopping:
             reason = "the validation loss was never finite; the last epoch's weights are kept"
         elif stopped:
             reason = (
-                f"stopped: no lower validation loss in the {self.patience} epochs after "
-                f"epoch {best}, whose weights are kept"
+                f"stopped at epoch {epochs_run}: no lower validation loss in the "
+                f"{self.patience} epochs after epoch {best}, whose weights are kept"
             )
         else:
             reason = (

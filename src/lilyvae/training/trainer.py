@@ -253,7 +253,11 @@ def train(
     with its partial rows).
     ``withhold_labels`` names lithologies whose rows train the VAE terms but whose
     labels never reach a classification head (for zero-shot evaluation); the card
-    records them.
+    records them. With ``early_stopping=PATIENCE`` a fraction ``validation_boreholes``
+    of the boreholes left to train on is validated on after every epoch (never trained
+    on, never one of the ``split``'s), training stops after PATIENCE epochs without a
+    lower validation loss, and the model keeps its best epoch's weights; the card's
+    ``early_stopping`` section says which boreholes, which epoch and why.
     """
     from lilyvae.data.tables import as_training_data
 
