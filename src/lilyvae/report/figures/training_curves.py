@@ -26,6 +26,8 @@ TERMS = {
 #: History columns drawn inside another term's panel, not in one of their own.
 OVERLAID = {"val_loss": "loss"}
 BEST_STYLE = {"color": "#1e8449", "ls": "-.", "lw": 1.0}
+#: The validation loss's colour: apart from the schedules' (beta, learning rate).
+VALIDATION_COLOUR = "#8e44ad"
 WARMUP_STYLE = {"color": "#555555", "ls": ":", "lw": 1.0}
 HALVING_STYLE = {"color": "#c0392b", "ls": "--", "lw": 0.8}
 WARMUP_SHADE = "#ececec"  # the epochs during which beta rises
@@ -124,9 +126,12 @@ def fig_training_curves(models: Sequence[NamedModel], title: str = ""):
                 ax.set_xlabel("epoch", fontsize=7)
     if not models:
         return fig
-    fig.legend(handles=_legend(plt, models), loc="lower center", ncol=4, fontsize=7, frameon=False)
+    two_rows = _has_validation(models)  # the validation entries take a second row
+    handles = _legend(plt, models)
+    ncol = 4 if two_rows else 5
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=7, frameon=False)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
+    fig.tight_layout(rect=(0, 0.07 if two_rows else 0.04, 1, 1))
     return fig
 
 
@@ -139,7 +144,7 @@ def _overlay(ax, history: dict, term: str) -> np.ndarray:
     for key in found:
         values = np.asarray(history[key], dtype=float)
         epochs = np.arange(1, values.size + 1)
-        ax.plot(epochs, values, color=HELD_OUT_COLOUR, lw=1.2, marker=".", ms=3)
+        ax.plot(epochs, values, color=VALIDATION_COLOUR, lw=1.2, marker=".", ms=3)
         finite = np.isfinite(values)
         if finite.any():
             ax.axvline(int(epochs[finite][np.argmin(values[finite])]), **BEST_STYLE)
@@ -163,7 +168,7 @@ def _legend(plt, models: Sequence[NamedModel]) -> list:
         handles += [
             plt.Line2D([], [], color="#333333", lw=1.2, label="training loss"),
             plt.Line2D(
-                [], [], color=HELD_OUT_COLOUR, lw=1.2, label="validation loss (early stopping)"
+                [], [], color=VALIDATION_COLOUR, lw=1.2, label="validation loss (early stopping)"
             ),
             plt.Line2D([], [], **BEST_STYLE, label="epoch kept (lowest validation loss)"),
         ]
@@ -215,8 +220,8 @@ def _validation_text(models: Sequence[NamedModel]) -> str:
         "boreholes drawn from the training data and never trained on; the recipe's "
         "objective at its final KL weight on the posterior means, so it lies apart from "
         "the training loss during the warm-up) and, with a head, the validation balanced "
-        "accuracy; the dash-dotted green line marks the epoch of the lowest validation "
-        "loss, whose weights the model kept."
+        "accuracy; the purple line is the validation loss, the dash-dotted green line "
+        "marks the epoch of the lowest validation loss, whose weights the model kept."
     )
 
 
