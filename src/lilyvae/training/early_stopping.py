@@ -98,7 +98,9 @@ def validation_scores(
     observed = torch.isfinite(X) if model.missing_indicators else None
     with torch.no_grad():
         mu, logvar = model.encode(X)
-        parts = model.loss_function(
+        # The VAE's terms (the head's, below, read the mean, not a sampled code).
+        parts = VAE.loss_function(
+            model,
             model.decode(mu),
             X,
             mu,
