@@ -185,9 +185,9 @@ class EarlyStopping:
             )
         else:
             reason = (
-                f"ran every epoch ({epochs_run}) without {self.patience} epochs of no "
-                f"improvement; the lowest validation loss was at epoch {best}, whose "
-                "weights are kept"
+                f"ran all {epochs_run} epochs (the validation loss never went "
+                f"{self.patience} epoch(s) without falling); it was lowest at epoch {best}, "
+                "whose weights are kept"
             )
         loss = self.best_loss[j]
         return {

@@ -102,6 +102,8 @@ def fig_training_curves(models: Sequence[NamedModel], title: str = ""):
             if not values.size:
                 ax.axis("off")
                 note = f"no {term} term\n({m.recipe} {m.kind})"
+                if term == "val_balanced_accuracy":
+                    note = "no validation accuracy\n(no head, or no early stopping)"
                 panel_note(ax, note, 0.5, 0.5, fontsize=7, color="#888888")
                 continue
             ax.plot(
