@@ -387,3 +387,29 @@ def test_the_umap_caption_names_the_grey_lithologies():
     count, most = grey_lithologies(labels)
     assert count == 20 - UMAP_COLOURED and most == ["l15", "l16", "l17"]
     assert grey_lithologies(labels[labels == "l0"]) == (0, [])
+
+
+def test_training_curves_draw_the_validation_curve_and_the_epoch_kept(data):
+    from matplotlib.colors import same_color
+
+    from lilyvae.report.figures import fig_training_curves
+    from lilyvae.report.figures.training_curves import (
+        BEST_STYLE,
+        VALIDATION_COLOUR,
+        _validation_text,
+    )
+
+    trained = train(data, model="semisupervised", epochs=3, early_stopping=1)
+    models = [NamedModel("es", None, trained)]
+    fig = fig_training_curves(models, "")
+    (loss,) = [ax for ax in fig.axes if ax.get_title().startswith("total loss")]
+    val = np.asarray(trained.history["val_loss"])
+    drawn = [ln for ln in loss.get_lines() if same_color(ln.get_color(), VALIDATION_COLOUR)]
+    assert len(drawn) == 1 and np.allclose(drawn[0].get_ydata(), val)
+    kept = [ln for ln in loss.get_lines() if same_color(ln.get_color(), BEST_STYLE["color"])]
+    assert [ln.get_xdata()[0] for ln in kept] == [
+        trained.card.extra["early_stopping"]["best_epoch"]
+    ]
+    assert any(ax.get_title() == "validation balanced accuracy" for ax in fig.axes)
+    assert "early stopping" in _validation_text(models)
+    pyplot().close(fig)

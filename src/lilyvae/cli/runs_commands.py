@@ -177,6 +177,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         holdout=args.holdout_boreholes,
         pdf=args.pdf,
         umap_rows=args.umap_rows,
+        early_stopping=args.early_stopping,
     )
     return 0
 
@@ -268,6 +269,12 @@ def register(sub) -> None:
         default=0.2,
         metavar="F",
         help="fraction of boreholes held out of training (default 0.2)",
+    )
+    p.add_argument(
+        "--early-stopping",
+        type=positive_int,
+        metavar="PATIENCE",
+        help="train each model with early stopping of this patience, as train does (default: off)",
     )
     from lilyvae.report.figure_options import DrawOptions
 

@@ -46,11 +46,19 @@ def cmd_train(args: argparse.Namespace) -> int:
     losses = ", ".join(
         f"{k} {final[k]:.4g}" for k in ("loss", "recon", "kl", "masked", "class") if k in final
     )
+    stopping = trained.card.extra.get("early_stopping")
+    epochs = config.epochs if stopping is None else stopping["epochs_run"]
     print(
-        f"trained {config.model}/{config.recipe.name} for {config.epochs} epochs "
+        f"trained {config.model}/{config.recipe.name} for {epochs} epochs "
         f"in {trained.card.wall_time_s:.1f} s on {trained.card.training['device']}: {losses}"
         + trained.card.origin.label
     )
+    if stopping is not None:
+        print(
+            f"early stopping: {stopping['reason']} (validated on "
+            f"{len(stopping['validation_boreholes'])} training boreholes, recorded in the "
+            "model card)"
+        )
     for what, path in paths.items():
         print(f"  {what:<10} {path}")
     return 0

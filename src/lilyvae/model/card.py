@@ -22,8 +22,9 @@ CARD_FORMAT = "lilyvae-model-card"
 CARD_VERSION = 1
 #: Sections a run may add to its members' cards (an ensemble member's run and index;
 #: the lithologies whose labels were withheld from a semi-supervised model; where an
-#: adopted model's weights came from, see :mod:`lilyvae.model.adopt`).
-EXTRA_SECTIONS = ("ensemble", "labels_withheld", "adopted")
+#: adopted model's weights came from, see :mod:`lilyvae.model.adopt`; the validation
+#: boreholes and the stop of a model trained with early stopping).
+EXTRA_SECTIONS = ("ensemble", "labels_withheld", "adopted", "early_stopping")
 
 
 def check_input_columns(columns, source: str) -> tuple[str, ...]:
@@ -201,6 +202,9 @@ def describe_card(card: ModelCard) -> list[str]:
             f"learning rate {training.get('lr')})",
             f"seed        {card.seed}",
         ]
+    stopping = card.extra.get("early_stopping")
+    if stopping:
+        lines.append(f"early stop  {_stopping_text(stopping)}")
     withheld = (card.extra.get("labels_withheld") or {}).get("classes")
     if withheld:
         lines.append(f"labels withheld  {len(withheld)} lithologies: {', '.join(withheld)}")
@@ -237,6 +241,17 @@ def _held_out_text(card: ModelCard) -> str:
         how.append(f"{split['rows_held_out']:,} rows")
     shown = ", ".join(ids[:5]) + (", ..." if len(ids) > 5 else "")
     return f"{len(ids)} boreholes ({'; '.join(how) or 'from a file'}): {shown}"
+
+
+def _stopping_text(stopping: dict) -> str:
+    """Early stopping in a line: the epoch kept, the epochs run, the validation set."""
+    boreholes = stopping.get("validation_boreholes") or []
+    return (
+        f"epoch {stopping.get('best_epoch')} kept of {stopping.get('epochs_run')} run "
+        f"(patience {stopping.get('patience')}); validated on {len(boreholes)} training "
+        f"boreholes ({stopping.get('rows_validated', 0):,} rows, fraction "
+        f"{stopping.get('fraction')}, validation seed {stopping.get('validation_seed')})"
+    )
 
 
 def _synthetic_text(card: ModelCard) -> str:

@@ -182,11 +182,16 @@ def _saved(path: Path, name: str, model: TrainedModel) -> NamedModel:
     return NamedModel(name, path, model)
 
 
-def _train_models(run: RunDir, demo: _DemoData, epochs: int, say=print) -> _Models:
+def _train_models(
+    run: RunDir, demo: _DemoData, epochs: int, say=print, early_stopping: int | None = None
+) -> _Models:
     """The four models of ``RUNS``, each with ``DEMO_SEEDS`` seeds trained as one pack
     (the packs in parallel processes); the semi-supervised ones without the zero-shot
     lithologies' labels (recorded in their cards)."""
-    configs = {name: make_config(model, recipe, epochs=epochs) for model, recipe, name in RUNS}
+    configs = {
+        name: make_config(model, recipe, epochs=epochs, early_stopping=early_stopping)
+        for model, recipe, name in RUNS
+    }
     base = next(iter(configs.values())).seed
     seeds = [base + i for i in range(DEMO_SEEDS)]
     trained = train_seeds(
@@ -317,11 +322,14 @@ def run_demo(
     umap_rows: int = DEFAULT_DRAW.umap_rows,
     eval_config: EvalConfig | None = None,
     rows: int | None = None,
+    early_stopping: int | None = None,
 ) -> DemoResult:
     """Run the whole pipeline on synthetic data in ``output_dir``; return where things are.
 
     ``rows`` makes a smaller synthetic table (tests); the default is the real table's
-    238,506 rows.
+    238,506 rows. ``early_stopping`` trains every model with that patience (validation
+    boreholes drawn from the training ones; the training-curve figure then shows the
+    validation curves).
     """
     epochs = epochs or DEMO_EPOCHS
     start = time.perf_counter()
@@ -331,7 +339,7 @@ def run_demo(
     with clock.stage("data"):
         demo = _prepare_data(run, holdout, rows, epochs, say)
     with clock.stage("training"):
-        models = _train_models(run, demo, epochs, say)
+        models = _train_models(run, demo, epochs, say, early_stopping)
         named = models.first
     with clock.stage("embeddings"):
         embedded = _write_embeddings(run, demo.table, named, say)

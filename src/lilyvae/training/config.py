@@ -17,6 +17,7 @@ from lilyvae.data.schema import FEATURE_COLS
 from lilyvae.errors import LilyVAEError
 from lilyvae.hyperparams import (
     INTEGER,
+    OPEN_FRACTION,
     POSITIVE_INT,
     POSITIVE_NUMBER,
     RUNNING_GROUP,
@@ -93,6 +94,25 @@ class TrainingConfig:
         MISSING_KIND,
         grid=False,  # the rows trained on differ: compare modes with two runs instead
     )
+    early_stopping: int | None = hyper(
+        None,
+        "stop when the validation loss has not improved for this many epochs and keep the "
+        "best epoch's weights; the validation boreholes are drawn from the training data "
+        "(off: train every epoch, keep the last)",
+        POSITIVE_INT,
+        optional=True,
+        grid=False,
+    )
+    validation_boreholes: float = hyper(
+        0.2,
+        "with --early-stopping: the fraction of the training boreholes kept aside to "
+        "validate on (at least one)",
+        OPEN_FRACTION,
+        grid=False,
+    )
+    validation_seed: int = hyper(
+        0, "with --early-stopping: seeds the draw of the validation boreholes", INTEGER, grid=False
+    )
     device: str = hyper(
         "auto", "auto picks CUDA when present", DEVICE, grid=False, group=RUNNING_GROUP
     )
@@ -125,6 +145,11 @@ class TrainingConfig:
         out["hidden_dims"] = list(self.hidden_dims)
         if self.missing == "drop":
             del out["missing"]
+        if self.early_stopping is None:
+            # Validation settings only act with early stopping: without it, cards and
+            # run manifests stay byte for byte as they were before early stopping existed.
+            for name in EARLY_STOPPING_FIELDS:
+                del out[name]
         return out
 
     @property
@@ -142,6 +167,9 @@ class TrainingConfig:
             missing_indicators=self.missing == "mask",
         )
 
+
+#: The settings of early stopping (written to a card only when it is on).
+EARLY_STOPPING_FIELDS = ("early_stopping", "validation_boreholes", "validation_seed")
 
 _FIELDS = {f.name for f in dataclasses.fields(TrainingConfig)}
 

@@ -203,7 +203,11 @@ class ModelStack:
     def to_module(self, k: int) -> VAE:
         """Member k as an ``nn.Module`` on the CPU, in eval mode, with its batch-norm state."""
         state = member_state(self.layout, self.theta[k], self.running, self.norms, k, self.steps)
-        model = build_model(self.kind, self.arch)
+        # Building a module draws its (discarded) initial weights from PyTorch's global
+        # stream: fork it, so that copying a member (each epoch, with early stopping)
+        # leaves the caller's random state as it was.
+        with torch.random.fork_rng(devices=[]):
+            model = build_model(self.kind, self.arch)
         model.load_state_dict(state)
         return model.eval()
 

@@ -62,6 +62,7 @@ class MemberResult:
     history: dict[str, list[float]]
     seed: int
     error: str | None = None  # why the member failed, or None
+    stopping: dict | None = None  # early stopping's account: when it stopped and why
 
 
 class PlateauScheduler:

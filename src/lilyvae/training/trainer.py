@@ -26,6 +26,7 @@ from lilyvae.data.splits import BoreholeSplit
 from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.training.config import TrainingConfig, make_config
+from lilyvae.training.early_stopping import EarlyStopping, ValidationSplit, draw_validation
 from lilyvae.training.helper import StepHelper
 from lilyvae.training.pack_run import MemberResult, MemberSpec, PackRun
 
@@ -60,6 +61,7 @@ def train_members(
     *,
     fused: bool | None = None,
     helper_thread: bool = False,
+    validation_rows: np.ndarray | None = None,
 ) -> list[MemberResult]:
     """Train K members of one architecture together: the one trainer of the package.
 
@@ -81,6 +83,12 @@ def train_members(
     the step's independent work, the weight gradients and the classifier head, to a
     second thread (:mod:`lilyvae.training.helper`): for a model trained alone on a
     machine with a core to spare; the bytes are the same either way.
+
+    With ``config.early_stopping``, each member is scored after every epoch on
+    ``validation_rows`` (indices into ``X``, rows no member trains on; see
+    :mod:`lilyvae.training.early_stopping`), stops after that many epochs without a lower
+    validation loss, and keeps its best epoch's weights; its result's ``stopping`` says
+    when and why.
     """
     if config.has_head and labels is None:
         raise LilyVAEError("the semi-supervised model needs labels")
@@ -95,7 +103,9 @@ def train_members(
     if config.deterministic:
         make_deterministic(config.seed)
     run = PackRun(X, labels, members, config, n_classes, device, fused)
-    histories = [{t: [] for t in run.terms + ["beta", "lr", "epoch_seconds"]} for _ in members]
+    stopping = _early_stopping(X, labels, validation_rows, config, run.k)
+    terms = run.terms + ["beta", "lr", "epoch_seconds"] + (stopping.terms if stopping else [])
+    histories = [{t: [] for t in terms} for _ in members]
     errors: list[str | None] = [None] * run.k
     # Tiny gradients and Adam moments underflow to subnormal floats, which x86 cores
     # process many times slower; flushing them to zero changes nothing measurable.
@@ -107,22 +117,7 @@ def train_members(
         if helper_thread:
             run.stack.helper = StepHelper(bool(flush))
     try:
-        for epoch in range(config.epochs):
-            # No tensor of the hand-written engine needs autograd; inference mode also
-            # skips its view and version-counter bookkeeping, a good part of a tiny
-            # step's cost (about 15% of a single model's epoch).
-            with torch.inference_mode():
-                rows = run.run_epoch(epoch)
-            for j, row in enumerate(rows):
-                if errors[j] is None and not np.isfinite(row["loss"]):
-                    errors[j] = f"diverged: non-finite loss at epoch {epoch + 1}"
-                if errors[j] is None:
-                    for key, value in row.items():
-                        histories[j][key].append(value)
-            if all(e is not None for e in errors):
-                break
-            if progress is not None:
-                progress(epoch, rows)
+        _run_epochs(run, config.epochs, histories, errors, stopping, progress)
     finally:
         if run.stack.helper is not None:
             run.stack.helper.close()
@@ -131,20 +126,75 @@ def train_members(
         if flush:
             torch.set_flush_denormal(False)
     return [
-        MemberResult(run.stack.to_module(j), histories[j], members[j].seed, errors[j])
-        for j in range(run.k)
+        _member_result(run, j, members[j], histories[j], errors[j], stopping) for j in range(run.k)
     ]
+
+
+def _member_result(run: PackRun, j: int, member, history, error, stopping) -> MemberResult:
+    """Member ``j``'s model (its best epoch's with early stopping, else the last) and
+    its history and fate."""
+    model, record = run.stack.to_module(j), None
+    if stopping is not None:
+        model = stopping.model(j, model)
+        record = stopping.record(j, len(history["loss"]))
+    return MemberResult(model, history, member.seed, error, record)
+
+
+def _early_stopping(X, labels, validation_rows, config: TrainingConfig, k: int):
+    """The pack's :class:`EarlyStopping`, or None when the configuration has none."""
+    if config.early_stopping is None:
+        return None
+    if validation_rows is None:
+        raise LilyVAEError("early stopping needs validation rows (validation_rows=)")
+    return EarlyStopping(X, labels, validation_rows, config, k)
+
+
+def _run_epochs(run: PackRun, epochs: int, histories, errors, stopping, progress) -> None:
+    """Train a pack epoch by epoch into ``histories``, until the last epoch or until
+    every member has failed or (early stopping) stopped."""
+    for epoch in range(epochs):
+        # No tensor of the hand-written engine needs autograd; inference mode also
+        # skips its view and version-counter bookkeeping, a good part of a tiny
+        # step's cost (about 15% of a single model's epoch).
+        with torch.inference_mode():
+            rows = run.run_epoch(epoch)
+        for j, row in enumerate(rows):
+            # A stopped member is stepped on with its pack but its fate is settled:
+            # what happens to it now is neither recorded nor kept.
+            if errors[j] is not None or (stopping is not None and not stopping.training(j)):
+                continue
+            if not np.isfinite(row["loss"]):
+                errors[j] = f"diverged: non-finite loss at epoch {epoch + 1}"
+                continue
+            if stopping is not None:
+                stopping.after_epoch(epoch, j, run.stack.to_module(j), row)
+            for key, value in row.items():
+                histories[j][key].append(value)
+        if all(
+            errors[j] is not None or (stopping is not None and not stopping.training(j))
+            for j in range(run.k)
+        ):
+            break
+        if progress is not None:
+            progress(epoch, rows)
 
 
 # --- the user's entry point ---------------------------------------------------------------
 
 
-def scale_for_training(data: TrainingData, scaler: DistributionAwareScaler | None = None):
-    """Fit the scaler on the training rows (unless given) and return tensors for the
-    trainer. A missing input (NaN) stays NaN; each feature's statistics come from its
-    observed values."""
+def scale_for_training(
+    data: TrainingData,
+    scaler: DistributionAwareScaler | None = None,
+    *,
+    validation: ValidationSplit | None = None,
+):
+    """Fit the scaler on the training rows (unless given; with a ``validation`` split,
+    on the rows it leaves to train on) and return tensors of every row of ``data`` for
+    the trainer. A missing input (NaN) stays NaN; each feature's statistics come from
+    its observed values."""
     if scaler is None:
-        scaler = fit_scaler(data.features, data.source, allow_missing=True)
+        fitted = data.features if validation is None else data.features[validation.fit_rows]
+        scaler = fit_scaler(fitted, data.source, allow_missing=True)
     X = torch.as_tensor(scaler.transform(data.features, allow_missing=True), dtype=torch.float32)
     labels = torch.as_tensor(data.labels, dtype=torch.int64)
     return scaler, X, labels
@@ -186,7 +236,11 @@ def train(
     with its partial rows).
     ``withhold_labels`` names lithologies whose rows train the VAE terms but whose
     labels never reach a classification head (for zero-shot evaluation); the card
-    records them.
+    records them. With ``early_stopping=PATIENCE`` a fraction ``validation_boreholes``
+    of the boreholes left to train on is validated on after every epoch (never trained
+    on, never one of the ``split``'s), training stops after PATIENCE epochs without a
+    lower validation loss, and the model keeps its best epoch's weights; the card's
+    ``early_stopping`` section says which boreholes, which epoch and why.
     """
     from lilyvae.data.tables import as_training_data
 
@@ -211,20 +265,23 @@ def train(
         raise LilyVAEError(f"{full.source}: no labelled rows left after holding out boreholes")
     device = resolve_device(config.device)
     start = time.perf_counter()
-    scaler, X, labels = scale_for_training(data)
+    validation = draw_validation(data, config)
+    scaler, X, labels = scale_for_training(data, validation=validation)
     n_classes = len(data.class_names) if config.has_head else None
     bar, update = _progress_bar(config, quiet)
+    spec = MemberSpec(config.seed, None if validation is None else validation.fit_rows)
     try:
         (result,) = train_members(
             X,
             labels if config.has_head else None,
-            [MemberSpec(config.seed)],
+            [spec],
             config,
             n_classes=n_classes,
             progress=update,
             # Off: measured 0.71x (slower) on a quiet 2-core AMD EPYC, the hand-overs
             # cost more than the overlap saves at these sizes (docs/speed.md).
             helper_thread=False,
+            validation_rows=None if validation is None else validation.rows,
         )
     finally:
         if bar is not None:
@@ -232,7 +289,9 @@ def train(
     wall = time.perf_counter() - start
     if result.error is not None:
         raise LilyVAEError(f"{data.source}: training {result.error}; try a smaller --lr")
-    return trained_model(result, config, scaler, full, data, split, device, wall, extra=extra)
+    return trained_model(
+        result, config, scaler, full, data, split, device, wall, extra=extra, validation=validation
+    )
 
 
 def hide_labels(data: TrainingData, names: Sequence[str]) -> tuple[TrainingData, dict]:
@@ -263,14 +322,18 @@ def trained_model(
     *,
     rows_trained: int | None = None,
     extra: dict | None = None,
+    validation: ValidationSplit | None = None,
 ):
     """A :class:`~lilyvae.model.checkpoint.TrainedModel` with its model card, for one trained
     member: the card of :func:`train` and of every ensemble member.
 
     ``full`` is the table's usable rows, ``trained`` the rows left after holding out
     the ``split``'s boreholes (the scaler was fitted on them). ``rows_trained`` is the
-    number of rows the member drew from them (default: all of them); ``extra`` adds
-    sections to the card (an ensemble member's run, index and resample).
+    number of rows the member drew from them (default: all of them, less the
+    ``validation`` split's when early stopping drew one); ``extra`` adds sections to the
+    card (an ensemble member's run, index and resample). With early stopping the card's
+    ``early_stopping`` section names the validation boreholes, the epoch whose weights
+    were kept, and why training stopped.
     """
     from lilyvae.model.card import ModelCard
     from lilyvae.model.checkpoint import TrainedModel, environment, state_dict_bytes
@@ -278,7 +341,12 @@ def trained_model(
     module = result.model
     semi = config.has_head
     n_classes = len(trained.class_names) if semi else None
-    rows = trained.n_rows if rows_trained is None else int(rows_trained)
+    extra = dict(extra or {})
+    if validation is not None:
+        rows = len(validation.fit_rows) if rows_trained is None else int(rows_trained)
+        extra["early_stopping"] = validation.to_dict() | (result.stopping or {})
+    else:
+        rows = trained.n_rows if rows_trained is None else int(rows_trained)
     split_info = None
     if split is not None:
         split_info = split.to_dict() | {"rows_held_out": full.n_rows - trained.n_rows}
@@ -298,6 +366,6 @@ def trained_model(
         environment=environment(),
         wall_time_s=round(wall_s, 3),
         checkpoint_sha256=hashlib.sha256(state_dict_bytes(module)).hexdigest(),
-        extra=extra or {},
+        extra=extra,
     )
     return TrainedModel(module, scaler, card, result.history)

@@ -21,7 +21,13 @@ TERMS = {
     "kl": "KL divergence",
     "masked": "masked-input reconstruction",
     "class": "classification (cross-entropy)",
+    "val_balanced_accuracy": "validation balanced accuracy",
 }
+#: History columns drawn inside another term's panel, not in one of their own.
+OVERLAID = {"val_loss": "loss"}
+BEST_STYLE = {"color": "#1e8449", "ls": "-.", "lw": 1.0}
+#: The validation loss's colour: apart from the schedules' (beta, learning rate).
+VALIDATION_COLOUR = "#8e44ad"
 WARMUP_STYLE = {"color": "#555555", "ls": ":", "lw": 1.0}
 HALVING_STYLE = {"color": "#c0392b", "ls": "--", "lw": 0.8}
 WARMUP_SHADE = "#ececec"  # the epochs during which beta rises
@@ -96,12 +102,15 @@ def fig_training_curves(models: Sequence[NamedModel], title: str = ""):
             if not values.size:
                 ax.axis("off")
                 note = f"no {term} term\n({m.recipe} {m.kind})"
+                if term == "val_balanced_accuracy":
+                    note = "no validation accuracy\n(no head, or no early stopping)"
                 panel_note(ax, note, 0.5, 0.5, fontsize=7, color="#888888")
                 continue
             ax.plot(
                 np.arange(1, values.size + 1), values, color="#333333", lw=1.2, marker=".", ms=3
             )
-            if np.all(values > 0) and values.max() / values.min() > 20:
+            shown = np.concatenate([values, _overlay(ax, history, term)])
+            if np.all(shown > 0) and shown.max() / shown.min() > 20:
                 ax.set_yscale("log")
             _mark(ax, *marks)
             ramp = warming_up(history)
@@ -119,6 +128,37 @@ def fig_training_curves(models: Sequence[NamedModel], title: str = ""):
                 ax.set_xlabel("epoch", fontsize=7)
     if not models:
         return fig
+    two_rows = _has_validation(models)  # the validation entries take a second row
+    handles = _legend(plt, models)
+    ncol = 4 if two_rows else 5
+    fig.legend(handles=handles, loc="lower center", ncol=ncol, fontsize=7, frameon=False)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout(rect=(0, 0.07 if two_rows else 0.04, 1, 1))
+    return fig
+
+
+def _overlay(ax, history: dict, term: str) -> np.ndarray:
+    """Draw on ``term``'s panel the validation curve that belongs there (early stopping:
+    the validation loss beside the training loss, the epoch kept marked); returns its
+    values (empty when the history has none)."""
+    found = [k for k, into in OVERLAID.items() if into == term and history.get(k)]
+    drawn = []
+    for key in found:
+        values = np.asarray(history[key], dtype=float)
+        epochs = np.arange(1, values.size + 1)
+        ax.plot(epochs, values, color=VALIDATION_COLOUR, lw=1.2, marker=".", ms=3)
+        finite = np.isfinite(values)
+        if finite.any():
+            ax.axvline(int(epochs[finite][np.argmin(values[finite])]), **BEST_STYLE)
+        drawn.append(values[finite])
+    return np.concatenate(drawn) if drawn else np.array([])
+
+
+def _has_validation(models: Sequence[NamedModel]) -> bool:
+    return any((m.model.history or {}).get("val_loss") for m in models)
+
+
+def _legend(plt, models: Sequence[NamedModel]) -> list:
     handles = [
         plt.Line2D([], [], color=TRAIN_COLOUR, lw=1.3, label="beta (left axis)"),
         plt.Line2D([], [], color=HELD_OUT_COLOUR, lw=1.3, label="learning rate (right axis)"),
@@ -126,16 +166,23 @@ def fig_training_curves(models: Sequence[NamedModel], title: str = ""):
         plt.Line2D([], [], **HALVING_STYLE, label="learning rate halved"),
         plt.Rectangle((0, 0), 1, 1, color=WARMUP_SHADE, label="beta rising (KL warm-up)"),
     ]
-    fig.legend(handles=handles, loc="lower center", ncol=5, fontsize=7, frameon=False)
-    fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    return fig
+    if _has_validation(models):
+        handles += [
+            plt.Line2D([], [], color="#333333", lw=1.2, label="training loss"),
+            plt.Line2D(
+                [], [], color=VALIDATION_COLOUR, lw=1.2, label="validation loss (early stopping)"
+            ),
+            plt.Line2D([], [], **BEST_STYLE, label="epoch kept (lowest validation loss)"),
+        ]
+    return handles
 
 
 def _unit(m: NamedModel, term: str) -> str:
     """A term's unit: the standard recipe sums over the six inputs and the latent
     dimensions per row, the hybrid one averages."""
     recipe = m.model.card.training.get("recipe") or {}
+    if term == "val_balanced_accuracy":
+        return "fraction of 1"
     reduction = recipe.get("class_reduction" if term == "class" else "reduction", "sum")
     return "per row, summed" if reduction == "sum" else "mean per value"
 
@@ -166,6 +213,20 @@ def _describe(m: NamedModel) -> str:
     return f"{m.name}: " + "; ".join(parts)
 
 
+def _validation_text(models: Sequence[NamedModel]) -> str:
+    """The caption's account of early stopping, when a model trained with it."""
+    if not _has_validation(models):
+        return ""
+    return (
+        " Models trained with early stopping also show their validation loss (on "
+        "boreholes drawn from the training data and never trained on; the recipe's "
+        "objective at its final KL weight on the posterior means, so it lies apart from "
+        "the training loss during the warm-up) and, with a head, the validation balanced "
+        "accuracy; the purple line is the validation loss, the dash-dotted green line "
+        "marks the epoch of the lowest validation loss, whose weights the model kept."
+    )
+
+
 def _caption(inputs: FigureInputs) -> str:
     return (
         "Per-epoch averages of each loss term from the models' saved histories, one row per "
@@ -178,7 +239,10 @@ def _caption(inputs: FigureInputs) -> str:
         "While beta rises (shaded), the total loss weighs the KL term more each epoch, so "
         "it, and the reconstruction that the KL term pulls against, can rise while the KL "
         "falls: the warm-up trading reconstruction for a posterior nearer the prior, not a "
-        "divergence. " + ". ".join(_describe(m) for m in inputs.models) + "."
+        "divergence. "
+        + ". ".join(_describe(m) for m in inputs.models)
+        + "."
+        + _validation_text(inputs.models)
     )
 
 

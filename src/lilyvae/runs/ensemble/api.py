@@ -206,12 +206,15 @@ def train_many(
     workers: int | None = None,
     backend: str = "local",
     ray_address: str | None = None,
+    validation_rows: np.ndarray | None = None,
 ) -> list[dict]:
     """Train one member per seed on scaled inputs, in packs, and return their outputs
     in seed order (dicts of :func:`run_pack`; a failed pack's members get ``error``).
 
     No files: the building block of :func:`bootstrap` and :func:`sweep`, for
     notebooks and benchmarks. ``rows[i]`` are member i's row indices (None: all).
+    With ``config.early_stopping``, ``validation_rows`` (indices into ``X``, in no
+    member's rows) are the rows every member validates on.
     """
     check_run_backend(backend, workers, pack_size, ray_address)
     rows = list(rows) if rows is not None else [None] * len(seeds)
@@ -220,7 +223,9 @@ def train_many(
     out: list[dict] = [{}] * len(members)
     failed = {"state": None, "history": None, "wall_s": None}
     with open_backend(backend, ray_address, workers, resolve_device(config.device)) as k:
-        tasks = plan_pack_tasks(members, k, pack_size, lambda m: rows[m.index], n_classes)
+        tasks = plan_pack_tasks(
+            members, k, pack_size, lambda m: rows[m.index], n_classes, validation_rows
+        )
         for task, outputs, error in outcomes(tasks, X, labels, backend, k, lambda t, e: None):
             for j, key in enumerate(task.keys):
                 out[int(key)] = (
@@ -229,6 +234,20 @@ def train_many(
                     else failed | {"seed": task.seeds[j], "error": error}
                 )
     return out
+
+
+def _check_same_validation(configs) -> None:
+    """The packs of :func:`train_seeds` share their scaled rows, so every configuration
+    must draw the same validation boreholes (or none): the scaler is fitted without them."""
+    drawn = {
+        None if c.early_stopping is None else (c.validation_boreholes, c.validation_seed)
+        for c in configs
+    }
+    if len(drawn) > 1:
+        raise LilyVAEError(
+            "these configurations validate on different boreholes (early stopping on in "
+            "some only, or other validation settings); train them apart"
+        )
 
 
 def train_seeds(
@@ -250,6 +269,7 @@ def train_seeds(
     one per core). A member whose training diverges is an error naming it.
     """
     data = as_training_data(data)
+    _check_same_validation(configs.values())
     hidden, record = hide_labels(data, withhold_labels) if withhold_labels else (data, None)
     inputs = {
         name: training_inputs(hidden if c.has_head else data, split, c)
@@ -266,7 +286,14 @@ def train_seeds(
     shared = inputs[semi[0] if semi else next(iter(configs))]
     out: dict[str, list] = {name: [None] * len(seeds) for name in configs}
     with open_backend("local", None, workers, shared.device) as k:
-        tasks = plan_pack_tasks(members, k, len(seeds), lambda m: None, shared.n_classes)
+        tasks = plan_pack_tasks(
+            members,
+            k,
+            len(seeds),
+            lambda m: shared.member_rows("seed-only", m.seed),
+            shared.n_classes,
+            shared.validation_rows,
+        )
         by_key = {m.key: m for m in members}
         finished = outcomes(tasks, shared.X, shared.labels, "local", k, lambda t, e: None)
         for task, outputs, error in finished:

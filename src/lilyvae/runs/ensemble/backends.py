@@ -38,7 +38,8 @@ def run_pack(
     progress: Callable[[int, list[dict]], None] | None = None,
 ) -> list[dict]:
     """Train one pack; what every backend runs. Returns one dict per member:
-    ``seed``, ``state`` (state dict), ``history``, ``error``, ``wall_s``."""
+    ``seed``, ``state`` (state dict), ``history``, ``error``, ``stopping`` (early
+    stopping's account, or None), ``wall_s``."""
     start = time.perf_counter()
     specs = [MemberSpec(s, r) for s, r in zip(task.seeds, task.rows, strict=True)]
     semi = task.config.has_head
@@ -49,6 +50,7 @@ def run_pack(
         task.config,
         task.n_classes,
         progress,
+        validation_rows=task.validation_rows,
     )
     wall = time.perf_counter() - start
     return [
@@ -57,6 +59,7 @@ def run_pack(
             "state": r.model.state_dict(),
             "history": r.history,
             "error": r.error,
+            "stopping": r.stopping,
             "wall_s": wall,
         }
         for r in results

@@ -24,6 +24,7 @@ from lilyvae.runs.ensemble.results import EnsembleResult, write_results
 from lilyvae.runs.ensemble.rundir import EnsembleRun, RunRecord, read_record
 from lilyvae.runs.ensemble.scoring import MemberEvaluation, evaluation_rows, score_members
 from lilyvae.training.config import TrainingConfig
+from lilyvae.training.early_stopping import ValidationSplit, draw_validation
 from lilyvae.training.pack_run import MemberResult
 from lilyvae.training.trainer import resolve_device, scale_for_training, trained_model
 
@@ -65,6 +66,20 @@ class TrainingInputs:
     labels: torch.Tensor
     n_classes: int | None
     device: torch.device
+    validation: ValidationSplit | None = None  # early stopping's boreholes, in ``trained``
+
+    def member_rows(self, resample: str, seed: int) -> np.ndarray | None:
+        """A member's training rows (indices into ``X``): its resample of the rows left
+        to train on, which exclude the validation boreholes when there are some."""
+        if self.validation is None:
+            return resample_rows(self.trained.n_rows, self.trained.boreholes, resample, seed)
+        fit = self.validation.fit_rows
+        drawn = resample_rows(len(fit), self.trained.boreholes[fit], resample, seed)
+        return fit if drawn is None else fit[drawn]
+
+    @property
+    def validation_rows(self) -> np.ndarray | None:
+        return None if self.validation is None else self.validation.rows
 
 
 def training_inputs(
@@ -79,10 +94,11 @@ def training_inputs(
         raise LilyVAEError(
             f"{data.source}: no labelled rows; the semi-supervised model needs lithology labels"
         )
-    scaler, X, labels = scale_for_training(trained)
+    validation = draw_validation(trained, config)
+    scaler, X, labels = scale_for_training(trained, validation=validation)
     n_classes = len(trained.class_names) if semi else None
     device = resolve_device(config.device)
-    return TrainingInputs(data, trained, split, scaler, X, labels, n_classes, device)
+    return TrainingInputs(data, trained, split, scaler, X, labels, n_classes, device, validation)
 
 
 def rebuild_member(member: Member, result: dict, inputs: TrainingInputs):
@@ -93,7 +109,7 @@ def rebuild_member(member: Member, result: dict, inputs: TrainingInputs):
     module = build_model(config.model, config.architecture(inputs.n_classes))
     module.load_state_dict(result["state"])
     module.eval()
-    res = MemberResult(module, result["history"], result["seed"], None)
+    res = MemberResult(module, result["history"], result["seed"], None, result.get("stopping"))
     # Every resample has as many rows as the training rows (duplicates counted).
     return trained_model(
         res,
@@ -104,6 +120,7 @@ def rebuild_member(member: Member, result: dict, inputs: TrainingInputs):
         inputs.split,
         inputs.device,
         result["wall_s"],
+        validation=inputs.validation,
     )
 
 
@@ -223,7 +240,6 @@ def _train(
 ) -> None:
     """Train ``todo`` in packs on the run's backend, recording each pack as it ends."""
     writer = _PackWriter(run, todo, inputs, options.evaluation, record, card_extra)
-    trained = inputs.trained
     with open_backend(
         options.backend, options.ray_address, options.workers, inputs.device
     ) as workers:
@@ -231,8 +247,9 @@ def _train(
             todo,
             workers,
             options.pack_size,
-            lambda m: resample_rows(trained.n_rows, trained.boreholes, m.resample, m.seed),
+            lambda m: inputs.member_rows(m.resample, m.seed),
             inputs.n_classes,
+            inputs.validation_rows,
         )
         # Ray tasks report no epochs; local packs do.
         epochs = 0 if options.backend == "ray" else sum(t.config.epochs for t in tasks)

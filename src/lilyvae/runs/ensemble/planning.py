@@ -116,6 +116,7 @@ class PackTask:
     rows: list[np.ndarray | None]
     n_classes: int | None
     keys: list[str]
+    validation_rows: np.ndarray | None = None  # early stopping's (indices into X)
 
 
 def default_pack_size(n_members: int, workers: int) -> int:
@@ -142,9 +143,11 @@ def plan_pack_tasks(
     pack_size: int | None,
     rows_of: Callable[[Member], np.ndarray | None],
     n_classes: int | None,
+    validation_rows: np.ndarray | None = None,
 ) -> list[PackTask]:
     """The packs of ``members`` as tasks for a backend: ``pack_size`` members each
-    (default: :func:`default_pack_size`), each member with its rows (``rows_of``)."""
+    (default: :func:`default_pack_size`), each member with its rows (``rows_of``), and
+    the rows early stopping validates on (every member of a run shares them)."""
     packs = plan_packs(members, pack_size or default_pack_size(len(members), workers))
     return [
         PackTask(
@@ -154,6 +157,7 @@ def plan_pack_tasks(
             [rows_of(m) for m in pack],
             n_classes,
             [m.key for m in pack],
+            validation_rows,
         )
         for pack_id, pack in enumerate(packs)
     ]
