@@ -109,9 +109,7 @@ def predict_new_core(
     out = run.new_core_dir
     out.mkdir(parents=True, exist_ok=True)
     core_table = write_table_atomic(core_rows, out / "core.csv")
-    prediction = Predictor(model).predict(
-        core_rows, level=NEW_CORE_LEVEL, analogs=NEW_CORE_ANALOGS
-    )
+    prediction = Predictor(model).predict(core_rows, level=NEW_CORE_LEVEL, analogs=NEW_CORE_ANALOGS)
     files = write_prediction(
         prediction,
         out / "prediction.csv",
