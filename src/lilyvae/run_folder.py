@@ -13,6 +13,8 @@ and ``report`` write and read parts of it::
     metrics.json, metrics.md    the evaluation (and roc_curves.json, its ROC curves)
     seeds.json                  models across seeds: intervals and verdicts (the demo)
     properties/                 zero-shot property prediction (properties.csv, .json)
+    new_core/                   the demo's new core: its input, prediction (table, LAS,
+                                intervals, figure) and new_core.json, what the report shows
     figures/                    the figures, listed in figures/figures.json
     report.html                 the self-contained report
     summary.txt                 the demo's printed summary
@@ -41,6 +43,10 @@ MANIFEST = "figures.json"
 REPORT_FILE = "report.html"
 SUMMARY_FILE = "summary.txt"
 PROPERTIES_DIR = "properties"
+NEW_CORE_DIR = "new_core"
+#: The record of the demo's new core in ``new_core/``, and its ``format`` field.
+NEW_CORE_FILE = "new_core.json"
+NEW_CORE_FORMAT = "lilyvae-new-core"
 #: The ``format`` field of ``metrics.json``.
 METRICS_FORMAT = "lilyvae-metrics"
 #: The sections of ``metrics.json`` that its readers (figures, report) index.
@@ -139,6 +145,8 @@ class RunDir:
         self.report = self.root / REPORT_FILE
         self.summary = self.root / SUMMARY_FILE
         self.properties_dir = self.root / PROPERTIES_DIR
+        self.new_core_dir = self.root / NEW_CORE_DIR
+        self.new_core = self.new_core_dir / NEW_CORE_FILE
 
     def __repr__(self) -> str:
         return f"RunDir({str(self.root)!r})"
@@ -167,6 +175,12 @@ class RunDir:
         if not self.seeds.is_file():
             return None
         return read_json_file(self.seeds, "seeds file", SEEDS_FORMAT)
+
+    def read_new_core_if_present(self) -> dict | None:
+        """The demo's ``new_core/new_core.json``, or None when the run has none."""
+        if not self.new_core.is_file():
+            return None
+        return read_json_file(self.new_core, "new-core record", NEW_CORE_FORMAT)
 
     def read_roc_curves(self) -> dict | None:
         if not self.roc_curves.is_file():

@@ -51,6 +51,7 @@ ALL = {
     "latent_kl",
     "group_confusion",
     "class_recall",
+    "reliability",
 }
 
 

@@ -24,8 +24,10 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
     assert "SYNTHETIC" in printed and f"report: {result.report}" in printed
     # The final summary only: the verdicts per recipe, where the summary and report are.
     lines = printed.splitlines()
-    assert len(lines) <= 2 + 2 + 3, printed  # banner, 2 recipes, summary, finished, report
+    # banner, 2 recipes, the new core, summary, finished, report
+    assert len(lines) <= 2 + 2 + 4, printed
     assert [ln.split(":")[0].strip() for ln in lines[1:3]] == ["standard", "hybrid"]
+    assert any(ln.startswith("new SYNTHETIC core ") for ln in lines), printed
     assert all("svm " in ln and "linear " in ln for ln in lines[1:3])
     assert "median R2" not in printed and "mode:" not in printed
     assert result.report == tmp_path / "report.html" and result.report.is_file()
@@ -78,6 +80,7 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
         "group_confusion",
         "class_recall",
         "zero_shot_properties",
+        "reliability",
     } <= names
     assert len([n for n in names if n.startswith("downcore_")]) == 3
     assert manifest["explorer"]["rows"] == 300
@@ -108,15 +111,49 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
     assert {c["label"] for c in seeds["comparisons"]} == {"standard", "hybrid"}
     assert 'id="seeds"' in result.report.read_text()
 
+    _check_new_core(tmp_path, result, metrics)
+
     assert set(result.stage_seconds) == {
         "data",
         "training",
+        "new core",
         "embeddings",
         "evaluation",
         "properties",
         "figures",
         "report",
     }
+
+
+def _check_new_core(root, result, metrics):
+    """The held-back borehole: never trained on, out of the calibration, predicted with
+    every output; evaluate scores the calibrated model; the report shows it."""
+    record = json.loads((root / "new_core" / "new_core.json").read_text())
+    core = record["borehole"]
+    sidecar = json.loads((root / "data" / "synthetic_lily_20cm.synthetic.json").read_text())
+    assert core == sidecar["novel_interval"]["borehole"] and record["synthetic"] is True
+    card = json.loads((root / "models" / "semisup_hybrid.meta.json").read_text())
+    assert core in card["split"]["holdout_boreholes"]
+    calibration = json.loads((root / "models" / "semisup_hybrid.calibration.json").read_text())
+    fitted_on = calibration["measured"]["boreholes"]
+    assert core not in fitted_on["fit"] and core not in fitted_on["check"]
+    for name in ("core.csv", "prediction.csv", "prediction.las", "intervals.csv"):
+        assert (root / "new_core" / name).is_file(), name
+    assert (root / "new_core" / "prediction.png").stat().st_size > 0
+    las = (root / "new_core" / "prediction.las").read_text()
+    assert "SYNTHETIC" in las
+    prediction = pd.read_csv(root / "new_core" / "prediction.csv")
+    assert (prediction["Borehole_ID"].astype(str) == core).all()
+    novelty = record["novelty"]
+    assert novelty["flagged_inside"] > novelty["flagged_outside"]
+    assert record["blind_well"]["scored_bins"] > 0
+
+    p = metrics["subjects"]["semisup_hybrid"]["probabilities"]
+    assert p["calibrated"] is True and "auroc" in p["novelty"]
+    assert metrics["subjects"]["semisup_standard"]["probabilities"]["calibrated"] is False
+    page = result.report.read_text()
+    assert 'id="new-core"' in page and "Calibration before and after" in page
+    assert "Novelty flags" in page and f"down-core prediction of {core}" in page
 
 
 def test_demo_flags():

@@ -78,6 +78,8 @@ _EXPORTS = {
     "missing_colour": ("lilyvae.evaluation.missing", "missing_colour"),
     "missing_tables": ("lilyvae.evaluation.missing_tables", "missing_tables"),
     "posterior": ("lilyvae.evaluation.latent", "posterior"),
+    "probability_scores": ("lilyvae.evaluation.probability_scores", "probability_scores"),
+    "probability_table": ("lilyvae.evaluation.probability_tables", "probability_table"),
     "read_metrics": ("lilyvae.evaluation.files", "read_metrics"),
     "read_synthetic_sidecar": ("lilyvae.evaluation.provenance", "read_synthetic_sidecar"),
     "reconstruction_r2": ("lilyvae.evaluation.latent", "reconstruction_r2"),

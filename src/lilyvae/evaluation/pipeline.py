@@ -36,6 +36,7 @@ from lilyvae.evaluation.config import (
 from lilyvae.evaluation.groups import groups_of
 from lilyvae.evaluation.latent import latent_health, posterior, reconstruction_r2
 from lilyvae.evaluation.missing import missing_colour
+from lilyvae.evaluation.probability_scores import novel_interval_rows, probability_scores
 from lilyvae.evaluation.scores import head_scores, score_space
 from lilyvae.evaluation.splits import ScoringRows, resolve_split, scoring_rows
 from lilyvae.model.embeddings import NamedModel, as_named_models
@@ -54,6 +55,8 @@ class _Plan:
     skipped: dict[str, str]
     top: list[int]
     zero_shot: ZeroShotClasses
+    novel: np.ndarray | None = None  # rows of an injected out-of-distribution interval
+    novel_record: dict | None = None  # that interval, as the synthetic sidecar records it
 
 
 def _split_rows(models: list[NamedModel], data: TrainingData, config: EvalConfig, warnings):
@@ -119,7 +122,8 @@ def _plan(models: list[NamedModel], data: TrainingData, config: EvalConfig) -> _
     top = top_classes(data.labels, config.top_classes) if data.n_labelled else []
     cards = [m.model.card for m in models]
     zero_shot = zero_shot_classes(data, cards, primary.split.test, config)
-    return _Plan(data, config, rows, primary, warnings, skipped, top, zero_shot)
+    novel, record = novel_interval_rows(data)
+    return _Plan(data, config, rows, primary, warnings, skipped, top, zero_shot, novel, record)
 
 
 def _score(plan: _Plan, X: np.ndarray, rows: ScoringRows, curves: dict) -> dict:
@@ -161,6 +165,8 @@ def _score_model(plan: _Plan, m: NamedModel, curves: dict, embeddings: dict) -> 
     if m.has_head and not plan.skipped:
         curves[m.name]["head"] = {}
         entry["head"] = head_scores(m.model, plan.data, rows, plan.top, curves[m.name]["head"])
+    if not plan.skipped:
+        entry["probabilities"] = probability_scores(m, plan.data, test, plan.novel, plan.warnings)
     entry["seconds"] = round(time.perf_counter() - t0, 2)
     return entry
 
@@ -239,6 +245,7 @@ def _evaluation_section(plan: _Plan, held_out: bool) -> dict:
         "zero_shot_classes": [data.class_names[c] for c in plan.zero_shot.indices],
         "zero_shot_source": plan.zero_shot.source,
         "coverage": primary.coverage,
+        "novel_interval": plan.novel_record,
         "config": asdict(plan.config),
         "warnings": plan.warnings,
         "skipped": plan.skipped,

@@ -8,6 +8,7 @@ from lilyvae.data.schema import FEATURE_SHORT
 from lilyvae.evaluation.comparison_tables import comparison_table
 from lilyvae.evaluation.config import ACTIVE_THRESHOLD
 from lilyvae.evaluation.missing_tables import missing_tables
+from lilyvae.evaluation.probability_tables import probability_table
 from lilyvae.evaluation.table_format import Table, format_value, lookup, synthetic_tag
 
 #: The scores of a classifier, in table order.
@@ -44,6 +45,7 @@ def metric_tables(metrics: dict) -> list[Table]:
     )
     tables = [build(metrics, synthetic_tag(metrics), _where(metrics)) for build in builders]
     tables.insert(2, comparison_table(metrics))
+    tables.insert(6, probability_table(metrics))  # after the head's table
     return [t for t in tables if t is not None] + missing_tables(metrics)
 
 

@@ -111,5 +111,7 @@ def summary_text(metrics: dict) -> str:
         f"{ev['svm_test_rows']:,} scored rows, seed {ev['config']['seed']})"
     )
     from lilyvae.evaluation.comparison_tables import verdict_lines
+    from lilyvae.evaluation.probability_tables import probability_lines
 
-    return "\n".join(out + verdict_lines(metrics) + missing_summary(metrics))
+    lines = out + probability_lines(metrics) + verdict_lines(metrics)
+    return "\n".join(lines + missing_summary(metrics))

@@ -39,6 +39,7 @@ from lilyvae.report.html_blocks import document, figures_section
 # The page's pieces, shared with the ensembles' report (here under their old names).
 from lilyvae.report.html_blocks import escape as _e
 from lilyvae.report.html_blocks import table_html as _table_html
+from lilyvae.report.new_core_section import new_core_section
 from lilyvae.report.run_contents import run_models
 from lilyvae.report.seeds_section import seeds_section
 from lilyvae.run_folder import RunDir
@@ -435,6 +436,7 @@ def build_report(
         *_metrics_section(metrics),
         *_coverage_section(metrics, manifest),
         *seeds_section(seeds),
+        *new_core_section(run.read_new_core_if_present(), run.new_core_dir),
         *_figures_section(run, manifest),
         *_explorer_section(run, manifest, synthetic),
         *_models_section(run, metrics),

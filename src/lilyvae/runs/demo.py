@@ -20,7 +20,13 @@
    made for the same synthetic cores (``data/lily/``), predicted from the hybrid
    models' embeddings and from the six inputs, scored on the held-out boreholes;
 6. ``figures/``: every figure, with ``figures.json``;
-7. ``report.html``: one self-contained report; its path is printed at the end.
+7. ``report.html``: one self-contained report; its path is printed at the end;
+8. ``new_core/``: the borehole with the table's injected out-of-distribution interval,
+   held out of training as "the new core": the semi-supervised hybrid model calibrated
+   on the other held-out boreholes, the core predicted with its LAS file, intervals and
+   down-core figure (:mod:`lilyvae.runs.new_core`), shown in the report. The
+   calibration is written before the evaluation, which then scores the model's
+   probabilities raw and calibrated.
 
 Everything it writes is labelled SYNTHETIC.
 """
@@ -58,6 +64,7 @@ from lilyvae.run_folder import RunDir
 from lilyvae.runs.demo_settings import (
     DEMO_EPOCHS,
     DEMO_HOLDOUT,
+    DEMO_NEW_CORE_MODEL,
     DEMO_PROPERTY_MODELS,
     DEMO_SEEDS,
     DEMO_SPLIT_SEED,
@@ -66,6 +73,7 @@ from lilyvae.runs.demo_settings import (
     RUNS,
 )
 from lilyvae.runs.ensemble import train_seeds
+from lilyvae.runs.new_core import choose_new_core, new_core_line, predict_new_core, with_new_core
 from lilyvae.runs.seeds import compare_models, comparison_lines, model_summary
 from lilyvae.synthetic.generator import (
     SyntheticLily,
@@ -73,6 +81,7 @@ from lilyvae.synthetic.generator import (
     synthetic_boreholes,
     write_synthetic_table,
 )
+from lilyvae.synthetic.novel import add_novel_interval
 from lilyvae.training.config import make_config
 
 #: (recipe, semi-supervised model, unsupervised model): the comparisons the demo prints.
@@ -114,6 +123,7 @@ class DemoResult:
     seconds: float
     stage_seconds: dict
     seeds: dict | None = None  # seeds.json: each model over its seeds, and the verdicts
+    new_core: dict | None = None  # new_core/new_core.json: the new core's prediction
 
 
 class _StageClock:
@@ -137,6 +147,8 @@ class _DemoData:
     data: TrainingData
     split: BoreholeSplit
     zero_shot: list[str]  # lithologies whose labels the semi-supervised models never see
+    new_core: str  # the borehole held back as the new core (in ``split.holdout``)
+    novel_interval: dict | None  # its injected out-of-distribution interval, if any
 
 
 def _prepare_data(
@@ -149,11 +161,15 @@ def _prepare_data(
         say(f"using the existing SYNTHETIC table {table}")
     else:
         write_synthetic_table(table, rows=rows)
+        # An out-of-distribution interval in the new core, for the novelty flags to find.
+        add_novel_interval(table, seed=DEMO_SPLIT_SEED)
         say(f"wrote the SYNTHETIC LILY-like table {table} (not real data)")
     if not borehole_table_path(table).is_file():
         write_synthetic_borehole_table(table)
     data = load_training_data(table)
     split = split_boreholes(data, holdout, DEMO_SPLIT_SEED)
+    core, novel = choose_new_core(table, data, split)
+    split = with_new_core(split, core)
     test = split.holdout_mask(data.boreholes)
     zero_shot = choose_zero_shot_classes(
         data.labels, data.class_names, test, DEMO_ZERO_SHOT, DEMO_SPLIT_SEED
@@ -164,7 +180,8 @@ def _prepare_data(
         f"{epochs} epochs per model"
     )
     say(f"labels hidden from the semi-supervised models (zero-shot): {', '.join(zero_shot)}")
-    return _DemoData(table, data, split, zero_shot)
+    say(f"the new core, held out of training and calibration: {core}")
+    return _DemoData(table, data, split, zero_shot, core, novel)
 
 
 @dataclass
@@ -285,15 +302,22 @@ def _verdict_lines(seeds: dict) -> list[str]:
 
 
 def _write_summary(
-    run: RunDir, metrics: dict, seeds: dict, properties: list[str], stages: dict, quiet: bool
+    run: RunDir,
+    metrics: dict,
+    seeds: dict,
+    properties: list[str],
+    new_core: str,
+    stages: dict,
+    quiet: bool,
 ):
     """``summary.txt``: the evaluation's summary, semi- against unsupervised over the
-    seeds, the zero-shot property test, timings; printed in full unless ``quiet``
-    (then the verdicts only: the file has the rest)."""
+    seeds, the zero-shot property test, the new core, timings; printed in full unless
+    ``quiet`` (then the verdicts and the new core only: the file has the rest)."""
     text = summary_text(metrics)
     text += "\n\nsemi-supervised vs unsupervised, per recipe:\n"
     text += "\n".join(comparison_lines(seeds))
     text += "\n\nzero-shot property prediction:\n" + "\n".join(properties)
+    text += "\n\n" + new_core
     timing = ", ".join(f"{k} {v:.0f} s" for k, v in stages.items())
     total = sum(stages.values())
     write_text_atomic(run.summary, text + f"\n\nstages: {timing}\ntotal {total:.0f} s\n")
@@ -304,6 +328,7 @@ def _write_summary(
             + f"semi- vs unsupervised, held-out balanced accuracy over {n_seeds} seeds:"
         )
         print("\n".join(_verdict_lines(seeds)))
+        print(new_core)
         print(f"summary: {run.summary}")
         return
     print()
@@ -341,6 +366,16 @@ def run_demo(
     with clock.stage("training"):
         models = _train_models(run, demo, epochs, say, early_stopping)
         named = models.first
+    with clock.stage("new core"):
+        new_core = predict_new_core(
+            run,
+            demo.table,
+            run.model_path(DEMO_NEW_CORE_MODEL),
+            demo.split,
+            demo.new_core,
+            demo.novel_interval,
+            DEMO_SPLIT_SEED,
+        )
     with clock.stage("embeddings"):
         embedded = _write_embeddings(run, demo.table, named, say)
     with clock.stage("evaluation"):
@@ -367,8 +402,9 @@ def run_demo(
     with clock.stage("report"):
         report = build_report(run.root)
     seconds = time.perf_counter() - start
-    _write_summary(run, metrics, seeds, properties.summary, clock.seconds, quiet)
+    core_line = new_core_line(new_core)
+    _write_summary(run, metrics, seeds, properties.summary, core_line, clock.seconds, quiet)
     timing = ", ".join(f"{k} {v:.0f} s" for k, v in clock.seconds.items())
     print(f"demo finished in {seconds:.0f} s ({timing}); outputs in {run.root}")
     print(f"report: {report}")
-    return DemoResult(run.root, report, metrics, seconds, clock.seconds, seeds)
+    return DemoResult(run.root, report, metrics, seconds, clock.seconds, seeds, new_core)

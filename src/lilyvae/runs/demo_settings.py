@@ -15,6 +15,8 @@ DEMO_ZERO_SHOT = 6
 #: The models whose embeddings the demo's zero-shot property test compares (the recipe
 #: with which the semi-supervised model beat the unsupervised one on the real data).
 DEMO_PROPERTY_MODELS = ("unsup_hybrid", "semisup_hybrid")
+#: The model the demo calibrates and predicts its new core with.
+DEMO_NEW_CORE_MODEL = "semisup_hybrid"
 RUNS = (
     ("unsupervised", "standard", "unsup_standard"),
     ("unsupervised", "hybrid", "unsup_hybrid"),

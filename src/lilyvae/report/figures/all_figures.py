@@ -38,7 +38,7 @@ from lilyvae.report.figures.saving import (
     drawn_before,
     save_figure,
 )
-from lilyvae.report.figures.score_figures import ROC, ZERO_SHOT
+from lilyvae.report.figures.score_figures import RELIABILITY, ROC, ZERO_SHOT
 from lilyvae.report.figures.style import DPI, caption_tag, title_tag
 from lilyvae.report.figures.training_curves import TRAINING_CURVES
 from lilyvae.report.figures.umap_figure import UMAP
@@ -57,6 +57,7 @@ FIGURES: tuple[FigureSpec, ...] = (
     PRIOR_SAMPLES,
     LATENT_KL,
     ROC,
+    RELIABILITY,
     GROUP_CONFUSION,
     CLASS_RECALL,
     ZERO_SHOT,

@@ -114,6 +114,10 @@ NEEDS: dict[str, Callable[[FigureInputs], bool]] = {
         for s in ((i.metrics or {}).get("subjects") or {}).values()
     ),
     "properties": lambda i: i.properties is not None and len(i.properties) > 0,
+    "probabilities": lambda i: any(
+        (s.get("probabilities") or {}).get("reliability")
+        for s in ((i.metrics or {}).get("subjects") or {}).values()
+    ),
 }
 
 

@@ -1,4 +1,5 @@
-"""Figures of the evaluation's scores: ROC curves and the zero-shot test."""
+"""Figures of the evaluation's scores: ROC curves, the zero-shot test and the
+reliability of the lithology probabilities."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from lilyvae.errors import LilyVAEError
+from lilyvae.predict.metrics import ECE_BINS
 from lilyvae.report.figures.figure_spec import FigureInputs, FigureSpec, Needs
 from lilyvae.report.figures.style import HELD_OUT_COLOUR, TRAIN_COLOUR, panel_grid, pyplot
 
@@ -120,4 +122,78 @@ ZERO_SHOT = FigureSpec(
     caption=_zero_shot_caption,
     needs=Needs(("zero_shot",), "no zero-shot scores in the metrics"),
     draw=lambda inputs, title: fig_zero_shot(inputs.metrics, title),
+)
+
+
+def _reliability_subjects(metrics: dict) -> list[tuple[str, dict]]:
+    return [
+        (name, s["probabilities"])
+        for name, s in ((metrics or {}).get("subjects") or {}).items()
+        if (s.get("probabilities") or {}).get("reliability")
+    ]
+
+
+def _reliability_curve(ax, table: list[dict], colour: str, label: str) -> None:
+    points = [r for r in table if r["rows"]]
+    if not points:
+        return
+    conf = [r["confidence"] for r in points]
+    acc = [r["accuracy"] for r in points]
+    total = sum(r["rows"] for r in points)
+    sizes = [12 + 200 * r["rows"] / total for r in points]
+    ax.plot(conf, acc, color=colour, lw=1.0)
+    ax.scatter(conf, acc, s=sizes, color=colour, alpha=0.75, label=label, zorder=3)
+
+
+def fig_reliability(metrics: dict, title: str = ""):
+    """Reliability diagram per model: accuracy against mean top probability in 15 bins,
+    raw and calibrated (point area: the bin's share of rows)."""
+    subjects = _reliability_subjects(metrics)
+    if not subjects:
+        raise LilyVAEError("the metrics hold no probability scores")
+    fig, axes = panel_grid(len(subjects), 3, (4.4, 4.2))
+    for k, (name, p) in enumerate(subjects):
+        ax = axes.flat[k]
+        ax.plot([0, 1], [0, 1], color="grey", lw=0.8, ls=":")
+        ece = p["class"]["raw"]["ece"]
+        _reliability_curve(ax, p["reliability"]["raw"], HELD_OUT_COLOUR, f"raw (ECE {ece:.3f})")
+        if "calibrated" in p["reliability"]:
+            after = p["class"]["calibrated"]["ece"]
+            _reliability_curve(
+                ax, p["reliability"]["calibrated"], TRAIN_COLOUR, f"calibrated (ECE {after:.3f})"
+            )
+        ax.set_xlim(0, 1)
+        ax.set_ylim(0, 1)
+        ax.set_title(f"{name} ({p['rows']:,} rows)", fontsize=9)
+        ax.set_xlabel("mean top probability", fontsize=8)
+        ax.set_ylabel("accuracy", fontsize=8)
+        ax.legend(fontsize=7, loc="upper left")
+        ax.tick_params(labelsize=7)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _reliability_caption(inputs: FigureInputs) -> str:
+    calibrated = any(p.get("calibrated") for _, p in _reliability_subjects(inputs.metrics))
+    how = (
+        "raw (orange) and after the calibration beside the model (blue)"
+        if calibrated
+        else "raw (no model has a calibration yet: run lilyvae calibrate)"
+    )
+    return (
+        "Reliability of the lithology probabilities on labelled rows of held-out boreholes "
+        "(with a calibration, not those of the boreholes it was fitted on): accuracy of the "
+        f"most likely lithology against its mean probability in {ECE_BINS} equal-width bins, "
+        f"{how}. A calibrated model's points lie on the diagonal; point area is the bin's "
+        "share of rows."
+    )
+
+
+RELIABILITY = FigureSpec(
+    name="reliability",
+    title="reliability of the lithology probabilities ({scored})",
+    caption=_reliability_caption,
+    needs=Needs(("probabilities",), "no probability scores in the metrics (no head)"),
+    draw=lambda inputs, title: fig_reliability(inputs.metrics, title),
 )
