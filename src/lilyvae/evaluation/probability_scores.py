@@ -189,7 +189,7 @@ def probability_scores(
         "set_level": SET_LEVEL,
     }
     if scored.any():
-        sub = _subset(probs, scored)
+        sub = probs.rows(scored)
         y = labels[picked][scored]
         out |= _calibration_scores(sub, cal, y, class_group)
         out["reliability"] = {"raw": metrics.reliability_table(sub.raw, y)}
@@ -197,16 +197,3 @@ def probability_scores(
             out["reliability"]["calibrated"] = metrics.reliability_table(sub.calibrated, y)
     out["novelty"] = _novelty(ms, cal, fwd, is_novel)
     return out
-
-
-def _subset(probs, rows):
-    from dataclasses import replace
-
-    return replace(
-        probs,
-        raw=probs.raw[rows],
-        calibrated=probs.calibrated[rows],
-        group_raw=probs.group_raw[rows],
-        group_calibrated=probs.group_calibrated[rows],
-        disagreement=None,
-    )

@@ -121,6 +121,16 @@ class Probabilities:
     group_calibrated: np.ndarray
     disagreement: np.ndarray | None  # (n,) share of members whose top class differs
 
+    def rows(self, rows) -> Probabilities:
+        """The same probabilities for some rows only (an index or a mask)."""
+        return Probabilities(
+            self.raw[rows],
+            self.calibrated[rows],
+            self.group_raw[rows],
+            self.group_calibrated[rows],
+            None if self.disagreement is None else self.disagreement[rows],
+        )
+
 
 def member_logits(fwd: Forward, heads: list[LinearHead] | None) -> list[np.ndarray]:
     """Each member's logits: its own head's, or else the fitted logistic head's."""

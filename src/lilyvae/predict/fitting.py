@@ -229,7 +229,7 @@ def calibrate(
     raw = probabilities([lg[fit_l] for lg in logits], class_group, len(group_names), None)
     temperature = _fit_temperatures(raw, table.labels[fit_l], class_group)
     probs = probabilities(logits, class_group, len(group_names), temperature)
-    fit_probs = _subset(probs, fit_l)
+    fit_probs = probs.rows(fit_l)
     tables = _conformal_tables(fit_probs, table.labels[fit_l], class_group, table.boreholes[fit_l])
     index, fit_parts = _novelty_components(models, fwd, table, reference, in_fit, seed)
     _, check_parts = _novelty_components(models, fwd, table, reference, in_check, seed)
@@ -239,7 +239,7 @@ def calibrate(
     )
     cal.heads = heads
     check_scores = _measure(
-        _subset(probs, check_l), cal, table.labels[check_l], table.boreholes[check_l]
+        probs.rows(check_l), cal, table.labels[check_l], table.boreholes[check_l]
     )
     cal.measured = check_scores | {
         "novelty_flag_rate_check": float(
@@ -253,19 +253,6 @@ def calibrate(
     }
     cal.provenance = _provenance(models, data)
     return cal, write_calibration(cal, index, models)
-
-
-def _subset(probs, rows):
-    from dataclasses import replace
-
-    return replace(
-        probs,
-        raw=probs.raw[rows],
-        calibrated=probs.calibrated[rows],
-        group_raw=probs.group_raw[rows],
-        group_calibrated=probs.group_calibrated[rows],
-        disagreement=None if probs.disagreement is None else probs.disagreement[rows],
-    )
 
 
 def _provenance(models: ModelSet, data) -> dict:
