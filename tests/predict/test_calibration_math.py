@@ -107,3 +107,18 @@ def test_borehole_interval_needs_two_boreholes():
         lambda r: values[r].mean(), np.repeat([0, 1, 2, 3, 4], 2)
     )
     assert low <= values.mean() <= high
+
+
+def test_withheld_lithologies_are_left_out_of_the_temperature_fit():
+    """Classes whose labels the head never saw (the demo's zero-shot lithologies) are
+    named by the cards; their bins must not pull the temperature."""
+    from types import SimpleNamespace
+
+    from lilyvae.predict.fitting import _withheld_indices
+
+    card = SimpleNamespace(extra={"labels_withheld": {"classes": ["clay", "ooze"]}})
+    plain = SimpleNamespace(extra={})
+    models = SimpleNamespace(models=[SimpleNamespace(card=card), SimpleNamespace(card=plain)])
+    names = ("basalt", "clay", "chalk", "ooze")
+    assert _withheld_indices(models, names).tolist() == [1, 3]
+    assert _withheld_indices(SimpleNamespace(models=[SimpleNamespace(card=plain)]), names).size == 0

@@ -172,6 +172,16 @@ def _fit_heads(models, fwd, rows, table):
     ]
 
 
+def _withheld_indices(models: ModelSet, class_names) -> np.ndarray:
+    """Class indices whose labels some member's head never saw (its card says which)."""
+    withheld = {
+        name
+        for m in models.models
+        for name in (m.card.extra.get("labels_withheld") or {}).get("classes", [])
+    }
+    return np.array([i for i, n in enumerate(class_names) if n in withheld], dtype=np.int64)
+
+
 def _fit_temperatures(raw, labels, class_group) -> dict:
     with np.errstate(divide="ignore"):
         return {
@@ -227,7 +237,11 @@ def calibrate(
     class_group, group_names = class_groups(table.class_names)
     logits = member_logits(fwd, heads)
     raw = probabilities([lg[fit_l] for lg in logits], class_group, len(group_names), None)
-    temperature = _fit_temperatures(raw, table.labels[fit_l], class_group)
+    # Lithologies whose labels the head never saw (withheld for the zero-shot test) get
+    # low probabilities by construction: fitted on, they would pull T up and flatten
+    # every other bin's probabilities. The temperature is fitted on the others.
+    seen = ~np.isin(table.labels[fit_l], _withheld_indices(models, table.class_names))
+    temperature = _fit_temperatures(raw.rows(seen), table.labels[fit_l][seen], class_group)
     probs = probabilities(logits, class_group, len(group_names), temperature)
     fit_probs = probs.rows(fit_l)
     tables = _conformal_tables(fit_probs, table.labels[fit_l], class_group, table.boreholes[fit_l])
