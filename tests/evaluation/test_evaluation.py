@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from lilyvae.cli import main
+from lilyvae.data.lithology import UNLISTED, lithology_groups
 from lilyvae.data.schema import LABEL_COL
 from lilyvae.data.splits import split_boreholes
 from lilyvae.errors import LilyVAEError
@@ -20,14 +21,7 @@ from lilyvae.evaluation import (
     scoring_rows,
     write_metrics,
 )
-from lilyvae.evaluation.groups import (
-    UNLISTED,
-    class_recall,
-    group_of,
-    group_scores,
-    groups_of,
-    lithology_groups,
-)
+from lilyvae.evaluation.groups import class_recall, group_of, group_scores, groups_of
 from lilyvae.model.embeddings import NamedModel
 from lilyvae.synthetic.generator import write_synthetic_table
 from lilyvae.training.trainer import train

@@ -143,7 +143,7 @@ def test_group_confusion_has_every_group_and_numbers(run):
     scored rows included; the cells carry their shares in per cent."""
     import copy
 
-    from lilyvae.evaluation.groups import lithology_groups
+    from lilyvae.data.lithology import lithology_groups
     from lilyvae.report.figures import fig_group_confusion
 
     assert len(lithology_groups()) == 14

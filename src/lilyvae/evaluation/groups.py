@@ -14,38 +14,26 @@ from functools import lru_cache
 
 import numpy as np
 
-#: The group of lithologies the shipped list does not name.
-UNLISTED = "unlisted"
+from lilyvae.data.lithology import (
+    UNLISTED,
+    class_groups,
+    lithology_class_table,
+)
+
+# The 14 groups come from the packaged list, read by the data stage (one reader for the
+# evaluation, the figures and prediction alike).
+groups_of = class_groups
 
 
 @lru_cache(maxsize=1)
-def _group_table() -> tuple[dict[str, str], tuple[str, ...]]:
-    from lilyvae.synthetic.counts import real_classes
-
-    classes = real_classes()
-    group_of = dict(zip(classes["Principal"], classes["Group"], strict=True))
-    # Groups in the order of their rows in the real table, most frequent first.
-    order = classes.groupby("Group")["Count"].sum().sort_values(ascending=False, kind="stable")
-    return group_of, tuple(order.index)
-
-
-def lithology_groups() -> tuple[str, ...]:
-    """The 14 lithology groups, most frequent in the real table first."""
-    return _group_table()[1]
+def _group_by_lithology() -> dict[str, str]:
+    table = lithology_class_table()
+    return dict(zip(table["Principal"], table["Group"], strict=True))
 
 
 def group_of(lithology: str) -> str:
     """The group of one lithology (:data:`UNLISTED` when the list does not name it)."""
-    return _group_table()[0].get(lithology, UNLISTED)
-
-
-def groups_of(class_names: Sequence[str]) -> tuple[np.ndarray, tuple[str, ...]]:
-    """For class indices into ``class_names``: (group index of each class, the group
-    names those indices point into: the 14 groups, then :data:`UNLISTED` if needed)."""
-    names = [group_of(c) for c in class_names]
-    groups = lithology_groups() + ((UNLISTED,) if UNLISTED in names else ())
-    index = {g: i for i, g in enumerate(groups)}
-    return np.array([index[g] for g in names], dtype=np.int64), groups
+    return _group_by_lithology().get(lithology, UNLISTED)
 
 
 def group_scores(y_true: np.ndarray, y_pred: np.ndarray, class_names: Sequence[str]) -> dict:

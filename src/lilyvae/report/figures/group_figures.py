@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from lilyvae.evaluation.groups import UNLISTED, lithology_groups
+from lilyvae.data.lithology import UNLISTED, lithology_groups
 from lilyvae.report.figures.figure_spec import FigureInputs, FigureSpec, Needs
 from lilyvae.report.figures.style import DISTINCT_COLOURS, legend_slot_grid, pyplot
 
