@@ -149,3 +149,19 @@ def test_resampled_balanced_accuracy_of_one_draw_is_the_plain_score():
     # Drawing only borehole 1 leaves group 1 alone, all right.
     only = np.array([[0.0, 2.0, 0.0]])
     assert resampled_balanced_accuracy(true, pred, codes, 3, only)[0] == 1.0
+
+
+def test_borehole_macro_f1s_match_scikit_learn_per_borehole():
+    from sklearn.metrics import f1_score
+
+    from lilyvae.evaluation.field_scores import borehole_macro_f1s
+
+    rng = np.random.default_rng(3)
+    true = rng.integers(0, 6, 300)
+    pred = np.where(rng.random(300) < 0.5, true, rng.integers(0, 8, 300))  # classes never described
+    bh = rng.choice(np.array(["U1", "U2", "U3"]), 300)
+    expected = [
+        f1_score(true[bh == b], pred[bh == b], labels=np.unique(true[bh == b]), average="macro")
+        for b in ("U1", "U2", "U3")
+    ]
+    np.testing.assert_allclose(borehole_macro_f1s(true, pred, bh), expected, atol=1e-12)

@@ -109,16 +109,13 @@ def _held_out_boreholes(boreholes, te):
 
 
 def _fit_svm(X, y, tr, te, config, top, class_names, curves, boreholes=None):
-    from sklearn.svm import SVC
+    from lilyvae.evaluation.svm import decision_scores, fit_rbf_svm
 
     if len(np.unique(y[tr])) < 2:
         return {"skipped": "fewer than two classes among the SVM's training rows"}
     start = time.perf_counter()
-    svm = SVC(kernel="rbf", C=1.0, gamma="scale", decision_function_shape="ovr")
-    svm.fit(X[tr], y[tr])
-    scores = svm.decision_function(X[te])
-    if scores.ndim == 1:  # two classes
-        scores = np.stack([-scores, scores], axis=1)
+    svm = fit_rbf_svm(X[tr], y[tr])
+    scores = decision_scores(svm, X[te])
     pred = svm.classes_[scores.argmax(axis=1)]
     out = classification_scores(y[te], pred, scores, svm.classes_, top, class_names, curves)
     out |= field_scores(y[te], pred, _held_out_boreholes(boreholes, te))  # no probabilities
