@@ -40,19 +40,22 @@ def save_figure(fig, out: Path, name: str, pdf: bool) -> tuple[str, str | None]:
 
     The PNG has 256 colours at most (a palette, no dithering): figures are flat colours
     and anti-aliased lines, which look the same, and the files, all embedded in the
-    report, are about a third of the size."""
-    import io
-
+    report, are about a third of the size. The figure is rendered to raw RGBA (not
+    encoded as a PNG only to be decoded again), and the palette image is written with
+    zlib's default level: PIL's ``optimize`` made the files 8% smaller at twice the
+    cost of writing them."""
+    import numpy as np
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    buffer = io.BytesIO()
-    fig.savefig(buffer, dpi=DPI, format="png")
-    with Image.open(buffer) as image:
-        palette = image.convert("RGB").quantize(
-            256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE
-        )
+    fig.set_dpi(DPI)
+    canvas = FigureCanvasAgg(fig)  # what savefig's PNG writer renders with
+    canvas.draw()
+    rgba = np.asarray(canvas.buffer_rgba())
+    image = Image.fromarray(rgba[..., :3].copy(), "RGB")
+    palette = image.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     png = out / f"{name}.png"
-    write_atomic(png, lambda tmp: palette.save(tmp, format="PNG", optimize=True, dpi=(DPI, DPI)))
+    write_atomic(png, lambda tmp: palette.save(tmp, format="PNG", dpi=(DPI, DPI)))
     pdf_name = None
     if pdf:
         write_atomic(out / f"{name}.pdf", lambda tmp: fig.savefig(tmp, format="pdf"))
