@@ -297,6 +297,14 @@ def test_errors_are_one_line_and_write_nothing(world, tmp_path, capsys):
     assert code == 1 and len(err) == 1 and "bare.meta.json" in err[0]
     code, _, err = run(_args(world, out, **{"--tables": "NOPE"}), capsys)
     assert code == 1 and "NOPE_DataLITH.csv" in err[0]
+    bad = tmp_path / "bad.csv"  # text in a measurement column: the training table's checks
+    lines = world["table"].read_text().splitlines()
+    first = lines[1].split(",")
+    column = lines[0].split(",").index("R")
+    first[column] = "n/a?"
+    bad.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n")
+    code, _, err = run(_args(world, out, **{"--data": bad}), capsys)
+    assert code == 1 and len(err) == 1 and "bad.csv" in err[0] and "line 2" in err[0], err
     assert not out.exists()
 
 

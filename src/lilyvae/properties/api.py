@@ -122,7 +122,10 @@ def _load_table(data) -> tuple[pd.DataFrame, object, dict]:
     if isinstance(data, pd.DataFrame):
         df, source, digest = data, "data", None
     else:
-        df, source, digest = read_table(data), str(data), sha256_file(data)
+        # the training table's row checks: text in a number column, ragged or cut-off
+        # lines and repeated bins are named, not silently dropped as incomplete rows
+        df, source = read_table(data, check=True), str(data)
+        digest = sha256_file(data)
     require_columns(df, (BOREHOLE_COL, DEPTH_COL, *FEATURE_COLS), source)
     depth = pd.to_numeric(df[DEPTH_COL], errors="coerce").to_numpy(np.float64)
     usable = finite_feature_mask(df) & df[BOREHOLE_COL].notna().to_numpy() & np.isfinite(depth)
