@@ -113,16 +113,11 @@ def test_demo_runs_the_whole_pipeline(tmp_path, capsys):
 
     _check_new_core(tmp_path, result, metrics)
 
-    assert set(result.stage_seconds) == {
-        "data",
-        "training",
-        "new core",
-        "embeddings",
-        "evaluation",
-        "properties",
-        "figures",
-        "report",
-    }
+    assert set(result.stage_seconds) == {"data", "training", "scoring", "figures", "report"}
+    # the scoring stage's parts, side by side, are in the summary
+    summary = (tmp_path / "summary.txt").read_text()
+    assert "scoring, side by side: new core and embeddings" in summary
+    assert "other seeds (workers)" in summary and "properties (worker)" in summary
 
 
 def _check_new_core(root, result, metrics):

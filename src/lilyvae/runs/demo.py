@@ -34,13 +34,9 @@ Everything it writes is labelled SYNTHETIC.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-from joblib import Parallel, delayed
 
 from lilyvae.data.boreholes import borehole_table_path, write_borehole_table
 from lilyvae.data.splits import BoreholeSplit, split_boreholes
@@ -49,10 +45,8 @@ from lilyvae.errors import LilyVAEError
 from lilyvae.evaluation import (
     EvalConfig,
     choose_zero_shot_classes,
-    evaluate,
     read_synthetic_sidecar,
     summary_text,
-    write_metrics,
 )
 from lilyvae.files import write_json_atomic, write_text_atomic
 from lilyvae.model.checkpoint import TrainedModel
@@ -61,11 +55,11 @@ from lilyvae.report.figure_options import DEFAULT_DRAW
 from lilyvae.report.figures import make_figures
 from lilyvae.report.run_report import build_report
 from lilyvae.run_folder import RunDir
+from lilyvae.runs.demo_scoring import Scored, score_all
 from lilyvae.runs.demo_settings import (
     DEMO_EPOCHS,
     DEMO_HOLDOUT,
     DEMO_NEW_CORE_MODEL,
-    DEMO_PROPERTY_MODELS,
     DEMO_SEEDS,
     DEMO_SPLIT_SEED,
     DEMO_TABLE,
@@ -228,38 +222,6 @@ def _train_models(
     return _Models(first, others, seeds)
 
 
-def _score_slice(models, data, config) -> dict:
-    """One process's share of the other seeds' scores (no baseline, no missing-colour
-    groups, no boosted group comparison: ``seeds.json`` compares the models' own SVM and
-    linear scores, and the first seed's metrics.json carries the rest)."""
-    config = dataclasses.replace(config, group_comparison=False)
-    metrics = evaluate(models, data, config, baseline=False, missing_groups=False)
-    return metrics["subjects"]
-
-
-def _score_seeds(run: RunDir, demo: _DemoData, models: _Models, metrics: dict, config, quiet):
-    """Every other seed's model scored as ``metrics.json`` scores the first seed's (same
-    rows, same settings); ``seeds.json`` from all of them. The scoring is most of the
-    demo's evaluation time and each model's is its own, so the models are shared out
-    over one process per core (scikit-learn's SVM fits are single-threaded)."""
-    others = [m for group in models.others.values() for m in group]
-    workers = max(1, min(len(others), os.cpu_count() or 1))
-    slices = [others[i::workers] for i in range(workers)]
-    # Fresh worker processes (joblib's loky), not forks: this process has run threaded
-    # BLAS and OpenMP code by now, and a forked child can deadlock on their locks.
-    parts = Parallel(n_jobs=workers)(
-        delayed(_score_slice)(s, demo.data, config) for s in slices if s
-    )
-    scored = {name: entry for part in parts for name, entry in part.items()}
-    subjects = {
-        m.name: [metrics["subjects"][m.name]] + [scored[o.name] for o in models.others[m.name]]
-        for m in models.first
-    }
-    seeds = semi_vs_unsupervised(subjects, models.seeds, bool(metrics.get("synthetic")))
-    write_json_atomic(run.seeds, seeds)
-    return seeds
-
-
 def _write_embeddings(run: RunDir, table: Path, named: list[NamedModel], say=print):
     """The table plus every model's embedding columns, written to ``embeddings.parquet``."""
     df = read_table(table)
@@ -267,30 +229,6 @@ def _write_embeddings(run: RunDir, table: Path, named: list[NamedModel], say=pri
     emb_path = write_table_atomic(embedded, run.embeddings)
     say(f"wrote {emb_path} ({len(df):,} rows x {len(named)} models)")
     return embedded
-
-
-def _zero_shot_properties(run: RunDir, demo: _DemoData, named: list[NamedModel], quiet: bool):
-    """SYNTHETIC property tables for the demo's cores (written unless present), and the
-    zero-shot property prediction of ``lilyvae properties`` into ``properties/``."""
-    from lilyvae.properties.api import predict_properties
-    from lilyvae.synthetic.counts import DEFAULT_ROWS
-    from lilyvae.synthetic.properties import write_property_tables
-
-    lily_dir = run.data_dir / "lily"
-    info = read_synthetic_sidecar(demo.table) or {}
-    if not (lily_dir / "properties.synthetic.json").is_file():
-        # The table's own rows and seed: the property tables describe the same cores.
-        rows, seed = info.get("rows", DEFAULT_ROWS), info.get("seed", 0)
-        write_property_tables(lily_dir, scale=rows / DEFAULT_ROWS, seed=seed)
-        if not quiet:
-            print(f"wrote SYNTHETIC LILY property tables for the same cores to {lily_dir}")
-    models = [f"{m.name}={m.path}" for m in named if m.name in DEMO_PROPERTY_MODELS]
-    result = predict_properties(
-        lily_dir, demo.table, models, run.properties_dir, progress=None if quiet else print
-    )
-    if not quiet:
-        print("\n".join(result.summary))
-    return result
 
 
 def _verdict_lines(seeds: dict) -> list[str]:
@@ -308,6 +246,7 @@ def _write_summary(
     properties: list[str],
     new_core: str,
     stages: dict,
+    scored: Scored,
     quiet: bool,
 ):
     """``summary.txt``: the evaluation's summary, semi- against unsupervised over the
@@ -320,7 +259,8 @@ def _write_summary(
     text += "\n\n" + new_core
     timing = ", ".join(f"{k} {v:.0f} s" for k, v in stages.items())
     total = sum(stages.values())
-    write_text_atomic(run.summary, text + f"\n\nstages: {timing}\ntotal {total:.0f} s\n")
+    parts = f"scoring, side by side: {scored.parts_line()}"
+    write_text_atomic(run.summary, text + f"\n\nstages: {timing}\n{parts}\ntotal {total:.0f} s\n")
     if quiet:
         n_seeds = max((len(m["seeds"]) for m in seeds["models"].values()), default=0)
         print(
@@ -366,8 +306,10 @@ def run_demo(
     with clock.stage("training"):
         models = _train_models(run, demo, epochs, say, early_stopping)
         named = models.first
-    with clock.stage("new core"):
-        new_core = predict_new_core(
+    config = eval_config or EvalConfig()
+
+    def before_evaluation():  # the calibration the evaluation scores, and the embeddings
+        core = predict_new_core(
             run,
             demo.table,
             run.model_path(DEMO_NEW_CORE_MODEL),
@@ -376,15 +318,18 @@ def run_demo(
             demo.novel_interval,
             DEMO_SPLIT_SEED,
         )
-    with clock.stage("embeddings"):
-        embedded = _write_embeddings(run, demo.table, named, say)
-    with clock.stage("evaluation"):
-        config = eval_config or EvalConfig()
-        metrics = evaluate(named, demo.data, config, run_dir=run.root, quiet=quiet)
-        write_metrics(metrics, run.root)
-        seeds = _score_seeds(run, demo, models, metrics, config, quiet)
-    with clock.stage("properties"):
-        properties = _zero_shot_properties(run, demo, named, quiet)
+        return core, _write_embeddings(run, demo.table, named, say)
+
+    with clock.stage("scoring"):
+        scored = score_all(
+            run, demo.table, demo.data, named, models.others, config, before_evaluation, quiet
+        )
+        (new_core, embedded), metrics, properties = scored.before, scored.metrics, scored.properties
+        seeds = semi_vs_unsupervised(scored.subjects, models.seeds, bool(metrics.get("synthetic")))
+        write_json_atomic(run.seeds, seeds)
+    say(f"  scoring, side by side: {scored.parts_line()}")
+    if not quiet:
+        print("\n".join(properties.summary))
     with clock.stage("figures"):
         make_figures(
             run.figures_dir,
@@ -403,7 +348,7 @@ def run_demo(
         report = build_report(run.root)
     seconds = time.perf_counter() - start
     core_line = new_core_line(new_core)
-    _write_summary(run, metrics, seeds, properties.summary, core_line, clock.seconds, quiet)
+    _write_summary(run, metrics, seeds, properties.summary, core_line, clock.seconds, scored, quiet)
     timing = ", ".join(f"{k} {v:.0f} s" for k, v in clock.seconds.items())
     print(f"demo finished in {seconds:.0f} s ({timing}); outputs in {run.root}")
     print(f"report: {report}")
