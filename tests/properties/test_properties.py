@@ -338,3 +338,33 @@ def test_ray_backend_gives_the_local_results(world, honest):
     pytest.importorskip("ray")
     result = _predict(world, "ray", rounds=300, backend="ray", workers=2)
     pd.testing.assert_frame_equal(result.frame, honest.frame)
+
+
+def test_mask_model_on_a_table_with_partial_rows(world, tmp_path):
+    """A model that trains on rows lacking colour (missing="mask") is compared with the
+    others on the rows every subject can use: those with all six inputs, counted."""
+    df = pd.read_csv(world["table"])
+    blank = np.random.default_rng(2).random(len(df)) < 0.1
+    df.loc[blank, ["R", "G", "B"]] = np.nan
+    table = tmp_path / "partial.csv"
+    df.to_csv(table, index=False)
+    data = training_data_from_frame(df, source=str(table), keep_partial=True)
+    model = train(
+        data, model="unsupervised", recipe="hybrid", epochs=1, split=world["split"], missing="mask"
+    )
+    model.save(tmp_path / "mask.pt")
+    result = predict_properties(
+        world["lily"],
+        table,
+        [f"mask={tmp_path / 'mask.pt'}"],
+        tmp_path / "out",
+        tables=["TEST"],
+        min_rows=50,
+        workers=1,
+        rounds=20,
+    )
+    assert result.info["data"]["rows_read"] == len(df)
+    assert result.info["data"]["rows_usable"] == int((~blank).sum())
+    known = result.frame.set_index("variable").loc["known"]
+    assert known["n_rows"] == int((~blank).sum())  # every usable bin has the property
+    assert np.isfinite(known[["mask_r2", "features_r2"]].astype(float)).all()
