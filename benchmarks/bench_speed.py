@@ -7,6 +7,9 @@ On the default 238,506-row SYNTHETIC table, standard recipe, batch 256, trains
 - one semi-supervised model, the same two ways;
 - a pack of 16 unsupervised members (one thread), per member-epoch: the arithmetic a
   core can do when it is kept busy;
+- the matrix products alone of one unsupervised model's epoch (the 17 products of each
+  step, at the engine's shapes, on one thread and on two): the floor that no per-step
+  saving elsewhere can go below;
 
 alternating the runs (A, B, A, B ...) so that a change in the machine's load falls on
 every variant alike, and prints each one's s/epoch (median over epochs 2..n of every
@@ -25,8 +28,10 @@ from __future__ import annotations
 import argparse
 import os
 import subprocess
+import time
 
 import numpy as np
+import torch
 
 from lilyvae.data.tables import training_data_from_frame
 from lilyvae.synthetic.generator import generate_table
@@ -75,6 +80,41 @@ def epoch_seconds(X, labels, kind: str, members: int, helper: bool, epochs: int)
     return [s / members for s in seconds[1:]]
 
 
+def product_floor(arch, rows: int, batch: int = 256, threads: int = 1) -> float:
+    """Seconds per epoch of one model's matrix products alone: per layer (in -> out)
+    the forward product, the weight gradient and (all but the first layer) the input
+    gradient, as the engine computes them (``torch.bmm`` on a pack of one)."""
+    enc = [arch.input_dim, *arch.hidden_dims]
+    dec = [arch.latent_dim, *reversed(arch.hidden_dims)]
+    layers = [
+        *zip(enc[:-1], enc[1:], strict=True),
+        (enc[-1], 2 * arch.latent_dim),
+        *zip(dec[:-1], dec[1:], strict=True),
+    ]
+    layers.append((dec[-1], arch.input_dim))
+    ops = []
+    for j, (i, o) in enumerate(layers):
+        W, h, g = torch.randn(1, o, i), torch.randn(1, i, batch), torch.randn(1, o, batch)
+        ops.append(lambda W=W, h=h: torch.bmm(W, h))
+        ops.append(lambda g=g, h=h: torch.bmm(g, h.transpose(1, 2)))
+        if j > 0:
+            ops.append(lambda W=W, g=g: torch.bmm(W.transpose(1, 2), g))
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        for op in ops * 50:  # warm-up
+            op()
+        steps = 500
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            for op in ops:
+                op()
+        per_step = (time.perf_counter() - t0) / steps
+    finally:
+        torch.set_num_threads(before)
+    return per_step * -(-rows // batch)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--epochs", type=int, default=4)
@@ -90,6 +130,8 @@ def main() -> None:
     for _ in range(args.repeats):
         for label, kind, members, helper in VARIANTS:
             times[label] += epoch_seconds(X, labels, kind, members, helper, args.epochs)
+    arch = make_config("unsupervised", "standard").architecture(None)
+    floors = {t: product_floor(arch, data.n_rows, threads=t) for t in (1, 2)}
     print(f"load average after: {load_average()}")
     s = {label: float(np.median(v)) for label, v in times.items()}
     print()
@@ -105,6 +147,12 @@ def main() -> None:
     packed = s["unsupervised, pack of 16 (per member)"]
     print(f"lone model (helper) / packed member:     {unsup2 / packed:.2f}x")
     print(f"lone unsupervised model, helper thread:  {unsup2:.3f} s/epoch (target <= 0.25)")
+    print(f"lone unsupervised model, 1 thread:       {unsup1:.3f} s/epoch (target <= 0.25)")
+    for t, floor in floors.items():
+        print(
+            f"its matrix products alone, {t} thread{'s' if t > 1 else ' '}:  {floor:.3f} s/epoch "
+            f"({floor / unsup1:.0%} of the 1-thread epoch)"
+        )
 
 
 if __name__ == "__main__":
