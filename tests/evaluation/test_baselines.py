@@ -13,7 +13,7 @@ from lilyvae.evaluation.baselines import (
     verdict,
 )
 from lilyvae.evaluation.config import EvalConfig
-from lilyvae.evaluation.context import context_columns, context_features
+from lilyvae.evaluation.context import context_columns, context_features, depth_gaps
 from lilyvae.evaluation.field_scores import (
     boundary_f1,
     expected_calibration_error,
@@ -177,6 +177,42 @@ def test_context_never_mixes_boreholes_and_flags_the_edges():
     assert context_features(X, bh, 0) is X
     with pytest.raises(LilyVAEError, match="Borehole_ID"):
         context_features(X, None, 1)
+
+
+def test_context_never_crosses_a_gap_in_depth():
+    # One borehole of 20 cm bins with one missing bin (2.0 -> 2.4) and a step back up
+    # (2.8 -> 2.6), then a second borehole without gaps.
+    bh = np.array(["A"] * 7 + ["B"] * 3, dtype=object)
+    depths = np.array([1.6, 1.8, 2.0, 2.4, 2.6, 2.8, 2.6, 5.0, 5.2, 5.4])
+    X = np.arange(10, dtype=np.float64)[:, None]
+    assert depth_gaps(bh, depths).tolist() == [0, 0, 0, 1, 0, 0, 1, 0, 0, 0]
+    out = context_features(X, bh, 2, depths)
+    # Per offset (-1, +1, -2, +2): neighbour value, difference, padding flag.
+    neighbours = out[:, [1, 4, 7, 10]]
+    flags = out[:, [3, 6, 9, 12]]
+    segments = [[0, 1, 2], [3, 4, 5], [6], [7, 8, 9]]
+    for segment in segments:
+        for row in segment:
+            # Every neighbour, real or padding, is a row of the same segment.
+            assert set(neighbours[row].astype(int)) <= set(segment)
+    assert flags[2].tolist() == [0, 1, 0, 1]  # above the missing bin: padded below
+    assert neighbours[2].tolist() == [1, 2, 0, 2]  # the nearest row on this side
+    assert flags[3].tolist() == [1, 0, 1, 0]  # below it: padded above
+    assert flags[6].tolist() == [1, 1, 1, 1]  # the row out of order stands alone
+    assert out[3, 2] == 0.0  # a padded neighbour at the very edge differs by 0
+    # Adjacent bins are neighbours however the float steps round; B has no gap.
+    assert flags[8].tolist() == [0, 0, 1, 1]
+
+
+def test_context_without_gaps_is_the_table_order_context():
+    bh = np.array(["A"] * 5 + ["B"] * 4, dtype=object)
+    depths = np.round(np.r_[np.arange(5) * 0.2 + 10.0, np.arange(4) * 0.2 + 3.1], 1)
+    X = np.random.default_rng(5).standard_normal((9, 2))
+    assert not depth_gaps(bh, depths).any()
+    assert np.array_equal(context_features(X, bh, 2, depths), context_features(X, bh, 2))
+    # Bins of 2 (the median step): a step of 3 (1.5 bins) is no gap, one of 3.1 is.
+    steps = np.array([0.0, 2.0, 4.0, 6.0, 8.0, 11.0, 14.1])
+    assert np.flatnonzero(depth_gaps(np.array(["A"] * 7), steps)).tolist() == [6]
 
 
 def test_boundary_f1_on_hand_made_sequences():

@@ -135,11 +135,19 @@ def _score(y_true, pred, proba, classes, boreholes, codes, n_groups, draws):
 
 
 def group_comparison(
-    representations: dict, groups, group_names, fit_rows, test_rows, boreholes, config
+    representations: dict,
+    groups,
+    group_names,
+    fit_rows,
+    test_rows,
+    boreholes,
+    config,
+    depths=None,
 ) -> dict:
     """Scores of every method on every representation (``{name: (n, d) array}``, the
     measurements first) for the lithology groups ``groups`` (row codes into
-    ``group_names``); fitted on ``fit_rows`` and scored on ``test_rows`` (row indices)."""
+    ``group_names``); fitted on ``fit_rows`` and scored on ``test_rows`` (row indices).
+    ``boreholes`` and ``depths``: each row's, for the resamples and the depth context."""
     missing = boosting_missing()
     methods = [m for m in METHODS if m != "boosted" or missing is None]
     rng = np.random.default_rng(config.seed)
@@ -154,7 +162,7 @@ def group_comparison(
     scores: dict[str, dict] = {}
     resampled: dict[str, np.ndarray] = {}  # per method, per resample: in memory only
     for name, X in representations.items():
-        Xc = context_features(X, boreholes, config.context)
+        Xc = context_features(X, boreholes, config.context, depths)
         for method in methods:
             start = time.perf_counter()
             pred, proba, classes = _fit_predict(

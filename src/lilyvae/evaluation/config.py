@@ -69,7 +69,7 @@ class EvalConfig:
     context: int = hyper(
         0,
         "depth context for every classifier: each bin also sees the K bins above and below "
-        "it in its borehole, and their differences",
+        "it in its borehole (never across a gap in depth), and their differences",
         NON_NEGATIVE_INT,
     )
     boosted_fit_rows: int = hyper(

@@ -191,6 +191,7 @@ def _compare_groups(plan: _Plan, embeddings: dict) -> dict:
         primary.lab_test,
         data.boreholes,
         plan.config,
+        data.depths,
     )
 
 
