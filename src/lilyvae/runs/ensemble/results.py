@@ -53,7 +53,8 @@ def member_row(
     member: Member, card: dict | None, failure: dict | None, synthetic: bool = False
 ) -> dict:
     """A member's row of ``members.csv``: its cell, seed, status, whether its data are
-    SYNTHETIC (the run's data, as its card records them), final losses, metrics."""
+    SYNTHETIC (the run's data, as its card records them), final losses (with early
+    stopping the kept epoch's, ``final_epoch`` naming it), metrics."""
     row: dict = {"member": member.key}
     if member.cell is not None:
         row["cell"] = member.cell
@@ -71,6 +72,8 @@ def member_row(
             "unique_rows": info.get("unique_rows"),
             "epochs": card.get("training", {}).get("epochs"),
         }
+        if "epoch" in final:  # early stopping kept this epoch's weights: its losses follow
+            row["final_epoch"] = final["epoch"]
         row |= {f"final_{t}": final.get(t) for t in LOSS_TERMS if t in final}
         row |= info.get("metrics") or {}
         row["error"] = ""
@@ -82,6 +85,7 @@ def member_row(
 
 def _metric_columns(rows: list[dict]) -> list[str]:
     skip = {"member", "cell", "seed", "resample", "status", "rows", "unique_rows", "epochs"}
+    skip |= {"final_epoch"}  # which epoch the final losses are from, not a metric
     skip |= {"synthetic"}
     skip |= {"error"} | set(grid_axes())
     cols: list[str] = []
