@@ -117,8 +117,9 @@ def resampled_balanced_accuracy(y_true, y_pred, borehole_codes, n_groups, draws)
         return np.nanmean(np.where(n > 0, c / n, np.nan), axis=1)
 
 
-def _score(y_true, pred, proba, classes, boreholes, codes, n_groups, draws):
-    """A method's entry, and its balanced accuracy per resample."""
+def _score(y_true, pred, proba, classes, boreholes, codes, n_groups, draws, field: bool):
+    """A method's entry (with the field's scores where ``field``), and its balanced
+    accuracy per resample."""
     from sklearn.metrics import f1_score
 
     present = np.unique(y_true)
@@ -129,8 +130,9 @@ def _score(y_true, pred, proba, classes, boreholes, codes, n_groups, draws):
         "accuracy": float(np.mean(pred == y_true)),
         "macro_f1": float(f1_score(y_true, pred, labels=present, average="macro", zero_division=0)),
         "interval": {"low": low, "high": high, "rounds": int(len(draws))},
-        **field_scores(y_true, pred, boreholes, proba, classes),
     }
+    if field:
+        entry |= field_scores(y_true, pred, boreholes, proba, classes)
     return entry, values
 
 
@@ -170,7 +172,15 @@ def group_comparison(
             )
             key = f"{name}/{method}"
             entry, resampled[key] = _score(
-                y_test, pred, proba, classes, test_bh, codes, len(group_names), draws
+                y_test,
+                pred,
+                proba,
+                classes,
+                test_bh,
+                codes,
+                len(group_names),
+                draws,
+                config.group_field_scores,
             )
             entry |= {"representation": name, "method": method, "fit_rows": int(len(fit))}
             entry["seconds"] = round(time.perf_counter() - start, 2)

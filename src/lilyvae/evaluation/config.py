@@ -79,6 +79,10 @@ class EvalConfig:
         200, "borehole resamples of the group comparison's intervals", POSITIVE_INT
     )
     group_comparison: bool = True  # the strongest baseline beside the embeddings
+    # The field's scores of every compared method; an ensemble's members leave them out
+    # (their summary reads balanced accuracy only, and per-borehole F1 costs as much as
+    # the boosted fits).
+    group_field_scores: bool = True
 
     def __post_init__(self) -> None:
         for name in hyper_fields(type(self)):

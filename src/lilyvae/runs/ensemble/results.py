@@ -24,6 +24,7 @@ from lilyvae.run_folder import (
     ENSEMBLE_SUMMARY_FORMAT,
 )
 from lilyvae.runs.ensemble.grid import cell_name, params_json, params_text
+from lilyvae.runs.ensemble.group_verdict import members_comparison
 from lilyvae.runs.ensemble.planning import Member
 from lilyvae.runs.ensemble.rundir import RUN_VERSION, EnsembleRun, RunRecord
 from lilyvae.training.config import grid_axes
@@ -127,10 +128,14 @@ def _bootstrap_summary(ok: list[dict], metric_cols: list[str]) -> dict:
         spread = metric_interval(col, values, "percentile")
         mean_ci = metric_interval(col, values, "t")
         metrics[col] = spread | {"mean_low": mean_ci["low"], "mean_high": mean_ci["high"]}
-    return {
+    out = {
         "interval": {"method": "percentile", "note": INTERVAL_NOTES["percentile"]},
         "metrics": metrics,
     }
+    comparison = members_comparison(ok)
+    if comparison is not None:
+        out["group_comparison"] = comparison
+    return out
 
 
 def _sweep_cells(members: list[Member], rows: list[dict], metric_cols: list[str]) -> list[dict]:
@@ -247,10 +252,14 @@ def summary_table(result: EnsembleResult, columns: int = 6) -> str:
         + f" ({result.trained} trained now, {result.skipped} already done)"
     ]
     if s["kind"] == "bootstrap":
-        lines.append(f"{'metric':<26} {'mean':>10}  {'95% of members':>23}  {'n':>4}")
+        width = max([26, *(len(name) for name in s["metrics"])])
+        lines.append(f"{'metric':<{width}} {'mean':>10}  {'95% of members':>23}  {'n':>4}")
         for name, m in s["metrics"].items():
             span = interval_text(m)
-            lines.append(f"{name:<26} {_fmt(m['mean']):>10}  {span:>23}  {m['n']:>4}")
+            lines.append(f"{name:<{width}} {_fmt(m['mean']):>10}  {span:>23}  {m['n']:>4}")
+        if s.get("group_comparison"):
+            tag = "SYNTHETIC data: " if s.get("synthetic") else ""
+            lines.append(f"{tag}groups: {s['group_comparison']['verdict']}")
     else:
         lines += _cells_table(s["cells"], columns)
     failed = [r for r in result.members if r["status"] == "failed"]
