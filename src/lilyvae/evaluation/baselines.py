@@ -192,8 +192,8 @@ def group_comparison(
         "test_boreholes": int(len(names)) if test_bh is not None else None,
         "interval": "95%: 2.5th and 97.5th percentiles over resamples of the held-out "
         "boreholes (rows where the table has no boreholes), the same draws for every method",
-        "difference_interval": "95%: 2.5th and 97.5th percentiles over the same resamples of "
-        "one method's balanced accuracy minus the other's (paired)",
+        "difference_interval": "95%: 2.5th and 97.5th percentiles, over the same resamples, "
+        "of one method's balanced accuracy minus the other's",
         "boosted_model": f"xgboost.XGBClassifier({BOOSTED_SETTINGS})",
         "methods": scores,
     }

@@ -77,10 +77,11 @@ def difference_table(metrics: dict) -> Table | None:
             "verdict",
         ],
         rows,
-        f"{synthetic_tag(metrics)}Both methods are scored on the same resamples of the "
-        "held-out boreholes, and the interval is that of the difference per resample "
-        f"({comparison['difference_interval']}): the spread from borehole to borehole is "
-        "shared by both and cancels in it. A verdict only where the interval excludes 0.",
+        f"{synthetic_tag(metrics)}Difference: the method's balanced accuracy minus the "
+        "other's, both scored on the same resamples of the held-out boreholes. Interval: "
+        f"{comparison['difference_interval']}. Paired, because the spread from borehole to "
+        "borehole is shared by both methods and cancels in the difference. A verdict only "
+        "where the interval excludes 0.",
     )
 
 
