@@ -8,7 +8,7 @@ import pytest
 from cli_helpers import run
 
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS, GRA
-from lilyvae.data.tables import load_training_data, read_table
+from lilyvae.data.tables import load_training_data, read_table, training_data_from_frame
 from lilyvae.errors import LilyVAEError
 
 
@@ -134,6 +134,17 @@ def test_a_good_table_reads_as_before(small_csv, small_frame):
     df = read_table(small_csv, check=True)
     pd.testing.assert_frame_equal(df[list(FEATURE_COLS)], small_frame[list(FEATURE_COLS)])
     assert df[DEPTH_COL].equals(small_frame[DEPTH_COL])
+
+
+def test_training_data_keeps_each_rows_depth(small_frame):
+    frame = small_frame.head(40).copy()
+    frame.loc[frame.index[3], "R"] = np.nan  # a dropped row leaves a gap in depth
+    data = training_data_from_frame(frame)
+    kept = frame.drop(index=frame.index[3])
+    assert np.array_equal(data.depths, kept[DEPTH_COL].to_numpy(np.float64))
+    picked = np.arange(data.n_rows) % 2 == 0
+    assert np.array_equal(data.subset(picked).depths, data.depths[picked])
+    assert training_data_from_frame(frame.drop(columns=[DEPTH_COL])).depths is None
 
 
 def test_data_that_is_a_directory_says_so(tmp_path, capsys):

@@ -40,7 +40,13 @@ def test_evaluate_shows_the_strongest_baseline_and_the_fields_scores(model, data
     linear = metrics["subjects"]["semisup"]["linear"]
     assert linear["boundary_f1"]["described_changes"] > 0 and linear["log_loss"] > 0
     assert metrics["subjects"]["semisup"]["svm"]["log_loss"] is None  # the SVM has no probabilities
-    assert comparison["verdict"] in markdown_report(metrics)
+    differences = comparison["paired_differences"]
+    assert set(differences["embeddings"]) == {"semisup", "semisup+features"}
+    for d in [differences["best"], *differences["embeddings"].values()]:
+        assert d["low"] <= d["high"] and d["rounds"] == SMALL["interval_rounds"]
+    report = markdown_report(metrics)
+    assert comparison["verdict"] in report
+    assert "The verdict's paired differences" in report and "semisup vs strongest" in report
     assert comparison["verdict"] in summary_text(metrics)
 
 

@@ -59,6 +59,9 @@ def test_a_bootstrap_gets_its_figures_and_report(boot, capsys):
     assert "data:image/png;base64," in html and "95% interval of the mean" in html
     assert summary["run_id"] in html and "svm_accuracy" in html  # the manifest, the metrics
     assert "<script" not in html
+    verdict = summary["group_comparison"]["verdict"]
+    assert 'id="group-verdict">SYNTHETIC data. Lithology groups' in html
+    assert verdict.split(";")[0] in html  # the members' paired verdict, escaped
 
 
 def test_a_sweep_with_failures_is_drawn_and_reported(synth_csv, tmp_path, capsys):

@@ -242,6 +242,7 @@ def test_bootstrap_writes_members_summary_and_cards(tmp_path, small_csv, capsys)
     assert loss["mean"] == pytest.approx(np.mean(values)) and loss["n"] == 3
     assert loss["low"] <= loss["mean"] <= loss["high"]
     assert "svm_accuracy" in summary["metrics"] and "baseline" in summary
+    _check_group_comparison(rows, summary, stdout)
 
     for r in rows:
         model = lilyvae.load_model(out / "members" / f"{r['member']}.pt")
@@ -252,6 +253,42 @@ def test_bootstrap_writes_members_summary_and_cards(tmp_path, small_csv, capsys)
         assert info["metrics"]["svm_accuracy"] == pytest.approx(float(r["svm_accuracy"]))
         assert model.embed(np.ones((2, 6))).shape == (2, 10)
         assert len(model.history["loss"]) == 2
+
+
+def _check_group_comparison(rows, summary, stdout):
+    """Each member's group comparison in members.csv, and over the members in the
+    summary: mean and interval per method x representation, and the paired verdict."""
+    pytest.importorskip("xgboost")
+    columns = [
+        f"groups_{rep}_{method}_balanced_accuracy"
+        for rep in ("features", "embedding", "both")
+        for method in ("linear", "boosted")
+    ]
+    for column in columns:
+        values = [float(r[column]) for r in rows]
+        assert all(0 <= v <= 1 for v in values), column
+        entry = summary["metrics"][column]
+        assert entry["n"] == 3 and entry["low"] <= entry["mean"] <= entry["high"]
+        if "_features_" in column:  # the same held-out rows for every member
+            assert len(set(values)) == 1, column
+    section = summary["group_comparison"]
+    base = section["strongest_baseline"].split("/")[1]
+    base_col = f"groups_features_{base}_balanced_accuracy"
+    assert float(rows[0][base_col]) == max(
+        float(rows[0][f"groups_features_{m}_balanced_accuracy"]) for m in ("linear", "boosted")
+    )
+    for rep, label in (("embedding", "embedding"), ("both", "embedding+features")):
+        d = section["differences"][rep]
+        method = d["method"].split("/")[1]
+        paired = [
+            float(r[f"groups_{rep}_{method}_balanced_accuracy"]) - float(r[base_col]) for r in rows
+        ]
+        assert d["method"] == f"{label}/{method}" and d["members"] == 3
+        assert d["difference"] == pytest.approx(np.mean(paired))
+        assert d["low"] == pytest.approx(np.percentile(paired, 2.5))
+        assert d["verdict"] in ("beats", "is beaten by", "no verdict")
+    assert f"groups: {section['verdict']}" in stdout
+    assert section["verdict"].startswith(f"strongest baseline features/{base}; embedding/")
 
 
 REAL_RUN_PACK = backends.run_pack

@@ -73,6 +73,25 @@ def test_early_stopping_keeps_the_best_epoch_and_stops_the_same_on_a_rerun(
     assert a.card.data["rows_trained"] == int((~aside).sum())
 
 
+def test_the_card_reports_the_kept_epoch_not_the_last(tmp_path, data, stopped):
+    from lilyvae.model.checkpoint import load_model
+
+    _, (a, _) = stopped
+    best = a.card.extra["early_stopping"]["best_epoch"]
+    assert best < len(a.history["loss"])  # an earlier epoch was kept
+    assert a.card.final == {k: v[best - 1] for k, v in a.history.items()} | {"epoch": best}
+    assert a.card.final["loss"] != a.history["loss"][-1]
+    assert f"(epoch {best}, whose weights were kept)" in "\n".join(a.card.describe())
+    a.save(tmp_path / "m.pt")
+    saved = json.loads((tmp_path / "m.meta.json").read_text())
+    assert saved["final"]["epoch"] == best and saved["final"]["loss"] == a.card.final["loss"]
+    assert load_model(tmp_path / "m.pt").card.final == saved["final"]
+    # Without early stopping the card is as before: the last epoch's row, no epoch named.
+    few = data.subset(np.arange(data.n_rows) < 300)
+    plain = train(few, model="unsupervised", epochs=3, batch_size=64, seed=1)
+    assert plain.card.final == {k: v[-1] for k, v in plain.history.items()}
+
+
 def test_validation_boreholes_never_overlap_the_held_out_ones(data, stopped):
     _, (a, _) = stopped
     validated = set(a.card.extra["early_stopping"]["validation_boreholes"])
@@ -167,3 +186,8 @@ def test_a_bootstrap_member_with_early_stopping_is_the_model_train_makes(tmp_pat
         assert state_equal(member.module.state_dict(), alone.module.state_dict())
         assert member.card.extra["early_stopping"] == alone.card.extra["early_stopping"]
         assert len(member.history["val_loss"]) == alone.card.extra["early_stopping"]["epochs_run"]
+        # members.csv's losses are the kept epoch's, as the card's are.
+        best = alone.card.extra["early_stopping"]["best_epoch"]
+        row = result.members[i]
+        assert row["final_epoch"] == best == member.card.final["epoch"]
+        assert row["final_loss"] == alone.history["loss"][best - 1] == alone.card.final["loss"]

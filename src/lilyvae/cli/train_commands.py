@@ -46,6 +46,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     losses = ", ".join(
         f"{k} {final[k]:.4g}" for k in ("loss", "recon", "kl", "masked", "class") if k in final
     )
+    if "epoch" in final:  # early stopping kept an earlier epoch: its losses
+        losses += f" (epoch {final['epoch']}'s)"
     stopping = trained.card.extra.get("early_stopping")
     epochs = config.epochs if stopping is None else stopping["epochs_run"]
     print(

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from lilyvae.data.provenance import UNKNOWN, Provenance, table_provenance
-from lilyvae.data.schema import BOREHOLE_COL, FEATURE_COLS, LABEL_COL
+from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS, LABEL_COL
 from lilyvae.data.table_checks import (
     check_column_names,
     check_csv_layout,
@@ -150,6 +150,8 @@ class TrainingData:
     source: str
     sha256: str | None
     origin: Provenance = UNKNOWN
+    # (n,) float64 Depth_Bin (NaN where not a number), or None when the table has none
+    depths: np.ndarray | None = None
 
     @property
     def n_rows(self) -> int:
@@ -220,6 +222,7 @@ class TrainingData:
             source=self.source,
             sha256=self.sha256,
             origin=self.origin,
+            depths=None if self.depths is None else self.depths[mask],
         )
 
     def provenance(self) -> dict:
@@ -295,6 +298,9 @@ def training_data_from_frame(
     # Categorical codes are -1 for missing names and names outside class_names.
     labels = pd.Categorical(names, categories=list(class_names)).codes.astype(np.int64)
     boreholes = used[BOREHOLE_COL].astype(str).to_numpy() if BOREHOLE_COL in used else None
+    depths = None
+    if DEPTH_COL in used:
+        depths = pd.to_numeric(used[DEPTH_COL], errors="coerce").to_numpy(np.float64)
     return TrainingData(
         features=features,
         labels=labels,
@@ -305,6 +311,7 @@ def training_data_from_frame(
         source=source,
         sha256=sha256,
         origin=origin,
+        depths=depths,
     )
 
 

@@ -13,9 +13,14 @@ so in one line.
 
 Every method is fitted on rows of training boreholes and scored on every labelled row
 of the held-out boreholes. Its 95% interval resamples the held-out boreholes with
-replacement (the same draws for every method, so the methods are compared on the same
-resamples); the verdict names the best method and says whether an embedding beats the
-strongest baseline only where their intervals do not overlap.
+replacement, the same draws for every method. The verdict names the best method and
+says whether each embedding beats the strongest baseline (the best method on the
+measurements alone) by paired differences (:mod:`.paired`): per resample, one method's
+balanced accuracy minus the other's, a verdict only where the 95% interval of that
+difference excludes 0. Paired, because the spread from borehole to borehole (a resample
+of hard boreholes lowers every method) is shared by both methods and cancels in the
+difference, where two intervals side by side would count it twice. The per-resample
+values stay in memory; ``metrics.json`` has each difference and its interval.
 """
 
 from __future__ import annotations
@@ -28,6 +33,13 @@ import numpy as np
 
 from lilyvae.evaluation.context import context_features
 from lilyvae.evaluation.field_scores import field_scores
+from lilyvae.evaluation.paired import (
+    NO_VERDICT,
+    SAID,
+    difference_text,
+    direction,
+    paired_difference,
+)
 from lilyvae.evaluation.splits import subsample
 
 #: The library of the boosted baseline, and the line that says it is missing.
@@ -105,27 +117,39 @@ def resampled_balanced_accuracy(y_true, y_pred, borehole_codes, n_groups, draws)
         return np.nanmean(np.where(n > 0, c / n, np.nan), axis=1)
 
 
-def _score(y_true, pred, proba, classes, boreholes, codes, n_groups, draws) -> dict:
+def _score(y_true, pred, proba, classes, boreholes, codes, n_groups, draws, field: bool):
+    """A method's entry (with the field's scores where ``field``), and its balanced
+    accuracy per resample."""
     from sklearn.metrics import f1_score
 
     present = np.unique(y_true)
     values = resampled_balanced_accuracy(y_true, pred, codes, n_groups, draws)
     low, high = (float(v) for v in np.percentile(values, [2.5, 97.5]))
-    return {
+    entry = {
         "balanced_accuracy": float(np.mean([np.mean(pred[y_true == g] == g) for g in present])),
         "accuracy": float(np.mean(pred == y_true)),
         "macro_f1": float(f1_score(y_true, pred, labels=present, average="macro", zero_division=0)),
         "interval": {"low": low, "high": high, "rounds": int(len(draws))},
-        **field_scores(y_true, pred, boreholes, proba, classes),
     }
+    if field:
+        entry |= field_scores(y_true, pred, boreholes, proba, classes)
+    return entry, values
 
 
 def group_comparison(
-    representations: dict, groups, group_names, fit_rows, test_rows, boreholes, config
+    representations: dict,
+    groups,
+    group_names,
+    fit_rows,
+    test_rows,
+    boreholes,
+    config,
+    depths=None,
 ) -> dict:
     """Scores of every method on every representation (``{name: (n, d) array}``, the
     measurements first) for the lithology groups ``groups`` (row codes into
-    ``group_names``); fitted on ``fit_rows`` and scored on ``test_rows`` (row indices)."""
+    ``group_names``); fitted on ``fit_rows`` and scored on ``test_rows`` (row indices).
+    ``boreholes`` and ``depths``: each row's, for the resamples and the depth context."""
     missing = boosting_missing()
     methods = [m for m in METHODS if m != "boosted" or missing is None]
     rng = np.random.default_rng(config.seed)
@@ -138,17 +162,29 @@ def group_comparison(
     draws = borehole_draws(len(names), config.interval_rounds, config.seed)
     y_test = groups[test_rows]
     scores: dict[str, dict] = {}
+    resampled: dict[str, np.ndarray] = {}  # per method, per resample: in memory only
     for name, X in representations.items():
-        Xc = context_features(X, boreholes, config.context)
+        Xc = context_features(X, boreholes, config.context, depths)
         for method in methods:
             start = time.perf_counter()
             pred, proba, classes = _fit_predict(
                 method, Xc[fit], groups[fit], Xc[test_rows], config.seed
             )
-            entry = _score(y_test, pred, proba, classes, test_bh, codes, len(group_names), draws)
+            key = f"{name}/{method}"
+            entry, resampled[key] = _score(
+                y_test,
+                pred,
+                proba,
+                classes,
+                test_bh,
+                codes,
+                len(group_names),
+                draws,
+                config.group_field_scores,
+            )
             entry |= {"representation": name, "method": method, "fit_rows": int(len(fit))}
             entry["seconds"] = round(time.perf_counter() - start, 2)
-            scores[f"{name}/{method}"] = entry
+            scores[key] = entry
     out = {
         "task": f"{len(np.unique(y_test))} lithology groups of held-out boreholes",
         "context": int(config.context),
@@ -156,23 +192,42 @@ def group_comparison(
         "test_boreholes": int(len(names)) if test_bh is not None else None,
         "interval": "95%: 2.5th and 97.5th percentiles over resamples of the held-out "
         "boreholes (rows where the table has no boreholes), the same draws for every method",
+        "difference_interval": "95%: 2.5th and 97.5th percentiles, over the same resamples, "
+        "of one method's balanced accuracy minus the other's",
         "boosted_model": f"xgboost.XGBClassifier({BOOSTED_SETTINGS})",
         "methods": scores,
     }
     if missing:
         out["skipped"] = missing
-    out["verdict"] = verdict(scores, [n for n in representations if n != MEASUREMENTS])
+    embeddings = [n for n in representations if n != MEASUREMENTS]
+    out["paired_differences"] = paired_differences(scores, resampled, embeddings)
+    out["verdict"] = verdict(scores, out["paired_differences"])
     return out
 
 
-def _separated(a: dict, b: dict) -> int:
-    """1 when ``a``'s interval lies above ``b``'s, -1 below, 0 when they overlap."""
-    ia, ib = a["interval"], b["interval"]
-    if ia["low"] > ib["high"]:
-        return 1
-    if ia["high"] < ib["low"]:
-        return -1
-    return 0
+def paired_differences(scores: dict, resampled: dict, embeddings: list[str]) -> dict:
+    """The paired differences the verdict rests on, per resample of the held-out
+    boreholes: ``best`` (the best method minus the runner-up; None for a single
+    method) and ``embeddings``: per embedding, its best method minus the strongest
+    baseline (the best method on the measurements alone). ``resampled``: each
+    method's balanced accuracy per resample (the same draws for every method)."""
+
+    def entry(a: str, b: str) -> dict:
+        sa, sb = scores[a], scores[b]
+        d = paired_difference(
+            resampled[a], resampled[b], sa["balanced_accuracy"], sb["balanced_accuracy"]
+        )
+        return {"method": a, "against": b} | d | {"verdict": SAID[direction(d)]}
+
+    ranked = sorted(scores, key=lambda k: -scores[k]["balanced_accuracy"])
+    out: dict = {"best": entry(ranked[0], ranked[1]) if len(ranked) > 1 else None}
+    base = [k for k in ranked if scores[k]["representation"] == MEASUREMENTS]
+    out["embeddings"] = {}
+    for emb in embeddings if base else ():
+        own = [k for k in ranked if scores[k]["representation"] == emb]
+        if own:
+            out["embeddings"][emb] = entry(own[0], base[0])
+    return out
 
 
 def _shown(name: str, entry: dict) -> str:
@@ -180,35 +235,34 @@ def _shown(name: str, entry: dict) -> str:
     return f"{name} {entry['balanced_accuracy']:.3f} [{i['low']:.3f}, {i['high']:.3f}]"
 
 
-def verdict(scores: dict, embeddings: list[str]) -> str:
+def verdict(scores: dict, differences: dict) -> str:
     """One line: the best method, and for each embedding whether its best method beats
-    the strongest baseline (the best method on the measurements alone)."""
+    the strongest baseline, by the paired differences of :func:`paired_differences`
+    (a verdict only where the difference's interval excludes 0)."""
     if not scores:
         return "no verdict: nothing was scored"
     best_name = max(scores, key=lambda k: scores[k]["balanced_accuracy"])
-    best = scores[best_name]
-    runner = [k for k in scores if k != best_name]
-    separate = runner and all(_separated(best, scores[k]) == 1 for k in runner)
-    head = f"best: {_shown(best_name, best)}" + (
-        " (its interval lies above every other method's)"
-        if separate
-        else " (no verdict on the best: its interval overlaps another method's)"
-    )
+    head = f"best: {_shown(best_name, scores[best_name])}"
+    best = differences.get("best")
+    if best is None:
+        head += " (the only method scored)"
+    else:
+        runner, by = best["against"], difference_text(best)
+        head += {
+            1: f" (beats the runner-up {runner} by {by})",
+            # ahead on the point score, behind on most resamples
+            -1: f" (is beaten by the runner-up {runner}: {by})",
+            0: f" (no verdict on the best: the difference to the runner-up {runner}, {by}, "
+            "contains 0)",
+        }[direction(best)]
     base = [k for k in scores if scores[k]["representation"] == MEASUREMENTS]
     if not base:
         return head
     base_name = max(base, key=lambda k: scores[k]["balanced_accuracy"])
     parts = [head, f"strongest baseline: {_shown(base_name, scores[base_name])}"]
-    for emb in embeddings:
-        own = [k for k in scores if scores[k]["representation"] == emb]
-        if not own:
-            continue
-        top = max(own, key=lambda k: scores[k]["balanced_accuracy"])
-        side = _separated(scores[top], scores[base_name])
-        said = {
-            1: "beats the strongest baseline",
-            -1: "is beaten by the strongest baseline",
-            0: "no verdict against the strongest baseline (intervals overlap)",
-        }[side]
-        parts.append(f"{emb}: {said} ({_shown(top, scores[top])})")
+    for emb, d in differences["embeddings"].items():
+        side = direction(d)
+        said = NO_VERDICT if side == 0 else f"{SAID[side]} the strongest baseline"
+        top = _shown(d["method"], scores[d["method"]])
+        parts.append(f"{emb}: {said}, difference {difference_text(d)} ({top})")
     return "; ".join(parts)

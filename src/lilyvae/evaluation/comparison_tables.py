@@ -46,6 +46,45 @@ def comparison_table(metrics: dict) -> Table | None:
     )
 
 
+def difference_table(metrics: dict) -> Table | None:
+    """The paired differences the verdict rests on: the best method against the
+    runner-up, and each embedding's best method against the strongest baseline."""
+    comparison = metrics.get("group_comparison")
+    differences = (comparison or {}).get("paired_differences")
+    if not differences:
+        return None
+    named = [("best method", differences.get("best"))]
+    named += [(f"{emb} vs strongest baseline", d) for emb, d in differences["embeddings"].items()]
+    rows = [
+        [what, d["method"], d["against"]]
+        + [format_value(d[k]) for k in ("difference", "low", "high", "rounds")]
+        + [d["verdict"]]
+        for what, d in named
+        if d is not None
+    ]
+    if not rows:
+        return None
+    return Table(
+        "The verdict's paired differences: balanced accuracy of the method minus the other's",
+        [
+            "comparison",
+            "method",
+            "against",
+            "difference",
+            "95% low",
+            "95% high",
+            "resamples",
+            "verdict",
+        ],
+        rows,
+        f"{synthetic_tag(metrics)}Difference: the method's balanced accuracy minus the "
+        "other's, both scored on the same resamples of the held-out boreholes. Interval: "
+        f"{comparison['difference_interval']}. Paired, because the spread from borehole to "
+        "borehole is shared by both methods and cancels in the difference. A verdict only "
+        "where the interval excludes 0.",
+    )
+
+
 def verdict_lines(metrics: dict) -> list[str]:
     """The verdict of the group comparison for the terminal (none without one)."""
     comparison = metrics.get("group_comparison")

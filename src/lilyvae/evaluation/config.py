@@ -69,7 +69,7 @@ class EvalConfig:
     context: int = hyper(
         0,
         "depth context for every classifier: each bin also sees the K bins above and below "
-        "it in its borehole, and their differences",
+        "it in its borehole (never across a gap in depth), and their differences",
         NON_NEGATIVE_INT,
     )
     boosted_fit_rows: int = hyper(
@@ -79,6 +79,10 @@ class EvalConfig:
         200, "borehole resamples of the group comparison's intervals", POSITIVE_INT
     )
     group_comparison: bool = True  # the strongest baseline beside the embeddings
+    # The field's scores of every compared method; an ensemble's members leave them out
+    # (their summary reads balanced accuracy only, and per-borehole F1 costs as much as
+    # the boosted fits).
+    group_field_scores: bool = True
 
     def __post_init__(self) -> None:
         for name in hyper_fields(type(self)):

@@ -191,6 +191,7 @@ def _compare_groups(plan: _Plan, embeddings: dict) -> dict:
         primary.lab_test,
         data.boreholes,
         plan.config,
+        data.depths,
     )
 
 
@@ -272,7 +273,8 @@ def evaluate(
     missing_groups: bool = True,
 ) -> dict:
     """Score each model's embeddings (and the scaled inputs as a baseline, unless
-    ``baseline`` is False: ensembles score it once, not once per pack).
+    ``baseline`` is False: ensembles score it once, not once per pack), and compare the
+    group classifiers (``config.group_comparison``, with or without ``baseline``).
 
     ``models``: checkpoint paths (``"NAME=PATH"`` allowed), :class:`NamedModel` objects
     or a mapping name -> TrainedModel. ``data``: a table path, DataFrame or
@@ -304,7 +306,9 @@ def evaluate(
         say(f"  scored {m.name} in {subjects[m.name]['seconds']:.1f} s")
 
     extra = {}
-    if baseline and config.group_comparison and not plan.skipped:
+    # The comparison fits its own classifiers on the measurements: it runs without the
+    # baseline subject too (an ensemble's packs each compare their members).
+    if config.group_comparison and not plan.skipped:
         t0 = time.perf_counter()
         extra["group_comparison"] = _compare_groups(plan, embeddings)
         say(f"  compared the group classifiers in {time.perf_counter() - t0:.1f} s")

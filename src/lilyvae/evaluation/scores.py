@@ -226,9 +226,10 @@ def _score_space(X, data, rows, config, top, zs, curves, skipped) -> dict:
     if len(rows.lab_train) == 0 or len(rows.lab_test) == 0:
         return out
     curves["svm"], curves["linear"] = {}, {}
-    # Depth context (neighbours within each borehole) for the classifiers only.
+    # Depth context (neighbours within each borehole, never across a gap in depth) for
+    # the classifiers only.
     bh = data.boreholes
-    Xc = context_features(Xs, bh, config.context)
+    Xc = context_features(Xs, bh, config.context, data.depths)
     svm_rows = (rows.svm_train, rows.svm_test)
     out["svm"] = _fit_svm(Xc, y, *svm_rows, config, top, names, curves["svm"], bh)
     lab_rows = (rows.lab_train, rows.lab_test)

@@ -5,7 +5,7 @@ dictionary."""
 from __future__ import annotations
 
 from lilyvae.data.schema import FEATURE_SHORT
-from lilyvae.evaluation.comparison_tables import comparison_table
+from lilyvae.evaluation.comparison_tables import comparison_table, difference_table
 from lilyvae.evaluation.config import ACTIVE_THRESHOLD
 from lilyvae.evaluation.missing_tables import missing_tables
 from lilyvae.evaluation.probability_tables import probability_table
@@ -44,8 +44,8 @@ def metric_tables(metrics: dict) -> list[Table]:
         _recall_table,
     )
     tables = [build(metrics, synthetic_tag(metrics), _where(metrics)) for build in builders]
-    tables.insert(2, comparison_table(metrics))
-    tables.insert(6, probability_table(metrics))  # after the head's table
+    tables[2:2] = [comparison_table(metrics), difference_table(metrics)]
+    tables.insert(7, probability_table(metrics))  # after the head's table
     return [t for t in tables if t is not None] + missing_tables(metrics)
 
 

@@ -56,7 +56,9 @@ class ModelCard:
     data: dict  # the table: path, sha256, rows read/dropped/used/trained, synthetic
     split: dict | None  # held-out boreholes, or None (trained on every row)
     seed: int
-    final: dict  # the last epoch's history row
+    # The history row of the epoch whose weights the model has: the last epoch's, or with
+    # early stopping the kept epoch's, its ``epoch`` naming which (:func:`kept_final`).
+    final: dict
     environment: dict
     wall_time_s: float
     checkpoint_sha256: str | None = None
@@ -171,6 +173,17 @@ class ModelCard:
         return card
 
 
+def kept_final(history: Mapping, stopping: Mapping) -> dict:
+    """The card's ``final`` for a model trained with early stopping: the history row of
+    the epoch whose weights were kept (``stopping["best_epoch"]``; the last epoch's
+    where none was best), and ``epoch``: that epoch (1-based). The last epoch's row
+    would describe weights the model no longer has."""
+    epochs_run = max((len(v) for v in history.values()), default=0)
+    epoch = int(stopping.get("best_epoch") or epochs_run)
+    row = {k: v[epoch - 1] for k, v in history.items() if len(v) >= epoch > 0}
+    return row | {"epoch": epoch}
+
+
 # --- the card in words ---------------------------------------------------------------
 
 
@@ -209,7 +222,9 @@ def describe_card(card: ModelCard) -> list[str]:
     if withheld:
         lines.append(f"labels withheld  {len(withheld)} lithologies: {', '.join(withheld)}")
     if "loss" in card.final:
-        lines.append(f"final loss  {card.final['loss']:.6g}")
+        kept = card.final.get("epoch")
+        which = f" (epoch {kept}, whose weights were kept)" if kept is not None else ""
+        lines.append(f"final loss  {card.final['loss']:.6g}{which}")
     return lines + describe_architecture(card.architecture, card.n_parameters)
 
 

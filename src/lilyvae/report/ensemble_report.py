@@ -92,11 +92,20 @@ def _sweep_table(summary: dict) -> str:
 def _summary_section(run: EnsembleFiles) -> list[str]:
     s = run.summary
     table = _bootstrap_table(s) if s["kind"] == "bootstrap" else _sweep_table(s)
-    return [
+    parts = [
         '<h2 id="summary">Summary</h2>',
         table,
         f'<p class="note">{escape(s["interval"]["note"])}.</p>',
     ]
+    comparison = s.get("group_comparison")
+    if comparison:
+        tag = "SYNTHETIC data. " if run.synthetic else ""
+        parts.append(
+            f'<p class="verdict" id="group-verdict">{tag}Lithology groups, the embedding '
+            f"against the strongest baseline: {escape(comparison['verdict'])} "
+            f"({escape(comparison['interval'])}; a verdict only where it excludes 0).</p>"
+        )
+    return parts
 
 
 def _members_section(run: EnsembleFiles) -> list[str]:

@@ -24,6 +24,7 @@ from lilyvae.run_folder import (
     ENSEMBLE_SUMMARY_FORMAT,
 )
 from lilyvae.runs.ensemble.grid import cell_name, params_json, params_text
+from lilyvae.runs.ensemble.group_verdict import members_comparison
 from lilyvae.runs.ensemble.planning import Member
 from lilyvae.runs.ensemble.rundir import RUN_VERSION, EnsembleRun, RunRecord
 from lilyvae.training.config import grid_axes
@@ -53,7 +54,8 @@ def member_row(
     member: Member, card: dict | None, failure: dict | None, synthetic: bool = False
 ) -> dict:
     """A member's row of ``members.csv``: its cell, seed, status, whether its data are
-    SYNTHETIC (the run's data, as its card records them), final losses, metrics."""
+    SYNTHETIC (the run's data, as its card records them), final losses (with early
+    stopping the kept epoch's, ``final_epoch`` naming it), metrics."""
     row: dict = {"member": member.key}
     if member.cell is not None:
         row["cell"] = member.cell
@@ -71,6 +73,8 @@ def member_row(
             "unique_rows": info.get("unique_rows"),
             "epochs": card.get("training", {}).get("epochs"),
         }
+        if "epoch" in final:  # early stopping kept this epoch's weights: its losses follow
+            row["final_epoch"] = final["epoch"]
         row |= {f"final_{t}": final.get(t) for t in LOSS_TERMS if t in final}
         row |= info.get("metrics") or {}
         row["error"] = ""
@@ -82,6 +86,7 @@ def member_row(
 
 def _metric_columns(rows: list[dict]) -> list[str]:
     skip = {"member", "cell", "seed", "resample", "status", "rows", "unique_rows", "epochs"}
+    skip |= {"final_epoch"}  # which epoch the final losses are from, not a metric
     skip |= {"synthetic"}
     skip |= {"error"} | set(grid_axes())
     cols: list[str] = []
@@ -123,10 +128,14 @@ def _bootstrap_summary(ok: list[dict], metric_cols: list[str]) -> dict:
         spread = metric_interval(col, values, "percentile")
         mean_ci = metric_interval(col, values, "t")
         metrics[col] = spread | {"mean_low": mean_ci["low"], "mean_high": mean_ci["high"]}
-    return {
+    out = {
         "interval": {"method": "percentile", "note": INTERVAL_NOTES["percentile"]},
         "metrics": metrics,
     }
+    comparison = members_comparison(ok)
+    if comparison is not None:
+        out["group_comparison"] = comparison
+    return out
 
 
 def _sweep_cells(members: list[Member], rows: list[dict], metric_cols: list[str]) -> list[dict]:
@@ -243,10 +252,14 @@ def summary_table(result: EnsembleResult, columns: int = 6) -> str:
         + f" ({result.trained} trained now, {result.skipped} already done)"
     ]
     if s["kind"] == "bootstrap":
-        lines.append(f"{'metric':<26} {'mean':>10}  {'95% of members':>23}  {'n':>4}")
+        width = max([26, *(len(name) for name in s["metrics"])])
+        lines.append(f"{'metric':<{width}} {'mean':>10}  {'95% of members':>23}  {'n':>4}")
         for name, m in s["metrics"].items():
             span = interval_text(m)
-            lines.append(f"{name:<26} {_fmt(m['mean']):>10}  {span:>23}  {m['n']:>4}")
+            lines.append(f"{name:<{width}} {_fmt(m['mean']):>10}  {span:>23}  {m['n']:>4}")
+        if s.get("group_comparison"):
+            tag = "SYNTHETIC data: " if s.get("synthetic") else ""
+            lines.append(f"{tag}groups: {s['group_comparison']['verdict']}")
     else:
         lines += _cells_table(s["cells"], columns)
     failed = [r for r in result.members if r["status"] == "failed"]

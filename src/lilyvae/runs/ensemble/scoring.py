@@ -1,4 +1,13 @@
-"""Scoring members on held-out boreholes: a cheap evaluation, flattened to scalars."""
+"""Scoring members on held-out boreholes: a cheap evaluation, flattened to scalars.
+
+Beside each member's own scores, the group comparison of the evaluation
+(:mod:`lilyvae.evaluation.baselines`): the balanced accuracy on the 14 lithology groups
+of a linear and a boosted classifier, on the six measurements (``features``), on the
+member's embedding (``embedding``) and on both (``both``). Every member is scored on
+the same rows (the run's held-out boreholes, one fixed subsample of the table), so the
+measurements' scores are the same for every member and a member's difference to them
+is paired: :mod:`.group_verdict` reads them over the members.
+"""
 
 from __future__ import annotations
 
@@ -36,6 +45,7 @@ class MemberEvaluation:
     svm_train_rows: int = 2000
     svm_test_rows: int = 2000
     gmm_rows: int = 2000
+    boosted_fit_rows: int = 2000  # rows the group comparison's classifiers are fitted on
     seed: int = 0
 
     def to_dict(self) -> dict:
@@ -58,17 +68,49 @@ def flatten_metrics(subject: dict) -> dict[str, float | None]:
     return out
 
 
+#: The group comparison's representations, as the members' metrics name them.
+GROUP_REPRESENTATIONS = ("features", "embedding", "both")
+GROUP_METHODS = ("linear", "boosted")
+
+
+def group_metric(representation: str, method: str) -> str:
+    """The name of a member's group-comparison score, e.g.
+    ``groups_embedding_boosted_balanced_accuracy``."""
+    return f"groups_{representation}_{method}_balanced_accuracy"
+
+
+def group_scores(comparison: dict | None, name: str) -> dict[str, float]:
+    """Member ``name``'s balanced accuracies from the evaluation's group comparison
+    (none without one; the boosted ones are missing where XGBoost is)."""
+    if not comparison:
+        return {}
+    from lilyvae.evaluation.baselines import MEASUREMENTS
+
+    both = f"{name}+{MEASUREMENTS}"
+    subjects = dict(zip(GROUP_REPRESENTATIONS, (MEASUREMENTS, name, both), strict=True))
+    out = {}
+    for rep, subject in subjects.items():
+        for method in GROUP_METHODS:
+            entry = comparison["methods"].get(f"{subject}/{method}")
+            if entry is not None:
+                out[group_metric(rep, method)] = float(entry["balanced_accuracy"])
+    return out
+
+
 def score_members(
     models: dict, eval_data: TrainingData, how: MemberEvaluation, with_baseline: bool
 ):
-    """Flat metrics per member name, and the scaled-input baseline's (None unless
-    ``with_baseline``: it is the same for every pack of a run)."""
+    """Flat metrics per member name (with its group comparison, :func:`group_scores`),
+    and the scaled-input baseline's (None unless ``with_baseline``: it is the same for
+    every pack of a run)."""
     from lilyvae.evaluation import EvalConfig, evaluate
 
     config = EvalConfig(
         svm_train_rows=how.svm_train_rows,
         svm_test_rows=how.svm_test_rows,
         gmm_rows=how.gmm_rows,
+        boosted_fit_rows=how.boosted_fit_rows,
+        group_field_scores=False,
         seed=how.seed,
     )
     metrics = evaluate(
@@ -76,7 +118,11 @@ def score_members(
     )
     subjects = metrics["subjects"]
     baseline = flatten_metrics(subjects["features"]) if with_baseline else None
-    return {name: flatten_metrics(subjects[name]) for name in models}, baseline
+    comparison = metrics.get("group_comparison")
+    scores = {
+        name: flatten_metrics(subjects[name]) | group_scores(comparison, name) for name in models
+    }
+    return scores, baseline
 
 
 def evaluation_rows(data: TrainingData, how: MemberEvaluation) -> TrainingData:
