@@ -16,7 +16,6 @@ not a plain state dict of tensors is refused, never unpickled.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import io
 import os
@@ -44,7 +43,7 @@ from lilyvae.files import (
 )
 from lilyvae.machine import cpu_environment
 from lilyvae.model.architecture import SEMISUPERVISED, UNSUPERVISED, Architecture, has_head
-from lilyvae.model.card import CARD_FORMAT, CARD_VERSION, ModelCard, kept_final
+from lilyvae.model.card import CARD_FORMAT, CARD_VERSION, ModelCard
 from lilyvae.model.networks import VAE, SemiSupervisedVAE, build_model
 
 
@@ -261,15 +260,6 @@ class TrainedModel:
     scaler: DistributionAwareScaler
     card: ModelCard
     history: dict | None = None
-
-    def __post_init__(self) -> None:
-        # Early stopping keeps an earlier epoch's weights: the card's ``final`` must be
-        # that epoch's row, not the last one trained (a card that already names its
-        # epoch is left as written).
-        stopping = self.card.extra.get("early_stopping")
-        if stopping and self.history and "epoch" not in self.card.final:
-            final = kept_final(self.history, stopping)
-            self.card = dataclasses.replace(self.card, final=final)
 
     def __repr__(self) -> str:
         arch = self.card.architecture

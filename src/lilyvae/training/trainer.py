@@ -335,7 +335,7 @@ def trained_model(
     ``early_stopping`` section names the validation boreholes, the epoch whose weights
     were kept, and why training stopped.
     """
-    from lilyvae.model.card import ModelCard
+    from lilyvae.model.card import ModelCard, kept_final
     from lilyvae.model.checkpoint import TrainedModel, environment, state_dict_bytes
 
     module = result.model
@@ -362,7 +362,13 @@ def trained_model(
         data=full.provenance() | {"rows_trained": rows},
         split=split_info,
         seed=config.seed,
-        final={k: v[-1] for k, v in result.history.items()},
+        # the history row of the epoch whose weights the model has (early stopping may
+        # have kept an earlier one than the last)
+        final=(
+            kept_final(result.history, extra["early_stopping"])
+            if "early_stopping" in extra
+            else {k: v[-1] for k, v in result.history.items()}
+        ),
         environment=environment(),
         wall_time_s=round(wall_s, 3),
         checkpoint_sha256=hashlib.sha256(state_dict_bytes(module)).hexdigest(),
