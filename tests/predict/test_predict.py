@@ -196,3 +196,31 @@ def test_uncalibrated_outputs_say_so_everywhere(world, tmp_path):
     assert (pd.read_csv(paths["intervals"][0])["Probabilities"] == "UNCALIBRATED").all()
     assert "UNCALIBRATED" in lasio.read(str(paths["las"][0])).params["PROB"].value
     assert "UNCALIBRATED" in json.loads(paths["summary"][0].read_text())["probabilities"]
+
+
+def test_withheld_lithologies_are_left_out_of_the_calibration(world, tmp_path):
+    """Lithologies whose labels the head never saw would put 1 - p ~ 1 at the top of the
+    conformal scores (sets of nearly every class): the calibration leaves their bins out
+    of its fit and of its check, and counts them."""
+    from lilyvae import make_config, train
+    from lilyvae.data.splits import BoreholeSplit
+    from lilyvae.data.tables import load_training_data
+    from lilyvae.predict.fitting import calibrate
+
+    data = load_training_data(world.table)
+    calib = sorted(set(world.held_out) - {world.novel["borehole"]})
+    in_calib = np.isin(data.boreholes, calib) & (data.labels >= 0)
+    common = pd.Series(data.labels[in_calib]).value_counts().index[:2]
+    hidden = [data.class_names[i] for i in common]
+    config = make_config("semisupervised", "hybrid", epochs=1, seed=1)
+    model = train(data, config, split=BoreholeSplit(world.held_out), withhold_labels=hidden)
+    path = tmp_path / "withheld.pt"
+    model.save(path)
+    cal, _ = calibrate(path, world.table, split=BoreholeSplit(tuple(calib)))
+    left = cal.measured["withheld_lithologies_left_out"]
+    assert left["lithologies"] == 2 and left["fit_bins"] + left["check_bins"] > 0
+    hidden_rows = in_calib & np.isin(data.labels, common)
+    assert left["fit_bins"] + left["check_bins"] == int(hidden_rows.sum())
+    assert cal.conformal["class"]["bins"] == cal.measured["bins"]["fit"]
+    counted = cal.measured["bins"]["fit"] + cal.measured["bins"]["check"]
+    assert counted == int(in_calib.sum() - hidden_rows.sum())

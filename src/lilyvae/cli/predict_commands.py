@@ -25,6 +25,13 @@ def calibration_summary(cal) -> list[str]:
         f"groups {cal.temperature['group']:.3f}",
         "  on the check boreholes (95% intervals over boreholes):",
     ]
+    left_out = m.get("withheld_lithologies_left_out") or {}
+    if left_out.get("lithologies"):
+        lines.insert(
+            1,
+            f"  left out of both halves: {left_out['fit_bins'] + left_out['check_bins']:,} bins "
+            f"of the {left_out['lithologies']} lithologies whose labels the head never saw",
+        )
     for level, name in (("class", "lithologies"), ("group", "groups")):
         raw, after = m[level]["raw"], m[level]["calibrated"]
         lines += [

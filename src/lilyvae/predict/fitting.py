@@ -239,12 +239,23 @@ def calibrate(
     raw = probabilities([lg[fit_l] for lg in logits], class_group, len(group_names), None)
     # Lithologies whose labels the head never saw (withheld for the zero-shot test) get
     # low probabilities by construction: fitted on, they would pull T up and flatten
-    # every other bin's probabilities. The temperature is fitted on the others.
-    seen = ~np.isin(table.labels[fit_l], _withheld_indices(models, table.class_names))
-    temperature = _fit_temperatures(raw.rows(seen), table.labels[fit_l][seen], class_group)
+    # every other bin's probabilities, and their scores (1 - p ~ 1) would fill the top of
+    # the conformal quantiles, so that the 90% sets held nearly every class. The
+    # calibration is fitted, and checked, on the lithologies the head was trained on.
+    withheld = _withheld_indices(models, table.class_names)
+    known = ~np.isin(table.labels, withheld)
+    fit_k, check_k = fit_l & known, check_l & known
+    if not fit_k.any() or not check_k.any():
+        raise LilyVAEError(
+            f"{table.source}: the held-out boreholes have no bins of a lithology the model's "
+            "head was trained on, in both halves; nothing to calibrate on"
+        )
+    seen = known[fit_l]
+    temperature = _fit_temperatures(raw.rows(seen), table.labels[fit_k], class_group)
     probs = probabilities(logits, class_group, len(group_names), temperature)
-    fit_probs = probs.rows(fit_l)
-    tables = _conformal_tables(fit_probs, table.labels[fit_l], class_group, table.boreholes[fit_l])
+    tables = _conformal_tables(
+        probs.rows(fit_k), table.labels[fit_k], class_group, table.boreholes[fit_k]
+    )
     index, fit_parts = _novelty_components(models, fwd, table, reference, in_fit, seed)
     _, check_parts = _novelty_components(models, fwd, table, reference, in_check, seed)
     novelty = fit_novelty(fit_parts)
@@ -253,14 +264,20 @@ def calibrate(
     )
     cal.heads = heads
     check_scores = _measure(
-        probs.rows(check_l), cal, table.labels[check_l], table.boreholes[check_l]
+        probs.rows(check_k), cal, table.labels[check_k], table.boreholes[check_k]
     )
     cal.measured = check_scores | {
         "novelty_flag_rate_check": float(
             novelty_flag(novelty_score(check_parts, novelty), novelty).mean()
         ),
         "boreholes": {"fit": [str(b) for b in fit_b], "check": [str(b) for b in check_b]},
-        "bins": {"fit": int(fit_l.sum()), "check": int(check_l.sum())},
+        "bins": {"fit": int(fit_k.sum()), "check": int(check_k.sum())},
+        # bins of lithologies whose labels the head never saw: no part of the fit
+        "withheld_lithologies_left_out": {
+            "lithologies": int(len(withheld)),
+            "fit_bins": int((fit_l & ~known).sum()),
+            "check_bins": int((check_l & ~known).sum()),
+        },
         "reference_bins": int(reference.sum()),
         "reference": "training boreholes" if reference is trained else "fit half",
         "ensemble_members": len(models.models),
