@@ -182,6 +182,7 @@ class Predictor:
             raise LilyVAEError("the core has no bin with the inputs the model needs")
         labels = _labels(frame, self.class_names)
         pieces = RowPieces() if labels is not None else None
+        borehole, position = _places(frame)
         parts, groups = [], np.full((len(frame), len(self.group_names)), np.nan, np.float32)
         for start in range(0, len(rows), chunk_bins):
             take = rows[start : start + chunk_bins]
@@ -191,7 +192,14 @@ class Predictor:
                 groups[take] = chunk.group_proba
             if pieces is not None:
                 with watch("blind-well test"):
-                    pieces.add(chunk.proba, chunk.sets, labels[take], self.class_group)
+                    pieces.add(
+                        chunk.proba,
+                        chunk.sets,
+                        labels[take],
+                        self.class_group,
+                        borehole[take],
+                        position[take],
+                    )
         with watch("assemble"):
             table = _assemble(frame, parts, self)
         notes = []
@@ -226,6 +234,16 @@ def _checked(frame: pd.DataFrame) -> pd.DataFrame:
     frame[BOREHOLE_COL] = frame[BOREHOLE_COL].astype(str)
     check_core(frame, "data")
     return frame
+
+
+def _places(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per bin: a code for its borehole, and its place in it (0 = the borehole's first
+    bin; a borehole's bins are together, in depth order)."""
+    codes = pd.factorize(frame[BOREHOLE_COL])[0]
+    index = np.arange(len(codes))
+    starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    first = np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
+    return codes.astype(np.int64), index - first
 
 
 def _labels(frame: pd.DataFrame, class_names) -> np.ndarray | None:
