@@ -104,33 +104,37 @@ class _Sums:
         return self.slices[name].start + offset
 
 
-def _block_sums(a: dict, sums: _Sums, block: np.ndarray, n_blocks: int) -> np.ndarray:
+def _block_sums(a: dict, sums: _Sums, block: np.ndarray, n_blocks: int):
     """(blocks, sums.width) sparse: each block's sums."""
-    from scipy.sparse import coo_matrix
+    from scipy.sparse import csr_matrix, hstack
 
     correct = (a["pred"] == a["label"]).astype(np.float64)
     confidence = a["confidence"].astype(np.float64)
     which = np.clip(np.ceil(confidence * ECE_BINS).astype(np.int64) - 1, 0, ECE_BINS - 1)
-    ones = np.ones(len(block))
-    entries = [
-        (sums.column("confusion", a["label"] * sums.n_cls + a["pred"]), ones),
-        (sums.column("group_confusion", a["group_label"] * sums.n_grp + a["group_pred"]), ones),
-        (sums.column("ece_correct", which), correct),
-        (sums.column("ece_confidence", which), confidence),
-        (np.full(len(block), sums.column("bins")), ones),
-        (
-            np.full(len(block), sums.column("log_loss")),
-            -np.log(np.maximum(a["p_true"].astype(np.float64), PROBABILITY_FLOOR)),
-        ),
-    ]
+
+    def counts(codes: np.ndarray, width: int):
+        # a block holds few distinct (true, predicted) pairs: sparse
+        pairs, n = np.unique(block * width + codes, return_counts=True)
+        cells = (n.astype(np.float64), (pairs // width, pairs % width))
+        return csr_matrix(cells, shape=(n_blocks, width))
+
+    def dense(values: np.ndarray, codes=None, width: int = 1) -> np.ndarray:
+        at = block if codes is None else block * width + codes
+        return np.bincount(at, weights=values, minlength=n_blocks * width).reshape(-1, width)
+
+    loss = -np.log(np.maximum(a["p_true"].astype(np.float64), PROBABILITY_FLOOR))
+    parts = {
+        "confusion": counts(a["label"] * sums.n_cls + a["pred"], sums.n_cls**2),
+        "group_confusion": counts(a["group_label"] * sums.n_grp + a["group_pred"], sums.n_grp**2),
+        "ece_correct": dense(correct, which, ECE_BINS),
+        "ece_confidence": dense(confidence, which, ECE_BINS),
+        "bins": dense(np.ones(len(block))),
+        "log_loss": dense(loss),
+    }
     if "covered" in a:
-        entries.append((np.full(len(block), sums.column("covered")), a["covered"] * 1.0))
-        entries.append((np.full(len(block), sums.column("size")), a["size"] * 1.0))
-    columns = np.concatenate([c for c, _ in entries])
-    values = np.concatenate([v for _, v in entries])
-    rows = np.tile(block, len(entries))
-    # COO -> CSR adds up repeated (block, column) entries.
-    return coo_matrix((values, (rows, columns)), shape=(n_blocks, sums.width)).tocsr()
+        parts["covered"] = dense(a["covered"].astype(np.float64))
+        parts["size"] = dense(a["size"].astype(np.float64))
+    return hstack([parts[name] for name in sums.slices], format="csr")
 
 
 def _recall_mean(confusion: np.ndarray) -> float:
