@@ -100,4 +100,5 @@ def draw_core(result, rows: np.ndarray, borehole: str, path) -> None:
     fig.suptitle(title, fontsize=11)
     # Fixed margins: tight_layout measures every label and costs seconds per figure.
     fig.subplots_adjust(left=0.06, right=0.99, bottom=0.12, top=0.9, wspace=0.25)
-    fig.savefig(path, format="png", dpi=90)
+    # zlib level 1: a quarter less time than the default 6 for files 6% larger
+    fig.savefig(path, format="png", dpi=90, pil_kwargs={"compress_level": 1})
