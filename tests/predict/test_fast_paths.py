@@ -10,7 +10,7 @@ import pytest
 
 from lilyvae.predict.las import fixed_decimal_text
 from lilyvae.predict.novelty import build_index
-from lilyvae.predict.predictor import _top_classes
+from lilyvae.predict.columns import top_classes
 
 
 def _printf(data: np.ndarray) -> str:
@@ -80,4 +80,4 @@ def test_top_classes_are_a_stable_sort_ties_included():
     rng = np.random.default_rng(0)
     proba = rng.integers(0, 5, (2000, 9)).astype(np.float32)  # many ties
     expected = np.argsort(-proba, axis=1, kind="stable")[:, :3]
-    np.testing.assert_array_equal(_top_classes(proba, 3), expected)
+    np.testing.assert_array_equal(top_classes(proba, 3), expected)

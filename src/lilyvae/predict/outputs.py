@@ -10,6 +10,7 @@ import contextlib
 import os
 import re
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -129,9 +130,13 @@ def write_prediction(
         names["las"] = []
         for borehole, rows in by_borehole.items():
             path = per_borehole_path(Path(las), str(borehole), several)
-            with watch("LAS"):
-                text = las_text(result, rows, str(borehole))
-            writers[path] = ("LAS", lambda tmp, text=text: tmp.write_text(text, encoding="utf-8"))
+            # Made when written: ten boreholes of text held at once would be 200 MB.
+            writers[path] = (
+                "LAS",
+                lambda tmp, rows=rows, b=str(borehole): tmp.write_text(
+                    las_text(result, rows, b), encoding="utf-8"
+                ),
+            )
             names["las"].append(path)
     if intervals is not None:
         with watch("intervals"):
@@ -160,7 +165,17 @@ def write_prediction(
     names["summary"] = [summary_path(output)]
     with contextlib.ExitStack() as stack:
         temporary = {path: stack.enter_context(atomic_path(path)) for path in writers}
-        for path, (stage, writer) in writers.items():
-            with watch(stage):
-                writer(temporary[path])
+
+        def run(stages) -> None:
+            for path, (stage, writer) in writers.items():
+                if stage in stages:
+                    with watch(stage):
+                        writer(temporary[path])
+
+        # The figures (Python, holding the GIL) are drawn in a thread beside the other
+        # files (NumPy and Arrow, which let go of it): on two cores, both at once.
+        with ThreadPoolExecutor(max_workers=1) as drawer:
+            figures = drawer.submit(run, {"figure"})
+            run({stage for stage, _ in writers.values()} - {"figure"})
+            figures.result()
     return names
