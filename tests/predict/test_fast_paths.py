@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lilyvae.predict.columns import top_classes
 from lilyvae.predict.las import fixed_decimal_text
 from lilyvae.predict.novelty import build_index
-from lilyvae.predict.columns import top_classes
 
 
 def _printf(data: np.ndarray) -> str:
