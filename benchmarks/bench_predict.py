@@ -71,6 +71,18 @@ def timed_command(args: list[str]) -> tuple[float, float, dict]:
     return wall, kb / 1024, stages
 
 
+def cpu_model() -> str:
+    """The processor's name as Linux reports it (else what Python knows)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def make_core(path: Path, bins: int, boreholes: int) -> None:
     """A SYNTHETIC core of ``bins`` bins in ``boreholes`` boreholes, depth increasing."""
     from lilyvae.synthetic.generator import generate_table
@@ -148,10 +160,7 @@ def main() -> None:
             ]
         )
     print()
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"{platform.system()}; SYNTHETIC data"
-    )
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()}; SYNTHETIC data")
     print(
         f"new core: {args.bins:,} bins in {args.boreholes} boreholes; "
         f"calibrate took {calibrate_s:.1f} s"
