@@ -196,3 +196,19 @@ def test_uncalibrated_outputs_say_so_everywhere(world, tmp_path):
     assert (pd.read_csv(paths["intervals"][0])["Probabilities"] == "UNCALIBRATED").all()
     assert "UNCALIBRATED" in lasio.read(str(paths["las"][0])).params["PROB"].value
     assert "UNCALIBRATED" in json.loads(paths["summary"][0].read_text())["probabilities"]
+
+
+def test_a_figure_that_fails_leaves_no_file(world, tmp_path, monkeypatch):
+    """The figures are drawn in another process: its failure still stops the write,
+    with one LilyVAEError, and none of the outputs is left behind."""
+    import lilyvae.predict.figure as figure
+
+    def broken(*args, **kwargs):
+        raise ValueError("no ink")
+
+    result = Predictor(world.semisup).predict(world.core)
+    monkeypatch.setattr(figure, "draw_core", broken)
+    out = tmp_path / "p.csv"
+    with pytest.raises(LilyVAEError, match="no ink"):
+        write_prediction(result, out, las=tmp_path / "c.las", figure=tmp_path / "f.png")
+    assert list(tmp_path.iterdir()) == []

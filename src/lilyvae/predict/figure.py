@@ -4,10 +4,13 @@ flags, and the described lithology's group beside it when the core has one."""
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from lilyvae.data.lithology import class_groups
 from lilyvae.data.schema import DEPTH_COL, FEATURE_COLS, FEATURE_SHORT, LABEL_COL
+from lilyvae.errors import LilyVAEError
 
 #: Most bins drawn per borehole (an even stride beyond): a page cannot show more.
 MAX_DRAWN = 2000
@@ -51,7 +54,8 @@ def draw_core(result, rows: np.ndarray, borehole: str, path) -> None:
     stride = max(1, int(np.ceil(len(rows) / MAX_DRAWN)))
     rows = np.asarray(rows)[::stride]
     core = result.core.iloc[rows]
-    table = result.table.iloc[rows]
+    drawn = [c for c in ("set_size", "novelty", "novel") if c in result.table.columns]
+    table = result.table[drawn].iloc[rows]
     depth = core[DEPTH_COL].to_numpy(np.float64)
     described = LABEL_COL in core.columns and core[LABEL_COL].notna().any()
     n_tracks = len(FEATURE_COLS) + 3 + int(described)
@@ -102,3 +106,58 @@ def draw_core(result, rows: np.ndarray, borehole: str, path) -> None:
     fig.subplots_adjust(left=0.06, right=0.99, bottom=0.12, top=0.9, wspace=0.25)
     # zlib level 1: a quarter less time than the default 6 for files 6% larger
     fig.savefig(path, format="png", dpi=90, pil_kwargs={"compress_level": 1})
+
+
+class FigureDrawing:
+    """Draw figures (``jobs``: functions that each draw one) in a forked process while
+    this one writes the other files, then :meth:`wait` for them.
+
+    Not in a thread: matplotlib is Python that holds the GIL, and a thread of it slowed
+    the NumPy formatting of the LAS files beside it more than it saved. Where processes
+    cannot be forked (Windows, and macOS by default), the figures are drawn at once,
+    here."""
+
+    def __init__(self, jobs: list):
+        import multiprocessing
+
+        self.seconds = 0.0
+        self.process = None
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:
+            self.seconds = _draw_all(jobs)
+            return
+        self.reader, writer = context.Pipe(duplex=False)
+        self.process = context.Process(target=_draw_and_tell, args=(jobs, writer), daemon=True)
+        self.process.start()
+        writer.close()  # the child's copy is what it writes to; EOF here if it dies
+
+    def wait(self) -> float:
+        """Seconds the drawing took; raises LilyVAEError if it failed."""
+        if self.process is None:
+            return self.seconds
+        try:
+            seconds, failure = self.reader.recv()
+        except EOFError:
+            seconds, failure = 0.0, "the process drawing them stopped"
+        self.process.join()
+        self.reader.close()
+        if failure:
+            raise LilyVAEError(f"could not draw the figures: {failure}")
+        return seconds
+
+
+def _draw_all(jobs) -> float:
+    start = time.perf_counter()
+    for job in jobs:
+        job()
+    return time.perf_counter() - start
+
+
+def _draw_and_tell(jobs, writer) -> None:
+    try:
+        writer.send((_draw_all(jobs), None))
+    except Exception as exc:
+        writer.send((0.0, f"{type(exc).__name__}: {exc}"))
+    finally:
+        writer.close()

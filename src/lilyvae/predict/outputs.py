@@ -10,7 +10,7 @@ import contextlib
 import os
 import re
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -139,23 +139,19 @@ def write_prediction(
             )
             names["las"].append(path)
     if intervals is not None:
-        with watch("intervals"):
-            frame = intervals_frame(result)
         writers[Path(intervals)] = (
             "intervals",
-            lambda tmp: write_table(frame, tmp, table_format(intervals)),
+            lambda tmp: write_table(intervals_frame(result), tmp, table_format(intervals)),
         )
         names["intervals"] = [Path(intervals)]
+    figures: dict[Path, Callable[[Path], None]] = {}
     if figure is not None:
         from lilyvae.predict.figure import draw_core
 
         names["figure"] = []
         for borehole, rows in by_borehole.items():
             path = per_borehole_path(Path(figure), str(borehole), several)
-            writers[path] = (
-                "figure",
-                lambda tmp, rows=rows, b=str(borehole): draw_core(result, rows, b, tmp),
-            )
+            figures[path] = lambda tmp, rows=rows, b=str(borehole): draw_core(result, rows, b, tmp)
             names["figure"].append(path)
     record = summary(result, {k: [str(p) for p in v] for k, v in names.items()})
     writers[summary_path(output)] = (
@@ -164,18 +160,17 @@ def write_prediction(
     )
     names["summary"] = [summary_path(output)]
     with contextlib.ExitStack() as stack:
-        temporary = {path: stack.enter_context(atomic_path(path)) for path in writers}
+        temporary = {path: stack.enter_context(atomic_path(path)) for path in [*writers, *figures]}
+        drawing = None
+        if figures:
+            from lilyvae.predict.figure import FigureDrawing
 
-        def run(stages) -> None:
-            for path, (stage, writer) in writers.items():
-                if stage in stages:
-                    with watch(stage):
-                        writer(temporary[path])
-
-        # The figures (Python, holding the GIL) are drawn in a thread beside the other
-        # files (NumPy and Arrow, which let go of it): on two cores, both at once.
-        with ThreadPoolExecutor(max_workers=1) as drawer:
-            figures = drawer.submit(run, {"figure"})
-            run({stage for stage, _ in writers.values()} - {"figure"})
-            figures.result()
+            jobs = [partial(draw, temporary[path]) for path, draw in figures.items()]
+            drawing = FigureDrawing(jobs)  # beside the other files, in its own process
+        for path, (stage, writer) in writers.items():
+            with watch(stage):
+                writer(temporary[path])
+        if drawing is not None:
+            with watch("waiting for the figures"):
+                watch["figures (beside the rest)"] = drawing.wait()
     return names
