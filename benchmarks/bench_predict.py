@@ -11,8 +11,9 @@ own process, the command line's
 - ``predict --model M --data CORE --output P.parquet --analogs 5 --las C.las
   --intervals I.csv --figure F.png``;
 
-and prints wall seconds, peak resident memory, and the ratio. Goal: predict at most 3x
-embed's time and under 2 GB.
+and prints wall seconds, peak resident memory, the ratio, and the seconds of each of
+predict's stages (``CorePrediction.seconds``). Goal: predict at most 3x embed's time
+and under 2 GB.
 
     .venv/bin/python benchmarks/bench_predict.py [--bins 1000000] [--boreholes 10]
 
@@ -23,6 +24,7 @@ more than once); nothing here is asserted.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import subprocess
@@ -34,8 +36,17 @@ from pathlib import Path
 import numpy as np
 
 CHILD = (
-    "import sys\n"
+    "import json, sys\n"
     "from lilyvae.cli import main\n"
+    # predict's seconds per stage (CorePrediction.seconds), printed once its files are
+    # written: the command itself runs unchanged.
+    "import lilyvae.predict.outputs as outputs\n"
+    "write = outputs.write_prediction\n"
+    "def write_and_tell(result, *a, **k):\n"
+    "    names = write(result, *a, **k)\n"
+    "    print('SECONDS', json.dumps(result.seconds))\n"
+    "    return names\n"
+    "outputs.write_prediction = write_and_tell\n"
     "code = main(sys.argv[1:])\n"
     # VmHWM, not ru_maxrss: ru_maxrss keeps the forking parent's peak across exec.
     "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0]\n"
@@ -44,8 +55,9 @@ CHILD = (
 )
 
 
-def timed_command(args: list[str]) -> tuple[float, float]:
-    """(wall seconds, peak resident memory in MB) of one ``lilyvae`` command."""
+def timed_command(args: list[str]) -> tuple[float, float, dict]:
+    """(wall seconds, peak resident memory in MB, seconds per stage where the command
+    reports them) of one ``lilyvae`` command."""
     start = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-c", CHILD, *map(str, args)], capture_output=True, text=True
@@ -53,8 +65,22 @@ def timed_command(args: list[str]) -> tuple[float, float]:
     wall = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"lilyvae {args[0]} failed:\n{done.stderr}")
-    kb = next(int(ln.split()[1]) for ln in done.stdout.splitlines() if ln.startswith("MAXRSS"))
-    return wall, kb / 1024
+    lines = done.stdout.splitlines()
+    kb = next(int(ln.split()[1]) for ln in lines if ln.startswith("MAXRSS"))
+    stages = next((json.loads(ln[8:]) for ln in lines if ln.startswith("SECONDS ")), {})
+    return wall, kb / 1024, stages
+
+
+def cpu_model() -> str:
+    """The processor's name as Linux reports it (else what Python knows)."""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def make_core(path: Path, bins: int, boreholes: int) -> None:
@@ -111,10 +137,10 @@ def main() -> None:
         calibrate_s = time.perf_counter() - start
         make_core(core, args.bins, args.boreholes)
 
-        embed_s, embed_mb = timed_command(
+        embed_s, embed_mb, _ = timed_command(
             ["embed", "--model", model, "--data", core, "--output", tmp / "e.parquet"]
         )
-        predict_s, predict_mb = timed_command(
+        predict_s, predict_mb, stages = timed_command(
             [
                 "predict",
                 "--model",
@@ -134,10 +160,7 @@ def main() -> None:
             ]
         )
     print()
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-        f"{platform.system()}; SYNTHETIC data"
-    )
+    print(f"machine: {cpu_model()}, {os.cpu_count()} cores, {platform.system()}; SYNTHETIC data")
     print(
         f"new core: {args.bins:,} bins in {args.boreholes} boreholes; "
         f"calibrate took {calibrate_s:.1f} s"
@@ -151,6 +174,20 @@ def main() -> None:
         f"predict / embed: {predict_s / embed_s:.2f}x (goal <= 3x); "
         f"peak {predict_mb / 1024:.2f} GB (goal < 2 GB)"
     )
+    print_stages(stages, predict_s)
+
+
+def print_stages(stages: dict, total: float) -> None:
+    """Where predict's time went. Two pairs of stages overlap in time (so the seconds add
+    up to more than the wall time): the nearest-neighbour search runs in a thread beside
+    the networks and the probabilities, and the figures are drawn beside the other files;
+    "waiting for the search" is the time the search kept the rest waiting."""
+    if not stages:
+        return
+    print(f"predict's stages (seconds; the command took {total:.1f} s, imports and start-up")
+    print("included, which no stage counts):")
+    for stage, seconds in sorted(stages.items(), key=lambda kv: -kv[1]):
+        print(f"  {stage:<46} {seconds:6.2f}")
 
 
 if __name__ == "__main__":

@@ -224,3 +224,19 @@ def test_withheld_lithologies_are_left_out_of_the_calibration(world, tmp_path):
     assert cal.conformal["class"]["bins"] == cal.measured["bins"]["fit"]
     counted = cal.measured["bins"]["fit"] + cal.measured["bins"]["check"]
     assert counted == int(in_calib.sum() - hidden_rows.sum())
+
+
+def test_a_figure_that_fails_leaves_no_file(world, tmp_path, monkeypatch):
+    """The figures are drawn in another process: its failure still stops the write,
+    with one LilyVAEError, and none of the outputs is left behind."""
+    import lilyvae.predict.figure as figure
+
+    def broken(*args, **kwargs):
+        raise ValueError("no ink")
+
+    result = Predictor(world.semisup).predict(world.core)
+    monkeypatch.setattr(figure, "draw_core", broken)
+    out = tmp_path / "p.csv"
+    with pytest.raises(LilyVAEError, match="no ink"):
+        write_prediction(result, out, las=tmp_path / "c.las", figure=tmp_path / "f.png")
+    assert list(tmp_path.iterdir()) == []

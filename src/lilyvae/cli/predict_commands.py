@@ -103,8 +103,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print(f"  {flagged:,} bins flagged as unlike the training bins")
     if result.scores and result.scores.get("scored_bins"):
         s = result.scores
+        blocks = s["interval_method"]["block_bins"]
         print(
-            f"  blind-well test on {s['scored_bins']:,} described bins (95% intervals over bins):"
+            f"  blind-well test on {s['scored_bins']:,} described bins (95% intervals: "
+            f"block bootstrap, blocks of {blocks} bins):"
         )
         for key, entry in s.items():
             if isinstance(entry, dict) and "value" in entry:

@@ -15,8 +15,28 @@ data, models and their cards, and nothing of the later stages.
 - ``outputs`` and ``figure``: the table, LAS, intervals, summary and down-core figure.
 """
 
-from lilyvae.predict.fitting import calibrate
-from lilyvae.predict.outputs import write_prediction
-from lilyvae.predict.predictor import CorePrediction, Predictor
+import importlib
 
-__all__ = ["CorePrediction", "Predictor", "calibrate", "write_prediction"]
+# Imported on first use: predicting needs neither the fitting code nor what it imports
+# (SciPy's optimisers, scikit-learn), which cost about a second of every ``predict``.
+_EXPORTS = {
+    "CorePrediction": "lilyvae.predict.predictor",
+    "Predictor": "lilyvae.predict.predictor",
+    "calibrate": "lilyvae.predict.fitting",
+    "write_prediction": "lilyvae.predict.outputs",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

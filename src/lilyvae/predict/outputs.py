@@ -7,10 +7,10 @@ only when all of them are written: a failure leaves none of them half-written or
 from __future__ import annotations
 
 import contextlib
-import io
 import os
 import re
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -19,10 +19,8 @@ import pandas as pd
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL
 from lilyvae.data.tables import table_format, write_table
 from lilyvae.files import atomic_path, to_json
+from lilyvae.predict.las import las_text
 from lilyvae.predict.predictor import CorePrediction
-
-#: The LAS null value the field's log viewers expect.
-LAS_NULL = -999.25
 
 
 def per_borehole_path(path: Path, borehole: str, several: bool) -> Path:
@@ -37,66 +35,6 @@ def summary_path(output: Path) -> Path:
     return output.with_name(output.stem + ".predict.json")
 
 
-def _mnemonic(group: str) -> str:
-    return "P_" + re.sub(r"[^A-Z0-9]+", "_", group.upper()).strip("_")
-
-
-def _las_curves(result: CorePrediction, rows: np.ndarray) -> list[tuple[str, np.ndarray, str, str]]:
-    """(mnemonic, values, unit, description) of each curve, depth first."""
-    table = result.table.iloc[rows]
-    curves = [("DEPT", table[DEPTH_COL].to_numpy(np.float64), "M", "depth")]
-    for j, group in enumerate(result.group_names):
-        curves.append((_mnemonic(group), result.group_proba[rows, j].astype(np.float64), "", group))
-    for column, mnemonic, descr in (
-        ("set_size", "SETSIZE", f"classes in the {result.level:g} prediction set"),
-        ("novelty", "NOVELTY", "novelty score (1 = 99th percentile of held-out bins)"),
-        ("novel", "NOVEL", "1 = flagged as unlike the training bins"),
-    ):
-        if column in table.columns:
-            values = pd.to_numeric(table[column], errors="coerce").to_numpy(np.float64)
-            curves.append((mnemonic, values, "", descr))
-    return curves
-
-
-def las_text(result: CorePrediction, rows: np.ndarray, borehole: str) -> str:
-    """A LAS 2.0 file of one borehole: depth, each group's probability, set size, novelty.
-
-    lasio writes the header sections (from the first bin); the data section is formatted
-    by NumPy, since lasio formats each value in Python (minutes for a million bins)."""
-    import lasio
-
-    curves = _las_curves(result, rows)
-    las = lasio.LASFile()
-    las.well["WELL"] = lasio.HeaderItem("WELL", value=borehole, descr="Borehole_ID")
-    las.well["NULL"] = lasio.HeaderItem("NULL", value=LAS_NULL, descr="undefined")
-    las.params.append(lasio.HeaderItem("PROB", value=result.label, descr="probabilities"))
-    las.params.append(lasio.HeaderItem("MODEL", value=result.model, descr="lilyvae model"))
-    if result.synthetic:
-        las.params.append(
-            lasio.HeaderItem("DATA", value="SYNTHETIC", descr="not real data; no real core")
-        )
-        las.other = "SYNTHETIC: predicted from synthetic data by lilyvae; not a real core."
-    for mnemonic, values, unit, descr in curves:
-        las.append_curve(mnemonic, values[:1], unit=unit, descr=descr)
-    buffer = io.StringIO()
-    las.write(buffer, version=2.0, fmt="%.5f")
-    header, _, _ = buffer.getvalue().partition("\n~A")
-    data = np.column_stack([values for _, values, _, _ in curves])
-    data = np.where(np.isfinite(data), data, LAS_NULL)
-    # lasio fills STRT/STOP from the one bin it was given: the whole borehole's range.
-    depth = curves[0][1]
-    header = re.sub(r"(STRT\.M\s+)\S+", lambda m: f"{m.group(1)}{depth[0]:.5f}", header)
-    header = re.sub(r"(STOP\.M\s+)\S+", lambda m: f"{m.group(1)}{depth[-1]:.5f}", header)
-    steps = np.diff(depth)
-    step = float(steps[0]) if len(steps) and np.allclose(steps, steps[0]) else 0.0
-    header = re.sub(r"(STEP\.M\s+)\S+", lambda m: f"{m.group(1)}{step:.5f}", header)
-    body = io.StringIO()
-    # pandas formats in C; numpy.savetxt formats row by row in Python.
-    pd.DataFrame(data).to_csv(body, sep=" ", header=False, index=False, float_format="%.5f")
-    names = " ".join(m for m, _, _, _ in curves)
-    return f"{header}\n~A {names}\n{body.getvalue()}"
-
-
 def intervals_frame(result: CorePrediction) -> pd.DataFrame:
     """Consecutive bins of one borehole with the same predicted lithology, merged.
 
@@ -104,7 +42,9 @@ def intervals_frame(result: CorePrediction) -> pd.DataFrame:
     and last bins of a borehole: half the borehole's median spacing), so the intervals
     of a borehole tile its depths without gaps or overlaps.
     """
-    t = result.table
+    # Only the columns used: taking a borehole's rows of the whole table costs seconds.
+    used = [BOREHOLE_COL, DEPTH_COL, "lithology", "group", "probability", "novelty", "novel"]
+    t = result.table[[c for c in used if c in result.table.columns]]
     pieces = []
     for borehole, rows in t.groupby(BOREHOLE_COL, sort=False).indices.items():
         sub = t.iloc[rows]
@@ -173,11 +113,15 @@ def write_prediction(
     intervals: str | os.PathLike | None = None,
     figure: str | os.PathLike | None = None,
 ) -> dict[str, list[Path]]:
-    """Write the table and whichever of the other outputs are asked, as one unit."""
+    """Write the table and whichever of the other outputs are asked, as one unit.
+
+    The seconds each kind of output took are added to ``result.seconds``."""
     output = Path(output)
+    watch = result.seconds
     fmt = table_format(output)
-    writers: dict[Path, Callable[[Path], None]] = {
-        output: lambda tmp: write_table(result.table, tmp, fmt)
+    # path -> (stage, writer of the file at a temporary path)
+    writers: dict[Path, tuple[str, Callable[[Path], None]]] = {
+        output: ("write table", lambda tmp: write_table(result.table, tmp, fmt))
     }
     names: dict[str, list[Path]] = {"table": [output]}
     by_borehole = result.table.groupby(BOREHOLE_COL, sort=False).indices
@@ -186,26 +130,47 @@ def write_prediction(
         names["las"] = []
         for borehole, rows in by_borehole.items():
             path = per_borehole_path(Path(las), str(borehole), several)
-            text = las_text(result, rows, str(borehole))
-            writers[path] = lambda tmp, text=text: tmp.write_text(text, encoding="utf-8")
+            # Made when written: ten boreholes of text held at once would be 200 MB.
+            writers[path] = (
+                "LAS",
+                lambda tmp, rows=rows, b=str(borehole): tmp.write_text(
+                    las_text(result, rows, b), encoding="utf-8"
+                ),
+            )
             names["las"].append(path)
     if intervals is not None:
-        frame = intervals_frame(result)
-        writers[Path(intervals)] = lambda tmp: write_table(frame, tmp, table_format(intervals))
+        writers[Path(intervals)] = (
+            "intervals",
+            lambda tmp: write_table(intervals_frame(result), tmp, table_format(intervals)),
+        )
         names["intervals"] = [Path(intervals)]
+    figures: dict[Path, Callable[[Path], None]] = {}
     if figure is not None:
         from lilyvae.predict.figure import draw_core
 
         names["figure"] = []
         for borehole, rows in by_borehole.items():
             path = per_borehole_path(Path(figure), str(borehole), several)
-            writers[path] = lambda tmp, rows=rows, b=str(borehole): draw_core(result, rows, b, tmp)
+            figures[path] = lambda tmp, rows=rows, b=str(borehole): draw_core(result, rows, b, tmp)
             names["figure"].append(path)
     record = summary(result, {k: [str(p) for p in v] for k, v in names.items()})
-    writers[summary_path(output)] = lambda tmp: tmp.write_text(to_json(record), encoding="utf-8")
+    writers[summary_path(output)] = (
+        "summary",
+        lambda tmp: tmp.write_text(to_json(record), encoding="utf-8"),
+    )
     names["summary"] = [summary_path(output)]
     with contextlib.ExitStack() as stack:
-        temporary = {path: stack.enter_context(atomic_path(path)) for path in writers}
-        for path, writer in writers.items():
-            writer(temporary[path])
+        temporary = {path: stack.enter_context(atomic_path(path)) for path in [*writers, *figures]}
+        drawing = None
+        if figures:
+            from lilyvae.predict.figure import FigureDrawing
+
+            jobs = [partial(draw, temporary[path]) for path, draw in figures.items()]
+            drawing = FigureDrawing(jobs)  # beside the other files, in its own process
+        for path, (stage, writer) in writers.items():
+            with watch(stage):
+                writer(temporary[path])
+        if drawing is not None:
+            with watch("waiting for the figures"):
+                watch["figures (beside the rest)"] = drawing.wait()
     return names

@@ -12,6 +12,9 @@ stays bounded whatever its length.
 from __future__ import annotations
 
 import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -29,6 +32,13 @@ from lilyvae.predict.calibration import (
     probabilities,
     read_calibration,
 )
+from lilyvae.predict.columns import (
+    SetNames,
+    analog_columns,
+    class_columns,
+    constant,
+    group_columns,
+)
 from lilyvae.predict.inputs import read_core
 from lilyvae.predict.members import forward, load_model_set
 from lilyvae.predict.novelty import (
@@ -39,9 +49,22 @@ from lilyvae.predict.novelty import (
     novelty_score,
 )
 
-#: Bins per pass of the networks.
+#: Bins per pass of the networks. Results do not depend on it but for the last bit of
+#: float32 sums (the group probabilities are a matrix product, which BLAS sums in
+#: blocks that depend on the number of rows).
 CHUNK_BINS = 131_072
-TOP = 3
+
+
+class Stopwatch(dict):
+    """Seconds spent per stage, summed over the stage's turns (``with watch("x"): ...``)."""
+
+    @contextmanager
+    def __call__(self, stage: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self[stage] = self.get(stage, 0.0) + time.perf_counter() - start
 
 
 @dataclass
@@ -58,6 +81,8 @@ class CorePrediction:
     model: str
     scores: dict | None = None
     notes: list[str] = field(default_factory=list)
+    #: Wall seconds per stage of the prediction (and of ``write_prediction``'s outputs).
+    seconds: Stopwatch = field(default_factory=Stopwatch)
 
     @property
     def label(self) -> str:
@@ -72,10 +97,29 @@ class CorePrediction:
 class _Chunk:
     """Per-bin results of one chunk (arrays of the chunk's length)."""
 
+    rows: np.ndarray  # the chunk's rows of the core
     columns: dict
     group_proba: np.ndarray
     proba: np.ndarray  # calibrated class probabilities (scoring reads them)
     sets: np.ndarray
+    fwd: object = None  # the networks' outputs, until the novelty columns are made
+    search: object = None  # the future of the nearest-neighbour search
+
+
+@dataclass
+class _Pass:
+    """One prediction's settings and what its chunks gather."""
+
+    level: float
+    analogs: int
+    watch: Stopwatch
+    searcher: ThreadPoolExecutor
+    set_names: SetNames
+    groups: np.ndarray  # (bins, groups) group probabilities, NaN where not predicted
+    labels: np.ndarray | None  # described class of each bin (see _labels)
+    pieces: object = None  # the blind-well test's RowPieces, for a described core
+    places: tuple = ()  # (borehole code, place in the borehole) of each bin (see _places)
+    parts: list = field(default_factory=list)
 
 
 class Predictor:
@@ -112,28 +156,62 @@ class Predictor:
         q = conformal.threshold(self.calibration.conformal["class"], level)
         return conformal.prediction_sets(probs.calibrated, q)
 
-    def _chunk(self, features: np.ndarray, level: float, analogs: int) -> _Chunk:
-        fwd = forward(self.models, features)
+    def _chunk(self, run: _Pass, rows: np.ndarray, features: np.ndarray) -> _Chunk:
+        """Start one chunk; its nearest-neighbour search goes on in the searcher's
+        thread (SciPy and PyTorch let go of the GIL) until :meth:`_finish` needs it."""
+        watch = run.watch
+        with watch("networks"):
+            fwd = forward(self.models, features)
+        search = None
+        if self.index is not None:
+            k = max(K_NOVELTY, run.analogs)
+            search = run.searcher.submit(self._search, fwd.embedding, k, watch)
         heads = None if self.calibration is None else self.calibration.heads
         temperature = None if self.calibration is None else self.calibration.temperature
-        logits = member_logits(fwd, heads)
-        probs = probabilities(logits, self.class_group, len(self.group_names), temperature)
-        sets = self._sets(probs, level)
-        columns = _class_columns(probs.calibrated, sets, self.class_names, level)
-        columns |= _group_columns(probs.group_calibrated, self.group_names)
-        if self.index is not None:
-            k = max(K_NOVELTY, analogs)
-            distances, neighbours = self.index.search(fwd.embedding, k)
-            score = novelty_score(
-                novelty_components(distances, fwd.recon_error), self.calibration.novelty
+        with watch("probabilities and sets"):
+            logits = member_logits(fwd, heads)
+            probs = probabilities(logits, self.class_group, len(self.group_names), temperature)
+            sets = self._sets(probs, run.level)
+        with watch("class and group columns"):
+            columns = class_columns(
+                probs.calibrated, sets, self.class_names, run.level, run.set_names
             )
-            columns["novelty"] = score
-            columns["novel"] = novelty_flag(score, self.calibration.novelty)
-            if analogs:
-                columns |= _analog_columns(self.index, distances, neighbours, analogs)
+            columns |= group_columns(probs.group_calibrated, self.group_names)
         if probs.disagreement is not None:
             columns["ensemble_disagreement"] = probs.disagreement
-        return _Chunk(columns, probs.group_calibrated, probs.calibrated, sets)
+        return _Chunk(rows, columns, probs.group_calibrated, probs.calibrated, sets, fwd, search)
+
+    def _search(self, embedding, k: int, watch):
+        with watch("nearest training bins (beside the rest)"):
+            return self.index.search(embedding, k)
+
+    def _finish(self, run: _Pass, chunk: _Chunk) -> None:
+        """The chunk's novelty and analog columns once its search is done; then keep it."""
+        watch, take = run.watch, chunk.rows
+        if chunk.search is not None:
+            with watch("waiting for the search"):
+                distances, neighbours = chunk.search.result()
+            with watch("novelty and analog columns"):
+                fitted = self.calibration.novelty
+                components = novelty_components(distances, chunk.fwd.recon_error)
+                chunk.columns["novelty"] = score = novelty_score(components, fitted)
+                chunk.columns["novel"] = novelty_flag(score, fitted)
+                if run.analogs:
+                    chunk.columns |= analog_columns(self.index, distances, neighbours, run.analogs)
+        with watch("assemble"):
+            run.parts.append(pd.DataFrame(chunk.columns, index=take))
+            run.groups[take] = chunk.group_proba
+        if run.pieces is not None:
+            borehole, position = run.places
+            with watch("blind-well test"):
+                run.pieces.add(
+                    chunk.proba,
+                    chunk.sets,
+                    run.labels[take],
+                    self.class_group,
+                    borehole[take],
+                    position[take],
+                )
 
     def predict(
         self,
@@ -150,24 +228,39 @@ class Predictor:
             raise LilyVAEError(f"--analogs must be 0 or more, not {analogs}")
         if analogs and self.index is None:
             raise LilyVAEError("--analogs needs the calibration's analog index (run calibrate)")
-        frame = read_core(core) if not isinstance(core, pd.DataFrame) else _checked(core)
-        values = feature_values(frame)
+        watch = Stopwatch()
+        with watch("read"):
+            frame = read_core(core) if not isinstance(core, pd.DataFrame) else _checked(core)
+            values = feature_values(frame)
         present = np.isfinite(values)
         usable = present.any(axis=1) if self.models.missing == "mask" else present.all(axis=1)
         rows = np.flatnonzero(usable)
         if len(rows) == 0:
             raise LilyVAEError("the core has no bin with the inputs the model needs")
-        labels = _labels(frame, self.class_names)
-        pieces = RowPieces() if labels is not None else None
-        parts, groups = [], np.full((len(frame), len(self.group_names)), np.nan, np.float32)
-        for start in range(0, len(rows), chunk_bins):
-            take = rows[start : start + chunk_bins]
-            chunk = self._chunk(values[take], level, analogs)
-            parts.append(pd.DataFrame(chunk.columns, index=take))
-            groups[take] = chunk.group_proba
-            if pieces is not None:
-                pieces.add(chunk.proba, chunk.sets, labels[take], self.class_group)
-        table = _assemble(frame, parts, self)
+        groups = np.full((len(frame), len(self.group_names)), np.nan, np.float32)
+        with ThreadPoolExecutor(max_workers=1) as searcher:
+            run = _Pass(
+                level,
+                analogs,
+                watch,
+                searcher,
+                SetNames(self.class_names),
+                groups,
+                _labels(frame, self.class_names),
+            )
+            if run.labels is not None:
+                run.pieces, run.places = RowPieces(), _places(frame)
+            # One chunk ahead: a chunk's search runs while the next goes through the networks.
+            pending = None
+            for start in range(0, len(rows), chunk_bins):
+                take = rows[start : start + chunk_bins]
+                chunk = self._chunk(run, take, values[take])
+                if pending is not None:
+                    self._finish(run, pending)
+                pending = chunk
+            self._finish(run, pending)
+        with watch("assemble"):
+            table = _assemble(frame, run.parts, self, run.set_names)
         notes = []
         if len(rows) < len(frame):
             notes.append(f"{len(frame) - len(rows):,} bins lack an input the model needs: empty")
@@ -181,9 +274,11 @@ class Predictor:
             self.models.synthetic,
             self.models.path.name,
             notes=notes,
+            seconds=watch,
         )
-        if pieces is not None:
-            result.scores = blind_well_scores(pieces, self.calibrated, level)
+        if run.pieces is not None:
+            with watch("blind-well test"):
+                result.scores = blind_well_scores(run.pieces, self.calibrated, level)
         return result
 
 
@@ -200,6 +295,16 @@ def _checked(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _places(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Per bin: a code for its borehole, and its place in it (0 = the borehole's first
+    bin; a borehole's bins are together, in depth order)."""
+    codes = pd.factorize(frame[BOREHOLE_COL])[0]
+    index = np.arange(len(codes))
+    starts = np.r_[0, np.flatnonzero(np.diff(codes)) + 1]
+    first = np.repeat(starts, np.diff(np.r_[starts, len(codes)]))
+    return codes.astype(np.int64), index - first
+
+
 def _labels(frame: pd.DataFrame, class_names) -> np.ndarray | None:
     """Class index of each bin's described lithology (-1: none, or one the model does
     not know); None when the core has no description at all."""
@@ -212,76 +317,19 @@ def _labels(frame: pd.DataFrame, class_names) -> np.ndarray | None:
     return np.array([index.get(n, -1) if n else -2 for n in names], dtype=np.int64)
 
 
-def _set_strings(names: np.ndarray, sets: np.ndarray) -> np.ndarray:
-    """The ``;``-joined set of each row, its classes in the model's (alphabetical) order.
-    Neighbouring bins mostly share a set: each distinct set is joined once."""
-    packed = np.packbits(sets, axis=1)
-    keys = np.ascontiguousarray(packed).view(np.dtype((np.void, packed.shape[1]))).ravel()
-    distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    joined = np.array([";".join(names[sets[i]]) for i in first], dtype=object)
-    return joined[inverse.ravel()]
-
-
-def _class_columns(proba, sets, class_names, level) -> dict:
-    names = np.asarray(class_names, dtype=object)
-    size = None if sets is None else sets.sum(axis=1)
-    # Only the classes some row needs (its set, or the top three) are sorted.
-    needed = max(TOP, 0 if size is None else int(size.max(initial=0)))
-    if needed < proba.shape[1]:
-        part = np.argpartition(-proba, needed - 1, axis=1)[:, :needed]
-        inner = np.argsort(-np.take_along_axis(proba, part, axis=1), axis=1, kind="stable")
-        order = np.take_along_axis(part, inner, axis=1)
-    else:
-        order = np.argsort(-proba, axis=1, kind="stable")
-    k = min(TOP, proba.shape[1])
-    top_p = np.take_along_axis(proba, order[:, :k], axis=1)
-
-    # Categoricals: a million bins of repeated names would be a million Python strings.
-    def named(j):
-        return pd.Categorical.from_codes(order[:, j], categories=list(class_names))
-
-    cols = {"lithology": named(0), "probability": top_p[:, 0].astype(np.float64)}
-    for j in range(k):
-        cols[f"lithology_{j + 1}"] = named(j)
-        cols[f"probability_{j + 1}"] = top_p[:, j].astype(np.float64)
-    if size is not None:
-        cols[f"set_{level:g}"] = _set_strings(names, sets)
-        cols["set_size"] = size
-    return cols
-
-
-def _group_columns(group_proba, group_names) -> dict:
-    best = group_proba.argmax(axis=1)
-    return {
-        "group": pd.Categorical.from_codes(best, categories=list(group_names)),
-        "group_probability": group_proba[np.arange(len(best)), best].astype(np.float64),
-    }
-
-
-def _analog_columns(index: AnalogIndex, distances, neighbours, k: int) -> dict:
-    boreholes, borehole_codes = index.coded("boreholes")
-    lithology, lithology_codes = index.coded("lithology")
-    cols = {}
-    for j in range(min(k, neighbours.shape[1])):
-        nb = neighbours[:, j]
-        cols[f"analog_{j + 1}_borehole"] = pd.Categorical.from_codes(
-            borehole_codes[nb], categories=boreholes
-        )
-        cols[f"analog_{j + 1}_depth"] = index.depths[nb]
-        cols[f"analog_{j + 1}_lithology"] = pd.Categorical.from_codes(
-            lithology_codes[nb], categories=lithology
-        )
-        cols[f"analog_{j + 1}_distance"] = distances[:, j]
-    return cols
-
-
-def _assemble(frame: pd.DataFrame, parts: list[pd.DataFrame], predictor: Predictor):
+def _assemble(frame: pd.DataFrame, parts: list[pd.DataFrame], predictor: Predictor, set_names):
     body = pd.concat(parts).reindex(range(len(frame)))
+    set_column = next((c for c in body.columns if c.startswith("set_") and c != "set_size"), None)
+    if set_column is not None:
+        body[set_column] = set_names.categorical(body[set_column])
     head = pd.DataFrame({BOREHOLE_COL: frame[BOREHOLE_COL], DEPTH_COL: frame[DEPTH_COL]})
     if LABEL_COL in frame.columns:
         head["described"] = frame[LABEL_COL]
     out = pd.concat([head, body], axis=1)
-    out["probabilities"] = "calibrated" if predictor.calibrated else "UNCALIBRATED"
+    # One-valued categoricals: a million copies of one string would be ~20 MB each.
+    out["probabilities"] = constant(
+        "calibrated" if predictor.calibrated else "UNCALIBRATED", len(out)
+    )
     if predictor.models.synthetic:
-        out["data"] = "SYNTHETIC"
+        out["data"] = constant("SYNTHETIC", len(out))
     return out

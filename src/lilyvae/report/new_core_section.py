@@ -121,7 +121,7 @@ def new_core_section(record: dict | None, folder: Path) -> list[str]:
     if blind:
         parts += [
             "<h3>Blind-well test on the new core</h3>",
-            table_html(["score", "value", "95% interval (over bins)"], blind),
+            table_html(["score", "value", "95% interval (blocks of bins)"], blind),
             f'<p class="note">{escape(tag)}The prediction scored against the core\'s '
             "described lithology, including the coverage of its prediction sets.</p>",
         ]

@@ -1,0 +1,83 @@
+"""The fast ways prediction computes things give what the plain ways give."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from lilyvae.predict.columns import top_classes
+from lilyvae.predict.las import fixed_decimal_text
+from lilyvae.predict.novelty import build_index
+
+
+def _printf(data: np.ndarray) -> str:
+    body = io.StringIO()
+    pd.DataFrame(data).to_csv(body, sep=" ", header=False, index=False, float_format="%.5f")
+    return body.getvalue()
+
+
+EDGES = [
+    0.0,
+    -0.0,
+    -1e-9,  # prints as -0.00000
+    1 / 64,  # exactly half way at the fifth decimal: printf rounds half to even
+    3 / 64,
+    0.000005,  # just above or below half way in binary
+    0.123455,
+    2.5e-6,
+    999.999995,
+    -999.25,
+    123456.123455,
+    42949.67296,  # above 2**32 hundred-thousandths
+    1e12,  # too large for the fast path: the whole array is formatted one by one
+    3e15,
+    0.5,
+    1.0,
+]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        np.random.default_rng(0).random((500, 7)),
+        np.random.default_rng(1).normal(0, 1000, (300, 5)),
+        (np.random.default_rng(2).integers(0, 10**7, (400, 3)) + 0.5) / 1e5,
+        np.random.default_rng(3).random((200, 1)).astype(np.float32).astype(np.float64),
+        np.array([EDGES]),
+        np.array([EDGES[:12]]).T,
+        np.round(np.random.default_rng(4).random((100, 4)) * 100, 1),
+    ],
+)
+def test_fixed_decimal_text_is_printf_byte_for_byte(data):
+    assert fixed_decimal_text(data) == _printf(data)
+
+
+def test_fixed_decimal_text_of_nothing_is_empty():
+    assert fixed_decimal_text(np.empty((0, 3))) == ""
+
+
+@pytest.mark.parametrize("k", [1, 5])
+def test_the_analog_search_is_the_exact_nearest_neighbours(k):
+    rng = np.random.default_rng(0)
+    # uneven spread across directions that are not the axes, as an embedding has
+    mixing = rng.normal(size=(6, 6)) * np.array([3.0, 2.0, 1.0, 0.3, 0.2, 0.1])[:, None]
+    train = rng.normal(size=(3000, 6)) @ mixing + 5
+    index = build_index(train, np.array(["A"] * 3000), np.arange(3000.0), [""] * 3000, "sha")
+    queries = rng.normal(size=(400, 6)) @ mixing + 5
+    distances, neighbours = index.search(queries, k)
+    q = index.standardise(queries).astype(np.float64)
+    full = np.linalg.norm(q[:, None, :] - index.embedding.astype(np.float64)[None], axis=2)
+    expected = np.argsort(full, axis=1, kind="stable")[:, :k]
+    assert neighbours.shape == (400, k) and neighbours.dtype == np.int64
+    np.testing.assert_array_equal(neighbours, expected)
+    np.testing.assert_allclose(distances, np.take_along_axis(full, expected, 1), rtol=1e-12)
+
+
+def test_top_classes_are_a_stable_sort_ties_included():
+    rng = np.random.default_rng(0)
+    proba = rng.integers(0, 5, (2000, 9)).astype(np.float32)  # many ties
+    expected = np.argsort(-proba, axis=1, kind="stable")[:, :3]
+    np.testing.assert_array_equal(top_classes(proba, 3), expected)
