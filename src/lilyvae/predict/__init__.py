@@ -15,7 +15,7 @@ data, models and their cards, and nothing of the later stages.
 - ``outputs`` and ``figure``: the table, LAS, intervals, summary and down-core figure.
 """
 
-import importlib
+from lilyvae.lazy_exports import lazy_exports
 
 # Imported on first use: predicting needs neither the fitting code nor what it imports
 # (SciPy's optimisers, scikit-learn), which cost about a second of every ``predict``.
@@ -27,16 +27,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -53,7 +53,7 @@ The modules, in the order a run uses them:
   ``summary.json``, ``results.csv`` and the printed table.
 """
 
-import importlib
+from lilyvae.lazy_exports import lazy_exports
 
 # Imported on first use (PEP 562): the command line reads RESAMPLES and BACKENDS to
 # build its parser, which must not import PyTorch for commands that never train.
@@ -87,18 +87,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    # A dotted name is a module of an earlier stage (the interval statistics).
-    where = module if "." in module else f"{__name__}.{module}"
-    value = getattr(importlib.import_module(where), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
