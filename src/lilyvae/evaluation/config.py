@@ -80,8 +80,7 @@ class EvalConfig:
     )
     group_comparison: bool = True  # the strongest baseline beside the embeddings
     # The field's scores of every compared method; an ensemble's members leave them out
-    # (their summary reads balanced accuracy only, and per-borehole F1 costs as much as
-    # the boosted fits).
+    # (their summary reads balanced accuracy only).
     group_field_scores: bool = True
 
     def __post_init__(self) -> None:

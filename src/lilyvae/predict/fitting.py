@@ -236,7 +236,6 @@ def calibrate(
     heads = _fit_heads(models, fwd, reference, table)
     class_group, group_names = class_groups(table.class_names)
     logits = member_logits(fwd, heads)
-    raw = probabilities([lg[fit_l] for lg in logits], class_group, len(group_names), None)
     # Lithologies whose labels the head never saw (withheld for the zero-shot test) get
     # low probabilities by construction: fitted on, they would pull T up and flatten
     # every other bin's probabilities, and their scores (1 - p ~ 1) would fill the top of
@@ -250,8 +249,8 @@ def calibrate(
             f"{table.source}: the held-out boreholes have no bins of a lithology the model's "
             "head was trained on, in both halves; nothing to calibrate on"
         )
-    seen = known[fit_l]
-    temperature = _fit_temperatures(raw.rows(seen), table.labels[fit_k], class_group)
+    raw = probabilities([lg[fit_k] for lg in logits], class_group, len(group_names), None)
+    temperature = _fit_temperatures(raw, table.labels[fit_k], class_group)
     probs = probabilities(logits, class_group, len(group_names), temperature)
     tables = _conformal_tables(
         probs.rows(fit_k), table.labels[fit_k], class_group, table.boreholes[fit_k]
