@@ -109,3 +109,30 @@ def test_a_model_without_head_or_calibration_is_skipped(run):
     )
     assert "skipped" in metrics["subjects"]["unsup"]["probabilities"]
     assert "Lithology probabilities" not in markdown_report(metrics)
+
+
+def test_lithologies_the_head_never_saw_are_left_out_and_counted(run):
+    """As calibrate does: bins of withheld lithologies measure the withholding, not the
+    calibration, so the probability scores leave them out and say how many."""
+    from lilyvae import make_config, train
+
+    _, data, novel_info, held, _ = run
+    novel_rows, _ = novel_interval_rows(data)
+    test_rows = np.isin(data.boreholes, list(held)) & (data.labels >= 0) & ~novel_rows
+    codes, counts = np.unique(data.labels[test_rows], return_counts=True)
+    hidden = [data.class_names[c] for c in codes[np.argsort(counts)[-2:]]]  # two common ones
+    model = train(
+        data,
+        make_config("semisupervised", "hybrid", epochs=1, seed=0),
+        split=BoreholeSplit(tuple(sorted(held))),
+        withhold_labels=hidden,
+        quiet=True,
+    )
+    metrics = evaluate(
+        [NamedModel("withheld", None, model)], data, FAST, baseline=False, missing_groups=False
+    )
+    p = metrics["subjects"]["withheld"]["probabilities"]
+    unseen = test_rows & np.isin(data.labels, [data.class_names.index(h) for h in hidden])
+    assert p["rows"] == int((test_rows & ~unseen).sum())
+    assert any(f"{int(unseen.sum())} bins of 2 lithologies" in e for e in p["excluded"])
+    assert sum(r["rows"] for r in p["reliability"]["raw"]) == p["rows"]

@@ -114,11 +114,11 @@ def test_withheld_lithologies_are_left_out_of_the_temperature_fit():
     named by the cards; their bins must not pull the temperature."""
     from types import SimpleNamespace
 
-    from lilyvae.predict.fitting import _withheld_indices
+    from lilyvae.predict.fitting import withheld_class_indices
 
     card = SimpleNamespace(extra={"labels_withheld": {"classes": ["clay", "ooze"]}})
     plain = SimpleNamespace(extra={})
     models = SimpleNamespace(models=[SimpleNamespace(card=card), SimpleNamespace(card=plain)])
     names = ("basalt", "clay", "chalk", "ooze")
-    assert _withheld_indices(models, names).tolist() == [1, 3]
-    assert _withheld_indices(SimpleNamespace(models=[SimpleNamespace(card=plain)]), names).size == 0
+    assert withheld_class_indices(models, names).tolist() == [1, 3]
+    assert withheld_class_indices(SimpleNamespace(models=[SimpleNamespace(card=plain)]), names).size == 0

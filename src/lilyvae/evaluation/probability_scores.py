@@ -15,7 +15,12 @@ Which rows are scored, and why:
 - not the bins of an injected out-of-distribution interval (the synthetic sidecar's
   ``novel_interval`` record): their lithology is one no model was trained on, so they
   measure novelty, not calibration. Novelty AUROC separates exactly these bins from the
-  other scored bins.
+  other scored bins;
+- not the bins of lithologies whose labels the head never saw (withheld for the
+  zero-shot test, as the model's card records): the head gives them low probabilities
+  by construction, so they would measure the withholding, not the calibration. This is
+  what ``calibrate`` leaves out of its fit and its check too, so that its numbers and
+  these agree. The rows left out are counted in ``excluded``.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from lilyvae.predict.calibration import (
     probabilities,
     read_calibration,
 )
+from lilyvae.predict.fitting import withheld_class_indices
 from lilyvae.predict.members import ModelSet, forward
 from lilyvae.predict.novelty import (
     K_NOVELTY,
@@ -167,7 +173,8 @@ def probability_scores(
     picked = np.flatnonzero(rows)
     if len(picked) == 0:
         return {"skipped": "no held-out rows to score"}
-    fwd = forward(ms or ModelSet(Path(m.name), [m.model], ""), data.features[picked])
+    models = ms or ModelSet(Path(m.name), [m.model], "")
+    fwd = forward(models, data.features[picked])
     class_group, group_names = (
         (cal.class_group, cal.group_names) if cal is not None else class_groups(class_names)
     )
@@ -179,6 +186,14 @@ def probability_scores(
     if is_novel is not None and is_novel.any():
         scored &= ~is_novel
         excluded.append(f"{int(is_novel.sum())} bins of the injected novel interval")
+    withheld = withheld_class_indices(models, class_names)
+    unseen = scored & np.isin(labels[picked], withheld)
+    if unseen.any():
+        scored &= ~unseen
+        excluded.append(
+            f"{int(unseen.sum())} bins of {len(withheld)} lithologies whose labels the head "
+            "never saw (withheld for the zero-shot test)"
+        )
     out = {
         "calibrated": cal is not None,
         "calibration": None if cal is None else calibration_path(ms).name,

@@ -172,7 +172,7 @@ def _fit_heads(models, fwd, rows, table):
     ]
 
 
-def _withheld_indices(models: ModelSet, class_names) -> np.ndarray:
+def withheld_class_indices(models: ModelSet, class_names) -> np.ndarray:
     """Class indices whose labels some member's head never saw (its card says which)."""
     withheld = {
         name
@@ -241,7 +241,7 @@ def calibrate(
     # every other bin's probabilities, and their scores (1 - p ~ 1) would fill the top of
     # the conformal quantiles, so that the 90% sets held nearly every class. The
     # calibration is fitted, and checked, on the lithologies the head was trained on.
-    withheld = _withheld_indices(models, table.class_names)
+    withheld = withheld_class_indices(models, table.class_names)
     known = ~np.isin(table.labels, withheld)
     fit_k, check_k = fit_l & known, check_l & known
     if not fit_k.any() or not check_k.any():
