@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -133,3 +134,54 @@ def test_a_grid_axis_that_cannot_vary_says_why(tables, tmp_path, capsys, axis, m
     args = ["sweep", "--model", "unsupervised", "--data", good, "--output-dir", tmp_path / "s"]
     code, _, err = run(args + ["--grid", axis], capsys)
     assert code == 1 and len(err) == 1 and message in err[0]
+
+
+def _as_older_code_wrote_it(out) -> None:
+    """Rewrite a run folder as the code before the members' group comparison wrote it:
+    no ``boosted_fit_rows`` among the scoring settings (so another run id), and member
+    cards without the group comparison's scores."""
+    manifest = json.loads((out / "run.json").read_text())
+    del manifest["identity"]["evaluation"]["boosted_fit_rows"]
+    canonical = json.dumps(manifest["identity"], sort_keys=True, separators=(",", ":"))
+    manifest["run_id"] = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    (out / "run.json").write_text(json.dumps(manifest))
+    for card_file in (out / "members").glob("*.meta.json"):
+        card = json.loads(card_file.read_text())
+        card["ensemble"]["run"] = manifest["run_id"]
+        card["ensemble"]["metrics"] = {
+            k: v for k, v in card["ensemble"]["metrics"].items() if not k.startswith("groups_")
+        }
+        card_file.write_text(json.dumps(card))
+    baseline = json.loads((out / "baseline.json").read_text())
+    (out / "baseline.json").write_text(json.dumps(baseline | {"run_id": manifest["run_id"]}))
+
+
+def test_a_run_folder_of_older_code_goes_on_with_the_same_command(tables, tmp_path, capsys):
+    """A setting added since a run was written takes its default, so the same command on
+    an old folder whose run was cut short keeps the finished members and trains the
+    rest, without --resume; the run keeps its id."""
+    good, _ = tables
+    out = tmp_path / "boot"
+    args = ["bootstrap", "--model", "unsupervised", "--data", good, "--output-dir", out]
+    args += ["--n", "2", "--workers", "1", "--epochs", "1", "--holdout-boreholes", "0.3"]
+    args += ["--eval-rows", "600", "--quiet"]
+    code, _, err = run(args, capsys)
+    assert code == 0, err
+    _as_older_code_wrote_it(out)
+    for unfinished in (out / "members").glob("m0001.*"):
+        unfinished.unlink()
+    old_id = json.loads((out / "run.json").read_text())["run_id"]
+    kept = (out / "members" / "m0000.pt").stat().st_mtime_ns
+
+    code, stdout, err = run(args, capsys)
+    assert code == 0, err
+    assert "2 of 2 members ok (1 trained now, 1 already done)" in stdout
+    assert (out / "members" / "m0000.pt").stat().st_mtime_ns == kept
+    assert json.loads((out / "run.json").read_text())["run_id"] == old_id
+    card = json.loads((out / "members" / "m0001.meta.json").read_text())
+    assert card["ensemble"]["run"] == old_id
+    # The member trained now has the group comparison, the old one not: it is
+    # summarised over the member that has it.
+    rows = json.loads((out / "summary.json").read_text())["metrics"]
+    assert rows["groups_features_linear_balanced_accuracy"]["n"] == 1
+    assert rows["svm_balanced_accuracy"]["n"] == 2

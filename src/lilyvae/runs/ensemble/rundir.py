@@ -69,6 +69,27 @@ def run_identity(
     } | extra
 
 
+def as_written_now(identity: dict) -> dict:
+    """A stored identity as this code would write it: settings added to the training
+    configuration or to the members' scoring since the run was written take their
+    defaults (a setting is only ever added with a default that keeps what older code
+    did, or, for scoring, adds a score), so a run folder written by older code is still
+    the same run when the same command is given again. Unreadable parts are kept as
+    they are (the comparison then finds them different)."""
+    current = dict(identity)
+    try:
+        current["config"] = config_from_dict(identity["config"]).to_dict()
+    except (LilyVAEError, KeyError, TypeError):
+        pass
+    ev = identity.get("evaluation")
+    if isinstance(ev, dict):
+        try:
+            current["evaluation"] = MemberEvaluation(**ev).to_dict()
+        except TypeError:  # a setting this code does not know
+            pass
+    return current
+
+
 def settings_from_identity(identity: dict):
     """The configuration, split, resample and evaluation a stored identity records."""
     config = config_from_dict(identity["config"])
@@ -174,7 +195,7 @@ def has_finished_member(out: Path) -> bool:
 def _same_run(stored: dict, run: EnsembleRun) -> bool:
     return (
         stored.get("kind") == run.kind
-        and stored.get("identity") == run.identity
+        and as_written_now(stored.get("identity") or {}) == run.identity
         and all(stored.get(k) == v for k, v in run.count.items())
     )
 
@@ -209,12 +230,14 @@ def open_run_dir(run: EnsembleRun, resume: bool) -> tuple[EnsembleRun, bool]:
             "choose a new --output-dir"
         )
     if _same_run(stored, run):
-        return run, False
-    same_identity = stored.get("identity") == run.identity
+        # The stored identity as written: the run's id, which its members' cards and
+        # files record, is the hash of it.
+        return EnsembleRun(run.kind, stored["identity"], run.count, out, run.origin), False
+    current = as_written_now(stored.get("identity") or {})
+    same_identity = current == run.identity
     if not resume:
         diffs = _differences(
-            stored.get("identity", {}) | {k: stored.get(k) for k in run.count},
-            run.identity | run.count,
+            current | {k: stored.get(k) for k in run.count}, run.identity | run.count
         )
         raise LilyVAEError(
             f"{out}: holds a different {run.kind} run ({'; '.join(diffs[:3])}); re-run with "
