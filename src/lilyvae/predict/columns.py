@@ -36,12 +36,22 @@ class SetNames:
         keys = packed.view(np.dtype((np.void, packed.shape[1]))).ravel()
         distinct, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         codes = np.empty(len(distinct), dtype=np.int64)
-        for j, (key, row) in enumerate(zip(distinct, first, strict=True)):
-            code = self.code_of.setdefault(key.tobytes(), len(self.names))
-            if code == len(self.names):
-                self.names.append(";".join(self.class_names[sets[row]]))
-            codes[j] = code
+        new_rows = []
+        for j, key in enumerate(distinct):
+            # A key not met before gets the next code, in the order its name is added.
+            codes[j] = code = self.code_of.setdefault(key.tobytes(), len(self.code_of))
+            if code == len(self.names) + len(new_rows):
+                new_rows.append(first[j])
+        self.names.extend(self._joined(sets[new_rows]))
         return codes[inverse.ravel()]
+
+    def _joined(self, sets: np.ndarray) -> list[str]:
+        """The ``;``-joined names of each row's set, from one pass over all the rows'
+        members (a set's classes come out of ``nonzero`` in class order)."""
+        rows, classes = np.nonzero(sets)
+        names = self.class_names[classes].tolist()
+        ends = np.cumsum(np.bincount(rows, minlength=len(sets))).tolist()
+        return [";".join(names[a:b]) for a, b in zip([0, *ends][:-1], ends, strict=True)]
 
     def categorical(self, codes: pd.Series) -> pd.Categorical | np.ndarray:
         """The names of ``codes`` (NaN: a bin without a prediction)."""
@@ -56,12 +66,19 @@ def top_classes(proba: np.ndarray, k: int) -> np.ndarray:
     """(n, k) the k most likely classes of each row, most likely first, ties to the lower
     class index (as a stable sort of -proba would give). k passes of argmax: a partial
     sort of 139 classes per row is some twenty times slower."""
-    remaining = np.array(proba, copy=True)
-    rows = np.arange(len(remaining))
-    order = np.empty((len(remaining), k), dtype=np.int64)
-    for j in range(k):
-        order[:, j] = remaining.argmax(axis=1)
-        remaining[rows, order[:, j]] = -np.inf
+    rows = np.arange(len(proba))
+    order = np.empty((len(proba), k), dtype=np.int64)
+    taken = np.empty((len(proba), k), dtype=proba.dtype)
+    # Each pass hides its winners from the next in ``proba`` itself (a copy of a chunk's
+    # bins x 139 would cost more than the passes), and the values are put back after.
+    try:
+        for j in range(k):
+            order[:, j] = proba.argmax(axis=1)
+            taken[:, j] = proba[rows, order[:, j]]
+            proba[rows, order[:, j]] = -np.inf
+    finally:
+        for j in reversed(range(k)):
+            proba[rows, order[:, j]] = taken[:, j]
     return order
 
 

@@ -313,8 +313,11 @@ def _labels(frame: pd.DataFrame, class_names) -> np.ndarray | None:
     names = frame[LABEL_COL].fillna("").astype(str).str.strip()
     if not (names != "").any():
         return None
+    # Each distinct name is looked up once: a million bins share a few hundred names.
+    codes, distinct = pd.factorize(names)
     index = {c: i for i, c in enumerate(class_names)}
-    return np.array([index.get(n, -1) if n else -2 for n in names], dtype=np.int64)
+    lookup = np.array([index.get(n, -1) if n else -2 for n in distinct], dtype=np.int64)
+    return lookup[codes]
 
 
 def _assemble(frame: pd.DataFrame, parts: list[pd.DataFrame], predictor: Predictor, set_names):
