@@ -121,4 +121,5 @@ def test_withheld_lithologies_are_left_out_of_the_temperature_fit():
     models = SimpleNamespace(models=[SimpleNamespace(card=card), SimpleNamespace(card=plain)])
     names = ("basalt", "clay", "chalk", "ooze")
     assert withheld_class_indices(models, names).tolist() == [1, 3]
-    assert withheld_class_indices(SimpleNamespace(models=[SimpleNamespace(card=plain)]), names).size == 0
+    alone = SimpleNamespace(models=[SimpleNamespace(card=plain)])
+    assert withheld_class_indices(alone, names).size == 0

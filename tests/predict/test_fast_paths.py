@@ -97,6 +97,6 @@ def test_set_names_are_the_joined_classes_with_one_code_per_set_across_chunks():
     sets = distinct[rng.integers(0, 40, 3000)]
     encoder = SetNames(names)
     codes = np.concatenate([encoder.encode(part) for part in np.array_split(sets, 7)])
-    joined = [";".join(n for n, member in zip(names, row) if member) for row in sets]
+    joined = [";".join(n for n, member in zip(names, row, strict=True) if member) for row in sets]
     assert [encoder.names[c] for c in codes] == joined
     assert len(encoder.names) == len(set(joined))  # each set named once
