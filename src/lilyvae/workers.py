@@ -34,6 +34,27 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+#: A worker beside the main process runs on one thread of BLAS and OpenMP: the two
+#: processes share the cores, and spinning threads of one slow the other down.
+ONE_THREAD_ENV = {
+    name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+}
+
+
+def side_pool():
+    """Up to two fresh worker processes (loky's reusable executor, so the demo's stages
+    share one), each on one thread, for work that can run beside this process; None on
+    a machine with one core, where it would only take turns with it. Fresh processes,
+    not forks: this process may have run threaded BLAS and OpenMP code, and a forked
+    child can deadlock on their locks."""
+    workers = min(2, default_workers())
+    if workers < 2:
+        return None
+    from joblib.externals.loky import get_reusable_executor
+
+    return get_reusable_executor(max_workers=workers, env=ONE_THREAD_ENV)
+
+
 def import_ray():
     """The ``ray`` module, or a one-line error saying how to install it."""
     try:

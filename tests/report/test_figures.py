@@ -414,3 +414,28 @@ def test_training_curves_draw_the_validation_curve_and_the_epoch_kept(data):
     assert any(ax.get_title() == "validation balanced accuracy" for ax in fig.axes)
     assert "early stopping" in _validation_text(models)
     pyplot().close(fig)
+
+
+def test_umap_layouts_made_in_a_worker_process_are_those_made_here(run, monkeypatch):
+    """The figures start the UMAP layouts in a worker beside the other figures; the
+    layouts (seeded, one thread) are the same numbers as this process makes."""
+    import lilyvae.report.figures.umap_figure as umap_figure
+    from lilyvae.workers import side_pool
+
+    def inputs():
+        options = DrawOptions(umap_rows=400)
+        models = run["models"][-1:]
+        return FigureInputs(run["df"], run["table"], models, None, None, None, True, options)
+
+    here = umap_figure.umap_run(inputs())
+    beside = inputs()
+    pool = side_pool()
+    if pool is None:
+        pytest.skip("one core: no worker process beside this one")
+    monkeypatch.setattr(umap_figure, "SIDE_PROCESS_MIN_POINTS", 0)  # however few the rows
+    assert umap_figure.start_umap_run(beside, pool)
+    there = umap_figure.umap_run(beside)
+    np.testing.assert_array_equal(there.rows, here.rows)
+    assert there.layouts.keys() == here.layouts.keys() == {"features", "semi_hybrid"}
+    for name, layout in here.layouts.items():
+        np.testing.assert_array_equal(there.layouts[name], layout)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,9 +24,7 @@ from lilyvae.evaluation import EvalConfig, evaluate, read_synthetic_sidecar, wri
 from lilyvae.model.embeddings import NamedModel
 from lilyvae.run_folder import RunDir
 from lilyvae.runs.demo_settings import DEMO_PROPERTY_MODELS
-
-#: Thread settings of the worker processes (see the module's docstring).
-ONE_THREAD = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+from lilyvae.workers import ONE_THREAD_ENV, default_workers
 
 
 @dataclass
@@ -106,10 +103,11 @@ def score_all(
     workers start."""
     from joblib.externals.loky import get_reusable_executor
 
-    workers = max(1, min(2, os.cpu_count() or 1))
+    workers = min(2, default_workers())
     # Fresh worker processes (loky), not forks: this process has run threaded BLAS and
-    # OpenMP code by now, and a forked child can deadlock on their locks.
-    pool = get_reusable_executor(max_workers=workers, env=ONE_THREAD)
+    # OpenMP code by now, and a forked child can deadlock on their locks. The same
+    # executor as lilyvae.workers.side_pool's, so the figures reuse these processes.
+    pool = get_reusable_executor(max_workers=workers, env=ONE_THREAD_ENV)
     specs = [f"{m.name}={m.path}" for m in first if m.name in DEMO_PROPERTY_MODELS]
     lily_dir = run.data_dir / "lily"
     # The longest single job first, then the seeds in small slices that fill the gaps.

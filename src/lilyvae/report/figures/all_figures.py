@@ -41,9 +41,10 @@ from lilyvae.report.figures.saving import (
 from lilyvae.report.figures.score_figures import RELIABILITY, ROC, ZERO_SHOT
 from lilyvae.report.figures.style import DPI, caption_tag, title_tag
 from lilyvae.report.figures.training_curves import TRAINING_CURVES
-from lilyvae.report.figures.umap_figure import UMAP
+from lilyvae.report.figures.umap_figure import UMAP, start_umap_run
 from lilyvae.report.run_contents import run_embeddings, run_models, run_properties
 from lilyvae.run_folder import MANIFEST, RunDir
+from lilyvae.workers import side_pool
 
 #: Every figure, in the order drawn and listed in ``figures.json``.
 FIGURES: tuple[FigureSpec, ...] = (
@@ -153,6 +154,9 @@ def make_figures(
     out.mkdir(parents=True, exist_ok=True)
     say = (lambda *_: None) if quiet else print
     before = _kept_figures(out, pdf) if missing_only else DrawnBefore.none()
+    if UMAP.name not in before.figures and UMAP.needs.met_by(inputs):
+        # The slowest figure's layouts, in a worker while this process draws the rest.
+        start_umap_run(inputs, side_pool())
     figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say, before)
     explorer = write_explorer_points(inputs, out) or before.explorer
     manifest = write_json_atomic(
