@@ -416,9 +416,10 @@ def test_training_curves_draw_the_validation_curve_and_the_epoch_kept(data):
     pyplot().close(fig)
 
 
-def test_umap_layouts_made_in_a_worker_process_are_those_made_here(run, monkeypatch):
-    """The figures start the UMAP layouts in a worker beside the other figures; the
-    layouts (seeded, one thread) are the same numbers as this process makes."""
+def test_umap_layouts_and_mixtures_made_in_a_worker_process_are_those_made_here(run, monkeypatch):
+    """The figures start the UMAP layouts and the models' mixtures in workers beside the
+    other figures; they (seeded, one thread) are the same numbers as this process makes."""
+    import lilyvae.report.figures.model_outputs as model_outputs
     import lilyvae.report.figures.umap_figure as umap_figure
     from lilyvae.workers import side_pool
 
@@ -427,15 +428,28 @@ def test_umap_layouts_made_in_a_worker_process_are_those_made_here(run, monkeypa
         models = run["models"][-1:]
         return FigureInputs(run["df"], run["table"], models, None, None, None, True, options)
 
-    here = umap_figure.umap_run(inputs())
+    here = inputs()
     beside = inputs()
     pool = side_pool()
     if pool is None:
         pytest.skip("one core: no worker process beside this one")
-    monkeypatch.setattr(umap_figure, "SIDE_PROCESS_MIN_POINTS", 0)  # however few the rows
+    # however few the rows
+    monkeypatch.setattr(umap_figure, "SIDE_PROCESS_MIN_POINTS", 0)
+    monkeypatch.setattr(model_outputs, "SIDE_PROCESS_MIN_ROWS", 0)
     assert umap_figure.start_umap_run(beside, pool)
-    there = umap_figure.umap_run(beside)
-    np.testing.assert_array_equal(there.rows, here.rows)
-    assert there.layouts.keys() == here.layouts.keys() == {"features", "semi_hybrid"}
-    for name, layout in here.layouts.items():
-        np.testing.assert_array_equal(there.layouts[name], layout)
+    assert model_outputs.start_clusterings(beside, pool) == 1
+    assert ("clustering_job", "semi_hybrid") in beside.memo
+
+    ours, theirs = umap_figure.umap_run(here), umap_figure.umap_run(beside)
+    np.testing.assert_array_equal(theirs.rows, ours.rows)
+    assert theirs.layouts.keys() == ours.layouts.keys() == {"features", "semi_hybrid"}
+    for name, layout in ours.layouts.items():
+        np.testing.assert_array_equal(theirs.layouts[name], layout)
+    (m,) = here.models
+    ours, theirs = model_outputs.clustering(here, m), model_outputs.clustering(beside, m)
+    np.testing.assert_array_equal(theirs.gmm.means_, ours.gmm.means_)
+    np.testing.assert_array_equal(theirs.gmm.covariances_, ours.gmm.covariances_)
+    rows = np.arange(len(here.frame))
+    np.testing.assert_array_equal(
+        model_outputs.clusters_of(beside, m, rows), model_outputs.clusters_of(here, m, rows)
+    )

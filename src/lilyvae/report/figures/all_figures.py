@@ -30,6 +30,7 @@ from lilyvae.report.figures.explorer import write_explorer_points
 from lilyvae.report.figures.figure_spec import DrawOptions, FigureInputs, FigureSpec
 from lilyvae.report.figures.group_figures import CLASS_RECALL, GROUP_CONFUSION
 from lilyvae.report.figures.model_figures import LATENT_KL, PRIOR_SAMPLES, RECONSTRUCTION
+from lilyvae.report.figures.model_outputs import start_clusterings
 from lilyvae.report.figures.property_figures import ZERO_SHOT_PROPERTIES
 from lilyvae.report.figures.saving import (
     DrawnBefore,
@@ -154,9 +155,7 @@ def make_figures(
     out.mkdir(parents=True, exist_ok=True)
     say = (lambda *_: None) if quiet else print
     before = _kept_figures(out, pdf) if missing_only else DrawnBefore.none()
-    if UMAP.name not in before.figures and UMAP.needs.met_by(inputs):
-        # The slowest figure's layouts, in a worker while this process draws the rest.
-        start_umap_run(inputs, side_pool())
+    _start_side_work(inputs, before)
     figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say, before)
     explorer = write_explorer_points(inputs, out) or before.explorer
     manifest = write_json_atomic(
@@ -172,6 +171,23 @@ def make_figures(
     )
     drawn = [f.name for f in figures if f.name not in before.figures]
     return FigureSet(out, figures, skipped, manifest, drawn)
+
+
+def _start_side_work(inputs: FigureInputs, before: DrawnBefore) -> None:
+    """The slowest parts of the figures still to draw, started in worker processes
+    while this one draws the rest: the UMAP layouts, then the models' mixtures (the
+    explorer's and the down-core logs' clusters)."""
+    pool = side_pool()
+    if pool is None:
+        return
+    umap = UMAP.name not in before.figures and UMAP.needs.met_by(inputs)
+    if umap:
+        start_umap_run(inputs, pool)
+    downcore = DOWNCORE.needs.met_by(inputs) and any(
+        name not in before.figures for name, _ in DOWNCORE.instances(inputs)
+    )
+    if (umap or downcore) and inputs.models:
+        start_clusterings(inputs, pool)
 
 
 def _kept_figures(out: Path, pdf: bool) -> DrawnBefore:

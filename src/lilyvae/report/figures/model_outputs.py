@@ -12,6 +12,7 @@ and the figures' clusters are the ones the clustering score (ARI) was computed o
 
 from __future__ import annotations
 
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,22 +100,66 @@ class Clustering:
         return self.gmm.predict((embedding - self.mean) / self.sd)
 
 
+#: Fewest rows (fit rows x models) whose mixtures are worth a worker process (which
+#: imports scikit-learn first): below this they take about a second here.
+SIDE_PROCESS_MIN_ROWS = 10_000
+
+
+def _mixture_problem(inputs: FigureInputs, m: NamedModel):
+    """(the standardised rows the mixture is fitted on, components, seed, mean, sd)."""
+    config = evaluation_config(inputs)
+    # Every row embedded at once and then indexed, as the evaluation does.
+    embedding = embedding_of(inputs, m, np.arange(len(inputs.frame)))
+    mean, sd = standardisation(embedding, training_rows(inputs))
+    X = ((embedding[fit_sample(inputs)] - mean) / sd).astype(np.float64)
+    return X, config.gmm_components, config.seed, mean, sd
+
+
+def fit_mixture_one_thread(X: np.ndarray, components: int, seed: int):
+    """The evaluation's mixture on one BLAS thread, as the evaluation fits it (small
+    dense problems); what a worker process runs."""
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        return fit_mixture(X, components, seed)
+
+
+def start_clusterings(inputs: FigureInputs, pool) -> int:
+    """Start every model's mixture in ``pool`` (worker processes) while this process
+    draws, when they are large enough to be worth it; :func:`clustering` collects them
+    (the same numbers: the same rows, function, seed and one thread). Returns how many
+    were started."""
+    if pool is None or len(fit_sample(inputs)) * len(inputs.models) < SIDE_PROCESS_MIN_ROWS:
+        return 0
+    started = 0
+    for m in inputs.models:
+        if ("clustering", m.name) in inputs.memo or ("clustering_job", m.name) in inputs.memo:
+            continue
+        X, components, seed, mean, sd = _mixture_problem(inputs, m)
+        job = pool.submit(fit_mixture_one_thread, X, components, seed)
+        inputs.memo[("clustering_job", m.name)] = (job, mean, sd)
+        started += 1
+    return started
+
+
 def clustering(inputs: FigureInputs, m: NamedModel) -> Clustering:
     """The evaluation's Gaussian mixture of the model's embedding: standardised over
     the rows of training boreholes, fitted on :func:`fit_sample` by the evaluation's
-    own function and seed (once per drawing)."""
+    own function and seed (once per drawing; in a worker when
+    :func:`start_clusterings` started it)."""
     key = ("clustering", m.name)
     if key not in inputs.memo:
-        from threadpoolctl import threadpool_limits
-
-        config = evaluation_config(inputs)
-        # Every row embedded at once and then indexed, as the evaluation does.
-        embedding = embedding_of(inputs, m, np.arange(len(inputs.frame)))
-        mean, sd = standardisation(embedding, training_rows(inputs))
-        X = (embedding[fit_sample(inputs)] - mean) / sd
-        # One BLAS thread, as the evaluation fits it (small dense problems).
-        with threadpool_limits(limits=1, user_api="blas"):
-            gmm = fit_mixture(X.astype(np.float64), config.gmm_components, config.seed)
+        gmm = None
+        pending = inputs.memo.pop(("clustering_job", m.name), None)
+        if pending is not None:
+            job, mean, sd = pending
+            try:
+                gmm = job.result()
+            except BrokenProcessPool:  # the worker died (killed, out of memory): here, then
+                pass
+        if gmm is None:
+            X, components, seed, mean, sd = _mixture_problem(inputs, m)
+            gmm = fit_mixture_one_thread(X, components, seed)
         inputs.memo[key] = Clustering(gmm, mean, sd)
     return inputs.memo[key]
 
