@@ -49,6 +49,8 @@ NEW_CORE_FILE = "new_core.json"
 NEW_CORE_FORMAT = "lilyvae-new-core"
 #: The ``format`` field of ``metrics.json``.
 METRICS_FORMAT = "lilyvae-metrics"
+#: The version of ``metrics.json`` this lilyvae writes (newer ones are refused).
+METRICS_VERSION = 1
 #: The sections of ``metrics.json`` that its readers (figures, report) index.
 METRICS_SECTIONS = ("data", "evaluation", "models", "subjects")
 #: What ``figures.json`` records of each figure; the report reads each of them.
@@ -84,7 +86,7 @@ def read_metrics_file(path: str | os.PathLike) -> dict:
         path = path / METRICS_FILE
     if not path.is_file():
         raise LilyVAEError(f"{path}: no such metrics file (run lilyvae evaluate first)")
-    metrics = read_json_file(path, "metrics file", METRICS_FORMAT)
+    metrics = read_json_file(path, "metrics file", METRICS_FORMAT, METRICS_VERSION)
     for key in METRICS_SECTIONS:
         _require_mapping(metrics.get(key), f"{path}: damaged metrics file: {key!r}", "evaluate")
     if not metrics["models"]:

@@ -192,3 +192,16 @@ def test_the_synthetic_table_keeps_its_values(tmp_path, capsys):
     text = (tmp_path / "t.csv").read_text().splitlines()
     assert text[1].split(",")[1].endswith("000")
     pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "t.csv"), generate_table(3000, seed=7))
+
+
+def test_metrics_of_a_newer_format_are_refused(tmp_path, capsys):
+    from lilyvae.run_folder import METRICS_FORMAT
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    metrics = {"format": METRICS_FORMAT, "format_version": 99, "models": {"m": {}}}
+    (run_dir / "metrics.json").write_text(json.dumps(metrics))
+    code, _, err = run(["report", "--run-dir", run_dir], capsys)
+    assert code == 1 and len(err) == 1
+    assert "metrics.json: metrics file format version 99 was written by a newer lilyvae" in err[0]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["metrics.json"]  # nothing written

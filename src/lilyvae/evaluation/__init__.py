@@ -53,7 +53,7 @@ _EXPORTS = {
     "METRICS_FILE": ("lilyvae.run_folder", "METRICS_FILE"),
     "METRICS_FORMAT": ("lilyvae.run_folder", "METRICS_FORMAT"),
     "METRICS_MD": ("lilyvae.run_folder", "METRICS_MD"),
-    "METRICS_VERSION": ("lilyvae.evaluation.config", "METRICS_VERSION"),
+    "METRICS_VERSION": ("lilyvae.run_folder", "METRICS_VERSION"),
     "MISSING_COLOUR_GROUPS": ("lilyvae.evaluation.missing", "GROUPS"),
     "ROC_FILE": ("lilyvae.run_folder", "ROC_FILE"),
     "ROC_GRID": ("lilyvae.evaluation.config", "ROC_GRID"),

@@ -21,7 +21,6 @@ from lilyvae.hyperparams import (
 
 TWO_OR_MORE = integer_kind("an integer >= 2", lambda v: v >= 2)
 
-METRICS_VERSION = 1
 #: The subject name of the baseline: the six inputs, scaled.
 BASELINE = "features"
 #: A latent dimension is active when the variance of its posterior mean across rows

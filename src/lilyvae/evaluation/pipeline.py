@@ -29,7 +29,6 @@ from lilyvae.evaluation.classes import (
 )
 from lilyvae.evaluation.config import (
     BASELINE,
-    METRICS_VERSION,
     ROC_GRID,
     EvalConfig,
 )
@@ -40,7 +39,7 @@ from lilyvae.evaluation.probability_scores import novel_interval_rows, probabili
 from lilyvae.evaluation.scores import head_scores, score_space
 from lilyvae.evaluation.splits import ScoringRows, resolve_split, scoring_rows
 from lilyvae.model.embeddings import NamedModel, as_named_models
-from lilyvae.run_folder import METRICS_FORMAT
+from lilyvae.run_folder import METRICS_FORMAT, METRICS_VERSION
 
 
 @dataclass
