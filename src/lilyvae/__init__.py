@@ -7,42 +7,32 @@ importing PyTorch: about a second and 0.3 GB.
 
 from __future__ import annotations
 
-import importlib
+from lilyvae.lazy_exports import lazy_exports
 
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "TrainedModel": "model.checkpoint",
-    "load_model": "model.checkpoint",
-    "FEATURE_COLS": "data.schema",
-    "TABLE_COLUMNS": "data.schema",
-    "load_training_data": "data.tables",
-    "bootstrap": "runs.ensemble",
-    "sweep": "runs.ensemble",
+    "TrainedModel": "lilyvae.model.checkpoint",
+    "load_model": "lilyvae.model.checkpoint",
+    "FEATURE_COLS": "lilyvae.data.schema",
+    "TABLE_COLUMNS": "lilyvae.data.schema",
+    "load_training_data": "lilyvae.data.tables",
+    "bootstrap": "lilyvae.runs.ensemble",
+    "sweep": "lilyvae.runs.ensemble",
     "LilyVAEError": "errors",
-    "VAE": "model.networks",
-    "predict_properties": "properties.api",
-    "SemiSupervisedVAE": "model.networks",
-    "HybridRecipe": "model.recipes",
-    "StandardRecipe": "model.recipes",
-    "DistributionAwareScaler": "data.scaling",
-    "fit_scaler": "data.scaling",
-    "TrainingConfig": "training.config",
-    "make_config": "training.config",
-    "train": "training.trainer",
+    "VAE": "lilyvae.model.networks",
+    "predict_properties": "lilyvae.properties.api",
+    "SemiSupervisedVAE": "lilyvae.model.networks",
+    "HybridRecipe": "lilyvae.model.recipes",
+    "StandardRecipe": "lilyvae.model.recipes",
+    "DistributionAwareScaler": "lilyvae.data.scaling",
+    "fit_scaler": "lilyvae.data.scaling",
+    "TrainingConfig": "lilyvae.training.config",
+    "make_config": "lilyvae.training.config",
+    "train": "lilyvae.training.trainer",
 }
 
 __all__ = sorted([*_EXPORTS, "__version__"])
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lilyvae' has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"lilyvae.{module}"), name)
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

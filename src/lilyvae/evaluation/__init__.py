@@ -40,74 +40,64 @@ Typical use::
 
 from __future__ import annotations
 
-import importlib
+from lilyvae.lazy_exports import lazy_exports
 
-#: Public name -> (module, name there). Imported on first use (PEP 562), so that the
-#: command line can read the evaluation's declared settings (``config``) without
-#: importing PyTorch and scikit-learn.
+#: Public name -> its module, or (module, name there). Imported on first use (PEP 562),
+#: so that the command line can read the evaluation's declared settings (``config``)
+#: without importing PyTorch and scikit-learn.
 _EXPORTS = {
-    "ACTIVE_THRESHOLD": ("lilyvae.evaluation.config", "ACTIVE_THRESHOLD"),
-    "BASELINE": ("lilyvae.evaluation.config", "BASELINE"),
-    "EvalConfig": ("lilyvae.evaluation.config", "EvalConfig"),
-    "EvalSplit": ("lilyvae.evaluation.splits", "EvalSplit"),
-    "METRICS_FILE": ("lilyvae.run_folder", "METRICS_FILE"),
-    "METRICS_FORMAT": ("lilyvae.run_folder", "METRICS_FORMAT"),
-    "METRICS_MD": ("lilyvae.run_folder", "METRICS_MD"),
-    "METRICS_VERSION": ("lilyvae.run_folder", "METRICS_VERSION"),
+    "ACTIVE_THRESHOLD": "lilyvae.evaluation.config",
+    "BASELINE": "lilyvae.evaluation.config",
+    "EvalConfig": "lilyvae.evaluation.config",
+    "EvalSplit": "lilyvae.evaluation.splits",
+    "METRICS_FILE": "lilyvae.run_folder",
+    "METRICS_FORMAT": "lilyvae.run_folder",
+    "METRICS_MD": "lilyvae.run_folder",
+    "METRICS_VERSION": "lilyvae.run_folder",
     "MISSING_COLOUR_GROUPS": ("lilyvae.evaluation.missing", "GROUPS"),
-    "ROC_FILE": ("lilyvae.run_folder", "ROC_FILE"),
-    "ROC_GRID": ("lilyvae.evaluation.config", "ROC_GRID"),
-    "SYNTHETIC_LABEL": ("lilyvae.evaluation.config", "SYNTHETIC_LABEL"),
-    "ScoringRows": ("lilyvae.evaluation.splits", "ScoringRows"),
-    "Table": ("lilyvae.evaluation.tables", "Table"),
-    "ZeroShotClasses": ("lilyvae.evaluation.classes", "ZeroShotClasses"),
-    "as_training_data": ("lilyvae.data.tables", "as_training_data"),
-    "choose_zero_shot_classes": ("lilyvae.evaluation.classes", "choose_zero_shot_classes"),
-    "classification_scores": ("lilyvae.evaluation.scores", "classification_scores"),
-    "coverage_table": ("lilyvae.evaluation.missing_tables", "coverage_table"),
-    "evaluate": ("lilyvae.evaluation.pipeline", "evaluate"),
-    "format_value": ("lilyvae.evaluation.tables", "format_value"),
-    "gmm_components": ("lilyvae.evaluation.tables", "gmm_components"),
-    "head_scores": ("lilyvae.evaluation.scores", "head_scores"),
-    "json_safe": ("lilyvae.evaluation.files", "json_safe"),
-    "latent_health": ("lilyvae.evaluation.latent", "latent_health"),
-    "lookup": ("lilyvae.evaluation.tables", "lookup"),
-    "markdown_report": ("lilyvae.evaluation.text", "markdown_report"),
-    "markdown_table": ("lilyvae.evaluation.text", "markdown_table"),
-    "metric_tables": ("lilyvae.evaluation.tables", "metric_tables"),
-    "missing_colour": ("lilyvae.evaluation.missing", "missing_colour"),
-    "missing_tables": ("lilyvae.evaluation.missing_tables", "missing_tables"),
-    "posterior": ("lilyvae.evaluation.latent", "posterior"),
-    "probability_scores": ("lilyvae.evaluation.probability_scores", "probability_scores"),
-    "probability_table": ("lilyvae.evaluation.probability_tables", "probability_table"),
-    "read_metrics": ("lilyvae.evaluation.files", "read_metrics"),
-    "read_synthetic_sidecar": ("lilyvae.evaluation.provenance", "read_synthetic_sidecar"),
-    "reconstruction_r2": ("lilyvae.evaluation.latent", "reconstruction_r2"),
-    "resolve_split": ("lilyvae.evaluation.splits", "resolve_split"),
-    "score_space": ("lilyvae.evaluation.scores", "score_space"),
-    "scoring_rows": ("lilyvae.evaluation.splits", "scoring_rows"),
-    "subsample": ("lilyvae.evaluation.splits", "subsample"),
-    "summary_table": ("lilyvae.evaluation.tables", "summary_table"),
-    "summary_text": ("lilyvae.evaluation.text", "summary_text"),
-    "synthetic_notice": ("lilyvae.evaluation.provenance", "synthetic_notice"),
-    "synthetic_tag": ("lilyvae.evaluation.tables", "synthetic_tag"),
-    "top_classes": ("lilyvae.evaluation.classes", "top_classes"),
-    "withheld_labels": ("lilyvae.evaluation.classes", "withheld_labels"),
-    "write_metrics": ("lilyvae.evaluation.files", "write_metrics"),
-    "zero_shot_classes": ("lilyvae.evaluation.classes", "zero_shot_classes"),
+    "ROC_FILE": "lilyvae.run_folder",
+    "ROC_GRID": "lilyvae.evaluation.config",
+    "SYNTHETIC_LABEL": "lilyvae.evaluation.config",
+    "ScoringRows": "lilyvae.evaluation.splits",
+    "Table": "lilyvae.evaluation.tables",
+    "ZeroShotClasses": "lilyvae.evaluation.classes",
+    "as_training_data": "lilyvae.data.tables",
+    "choose_zero_shot_classes": "lilyvae.evaluation.classes",
+    "classification_scores": "lilyvae.evaluation.scores",
+    "coverage_table": "lilyvae.evaluation.missing_tables",
+    "evaluate": "lilyvae.evaluation.pipeline",
+    "format_value": "lilyvae.evaluation.tables",
+    "gmm_components": "lilyvae.evaluation.tables",
+    "head_scores": "lilyvae.evaluation.scores",
+    "json_safe": "lilyvae.evaluation.files",
+    "latent_health": "lilyvae.evaluation.latent",
+    "lookup": "lilyvae.evaluation.tables",
+    "markdown_report": "lilyvae.evaluation.text",
+    "markdown_table": "lilyvae.evaluation.text",
+    "metric_tables": "lilyvae.evaluation.tables",
+    "missing_colour": "lilyvae.evaluation.missing",
+    "missing_tables": "lilyvae.evaluation.missing_tables",
+    "posterior": "lilyvae.evaluation.latent",
+    "probability_scores": "lilyvae.evaluation.probability_scores",
+    "probability_table": "lilyvae.evaluation.probability_tables",
+    "read_metrics": "lilyvae.evaluation.files",
+    "read_synthetic_sidecar": "lilyvae.evaluation.provenance",
+    "reconstruction_r2": "lilyvae.evaluation.latent",
+    "resolve_split": "lilyvae.evaluation.splits",
+    "score_space": "lilyvae.evaluation.scores",
+    "scoring_rows": "lilyvae.evaluation.splits",
+    "subsample": "lilyvae.evaluation.splits",
+    "summary_table": "lilyvae.evaluation.tables",
+    "summary_text": "lilyvae.evaluation.text",
+    "synthetic_notice": "lilyvae.evaluation.provenance",
+    "synthetic_tag": "lilyvae.evaluation.tables",
+    "top_classes": "lilyvae.evaluation.classes",
+    "withheld_labels": "lilyvae.evaluation.classes",
+    "write_metrics": "lilyvae.evaluation.files",
+    "zero_shot_classes": "lilyvae.evaluation.classes",
 }
 
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str):
-    where = _EXPORTS.get(name)
-    if where is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(where[0]), where[1])
-    globals()[name] = value  # later look-ups skip this function
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted([*globals(), *_EXPORTS])
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

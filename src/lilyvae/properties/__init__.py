@@ -8,14 +8,10 @@ measurements, with gradient-boosted trees scored on held-out boreholes.
 
 from __future__ import annotations
 
-__all__ = ["predict_properties", "read_properties"]
+from lilyvae.lazy_exports import lazy_exports
 
-
-def __getattr__(name: str):
-    # Lazy, like the package's top level: importing lilyvae.properties.matching (the
-    # synthetic tables do) must not load the scoring stack.
-    if name in ("predict_properties", "read_properties"):
-        from lilyvae.properties import api
-
-        return getattr(api, name)
-    raise AttributeError(f"module 'lilyvae.properties' has no attribute {name!r}")
+# Lazy, like the package's top level: importing lilyvae.properties.matching (the
+# synthetic tables do) must not load the scoring stack.
+_EXPORTS = {"predict_properties": "api", "read_properties": "api"}
+__all__ = sorted(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
