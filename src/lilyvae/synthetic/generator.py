@@ -26,7 +26,7 @@ from lilyvae.synthetic.partial import PartialColour
 
 #: Bumped whenever the same seed would give a different table: the sidecar's version of
 #: each generator version (``synth --generator-version``) and the default.
-GENERATOR_VERSIONS = {1: "1.0", 2: "2.0"}
+GENERATOR_VERSIONS = {1: "1.0", 2: "2.0", 3: "3.0"}
 GENERATOR_VERSION = GENERATOR_VERSIONS[DEFAULT_GENERATOR_VERSION]
 
 #: Said by every file the synthetic stage writes (the raw files' sidecar names its own
