@@ -129,7 +129,7 @@ class SyntheticLily:
     ):
         # boreholes: other boreholes than the real 296 (see build_stratigraphy).
         # version: 1 gives the tables of the first generator; 2 adds the overlap between
-        # lithologies of lilyvae.synthetic.overlap.
+        # lithologies of lilyvae.synthetic.overlap; 3 the facies of lilyvae.synthetic.facies.
         self.rows = check_rows(rows, None if boreholes is None else len(boreholes))
         self.seed = check_seed(seed)
         self.version = check_generator_version(version)
