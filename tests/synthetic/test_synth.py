@@ -137,11 +137,16 @@ def test_beds_tile_boreholes_and_match_the_table(lily, table):
         resid = rows[list(FEATURE_COLS)].to_numpy() - true
         assert np.median(np.abs(resid[:, 0])) < 0.05  # GRA: only measurement noise
         assert np.median(np.abs(resid[:, 3:])) < 5.0  # colours
-    # Arbitrary depths (finer than the bins) work and vary smoothly.
+    # Arbitrary depths (finer than the bins) work and vary smoothly within a bed (at a
+    # bed's boundary the values step, by up to 0.7 g/cm3 of GRA where a packed sand
+    # meets a diatom ooze: generator version 3's facies).
     fine = np.arange(0.0, 5.0, 0.02)
     vals = lily.true_values("354-U1455-C", fine)
     assert vals.shape == (fine.size, 6)
-    assert np.abs(np.diff(vals[:, 0])).max() < 0.5
+    litho = lily.lithology_at("354-U1455-C", fine)
+    same_bed = litho[1:] == litho[:-1]
+    assert same_bed.sum() > 0.9 * same_bed.size
+    assert np.abs(np.diff(vals[:, 0]))[same_bed].max() < 0.05
     with pytest.raises(LilyVAEError, match="unknown borehole"):
         lily.true_values("999-X-A", [1.0])
 
@@ -181,8 +186,8 @@ def test_marginals_are_close_to_the_real_ones(table):
     low_peak = hist[:4].max()  # 0-8 cps
     high_peak = hist[7:15].max()  # 14-30 cps
     dip = hist[4:9].min()  # 8-18 cps
-    # Two peaks with a dip between them; the overlap of lithologies (generator version 2)
-    # fills the dip in part, as mixed clay-carbonate beds do on real cores.
+    # Two peaks with a dip between them; the overlap of lithologies (generator versions 2
+    # and 3) fills the dip in part, as mixed clay-carbonate beds do on real cores.
     assert dip < 0.95 * high_peak and dip < 0.5 * low_peak
 
     rgb = table[["R", "G", "B"]].to_numpy()
@@ -226,8 +231,11 @@ def knn_accuracy(df, split_seed=0, n_train=40_000, n_test=10_000, k=15):
     return float((clf.predict(scaler.transform(x[test])) == y[test]).mean())
 
 
-def test_knn_by_borehole_is_hard_but_not_hopeless(table):
-    acc = knn_accuracy(table, split_seed=0)
+def test_knn_by_borehole_is_hard_but_not_hopeless():
+    # Generator version 2's property: version 3's wide common sediments put the 139
+    # classes' kNN just under 0.3 (0.28); its difficulty is what the boosted-versus-
+    # linear test of test_generator_versions.py checks.
+    acc = knn_accuracy(SyntheticLily(seed=0, version=2).table(), split_seed=0)
     assert 0.30 <= acc <= 0.65, acc
 
 

@@ -15,6 +15,7 @@ from lilyvae.cli.options import (
     positive_int,
     required_options,
 )
+from lilyvae.synthetic.overlap import DEFAULT_GENERATOR_VERSION, GENERATOR_VERSIONS
 
 PARTIAL_HELP = (
     "add bins without colour in the real proportions (41%%): gaps in the colour scans and "
@@ -113,10 +114,11 @@ def register(sub) -> None:
     p.add_argument(
         "--generator-version",
         type=int,
-        choices=(1, 2),
-        default=2,
-        help="2 (default): lithologies overlap as on real cores; 1: the first generator's "
-        "easier tables, byte for byte",
+        choices=GENERATOR_VERSIONS,
+        default=DEFAULT_GENERATOR_VERSION,
+        help="3 (default): lithology groups of several facies, which boosted trees separate "
+        "better than a linear model, as on real cores; 2: lithologies overlap, but linearly; "
+        "1: the first generator's easier tables (each byte for byte for a seed)",
     )
     p.add_argument(
         "--novel-interval",

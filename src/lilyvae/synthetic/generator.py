@@ -26,7 +26,7 @@ from lilyvae.synthetic.partial import PartialColour
 
 #: Bumped whenever the same seed would give a different table: the sidecar's version of
 #: each generator version (``synth --generator-version``) and the default.
-GENERATOR_VERSIONS = {1: "1.0", 2: "2.0"}
+GENERATOR_VERSIONS = {1: "1.0", 2: "2.0", 3: "3.0"}
 GENERATOR_VERSION = GENERATOR_VERSIONS[DEFAULT_GENERATOR_VERSION]
 
 #: Said by every file the synthetic stage writes (the raw files' sidecar names its own
@@ -69,8 +69,9 @@ def write_synthetic_table(
     in the colour scans of the ``rows`` bins, and boreholes never colour-scanned
     (:mod:`lilyvae.synthetic.partial`); without it, the table of ``rows`` complete
     bins, the same for the same seed as ever. ``version``: the generator's version (1: the
-    first generator's tables, byte for byte; 2, the default: lithologies overlap as much
-    as on real cores, :mod:`lilyvae.synthetic.overlap`).
+    first generator's tables, byte for byte; 2: lithologies overlap as much as on real
+    cores, :mod:`lilyvae.synthetic.overlap`; 3, the default: lithology groups of several
+    facies, which trees separate better than a linear model, :mod:`lilyvae.synthetic.facies`).
 
     The files are written as a set (all or none, the sidecar landing first); arguments
     are checked before anything is generated or written. Returns the table's path.

@@ -28,7 +28,7 @@ from lilyvae.errors import LilyVAEError
 from lilyvae.synthetic.counts import BIN_M, check_rows, check_seed
 from lilyvae.synthetic.overlap import (
     DEFAULT_GENERATOR_VERSION,
-    SPREAD,
+    SETTINGS,
     Overlap,
     check_generator_version,
     overlap_parameters,
@@ -129,7 +129,7 @@ class SyntheticLily:
     ):
         # boreholes: other boreholes than the real 296 (see build_stratigraphy).
         # version: 1 gives the tables of the first generator; 2 adds the overlap between
-        # lithologies of lilyvae.synthetic.overlap.
+        # lithologies of lilyvae.synthetic.overlap; 3 the facies of lilyvae.synthetic.facies.
         self.rows = check_rows(rows, None if boreholes is None else len(boreholes))
         self.seed = check_seed(seed)
         self.version = check_generator_version(version)
@@ -142,7 +142,8 @@ class SyntheticLily:
         self._names = self.classes["Principal"].to_numpy()
         self._groups = self.classes["Group"].to_numpy()
         self._bh_index = {b: i for i, b in enumerate(self.boreholes["Borehole_ID"])}
-        rng_off, rng_var, rng_noise, rng_overlap = random_streams(self.seed)[4:]
+        streams = random_streams(self.seed, 9)
+        rng_off, rng_var, rng_noise, rng_overlap = streams[4:8]
 
         n_sites = int(strat.site_of_borehole.max()) + 1
         site_sd = np.array([SITE_OFFSET_SD[k] for k in _CHANNELS])
@@ -153,9 +154,13 @@ class SyntheticLily:
         self._overlap = None
         self._spread = 1.0
         if self.version >= 2:
-            self._offset = self._offset * SPREAD["offsets"]
-            self._spread = np.array([SPREAD["variability"][k] for k in _CHANNELS])
-            self._overlap = Overlap.draw(strat, len(self.classes), _CHANNELS, rng_overlap)
+            settings = SETTINGS[self.version]
+            self._offset = self._offset * settings.offsets
+            self._spread = np.array([settings.variability[k] for k in _CHANNELS])
+            # Version 3 draws from a stream of its own (the ninth child of the seed), so
+            # version 2's tables stay what they were.
+            rng = rng_overlap if self.version == 2 else streams[8]
+            self._overlap = Overlap.draw(strat, self._groups, _CHANNELS, rng, self.version)
 
         white = rng_var.standard_normal((self.rows, 6))
         self._field = _ar1_by_borehole(white, strat.row_ptr, VARIABILITY_PHI)  # (N, 6)
@@ -228,13 +233,16 @@ class SyntheticLily:
     # -- values ----------------------------------------------------------------------
     def _log_parts(self, cls, bh, depth, fld, bed=None):
         """GRA and the natural logs of MS, NGR, R, G, B, before measurement noise
-        (``bed``: each value's bed, for version 2's mixed beds and depth drifts)."""
-        parts = self._lithology_parts(cls, bh, depth, fld)
+        (``bed``: each value's bed, for the mixed beds, faces and depth drifts of versions
+        2 and 3)."""
         ov = self._overlap
         if ov is None or bed is None:
-            return parts
+            return self._lithology_parts(cls, bh, depth, fld)
+        parts = self._lithology_parts(cls, bh, depth, fld, ov.bed_spread(bed, cls))
         w = ov.weight[bed]
-        partner = self._lithology_parts(ov.partner[bed], bh, depth, fld)
+        partner_cls = ov.partner[bed]
+        spread = ov.bed_spread(bed, partner_cls, partner=True)
+        partner = self._lithology_parts(partner_cls, bh, depth, fld, spread)
         gra, log_ms, log_ngr = (
             (1.0 - w) * p + w * q for p, q in zip(parts[:3], partner[:3], strict=True)
         )
@@ -246,11 +254,14 @@ class SyntheticLily:
         )
         return gra + drift[:, 0], log_ms + drift[:, 1], log_ngr + drift[:, 2], log_rgb + rgb_drift
 
-    def _lithology_parts(self, cls, bh, depth, fld):
+    def _lithology_parts(self, cls, bh, depth, fld, face_spread=None):
+        # face_spread: (n, 1) factor on the variability of each value's facies (version 3).
         sig = self.signatures
         off = self._offset[bh]
         sd = np.array([VARIABILITY_SD[k] for k in _CHANNELS]) * self._spread
         v = sig.variability[cls][:, None] * fld * sd
+        if face_spread is not None:
+            v = v * face_spread
         gra = (
             sig.gra0[cls]
             + sig.compaction[cls] * -np.expm1(-depth / COMPACTION_DEPTH_M)
@@ -346,8 +357,10 @@ class SyntheticLily:
     def parameters(self) -> dict:
         """The generator's main parameters, for the sidecar."""
         params = dict(self.strat.params)
-        if self.version >= 2:
-            params["overlap"] = overlap_parameters()
+        if self.version == 2:
+            params["overlap"] = overlap_parameters(2)
+        elif self.version >= 3:
+            params["facies"] = overlap_parameters(3)
         params.update(
             {
                 "class_jitter": CLASS_JITTER,

@@ -21,7 +21,9 @@ stratigraphy and the signatures and adds three things that real cores have:
   beds of a borehole together and so blurs the lithology signal across boreholes.
 
 Its draws come from a child stream of the seed that version 1 never used, so version 1
-tables stay what they were byte for byte.
+tables stay what they were byte for byte. Version 3 (the default) uses the same
+machinery with its own settings and, instead of the random second face, the designed
+facies of :mod:`lilyvae.synthetic.facies`, drawn from a stream of its own.
 """
 
 from __future__ import annotations
@@ -30,10 +32,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from lilyvae.synthetic import facies
+
 #: The generator versions :class:`~lilyvae.synthetic.measurements.SyntheticLily` knows,
-#: and the default (the one whose scores sit near the real data's).
-GENERATOR_VERSIONS = (1, 2)
-DEFAULT_GENERATOR_VERSION = 2
+#: and the default (the one whose baselines' scores sit near the real data's, boosted
+#: trees above a linear model).
+GENERATOR_VERSIONS = (1, 2, 3)
+DEFAULT_GENERATOR_VERSION = 3
 
 #: Factor on the variability field (per value; NGR's stays, or its two real peaks, clay
 #: and carbonate, would merge) and on the site and hole offsets.
@@ -58,52 +63,101 @@ DEPTH_TREND_SD = {"gra": 0.03, "ms": 0.5, "ngr": 0.1, "light": 0.1, "hue": 0.02}
 
 
 @dataclass(frozen=True)
+class Settings:
+    """A version's blur: factors on the variability field (per value) and on the site
+    and hole offsets, the share of mixed beds and the range of their partner's weight,
+    and the standard deviation of each borehole's depth drift per 100 m."""
+
+    variability: dict
+    offsets: float
+    mixed_share: float
+    mixed_weight: tuple[float, float]
+    trend_sd: dict
+
+
+SETTINGS = {
+    2: Settings(
+        SPREAD["variability"], SPREAD["offsets"], MIXED_BED_SHARE, MIXED_WEIGHT, DEPTH_TREND_SD
+    ),
+    3: Settings(
+        facies.SPREAD["variability"],
+        facies.SPREAD["offsets"],
+        facies.MIXED_BED_SHARE,
+        facies.MIXED_WEIGHT,
+        facies.DEPTH_TREND_SD,
+    ),
+}
+
+
+@dataclass(frozen=True)
 class Overlap:
-    """Version 2's draws for one table: each bed's partner lithology and blend weight,
-    and each borehole's depth drift per 100 m (B, 6)."""
+    """A version's draws for one table: each bed's partner lithology and blend weight,
+    each borehole's depth drift per 100 m (B, 6), and the face (facies) each bed and its
+    partner show, with each lithology's faces (C, F, 6) and, in version 3, their spread
+    (C, F; None: all 1)."""
 
     partner: np.ndarray  # (n_beds,) class index of the blended-in lithology
     weight: np.ndarray  # (n_beds,) its weight, 0 for beds that are not mixed
     trend: np.ndarray  # (n_boreholes, 6)
-    face: np.ndarray  # (n_beds,) 1 where the bed shows its lithology's second face
+    face: np.ndarray  # (n_beds,) the face the bed shows (0: the signature, in version 2)
     partner_face: np.ndarray  # (n_beds,) the same for the blended-in lithology
-    shift: np.ndarray  # (n_classes, 6) each lithology's second face
+    shift: np.ndarray  # (n_classes, n_faces, 6) what each face adds to the signature
+    spread: np.ndarray | None = None  # (n_classes, n_faces) factor on the variability
 
     def bed_shift(self, bed: np.ndarray, cls: np.ndarray) -> np.ndarray:
         """(n, 6): what the faces add to the values of beds ``bed`` of classes ``cls``."""
         w = self.weight[bed][:, None]
-        own = self.face[bed][:, None] * self.shift[cls]
-        other = self.partner_face[bed][:, None] * self.shift[self.partner[bed]]
+        own = self.shift[cls, self.face[bed]]
+        other = self.shift[self.partner[bed], self.partner_face[bed]]
         return (1.0 - w) * own + w * other
+
+    def bed_spread(self, bed: np.ndarray, cls: np.ndarray, partner: bool = False):
+        """(n, 1): the factor on the variability of beds ``bed`` (their own lithology
+        ``cls``, or with ``partner`` the blended-in one's), or None in version 2."""
+        if self.spread is None:
+            return None
+        face = self.partner_face[bed] if partner else self.face[bed]
+        return self.spread[cls, face][:, None]
 
     @classmethod
     def draw(
-        cls, strat, n_classes: int, channels: tuple[str, ...], rng: np.random.Generator
+        cls, strat, groups, channels: tuple[str, ...], rng: np.random.Generator, version: int
     ) -> Overlap:
-        """Draw the partners, weights, faces and drifts of ``strat``'s beds and boreholes."""
+        """Draw the partners, weights, faces and drifts of ``strat``'s beds and boreholes
+        (``groups``: each lithology's group) for generator ``version`` (2 or 3)."""
+        settings = SETTINGS[version]
+        n_classes = len(groups)
         n_beds = strat.bed_class.size
         n_b = strat.bed_ptr.size - 1
-        mixed = rng.random(n_beds) < MIXED_BED_SHARE
-        weight = np.where(mixed, rng.uniform(*MIXED_WEIGHT, n_beds), 0.0)
+        mixed = rng.random(n_beds) < settings.mixed_share
+        weight = np.where(mixed, rng.uniform(*settings.mixed_weight, n_beds), 0.0)
         # The partner is another bed of the same borehole (itself where the borehole has
         # one bed only: then the blend changes nothing).
         bed_bh = np.repeat(np.arange(n_b), np.diff(strat.bed_ptr))
         n_in = np.diff(strat.bed_ptr)[bed_bh]
         pick = strat.bed_ptr[bed_bh] + np.floor(rng.random(n_beds) * n_in).astype(np.int64)
         partner = strat.bed_class[pick]
-        sd = np.array([DEPTH_TREND_SD[k] for k in channels])
+        sd = np.array([settings.trend_sd[k] for k in channels])
         trend = rng.standard_normal((n_b, len(channels))) * sd
-        face = (rng.random(n_beds) < SECOND_FACE_SHARE).astype(np.float64)
-        partner_face = (rng.random(n_beds) < SECOND_FACE_SHARE).astype(np.float64)
+        if version >= 3:
+            table = facies.FaciesTable.of_groups(groups)
+            face = table.draw(strat.bed_class, rng)
+            partner_face = table.draw(partner, rng)
+            return cls(partner, weight, trend, face, partner_face, table.shift, table.spread)
+        face = (rng.random(n_beds) < SECOND_FACE_SHARE).astype(np.int64)
+        partner_face = (rng.random(n_beds) < SECOND_FACE_SHARE).astype(np.int64)
         fixed = np.random.default_rng(SECOND_FACE_SEED)
         sign = np.where(fixed.random((n_classes, len(channels))) < 0.5, -1.0, 1.0)
         size = fixed.uniform(0.5, 1.0, (n_classes, len(channels)))
-        shift = sign * size * np.array([SECOND_FACE_SHIFT[k] for k in channels])
+        second = sign * size * np.array([SECOND_FACE_SHIFT[k] for k in channels])
+        shift = np.stack([np.zeros_like(second), second], axis=1)
         return cls(partner, weight, trend, face, partner_face, shift)
 
 
-def overlap_parameters() -> dict:
-    """Version 2's parameters, for the sidecar."""
+def overlap_parameters(version: int = 2) -> dict:
+    """A version's parameters (2 or 3), for the sidecar."""
+    if version >= 3:
+        return facies.facies_parameters()
     return {
         "spread": {"variability": dict(SPREAD["variability"]), "offsets": SPREAD["offsets"]},
         "mixed_bed_share": MIXED_BED_SHARE,

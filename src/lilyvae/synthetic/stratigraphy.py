@@ -104,9 +104,10 @@ class SiteLayout:
     axis_start: np.ndarray  # first axis row of each borehole
 
 
-def random_streams(seed: int) -> list[np.random.Generator]:
-    """Independent child streams of one seed: 0-3 stratigraphy, 4-7 measurements."""
-    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(8)]
+def random_streams(seed: int, n: int = 8) -> list[np.random.Generator]:
+    """Independent child streams of one seed: 0-3 stratigraphy, 4-7 measurements, 8 the
+    facies of generator version 3 (the first ``n``; the first 8 are the same for any n)."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(n)]
 
 
 def sinkhorn(kernel: np.ndarray, rows: np.ndarray, cols: np.ndarray, iters: int = 300):
