@@ -72,8 +72,10 @@ def boosting_missing() -> str | None:
     return None
 
 
-def _fit_predict(method: str, X_fit, y_fit, X_test, seed: int):
-    """(predicted group, probabilities, their group order) of one method."""
+def fit_predict(method: str, X_fit, y_fit, X_test, seed: int, settings: dict | None = None):
+    """(predicted group, probabilities, their group order) of one method; ``settings``:
+    the boosted trees' (default :data:`BOOSTED_SETTINGS`; ``tune_boosting.py`` tries
+    others)."""
     if method == "linear":
         from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
@@ -89,7 +91,7 @@ def _fit_predict(method: str, X_fit, y_fit, X_test, seed: int):
     classes, codes = np.unique(y_fit, return_inverse=True)
     if len(classes) == 1:
         return np.full(len(X_test), classes[0]), np.ones((len(X_test), 1)), classes
-    model = xgboost.XGBClassifier(**BOOSTED_SETTINGS, random_state=seed, n_jobs=1)
+    model = xgboost.XGBClassifier(**(settings or BOOSTED_SETTINGS), random_state=seed, n_jobs=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         model.fit(X_fit, codes)
@@ -167,7 +169,7 @@ def group_comparison(
         Xc = context_features(X, boreholes, config.context, depths)
         for method in methods:
             start = time.perf_counter()
-            pred, proba, classes = _fit_predict(
+            pred, proba, classes = fit_predict(
                 method, Xc[fit], groups[fit], Xc[test_rows], config.seed
             )
             key = f"{name}/{method}"
