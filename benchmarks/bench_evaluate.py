@@ -1,5 +1,5 @@
 """What the strongest baseline costs: ``evaluate`` with and without the group comparison
-(LDA and LightGBM on the 14 groups, from the measurements, each embedding and both, with
+(LDA and XGBoost on the 14 groups, from the measurements, each embedding and both, with
 borehole-bootstrap intervals), side by side on the demo's SYNTHETIC table.
 
 Trains two small models on the demo's split (20% of the boreholes held out; a few epochs:

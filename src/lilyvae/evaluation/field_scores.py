@@ -93,14 +93,13 @@ def boundary_f1(y_true, y_pred, boreholes, tolerance: int = BOUNDARY_TOLERANCE) 
     y_true, y_pred, boreholes = map(np.asarray, (y_true, y_pred, boreholes))
     described = _changes(y_true, boreholes)
     predicted = _changes(y_pred, boreholes)
-    # A match never crosses a borehole: positions count along one borehole's rows, and
-    # a change and its match must lie in the same borehole.
-    hits_p = hits_r = 0
-    for b in np.unique(boreholes[np.concatenate([described, predicted])]):
-        d = described[boreholes[described] == b]
-        p = predicted[boreholes[predicted] == b]
-        hits_p += _matched(p, d, tolerance)
-        hits_r += _matched(d, p, tolerance)
+    # A match never crosses a borehole: each change's position is its row, offset by
+    # its borehole's code times more rows than the table has, so that changes of two
+    # boreholes are always further apart than any tolerance.
+    _, code = np.unique(boreholes, return_inverse=True)
+    spread = np.int64(len(boreholes) + tolerance + 1)
+    d, p = (code[c].astype(np.int64) * spread + c for c in (described, predicted))
+    hits_p, hits_r = _matched(p, d, tolerance), _matched(d, p, tolerance)
     out = {
         "described_changes": int(len(described)),
         "predicted_changes": int(len(predicted)),
@@ -120,8 +119,11 @@ def log_loss(y_true, proba, proba_classes) -> float:
     """Mean negative log probability of the true class (a class the classifier does
     not know has probability 0, clipped at :data:`PROBABILITY_FLOOR`)."""
     y_true, proba = np.asarray(y_true), np.asarray(proba, dtype=np.float64)
-    col = {int(c): j for j, c in enumerate(proba_classes)}
-    j = np.array([col.get(int(c), -1) for c in y_true])
+    # Each row's column of its class (-1: a class the classifier does not know).
+    classes = np.asarray(proba_classes, dtype=np.int64)
+    order = np.argsort(classes, kind="stable")
+    at = np.clip(np.searchsorted(classes[order], y_true), 0, len(classes) - 1)
+    j = np.where(classes[order][at] == y_true, order[at], -1)
     p = np.where(j >= 0, proba[np.arange(len(y_true)), np.clip(j, 0, None)], 0.0)
     return float(-np.mean(np.log(np.clip(p, PROBABILITY_FLOOR, 1.0))))
 
