@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from lilyvae.data.lithology import lithology_class_table
 from lilyvae.errors import LilyVAEError
 from lilyvae.predict.calibration import calibration_path
 from lilyvae.predict.members import load_model_set
@@ -123,6 +124,13 @@ def test_intervals_cover_the_depths_without_gaps_or_overlaps(world):
         inside = (depth.to_numpy()[:, None] >= top) & (depth.to_numpy()[:, None] < base)
         assert (inside.sum(axis=1) == 1).all()
         assert part["Bins"].sum() == len(depth)
+        # Depths to 0.1 mm, none above the sea floor; each interval's group is its
+        # lithology's.
+        np.testing.assert_array_equal(np.round(top, 4), top)
+        assert top[0] >= 0 or depth.min() < 0
+    classes = lithology_class_table()
+    of = dict(zip(classes["Principal"], classes["Group"], strict=True))
+    assert (intervals["Group"] == intervals["Lithology"].map(of).fillna("")).all()
     changes = (result.table["lithology"] != result.table["lithology"].shift()) | (
         result.table["Borehole_ID"] != result.table["Borehole_ID"].shift()
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lilyvae.data.lithology import class_groups
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL
 from lilyvae.data.tables import table_format, write_table
 from lilyvae.files import atomic_path, to_json
@@ -35,25 +36,37 @@ def summary_path(output: Path) -> Path:
     return output.with_name(output.stem + ".predict.json")
 
 
+#: Decimals of the intervals' Top and Base (metres): 0.1 mm.
+DEPTH_DECIMALS = 4
+#: The lithology of an interval of bins that could not be predicted (an input missing).
+NO_PREDICTION = "(no prediction)"
+
+
 def intervals_frame(result: CorePrediction) -> pd.DataFrame:
     """Consecutive bins of one borehole with the same predicted lithology, merged.
 
     A bin spans from halfway to the bin above to halfway to the bin below (the first
-    and last bins of a borehole: half the borehole's median spacing), so the intervals
-    of a borehole tile its depths without gaps or overlaps.
+    and last bins of a borehole: half the borehole's median spacing, but never above
+    the sea floor, depth 0), so the intervals of a borehole tile its depths without gaps
+    or overlaps. Top and Base are rounded to 0.1 mm (:data:`DEPTH_DECIMALS`): the float
+    noise of depth arithmetic (0.30000000000000004) is not a depth. ``Group`` is the
+    group of the interval's lithology (the table's ``group`` column, the most likely
+    group summed over its classes, can differ).
     """
     # Only the columns used: taking a borehole's rows of the whole table costs seconds.
-    used = [BOREHOLE_COL, DEPTH_COL, "lithology", "group", "probability", "novelty", "novel"]
+    used = [BOREHOLE_COL, DEPTH_COL, "lithology", "probability", "novelty", "novel"]
     t = result.table[[c for c in used if c in result.table.columns]]
     pieces = []
     for borehole, rows in t.groupby(BOREHOLE_COL, sort=False).indices.items():
         sub = t.iloc[rows]
         depth = sub[DEPTH_COL].to_numpy(np.float64)
         step = float(np.median(np.diff(depth))) if len(depth) > 1 else 0.2
-        mids = (depth[1:] + depth[:-1]) / 2
-        tops = np.r_[depth[0] - step / 2, mids]
-        bases = np.r_[mids, depth[-1] + step / 2]
-        lith = sub["lithology"].astype(object).fillna("(no prediction)").to_numpy(object)
+        mids = np.round((depth[1:] + depth[:-1]) / 2, DEPTH_DECIMALS)
+        first = depth[0] - step / 2
+        first = max(first, 0.0) if depth[0] >= 0 else first
+        tops = np.r_[np.round(first, DEPTH_DECIMALS), mids]
+        bases = np.r_[mids, np.round(depth[-1] + step / 2, DEPTH_DECIMALS)]
+        lith = sub["lithology"].astype(object).fillna(NO_PREDICTION).to_numpy(object)
         start = np.r_[True, lith[1:] != lith[:-1]]
         run = np.cumsum(start) - 1
         grouped = pd.DataFrame(
@@ -62,7 +75,6 @@ def intervals_frame(result: CorePrediction) -> pd.DataFrame:
                 "Top": tops,
                 "Base": bases,
                 "Lithology": lith,
-                "Group": sub["group"].astype(object).fillna("").to_numpy(object),
                 "Probability": sub["probability"].to_numpy(np.float64),
                 "Novelty": sub["novelty"].to_numpy(np.float64) if "novelty" in sub else np.nan,
                 "Novel_bins": sub["novel"].fillna(False).astype(int) if "novel" in sub else 0,
@@ -72,7 +84,6 @@ def intervals_frame(result: CorePrediction) -> pd.DataFrame:
             Top=("Top", "first"),
             Base=("Base", "last"),
             Lithology=("Lithology", "first"),
-            Group=("Group", "first"),
             Probability=("Probability", "mean"),
             Novelty=("Novelty", "max"),
             Novel_bins=("Novel_bins", "sum"),
@@ -81,6 +92,10 @@ def intervals_frame(result: CorePrediction) -> pd.DataFrame:
         merged.insert(0, BOREHOLE_COL, borehole)
         pieces.append(merged)
     out = pd.concat(pieces, ignore_index=True)
+    names = [n for n in out["Lithology"].unique() if n != NO_PREDICTION]
+    codes, groups = class_groups(names)
+    group = {NO_PREDICTION: ""} | {n: groups[c] for n, c in zip(names, codes, strict=True)}
+    out.insert(out.columns.get_loc("Lithology") + 1, "Group", out["Lithology"].map(group))
     out["Probabilities"] = "calibrated" if result.calibrated else "UNCALIBRATED"
     if result.synthetic:
         out["Data"] = "SYNTHETIC"
