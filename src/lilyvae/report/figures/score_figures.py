@@ -183,7 +183,9 @@ def _reliability_caption(inputs: FigureInputs) -> str:
     )
     return (
         "Reliability of the lithology probabilities on labelled rows of held-out boreholes "
-        "(with a calibration, not those of the boreholes it was fitted on): accuracy of the "
+        "(with a calibration, not those of the boreholes it was fitted on; never the bins "
+        "of lithologies whose labels the head never saw, nor those of an injected novel "
+        "interval: metrics.json counts them): accuracy of the "
         f"most likely lithology against its mean probability in {ECE_BINS} equal-width bins, "
         f"{how}. A calibrated model's points lie on the diagonal; point area is the bin's "
         "share of rows."
