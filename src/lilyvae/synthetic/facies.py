@@ -25,7 +25,11 @@ with a few thresholds. Facies differ in spread too (a tight facies inside a wide
 which a linear boundary cannot enclose either).
 
 Each bed shows one facies of its lithology's group, drawn by the facies' shares; a mixed
-bed blends two beds' facies as in version 2. All of version 3's draws come from a child
+bed blends two beds' facies as in version 2, but only the background sediments
+(carbonate and clay, most of the rows) blend freely: the other groups' beds are event
+beds with sharp contacts, which take in little of their partner
+(:data:`EVENT_BED_BLEND`), so a minority group's facies stay where geology puts them
+while the majority stays wide. All of version 3's draws come from a child
 stream of the seed that versions 1 and 2 never used, so their tables stay what they were.
 """
 
@@ -38,7 +42,8 @@ import numpy as np
 #: Version 3's blur, as version 2's constants of :mod:`lilyvae.synthetic.overlap` are:
 #: the factors on the variability field (each facies has its own factor on top) and on
 #: the site and hole offsets, the share of mixed beds and their partner's weight, and
-#: each borehole's depth drift per 100 m.
+#: each borehole's depth drift per 100 m (three quarters of version 2's: with the
+#: drift, a tight facies of one borehole would overlap the others' common sediments).
 #: Lightness has 0.6: with the common sediments' spread of 2, more would put the mean
 #: colour above the real one (63.5).
 SPREAD = {
@@ -47,7 +52,14 @@ SPREAD = {
 }
 MIXED_BED_SHARE = 0.5
 MIXED_WEIGHT = (0.1, 0.5)
-DEPTH_TREND_SD = {"gra": 0.03, "ms": 0.5, "ngr": 0.1, "light": 0.1, "hue": 0.02}
+DEPTH_TREND_SD = {"gra": 0.0225, "ms": 0.375, "ngr": 0.075, "light": 0.075, "hue": 0.015}
+#: The background sediments, most of every borehole: they grade into one another (a bed
+#: of theirs blends in its partner with the weight drawn). Every other group's beds are
+#: event beds with sharp contacts (an ash fall, a turbidite sand, a lava flow, a debris
+#: flow): the partner's weight in their blend is multiplied by :data:`EVENT_BED_BLEND`,
+#: so the facies that define a minority group keep their own values.
+BACKGROUND_GROUPS = ("Carbonate", "Clay/Mud")
+EVENT_BED_BLEND = 0.25
 
 #: The six displaced values of a facies, in the measurements' channel order: GRA
 #: (g/cm3) and the natural logs of MS, NGR, lightness, and the R and B hue offsets.
@@ -68,7 +80,8 @@ class Facies:
 
 #: The facies of each lithology group (a group not named has one facies: its signature).
 #: The common sediments are wide (a spread of 2); the facies of the others are tight
-#: (0.5-0.7) but lie on both sides of them, or wide where a rock is a jumble of others.
+#: (0.25-0.35) but lie on both sides of them, or wider (0.65-0.9) where a rock is a
+#: jumble of others.
 GROUP_FACIES: dict[str, tuple[Facies, ...]] = {
     "Carbonate": (
         Facies("ooze and chalk", 0.75, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 2.0),
@@ -79,47 +92,47 @@ GROUP_FACIES: dict[str, tuple[Facies, ...]] = {
         Facies("calcareous clay", 0.25, (0.0, -0.6, -0.6, 0.25, 0.0, 0.0), 2.0),
     ),
     "Biogenic Silica": (
-        Facies("diatom and radiolarian ooze", 0.5, (-0.05, -0.3, -0.2, 0.15, 0.0, 0.02), 0.5),
-        Facies("diatom mud", 0.5, (0.0, 1.5, 1.6, -0.6, -0.02, 0.0), 0.5),
+        Facies("diatom and radiolarian ooze", 0.5, (-0.05, -0.3, -0.2, 0.15, 0.0, 0.02), 0.25),
+        Facies("diatom mud", 0.5, (0.0, 1.5, 1.6, -0.6, -0.02, 0.0), 0.25),
     ),
     "Sand": (
-        Facies("packed quartz and shell sand", 0.5, (0.1, -2.0, -0.9, 0.35, 0.02, -0.02), 0.5),
-        Facies("loose lithic and volcanic sand", 0.5, (-0.35, 1.3, 0.6, -0.5, -0.02, 0.02), 0.5),
+        Facies("packed quartz and shell sand", 0.5, (0.1, -2.0, -0.9, 0.35, 0.02, -0.02), 0.25),
+        Facies("loose lithic and volcanic sand", 0.5, (-0.35, 1.3, 0.6, -0.5, -0.02, 0.02), 0.25),
     ),
     "Silt": (
-        Facies("quartz silt", 0.5, (-0.1, -1.2, -0.7, 0.3, 0.0, 0.0), 0.5),
-        Facies("clayey silt", 0.5, (0.0, 0.6, 0.7, -0.35, 0.0, 0.0), 0.5),
+        Facies("quartz silt", 0.5, (-0.1, -1.2, -0.7, 0.3, 0.0, 0.0), 0.25),
+        Facies("clayey silt", 0.5, (0.0, 0.6, 0.7, -0.35, 0.0, 0.0), 0.25),
     ),
     "Volcaniclastic": (
-        Facies("felsic ash", 0.5, (-0.45, -2.6, 1.1, 0.75, 0.0, 0.03), 0.5),
-        Facies("mafic ash and scoria", 0.5, (0.1, 0.8, -0.9, -0.25, 0.0, 0.0), 0.5),
+        Facies("felsic ash", 0.5, (-0.45, -2.6, 1.1, 0.75, 0.0, 0.03), 0.25),
+        Facies("mafic ash and scoria", 0.5, (0.1, 0.8, -0.9, -0.25, 0.0, 0.0), 0.25),
     ),
     "Mafic Igneous": (
-        Facies("fresh massive basalt", 0.3, (0.1, 0.5, -0.3, -0.1, 0.0, 0.0), 1.3),
-        Facies("altered, broken basalt", 0.7, (-0.75, -2.3, 1.0, 0.25, 0.02, 0.02), 0.7),
+        Facies("fresh massive basalt", 0.3, (0.1, 0.5, -0.3, -0.1, 0.0, 0.0), 0.65),
+        Facies("altered, broken basalt", 0.7, (-0.75, -2.3, 1.0, 0.25, 0.02, 0.02), 0.35),
     ),
     "Conglomerate/Breccia": (
-        Facies("cemented breccia and conglomerate", 0.5, (0.15, 0.5, -0.4, -0.2, 0.0, 0.0), 1.3),
-        Facies("loose gravel", 0.5, (-0.5, -1.5, 0.4, 0.2, 0.0, 0.0), 1.3),
+        Facies("cemented breccia and conglomerate", 0.5, (0.15, 0.5, -0.4, -0.2, 0.0, 0.0), 0.65),
+        Facies("loose gravel", 0.5, (-0.5, -1.5, 0.4, 0.2, 0.0, 0.0), 0.65),
     ),
     "Intermediate/Felsic Igneous": (
-        Facies("fresh felsic rock", 0.5, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 0.7),
-        Facies("altered, broken felsic rock", 0.5, (-0.6, -2.0, 0.3, 0.2, 0.02, 0.0), 0.7),
+        Facies("fresh felsic rock", 0.5, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 0.35),
+        Facies("altered, broken felsic rock", 0.5, (-0.6, -2.0, 0.3, 0.2, 0.02, 0.0), 0.35),
     ),
     "Metamorphic": (
-        Facies("schist and gneiss", 0.5, (0.0, 0.3, 0.3, -0.2, 0.0, 0.0), 0.7),
-        Facies("marble and quartzite", 0.5, (0.0, -2.5, -1.8, 0.6, 0.0, 0.0), 0.7),
+        Facies("schist and gneiss", 0.5, (0.0, 0.3, 0.3, -0.2, 0.0, 0.0), 0.35),
+        Facies("marble and quartzite", 0.5, (0.0, -2.5, -1.8, 0.6, 0.0, 0.0), 0.35),
     ),
     "Evaporite": (
-        Facies("gypsum and anhydrite", 0.5, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 0.7),
-        Facies("halite and potash with mud", 0.5, (-0.4, 1.5, 1.5, -0.8, 0.0, 0.0), 0.7),
+        Facies("gypsum and anhydrite", 0.5, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 0.35),
+        Facies("halite and potash with mud", 0.5, (-0.4, 1.5, 1.5, -0.8, 0.0, 0.0), 0.35),
     ),
     "Ultramafic": (
-        Facies("serpentinite", 0.5, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 0.7),
-        Facies("altered, broken ultramafic rock", 0.5, (-0.5, -1.5, 0.6, 0.4, 0.0, 0.0), 0.7),
+        Facies("serpentinite", 0.5, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 0.35),
+        Facies("altered, broken ultramafic rock", 0.5, (-0.5, -1.5, 0.6, 0.4, 0.0, 0.0), 0.35),
     ),
-    "Diamict": (Facies("diamict", 1.0, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 1.8),),
-    "Other": (Facies("other", 1.0, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 1.8),),
+    "Diamict": (Facies("diamict", 1.0, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 0.9),),
+    "Other": (Facies("other", 1.0, (0.0, 0.0, 0.0, 0.0, 0.0, 0.0), 0.9),),
 }
 
 
@@ -131,6 +144,7 @@ class FaciesTable:
     cumulative_share: np.ndarray
     shift: np.ndarray
     spread: np.ndarray
+    blend: np.ndarray  # (C,) factor on the partner's weight in a mixed bed of each class
 
     @classmethod
     def of_groups(cls, groups) -> FaciesTable:
@@ -146,7 +160,8 @@ class FaciesTable:
                 shift[i, j] = face.shift
                 spread[i, j] = face.spread
         cumulative = np.cumsum(share, axis=1) / share.sum(axis=1, keepdims=True)
-        return cls(cumulative, shift, spread)
+        blend = np.array([1.0 if g in BACKGROUND_GROUPS else EVENT_BED_BLEND for g in groups])
+        return cls(cumulative, shift, spread, blend)
 
     def draw(self, cls_of_bed: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """(n_beds,) the facies each bed of classes ``cls_of_bed`` shows."""
@@ -162,6 +177,8 @@ def facies_parameters() -> dict:
         "mixed_bed_share": MIXED_BED_SHARE,
         "mixed_weight": list(MIXED_WEIGHT),
         "depth_trend_sd_per_100m": dict(DEPTH_TREND_SD),
+        "background_groups": list(BACKGROUND_GROUPS),
+        "event_bed_blend": EVENT_BED_BLEND,
         "facies_fields": list(FACIES_FIELDS),
         "group_facies": {
             group: [

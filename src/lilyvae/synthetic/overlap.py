@@ -143,6 +143,7 @@ class Overlap:
             table = facies.FaciesTable.of_groups(groups)
             face = table.draw(strat.bed_class, rng)
             partner_face = table.draw(partner, rng)
+            weight = weight * table.blend[strat.bed_class]
             return cls(partner, weight, trend, face, partner_face, table.shift, table.spread)
         face = (rng.random(n_beds) < SECOND_FACE_SHARE).astype(np.int64)
         partner_face = (rng.random(n_beds) < SECOND_FACE_SHARE).astype(np.int64)
