@@ -72,7 +72,7 @@ class EvalConfig:
         NON_NEGATIVE_INT,
     )
     boosted_fit_rows: int = hyper(
-        8000, "rows the group comparison's classifiers are fitted on", POSITIVE_INT
+        20000, "rows the group comparison's classifiers are fitted on", POSITIVE_INT
     )
     interval_rounds: int = hyper(
         200, "borehole resamples of the group comparison's intervals", POSITIVE_INT
