@@ -41,18 +41,20 @@ ONE_THREAD_ENV = {
 }
 
 
-def side_pool():
-    """Up to two fresh worker processes (loky's reusable executor, so the demo's stages
-    share one), each on one thread, for work that can run beside this process; None on
-    a machine with one core, where it would only take turns with it. Fresh processes,
-    not forks: this process may have run threaded BLAS and OpenMP code, and a forked
-    child can deadlock on their locks."""
-    workers = min(2, default_workers())
-    if workers < 2:
-        return None
+def one_thread_pool(max_workers: int):
+    """Fresh worker processes, each on one thread (loky's reusable executor: every stage
+    asking for the same number shares them). Fresh, not forks: this process may have
+    run threaded BLAS and OpenMP code, and a forked child can deadlock on their locks."""
     from joblib.externals.loky import get_reusable_executor
 
-    return get_reusable_executor(max_workers=workers, env=ONE_THREAD_ENV)
+    return get_reusable_executor(max_workers=max_workers, env=ONE_THREAD_ENV)
+
+
+def side_pool():
+    """Up to two :func:`one_thread_pool` workers for work that can run beside this
+    process; None on a machine with one core, where it would only take turns with it."""
+    workers = min(2, default_workers())
+    return one_thread_pool(workers) if workers >= 2 else None
 
 
 def import_ray():

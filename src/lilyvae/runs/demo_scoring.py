@@ -24,7 +24,7 @@ from lilyvae.evaluation import EvalConfig, evaluate, read_synthetic_sidecar, wri
 from lilyvae.model.embeddings import NamedModel
 from lilyvae.run_folder import RunDir
 from lilyvae.runs.demo_settings import DEMO_PROPERTY_MODELS
-from lilyvae.workers import ONE_THREAD_ENV, default_workers
+from lilyvae.workers import default_workers, one_thread_pool
 
 
 @dataclass
@@ -101,13 +101,9 @@ def score_all(
     """The scoring stage. ``before_evaluation()`` runs first in this process (the new
     core's calibration, which the evaluation scores, and the embeddings), while the
     workers start."""
-    from joblib.externals.loky import get_reusable_executor
-
     workers = min(2, default_workers())
-    # Fresh worker processes (loky), not forks: this process has run threaded BLAS and
-    # OpenMP code by now, and a forked child can deadlock on their locks. The same
-    # executor as lilyvae.workers.side_pool's, so the figures reuse these processes.
-    pool = get_reusable_executor(max_workers=workers, env=ONE_THREAD_ENV)
+    # side_pool's processes on two cores or more, so the figures reuse them.
+    pool = one_thread_pool(workers)
     specs = [f"{m.name}={m.path}" for m in first if m.name in DEMO_PROPERTY_MODELS]
     lily_dir = run.data_dir / "lily"
     # The longest single job first, then the seeds in small slices that fill the gaps.
