@@ -14,8 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
-from lilyvae.data.splits import BoreholeSplit
+from lilyvae.data.splits import BoreholeSplit, rows_in
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,10 @@ def held_out_rows(
             f"the models hold out different boreholes: only the {len(common)} that all of "
             "them held out count"
         )
-    present = set(np.unique(boreholes).tolist())
+    present = set(pd.unique(np.asarray(boreholes)).tolist())
     chosen = tuple(b for b in held[0] if b in common and b in present)
     missing = len(common) - len(chosen)
-    mask = np.isin(boreholes, np.asarray(chosen, dtype=object))
+    mask = rows_in(boreholes, chosen)
     if not chosen:
         warnings.append(f"none of the {len(common)} held-out boreholes is in this table")
     elif mask.all():

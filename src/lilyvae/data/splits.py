@@ -33,7 +33,7 @@ class BoreholeSplit:
     source: str | None = None  # a split file, when the IDs came from one
 
     def holdout_mask(self, boreholes: np.ndarray) -> np.ndarray:
-        return np.isin(boreholes, np.asarray(self.holdout, dtype=object))
+        return rows_in(boreholes, self.holdout)
 
     def to_dict(self) -> dict:
         return {
@@ -53,6 +53,21 @@ class BoreholeSplit:
             params.get("split_seed"),
             params.get("source"),
         )
+
+
+def rows_in(boreholes: np.ndarray, names) -> np.ndarray:
+    """Mask of the rows whose borehole is one of ``names`` (``np.isin``'s answer).
+
+    By hashing: ``np.isin`` and ``np.unique`` sort a table's object array of IDs, about
+    0.2 s a call on 238,506 rows, and every stage asks this for every model it scores."""
+    return pd.Series(boreholes, copy=False).isin(list(names)).to_numpy(dtype=bool)
+
+
+def borehole_codes(boreholes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted distinct boreholes and each row's index into them: what
+    ``np.unique(boreholes, return_inverse=True)`` returns, by hashing (see :func:`rows_in`)."""
+    codes, names = pd.factorize(np.asarray(boreholes), sort=True, use_na_sentinel=False)
+    return np.asarray(names), codes.astype(np.int64, copy=False)
 
 
 def _require_boreholes(data: TrainingData) -> np.ndarray:

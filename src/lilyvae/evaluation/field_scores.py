@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from lilyvae.data.splits import borehole_codes
+
 #: Equal-width confidence bins of the expected calibration error (Guo et al. 2017).
 ECE_BINS = 15
 #: A predicted change of lithology matches a described one this many bins away or less.
@@ -29,7 +31,7 @@ def borehole_macro_f1s(y_true, y_pred, boreholes) -> np.ndarray:
     described in that borehole, with F1 = 0 for a described class never predicted right
     (scikit-learn's ``f1_score(labels=present, average="macro", zero_division=0)``,
     computed for every borehole at once from counts)."""
-    _, b = np.unique(boreholes, return_inverse=True)
+    _, b = borehole_codes(boreholes)
     _, codes = np.unique(np.concatenate([y_true, y_pred]), return_inverse=True)
     t, p = codes[: len(y_true)], codes[len(y_true) :]
     n_b, n_c = int(b.max(initial=-1)) + 1, int(codes.max(initial=-1)) + 1
@@ -96,7 +98,7 @@ def boundary_f1(y_true, y_pred, boreholes, tolerance: int = BOUNDARY_TOLERANCE) 
     # A match never crosses a borehole: each change's position is its row, offset by
     # its borehole's code times more rows than the table has, so that changes of two
     # boreholes are always further apart than any tolerance.
-    _, code = np.unique(boreholes, return_inverse=True)
+    _, code = borehole_codes(boreholes)
     spread = np.int64(len(boreholes) + tolerance + 1)
     d, p = (code[c].astype(np.int64) * spread + c for c in (described, predicted))
     hits_p, hits_r = _matched(p, d, tolerance), _matched(d, p, tolerance)

@@ -34,6 +34,7 @@ import numpy as np
 
 from lilyvae.data.held_out import held_out_rows
 from lilyvae.data.schema import COLOUR_INDEX, FEATURE_SHORT
+from lilyvae.data.splits import rows_in
 from lilyvae.data.tables import TrainingData
 from lilyvae.evaluation.scores import classification_scores
 from lilyvae.model.architecture import MODEL_KINDS
@@ -84,7 +85,7 @@ def held_out_rows_of(full: TrainingData, card_split: dict | None, eval_split) ->
     rows without colour included), else those of the evaluation's fresh split."""
     if eval_split.held_out:
         return held_out_rows(full.boreholes, {"model": card_split}).mask
-    return np.isin(full.boreholes, np.asarray(eval_split.holdout_boreholes, dtype=object))
+    return rows_in(full.boreholes, eval_split.holdout_boreholes)
 
 
 def _r2(truth: np.ndarray, pred: np.ndarray, names) -> dict[str, float | None]:

@@ -21,6 +21,7 @@ import math
 
 import numpy as np
 
+from lilyvae.data.splits import borehole_codes
 from lilyvae.errors import LilyVAEError
 
 #: Steps of the kept quantile function.
@@ -35,7 +36,8 @@ def lac_scores(proba: np.ndarray, labels: np.ndarray) -> np.ndarray:
 
 def borehole_weights(boreholes: np.ndarray) -> np.ndarray:
     """Each row's weight: 1 / (boreholes x rows of its borehole); they sum to 1."""
-    _, inverse, counts = np.unique(boreholes, return_inverse=True, return_counts=True)
+    _, inverse = borehole_codes(boreholes)
+    counts = np.bincount(inverse)
     return 1.0 / (len(counts) * counts[inverse])
 
 

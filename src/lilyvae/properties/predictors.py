@@ -20,7 +20,7 @@ import numpy as np
 
 from lilyvae.data.held_out import held_out_rows
 from lilyvae.data.scaling import DistributionAwareScaler
-from lilyvae.data.splits import split_boreholes
+from lilyvae.data.splits import rows_in, split_boreholes
 from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.model.embeddings import NamedModel, input_columns
@@ -42,7 +42,7 @@ class PropertySplit:
     seed: int | None = None
 
     def test_mask(self, boreholes: np.ndarray) -> np.ndarray:
-        return np.isin(boreholes, np.asarray(self.test_boreholes, dtype=object))
+        return rows_in(boreholes, self.test_boreholes)
 
     def to_dict(self, boreholes: np.ndarray) -> dict:
         test = self.test_mask(boreholes)
