@@ -15,15 +15,24 @@ ECE_BINS = 15
 PROBABILITY_FLOOR = 1e-12
 
 
+def top_label(proba: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's top-label confidence and whether the top label is the true one."""
+    proba = np.asarray(proba, dtype=np.float64)
+    return proba.max(axis=1), proba.argmax(axis=1) == np.asarray(labels)
+
+
 def expected_calibration_error(proba: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS):
     """ECE of the top-label confidence: the mean over ``bins`` equal-width bins of
     |accuracy - mean confidence|, weighted by the bins' share of rows."""
-    proba = np.asarray(proba, dtype=np.float64)
-    labels = np.asarray(labels)
     if len(labels) == 0:
         return float("nan")
-    confidence = proba.max(axis=1)
-    correct = proba.argmax(axis=1) == labels
+    return calibration_error_of(*top_label(proba, labels), bins)
+
+
+def calibration_error_of(confidence: np.ndarray, correct: np.ndarray, bins: int = ECE_BINS):
+    """The ECE from each row's top-label confidence and hit (:func:`top_label`)."""
+    if len(confidence) == 0:
+        return float("nan")
     # Bin edges (0, 1/15], ..., (14/15, 1]: a confidence of exactly 1 is in the last bin.
     which = np.clip(np.ceil(confidence * bins).astype(np.int64) - 1, 0, bins - 1)
     count = np.bincount(which, minlength=bins)
@@ -31,7 +40,7 @@ def expected_calibration_error(proba: np.ndarray, labels: np.ndarray, bins: int 
     hit_sum = np.bincount(which, weights=correct.astype(np.float64), minlength=bins)
     used = count > 0
     gap = np.abs(hit_sum[used] - conf_sum[used]) / count[used]
-    return float(np.sum(gap * count[used]) / len(labels))
+    return float(np.sum(gap * count[used]) / len(confidence))
 
 
 def reliability_table(proba: np.ndarray, labels: np.ndarray, bins: int = ECE_BINS) -> list:
@@ -57,13 +66,18 @@ def reliability_table(proba: np.ndarray, labels: np.ndarray, bins: int = ECE_BIN
     return rows
 
 
+def true_class_log(proba: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Each row's log probability of its true class (floored at PROBABILITY_FLOOR)."""
+    labels = np.asarray(labels, dtype=np.int64)
+    p = np.asarray(proba, dtype=np.float64)[np.arange(len(labels)), labels]
+    return np.log(np.maximum(p, PROBABILITY_FLOOR))
+
+
 def log_loss(proba: np.ndarray, labels: np.ndarray) -> float:
     """Mean negative log probability of the true class."""
-    labels = np.asarray(labels, dtype=np.int64)
     if len(labels) == 0:
         return float("nan")
-    p = np.asarray(proba, dtype=np.float64)[np.arange(len(labels)), labels]
-    return float(-np.mean(np.log(np.maximum(p, PROBABILITY_FLOOR))))
+    return float(-np.mean(true_class_log(proba, labels)))
 
 
 def set_coverage(sets: np.ndarray, labels: np.ndarray) -> float:
