@@ -224,6 +224,24 @@ def test_baseline_can_be_skipped_without_changing_the_models_scores(metrics, mod
         assert timeless(without["subjects"][name]) == timeless(metrics["subjects"][name])
 
 
+def test_scores_without_detail_keep_every_scalar_a_member_summary_reads(metrics, models, data):
+    """The demo's other seeds and an ensemble's members are scored without curves, AUCs
+    and field scores: every scalar their summaries keep is the detailed evaluation's."""
+    import dataclasses
+
+    from lilyvae.runs.ensemble.scoring import flatten_metrics
+
+    lean = evaluate(models, data, dataclasses.replace(SMALL, detailed=False), baseline=False)
+    for name in ("unsup", "semisup"):
+        full, kept = metrics["subjects"][name], lean["subjects"][name]
+        assert flatten_metrics(kept) == flatten_metrics(full)
+        assert len(flatten_metrics(kept)) >= 10
+        assert "mean_roc_auc" in full["svm"] and "mean_roc_auc" not in kept["svm"]
+        assert "probabilities" not in kept and "boundary_f1" not in json.dumps(kept)
+        groups = ("group_balanced_accuracy", "balanced_accuracy")
+        assert [kept["linear"][k] for k in groups] == [full["linear"][k] for k in groups]
+
+
 def test_group_scores_by_hand():
     """Six rows of four lithologies in two groups (clay and silty clay: Clay/Mud;
     nannofossil ooze and chalk: Carbonate), counted by hand."""

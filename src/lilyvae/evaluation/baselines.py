@@ -182,7 +182,7 @@ def group_comparison(
                 codes,
                 len(group_names),
                 draws,
-                config.group_field_scores,
+                config.detailed,
             )
             entry |= {"representation": name, "method": method, "fit_rows": int(len(fit))}
             entry["seconds"] = round(time.perf_counter() - start, 2)

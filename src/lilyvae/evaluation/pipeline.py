@@ -163,8 +163,10 @@ def _score_model(plan: _Plan, m: NamedModel, curves: dict, embeddings: dict) -> 
         entry["zero_shot"]["encoder_saw_labels"] = saw
     if m.has_head and not plan.skipped:
         curves[m.name]["head"] = {}
-        entry["head"] = head_scores(m.model, plan.data, rows, plan.top, curves[m.name]["head"])
-    if not plan.skipped:
+        detailed = plan.config.detailed
+        head_curves = curves[m.name]["head"]
+        entry["head"] = head_scores(m.model, plan.data, rows, plan.top, head_curves, detailed)
+    if not plan.skipped and plan.config.detailed:
         entry["probabilities"] = probability_scores(m, plan.data, test, plan.novel, plan.warnings)
     entry["seconds"] = round(time.perf_counter() - t0, 2)
     return entry

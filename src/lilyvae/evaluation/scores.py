@@ -117,14 +117,17 @@ def _fit_svm(X, y, tr, te, config, top, class_names, curves, boreholes=None):
     svm = fit_rbf_svm(X[tr], y[tr])
     scores = decision_scores(svm, X[te])
     pred = svm.classes_[scores.argmax(axis=1)]
-    out = classification_scores(y[te], pred, scores, svm.classes_, top, class_names, curves)
-    out |= field_scores(y[te], pred, _held_out_boreholes(boreholes, te))  # no probabilities
+    if config.detailed:
+        out = classification_scores(y[te], pred, scores, svm.classes_, top, class_names, curves)
+        out |= field_scores(y[te], pred, _held_out_boreholes(boreholes, te))  # no probabilities
+    else:
+        out = classification_scores(y[te], pred, None, None, top, class_names)
     out |= {"model": "SVC(kernel='rbf', C=1, gamma='scale')", "train_rows": int(len(tr))}
     out["seconds"] = round(time.perf_counter() - start, 2)
     return out
 
 
-def _fit_linear(X, y, tr, te, top, class_names, curves, boreholes=None):
+def _fit_linear(X, y, tr, te, top, class_names, curves, boreholes=None, detailed=True):
     from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
     if len(np.unique(y[tr])) < 2:
@@ -135,8 +138,11 @@ def _fit_linear(X, y, tr, te, top, class_names, curves, boreholes=None):
         lda = LinearDiscriminantAnalysis().fit(X[tr], y[tr])
         proba = lda.predict_proba(X[te])
     pred = lda.classes_[proba.argmax(axis=1)]
-    out = classification_scores(y[te], pred, proba, lda.classes_, top, class_names, curves)
-    out |= field_scores(y[te], pred, _held_out_boreholes(boreholes, te), proba, lda.classes_)
+    if detailed:
+        out = classification_scores(y[te], pred, proba, lda.classes_, top, class_names, curves)
+        out |= field_scores(y[te], pred, _held_out_boreholes(boreholes, te), proba, lda.classes_)
+    else:
+        out = classification_scores(y[te], pred, None, None, top, class_names)
     out |= {"model": "LinearDiscriminantAnalysis()", "train_rows": int(len(tr))}
     out["seconds"] = round(time.perf_counter() - start, 2)
     return out
@@ -233,7 +239,7 @@ def _score_space(X, data, rows, config, top, zs, curves, skipped) -> dict:
     svm_rows = (rows.svm_train, rows.svm_test)
     out["svm"] = _fit_svm(Xc, y, *svm_rows, config, top, names, curves["svm"], bh)
     lab_rows = (rows.lab_train, rows.lab_test)
-    out["linear"] = _fit_linear(Xc, y, *lab_rows, top, names, curves["linear"], bh)
+    out["linear"] = _fit_linear(Xc, y, *lab_rows, top, names, curves["linear"], bh, config.detailed)
     out["clustering"] = _cluster(Xs, y, rows.gmm_fit, rows.lab_test, config)
     if zs:
         rng = np.random.default_rng(config.seed + 1)
@@ -244,16 +250,19 @@ def _score_space(X, data, rows, config, top, zs, curves, skipped) -> dict:
     return out
 
 
-def head_scores(model, data: TrainingData, rows: ScoringRows, top: list[int], curves) -> dict:
-    """The semi-supervised model's own classification head on the held-out labelled rows."""
+def head_scores(
+    model, data: TrainingData, rows: ScoringRows, top: list[int], curves, detailed: bool = True
+) -> dict:
+    """The semi-supervised model's own classification head on the held-out labelled rows
+    (with ROC AUCs where ``detailed``)."""
     te = rows.lab_test
     proba = model.predict_proba(data.features[te])
     index = {n: i for i, n in enumerate(data.class_names)}
     model_to_data = np.array([index.get(n, -1) for n in model.class_names], dtype=np.int64)
     pred = model_to_data[proba.argmax(axis=1)]
     keep = model_to_data >= 0
-    out = classification_scores(
-        data.labels[te], pred, proba[:, keep], model_to_data[keep], top, data.class_names, curves
-    )
+    scores, classes = (proba[:, keep], model_to_data[keep]) if detailed else (None, None)
+    names = data.class_names
+    out = classification_scores(data.labels[te], pred, scores, classes, top, names, curves)
     out["model"] = "the semi-supervised model's own classification head"
     return out

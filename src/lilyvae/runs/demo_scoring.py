@@ -46,10 +46,11 @@ class Scored:
 
 def score_slice(models: list[NamedModel], data, config: EvalConfig) -> tuple[dict, float]:
     """One worker's share of the other seeds' scores (no baseline, no missing-colour
-    groups, no boosted group comparison: ``seeds.json`` compares the models' own SVM
-    and linear scores, and the first seed's ``metrics.json`` carries the rest)."""
+    groups, no boosted group comparison, no curves or field scores: ``seeds.json`` holds
+    the models' scalar scores and compares their SVM and linear ones, and the first
+    seed's ``metrics.json`` carries the rest)."""
     start = time.perf_counter()
-    config = dataclasses.replace(config, group_comparison=False)
+    config = dataclasses.replace(config, group_comparison=False, detailed=False)
     metrics = evaluate(models, data, config, baseline=False, missing_groups=False)
     return metrics["subjects"], time.perf_counter() - start
 

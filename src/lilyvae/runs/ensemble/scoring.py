@@ -110,7 +110,7 @@ def score_members(
         svm_test_rows=how.svm_test_rows,
         gmm_rows=how.gmm_rows,
         boosted_fit_rows=how.boosted_fit_rows,
-        group_field_scores=False,
+        detailed=False,
         seed=how.seed,
     )
     metrics = evaluate(
