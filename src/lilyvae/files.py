@@ -241,3 +241,13 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
         for block in iter(lambda: fh.read(chunk_size), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def user_cache_dir() -> Path:
+    """Where lilyvae keeps what it can rebuild at any time (``LILYVAE_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/lilyvae``, else ``~/.cache/lilyvae``); nothing there is an input."""
+    given = os.environ.get("LILYVAE_CACHE_DIR")
+    if given:
+        return Path(given)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "lilyvae"

@@ -198,6 +198,33 @@ def test_positions_from_lat_lon_columns(run):
     assert borehole_positions(run["df"], None) is None
 
 
+def test_land_grid_is_cached_and_the_cache_gives_the_same_grid(tmp_path, monkeypatch):
+    from lilyvae.report.figures import borehole_map
+
+    monkeypatch.setenv("LILYVAE_CACHE_DIR", str(tmp_path / "cache"))
+    borehole_map.land_fraction_grid.cache_clear()
+    first = borehole_map.land_fraction_grid()
+    assert len(list((tmp_path / "cache").glob("land_fraction_*.npz"))) == 1
+    borehole_map.land_fraction_grid.cache_clear()
+
+    def no_averaging(*_):
+        raise AssertionError("averaged the mask again despite the cache")
+
+    monkeypatch.setattr(borehole_map, "_average_land_mask", no_averaging)
+    again = borehole_map.land_fraction_grid()
+    for a, b in zip(first, again, strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    # A cache that cannot be written (a file where the folder should be) is passed over.
+    monkeypatch.undo()
+    blocked = tmp_path / "blocked"
+    blocked.write_text("")
+    monkeypatch.setenv("LILYVAE_CACHE_DIR", str(blocked))
+    borehole_map.land_fraction_grid.cache_clear()
+    for a, b in zip(first, borehole_map.land_fraction_grid(), strict=True):
+        assert np.array_equal(a, b)
+    borehole_map.land_fraction_grid.cache_clear()
+
+
 def test_land_mask_without_download():
     lat, lon, land = land_fraction_grid()
     assert land.shape == (len(lat), len(lon)) == (720, 1440)
