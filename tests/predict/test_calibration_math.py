@@ -8,6 +8,7 @@ from scipy.special import softmax
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.predict import conformal, metrics
+from lilyvae.predict.fitting import _scores
 from lilyvae.predict.temperature import fit_temperature, tempered
 
 
@@ -123,3 +124,23 @@ def test_withheld_lithologies_are_left_out_of_the_temperature_fit():
     assert withheld_class_indices(models, names).tolist() == [1, 3]
     alone = SimpleNamespace(models=[SimpleNamespace(card=plain)])
     assert withheld_class_indices(alone, names).size == 0
+
+
+def test_calibration_scores_and_intervals_are_the_metrics_of_the_resampled_rows():
+    # calibrate's check resamples per-row values computed once; each value and interval
+    # must be what the metric functions give on the resampled rows themselves.
+    rng = np.random.default_rng(1)
+    proba = rng.dirichlet(np.ones(20), 3000)
+    labels = rng.integers(0, 20, 3000)
+    boreholes = np.array([f"h{i % 17}" for i in range(3000)], dtype=object)
+    sets = proba >= 0.05
+    got = _scores(proba, labels, sets, boreholes)
+    by_rows = {
+        "ece": lambda r: metrics.expected_calibration_error(proba[r], labels[r]),
+        "log_loss": lambda r: metrics.log_loss(proba[r], labels[r]),
+        "coverage_90": lambda r: metrics.set_coverage(sets[r], labels[r]),
+        "mean_set_size_90": lambda r: metrics.mean_set_size(sets[r]),
+    }
+    for name, score in by_rows.items():
+        interval = metrics.group_bootstrap_interval(score, boreholes)
+        assert got[name] == {"value": score(np.arange(3000)), "interval_95": interval}

@@ -78,10 +78,11 @@ class EvalConfig:
         200, "borehole resamples of the group comparison's intervals", POSITIVE_INT
     )
     group_comparison: bool = True  # the strongest baseline beside the embeddings
-    # Every classifier's ROC curves and AUCs and the field's scores (boundary F1,
-    # per-borehole F1, log-loss); an ensemble's members and the demo's other seeds leave
-    # them out: what is kept of their scores is the scalars of
-    # lilyvae.runs.ensemble.scoring.METRIC_PATHS and the balanced accuracies of groups.
+    # Every classifier's ROC curves and AUCs, the field's scores (boundary F1,
+    # per-borehole F1, log-loss) and the models' probability scores (ECE, sets); an
+    # ensemble's members and the demo's other seeds leave them out: what is kept of their
+    # scores is the scalars of lilyvae.runs.ensemble.scoring.METRIC_PATHS and the
+    # balanced accuracies of groups.
     detailed: bool = True
 
     def __post_init__(self) -> None:

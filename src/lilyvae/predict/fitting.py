@@ -132,20 +132,24 @@ def _scores(proba, labels, sets, boreholes) -> dict:
 
     Each score is a mean over per-row values computed here once, so that a resample
     picks from those and not from the (rows, classes) matrices: 200 resamples of each
-    score copied the probabilities 200 times (a sixth of the demo's calibration time).
+    score had copied the probabilities 200 times, most of the demo's calibration time.
     The values are those of :mod:`lilyvae.predict.metrics`' functions of the rows."""
     confidence, correct = metrics.top_label(proba, labels)
     logs = metrics.true_class_log(proba, labels)
+
+    def mean(values: np.ndarray) -> float:
+        return float(np.mean(values)) if len(values) else float("nan")
+
     stats = {
         "ece": lambda r: metrics.calibration_error_of(confidence[r], correct[r]),
-        "log_loss": lambda r: float(-np.mean(logs[r])),
+        "log_loss": lambda r: -mean(logs[r]),
     }
     if sets is not None:
         sets = np.asarray(sets)
         hit = sets[np.arange(len(labels)), np.asarray(labels, dtype=np.int64)]
         size = sets.sum(axis=1)
-        stats["coverage_90"] = lambda r: float(np.mean(hit[r]))
-        stats["mean_set_size_90"] = lambda r: float(size[r].mean())
+        stats["coverage_90"] = lambda r: mean(hit[r])
+        stats["mean_set_size_90"] = lambda r: mean(size[r])
     all_rows = np.arange(len(labels))
     return {
         name: {
