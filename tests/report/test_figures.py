@@ -214,8 +214,14 @@ def test_land_grid_is_cached_and_the_cache_gives_the_same_grid(tmp_path, monkeyp
     again = borehole_map.land_fraction_grid()
     for a, b in zip(first, again, strict=True):
         assert a.dtype == b.dtype and np.array_equal(a, b)
-    # A cache that cannot be written (a file where the folder should be) is passed over.
     monkeypatch.undo()
+    # A damaged cache file is averaged again and replaced; one that cannot be written (a
+    # file where the folder should be) is passed over.
+    monkeypatch.setenv("LILYVAE_CACHE_DIR", str(tmp_path / "cache"))
+    next((tmp_path / "cache").glob("land_fraction_*.npz")).write_bytes(b"PK\x03\x04cut")
+    borehole_map.land_fraction_grid.cache_clear()
+    for a, b in zip(first, borehole_map.land_fraction_grid(), strict=True):
+        assert np.array_equal(a, b)
     blocked = tmp_path / "blocked"
     blocked.write_text("")
     monkeypatch.setenv("LILYVAE_CACHE_DIR", str(blocked))
