@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from lilyvae.data.scaling import DistributionAwareScaler
+from lilyvae.data.splits import borehole_codes
 from lilyvae.data.tables import TrainingData, as_training_data
 from lilyvae.errors import LilyVAEError
 from lilyvae.evaluation.baselines import MEASUREMENTS, group_comparison
@@ -321,7 +322,7 @@ def evaluate(
         extra["missing_colour"] = missing_colour(models, full, splits, baseline)
         say("  scored the missing-colour groups")
     run_dir = Path(run_dir) if run_dir is not None else None
-    boreholes = None if data.boreholes is None else int(len(np.unique(data.boreholes)))
+    boreholes = None if data.boreholes is None else len(borehole_codes(data.boreholes)[0])
     return {
         "format": METRICS_FORMAT,
         "format_version": METRICS_VERSION,

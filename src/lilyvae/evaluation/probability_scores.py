@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from lilyvae.data.lithology import class_groups
+from lilyvae.data.splits import rows_in
 from lilyvae.data.tables import TrainingData
 from lilyvae.errors import LilyVAEError
 from lilyvae.evaluation.provenance import read_synthetic_sidecar
@@ -164,7 +165,7 @@ def probability_scores(
     boreholes = np.full(data.n_rows, "", dtype=object) if data.boreholes is None else data.boreholes
     if cal is not None:
         fit = cal.measured.get("boreholes", {}).get("fit", [])
-        in_fit = np.isin(boreholes.astype(str), np.asarray(fit, dtype=str))
+        in_fit = rows_in(boreholes.astype(str), [str(b) for b in fit])
         if (rows & ~in_fit).any():
             rows &= ~in_fit
             excluded.append(f"{len(fit)} boreholes the calibration was fitted on")

@@ -117,11 +117,10 @@ def _fit_svm(X, y, tr, te, config, top, class_names, curves, boreholes=None):
     svm = fit_rbf_svm(X[tr], y[tr])
     scores = decision_scores(svm, X[te])
     pred = svm.classes_[scores.argmax(axis=1)]
+    ranked = (scores, svm.classes_) if config.detailed else (None, None)
+    out = classification_scores(y[te], pred, *ranked, top, class_names, curves)
     if config.detailed:
-        out = classification_scores(y[te], pred, scores, svm.classes_, top, class_names, curves)
         out |= field_scores(y[te], pred, _held_out_boreholes(boreholes, te))  # no probabilities
-    else:
-        out = classification_scores(y[te], pred, None, None, top, class_names)
     out |= {"model": "SVC(kernel='rbf', C=1, gamma='scale')", "train_rows": int(len(tr))}
     out["seconds"] = round(time.perf_counter() - start, 2)
     return out
@@ -138,11 +137,10 @@ def _fit_linear(X, y, tr, te, top, class_names, curves, boreholes=None, detailed
         lda = LinearDiscriminantAnalysis().fit(X[tr], y[tr])
         proba = lda.predict_proba(X[te])
     pred = lda.classes_[proba.argmax(axis=1)]
+    ranked = (proba, lda.classes_) if detailed else (None, None)
+    out = classification_scores(y[te], pred, *ranked, top, class_names, curves)
     if detailed:
-        out = classification_scores(y[te], pred, proba, lda.classes_, top, class_names, curves)
-        out |= field_scores(y[te], pred, _held_out_boreholes(boreholes, te), proba, lda.classes_)
-    else:
-        out = classification_scores(y[te], pred, None, None, top, class_names)
+        out |= field_scores(y[te], pred, _held_out_boreholes(boreholes, te), *ranked)
     out |= {"model": "LinearDiscriminantAnalysis()", "train_rows": int(len(tr))}
     out["seconds"] = round(time.perf_counter() - start, 2)
     return out
@@ -261,8 +259,7 @@ def head_scores(
     model_to_data = np.array([index.get(n, -1) for n in model.class_names], dtype=np.int64)
     pred = model_to_data[proba.argmax(axis=1)]
     keep = model_to_data >= 0
-    scores, classes = (proba[:, keep], model_to_data[keep]) if detailed else (None, None)
-    names = data.class_names
-    out = classification_scores(data.labels[te], pred, scores, classes, top, names, curves)
+    ranked = (proba[:, keep], model_to_data[keep]) if detailed else (None, None)
+    out = classification_scores(data.labels[te], pred, *ranked, top, data.class_names, curves)
     out["model"] = "the semi-supervised model's own classification head"
     return out

@@ -32,6 +32,7 @@ import pandas as pd
 
 from lilyvae.data.provenance import UNKNOWN, read_synthetic_marker, table_provenance
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS
+from lilyvae.data.splits import borehole_codes
 from lilyvae.data.tables import (
     finite_feature_mask,
     read_table,
@@ -385,7 +386,7 @@ def predict_properties(
     tasks = _tasks(ctx["matched"], ctx["depth_bins"])
     shared = {
         "X": ctx["X"],
-        "groups": np.unique(ctx["data"].boreholes, return_inverse=True)[1],
+        "groups": borehole_codes(ctx["data"].boreholes)[1],
         "test": ctx["split"].test_mask(ctx["data"].boreholes),
         "settings": settings,
     }

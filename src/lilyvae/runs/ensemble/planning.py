@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from lilyvae.data.splits import borehole_codes
 from lilyvae.errors import LilyVAEError
 from lilyvae.training.config import TrainingConfig
 
@@ -79,7 +80,7 @@ def check_borehole_ids(data) -> None:
 
 
 def _whole_boreholes(n_rows: int, boreholes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    ids, inverse = np.unique(boreholes, return_inverse=True)
+    ids, inverse = borehole_codes(boreholes)
     order = np.argsort(inverse, kind="stable")  # rows grouped by borehole, in table order
     counts = np.bincount(inverse, minlength=len(ids))
     starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
