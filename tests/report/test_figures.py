@@ -70,8 +70,9 @@ def run(tmp_path_factory):
             trained = train(data, model=kind, recipe=recipe, epochs=2, split=split)
             models.append(NamedModel(f"{kind[:4]}_{recipe}", None, trained))
     config = EvalConfig(svm_train_rows=500, svm_test_rows=300, gmm_components=4, gmm_rows=500)
-    metrics = evaluate(models, data, config)
-    return {"table": table, "df": df, "models": models, "metrics": metrics}
+    mixtures: dict = {}
+    metrics = evaluate(models, data, config, mixtures=mixtures)
+    return {"table": table, "df": df, "models": models, "metrics": metrics, "mixtures": mixtures}
 
 
 def test_every_figure(tmp_path, run):
@@ -136,6 +137,63 @@ def test_the_figures_clusters_are_the_evaluations(run):
         ari = adjusted_rand_score(inputs.labels.iloc[scored].astype(str), clusters)
         expected = run["metrics"]["subjects"][m.name]["clustering"]["ari"]
         assert ari == pytest.approx(expected, abs=1e-9), m.name
+
+
+def test_the_figures_fit_the_evaluations_mixture_to_the_bit(run):
+    """Fitted again by the figures (a `report` run in a new process), each model's
+    mixture is the evaluation's own: the same rows, standardised the same way in
+    float64, so the same means, covariances and digest."""
+    from lilyvae.report.figures.model_outputs import clustering
+
+    inputs = FigureInputs(
+        run["df"], run["table"], run["models"], run["metrics"], None, None, True, DrawOptions()
+    )
+    for m in run["models"]:
+        ours, evaluations = clustering(inputs, m), run["mixtures"][m.name]
+        assert ours.digest == evaluations.digest, m.name
+        np.testing.assert_array_equal(ours.gmm.means_, evaluations.gmm.means_)
+        np.testing.assert_array_equal(ours.gmm.covariances_, evaluations.gmm.covariances_)
+        np.testing.assert_array_equal(ours.mean, evaluations.mean)
+
+
+def test_figures_colour_by_the_evaluations_mixtures_without_refitting(run, monkeypatch):
+    """Handed the mixtures the evaluation fitted in this process (as the demo does),
+    the figures use them and fit none; one fitted on other rows (another digest) is
+    passed over and that model's mixture is fitted here."""
+    import dataclasses
+
+    import lilyvae.report.figures.model_outputs as model_outputs
+
+    def inputs():
+        options = DrawOptions()
+        return FigureInputs(
+            run["df"], run["table"], run["models"], run["metrics"], None, None, True, options
+        )
+
+    fits = []
+    real_fit = model_outputs.fit_mixture_one_thread
+    monkeypatch.setattr(
+        model_outputs, "fit_mixture_one_thread", lambda *a: fits.append(a) or real_fit(*a)
+    )
+    handed = inputs()
+    assert model_outputs.adopt_mixtures(handed, run["mixtures"]) == len(run["models"])
+    monkeypatch.setattr(model_outputs, "SIDE_PROCESS_MIN_ROWS", 0)
+    # nothing left to start (a pool it tried to use would fail: it has no submit)
+    assert model_outputs.start_clusterings(handed, object()) == 0
+    rows = np.arange(len(handed.frame))
+    for m in run["models"]:
+        assert model_outputs.clustering(handed, m) is run["mixtures"][m.name]
+    assert fits == []
+
+    first = run["models"][0]
+    other = dict(run["mixtures"])
+    other[first.name] = dataclasses.replace(other[first.name], digest="another problem")
+    mixed = inputs()
+    assert model_outputs.adopt_mixtures(mixed, other) == len(run["models"]) - 1
+    refitted = model_outputs.clustering(mixed, first)
+    assert len(fits) == 1 and refitted is not run["mixtures"][first.name]
+    clusters = model_outputs.clusters_of
+    np.testing.assert_array_equal(clusters(mixed, first, rows), clusters(handed, first, rows))
 
 
 def test_group_confusion_has_every_group_and_numbers(run):

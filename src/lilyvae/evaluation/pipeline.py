@@ -126,9 +126,10 @@ def _plan(models: list[NamedModel], data: TrainingData, config: EvalConfig) -> _
     return _Plan(data, config, rows, primary, warnings, skipped, top, zero_shot, novel, record)
 
 
-def _score(plan: _Plan, X: np.ndarray, rows: ScoringRows, curves: dict) -> dict:
+def _score(plan: _Plan, X: np.ndarray, rows: ScoringRows, curves: dict, fitted=None) -> dict:
+    zero_shot = plan.zero_shot.indices
     return score_space(
-        X, plan.data, rows, plan.config, plan.top, plan.zero_shot.indices, curves, plan.skipped
+        X, plan.data, rows, plan.config, plan.top, zero_shot, curves, plan.skipped, fitted
     )
 
 
@@ -144,9 +145,12 @@ def _score_baseline(plan: _Plan, curves: dict) -> dict:
     return entry
 
 
-def _score_model(plan: _Plan, m: NamedModel, curves: dict, embeddings: dict) -> dict:
+def _score_model(
+    plan: _Plan, m: NamedModel, curves: dict, embeddings: dict, mixtures: dict | None
+) -> dict:
     """A model's reconstruction and latent health on its scored rows, then its
-    embeddings' scores (and its head's, for a semi-supervised model)."""
+    embeddings' scores (and its head's, for a semi-supervised model); its clustering's
+    mixture goes into ``mixtures`` (by model name) where that is given."""
     t0 = time.perf_counter()
     rows = plan.rows[m.name]
     test = rows.split.test
@@ -157,7 +161,10 @@ def _score_model(plan: _Plan, m: NamedModel, curves: dict, embeddings: dict) -> 
         embeddings[m.name] = mu_all
     entry["latent"] = latent_health(mu_all[test], logvar_all[test])
     curves[m.name] = {}
-    entry |= _score(plan, mu_all, rows, curves[m.name])
+    fitted = None if mixtures is None else {}
+    entry |= _score(plan, mu_all, rows, curves[m.name], fitted)
+    if fitted:
+        mixtures[m.name] = fitted["mixture"]
     if "zero_shot" in entry:
         withheld = set(withheld_labels(m.model.card))
         saw = m.has_head and not set(plan.zero_shot.names) <= withheld
@@ -273,6 +280,7 @@ def evaluate(
     quiet: bool = True,
     baseline: bool = True,
     missing_groups: bool = True,
+    mixtures: dict | None = None,
 ) -> dict:
     """Score each model's embeddings (and the scaled inputs as a baseline, unless
     ``baseline`` is False: ensembles score it once, not once per pack), and compare the
@@ -287,6 +295,10 @@ def evaluate(
     ``missing_colour`` section (:mod:`.missing`) adds what a missing colour scan costs:
     each model on complete rows, on rows without colour (a table with them is read
     with them) and on complete rows with colour hidden, with coverage counts.
+
+    ``mixtures``: a dict that receives each model's clustering mixture
+    (:class:`~lilyvae.evaluation.scores.FittedMixture`, by model name), for
+    :func:`~lilyvae.report.figures.make_figures` to colour by without fitting it again.
     """
     config = config or EvalConfig()
     start = time.perf_counter()
@@ -304,7 +316,7 @@ def evaluate(
         say(f"  scored {BASELINE} (baseline) in {subjects[BASELINE]['seconds']:.1f} s")
     embeddings: dict[str, np.ndarray] = {}
     for m in models:
-        subjects[m.name] = _score_model(plan, m, curves, embeddings)
+        subjects[m.name] = _score_model(plan, m, curves, embeddings, mixtures)
         say(f"  scored {m.name} in {subjects[m.name]['seconds']:.1f} s")
 
     extra = {}

@@ -8,8 +8,10 @@ held-out boreholes (:class:`ScoringRows`).
 
 from __future__ import annotations
 
+import hashlib
 import time
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -28,9 +30,34 @@ def standardisation(X: np.ndarray, train: np.ndarray) -> tuple[np.ndarray, np.nd
     return mean, np.where(sd > 1e-12, sd, 1.0)
 
 
-def _standardise(X: np.ndarray, train: np.ndarray) -> np.ndarray:
-    mean, sd = standardisation(X, train)
+def _standardise(X: np.ndarray, mean: np.ndarray, sd: np.ndarray) -> np.ndarray:
     return ((X - mean) / sd).astype(np.float64)
+
+
+@dataclass(frozen=True)
+class FittedMixture:
+    """A Gaussian mixture as the evaluation fitted it on one representation: the
+    mixture, the standardisation it was fitted after (mean and sd over the rows of
+    training boreholes), and the digest of the standardised rows it was fitted on
+    (:func:`mixture_digest`), by which the figures know it is the mixture of their own
+    rows and need not fit it again."""
+
+    gmm: object
+    mean: np.ndarray
+    sd: np.ndarray
+    digest: str
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """The cluster (0-based) of each row of the unstandardised ``X``."""
+        return self.gmm.predict((X - self.mean) / self.sd)
+
+
+def mixture_digest(X: np.ndarray, components: int, seed: int) -> str:
+    """SHA-256 of a mixture's problem: the standardised rows it is fitted on (their
+    shape, type and bytes), its components and its seed. Equal digests: the same fit."""
+    h = hashlib.sha256(f"{X.shape} {X.dtype} {components} {seed}".encode())
+    h.update(np.ascontiguousarray(X).tobytes())
+    return h.hexdigest()
 
 
 def fit_mixture(X: np.ndarray, components: int, seed: int):
@@ -146,13 +173,20 @@ def _fit_linear(X, y, tr, te, top, class_names, curves, boreholes=None, detailed
     return out
 
 
-def _cluster(X, y, fit_rows, te, config):
+def _cluster(X, y, fit_rows, te, config, fitted: dict | None = None, standardised=None):
+    """The clustering score (ARI of the mixture's clusters on labelled held-out rows);
+    with ``fitted``, the mixture as a :class:`FittedMixture` under ``"mixture"``
+    (``standardised``: the (mean, sd) that made ``X``)."""
     from sklearn.metrics import adjusted_rand_score
 
     k = min(config.gmm_components, len(fit_rows))
     start = time.perf_counter()
-    gmm = fit_mixture(X[fit_rows], config.gmm_components, config.seed)
+    X_fit = X[fit_rows]
+    gmm = fit_mixture(X_fit, config.gmm_components, config.seed)
     clusters = gmm.predict(X[te])
+    if fitted is not None:
+        digest = mixture_digest(X_fit, config.gmm_components, config.seed)
+        fitted["mixture"] = FittedMixture(gmm, *standardised, digest)
     return {
         "ari": float(adjusted_rand_score(y[te], clusters)),
         "components": int(k),
@@ -208,23 +242,26 @@ def score_space(
     zs: list[int],
     curves: dict,
     skipped: dict,
+    fitted: dict | None = None,
 ) -> dict:
     """Classification, clustering and zero-shot scores of one representation ``X``
-    (n, dim); the ROC curves go into ``curves``."""
+    (n, dim); the ROC curves go into ``curves``, and the clustering's mixture (a
+    :class:`FittedMixture`) into ``fitted["mixture"]`` where ``fitted`` is given."""
     # Small dense problems (10-D, a few thousand rows): multi-threaded BLAS spends more
     # time synchronising than computing (a 20-component GMM fits five times faster on
     # one thread on two cores).
     from threadpoolctl import threadpool_limits
 
     with threadpool_limits(limits=1, user_api="blas"):
-        return _score_space(X, data, rows, config, top, zs, curves, skipped)
+        return _score_space(X, data, rows, config, top, zs, curves, skipped, fitted)
 
 
-def _score_space(X, data, rows, config, top, zs, curves, skipped) -> dict:
+def _score_space(X, data, rows, config, top, zs, curves, skipped, fitted) -> dict:
     out: dict = {"dim": int(X.shape[1])}
     if skipped.get("labels"):
         return out
-    Xs = _standardise(X, rows.split.train)
+    standardised = standardisation(X, rows.split.train)
+    Xs = _standardise(X, *standardised)
     y = data.labels
     names = data.class_names
     if len(rows.lab_train) == 0 or len(rows.lab_test) == 0:
@@ -238,7 +275,7 @@ def _score_space(X, data, rows, config, top, zs, curves, skipped) -> dict:
     out["svm"] = _fit_svm(Xc, y, *svm_rows, config, top, names, curves["svm"], bh)
     lab_rows = (rows.lab_train, rows.lab_test)
     out["linear"] = _fit_linear(Xc, y, *lab_rows, top, names, curves["linear"], bh, config.detailed)
-    out["clustering"] = _cluster(Xs, y, rows.gmm_fit, rows.lab_test, config)
+    out["clustering"] = _cluster(Xs, y, rows.gmm_fit, rows.lab_test, config, fitted, standardised)
     if zs:
         rng = np.random.default_rng(config.seed + 1)
         labelled = y >= 0

@@ -343,6 +343,7 @@ def run_demo(
             seed=config.seed,
             properties=properties.frame,
             quiet=quiet,
+            mixtures=scored.mixtures,
         )
     with clock.stage("report"):
         report = build_report(run.root)

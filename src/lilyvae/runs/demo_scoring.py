@@ -31,14 +31,16 @@ from lilyvae.workers import default_workers, one_thread_pool
 class Scored:
     """What the scoring stage leaves: what ``before_evaluation()`` returned, the
     evaluation's metrics, the seeds' scores by model name (first seed first), the
-    property test's result, and each part's seconds (this process's parts, then the
-    workers')."""
+    property test's result, each part's seconds (this process's parts, then the
+    workers'), and the evaluation's fitted mixtures by model name (the figures colour
+    by them)."""
 
     before: object
     metrics: dict
     subjects: dict[str, list[dict]]
     properties: object  # lilyvae.properties.api.PropertiesResult
     seconds: dict[str, float]
+    mixtures: dict
 
     def parts_line(self) -> str:
         return ", ".join(f"{k} {v:.0f} s" for k, v in self.seconds.items())
@@ -117,7 +119,8 @@ def score_all(
         t0 = time.perf_counter()
         before = before_evaluation()
         t1 = time.perf_counter()
-        metrics = evaluate(first, data, config, run_dir=run.root, quiet=quiet)
+        mixtures: dict = {}
+        metrics = evaluate(first, data, config, run_dir=run.root, quiet=quiet, mixtures=mixtures)
         write_metrics(metrics, run.root)
         seconds |= {"new core and embeddings": t1 - t0, "evaluation": time.perf_counter() - t1}
     scored: dict[str, dict] = {}
@@ -132,6 +135,5 @@ def score_all(
         m.name: [metrics["subjects"][m.name]] + [scored[o.name] for o in others[m.name]]
         for m in first
     }
-    return Scored(
-        before, metrics, subjects, properties, {k: round(v, 1) for k, v in seconds.items()}
-    )
+    seconds = {k: round(v, 1) for k, v in seconds.items()}
+    return Scored(before, metrics, subjects, properties, seconds, mixtures)

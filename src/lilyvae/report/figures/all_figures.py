@@ -30,7 +30,7 @@ from lilyvae.report.figures.explorer import write_explorer_points
 from lilyvae.report.figures.figure_spec import DrawOptions, FigureInputs, FigureSpec
 from lilyvae.report.figures.group_figures import CLASS_RECALL, GROUP_CONFUSION
 from lilyvae.report.figures.model_figures import LATENT_KL, PRIOR_SAMPLES, RECONSTRUCTION
-from lilyvae.report.figures.model_outputs import start_clusterings
+from lilyvae.report.figures.model_outputs import adopt_mixtures, start_clusterings
 from lilyvae.report.figures.property_figures import ZERO_SHOT_PROPERTIES
 from lilyvae.report.figures.saving import (
     DrawnBefore,
@@ -119,6 +119,7 @@ def make_figures(
     quiet: bool = True,
     boreholes: Sequence[str] | None = None,
     missing_only: bool = False,
+    mixtures: dict | None = None,
 ) -> FigureSet:
     """Draw every figure that the inputs allow into ``output_dir``; write ``figures.json``.
 
@@ -131,7 +132,9 @@ def make_figures(
     recorded. ``missing_only``: keep the figures ``figures.json`` already lists whose
     files are there, and draw only the others (deleted ones, or ones whose inputs have
     come since). With the UMAP figure, the rows of the report's embedding explorer are
-    written too (``explorer.parquet``).
+    written too (``explorer.parquet``). ``mixtures``: what ``evaluate(mixtures=...)``
+    collected in this process; each model's clusters then come from the evaluation's
+    own mixture where it was fitted on the figures' rows, instead of a second fit.
     """
     start = time.perf_counter()
     out = Path(output_dir)
@@ -155,6 +158,7 @@ def make_figures(
     out.mkdir(parents=True, exist_ok=True)
     say = (lambda *_: None) if quiet else print
     before = _kept_figures(out, pdf) if missing_only else DrawnBefore.none()
+    adopt_mixtures(inputs, mixtures)
     _start_side_work(inputs, before)
     figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say, before)
     explorer = write_explorer_points(inputs, out) or before.explorer

@@ -6,8 +6,11 @@ The clusters are the evaluation's: its Gaussian mixture, fitted by its own funct
 (:func:`~lilyvae.evaluation.scores.fit_mixture`) on the rows it draws
 (:func:`~lilyvae.evaluation.splits.subsamples`) with the settings and seed that
 ``metrics.json`` records, on the embeddings standardised over the rows of training
-boreholes as it standardises them; so the clusters of held-out rows are predictions,
-and the figures' clusters are the ones the clustering score (ARI) was computed on.
+boreholes as it standardises them (in float64, as its posterior means are); so the
+clusters of held-out rows are predictions, and the figures' clusters are the ones the
+clustering score (ARI) was computed on. Where the evaluation ran in the same process
+(the demo), its fitted mixtures are handed over (:func:`adopt_mixtures`) and used
+when their rows are the figures' own, instead of being fitted again.
 """
 
 from __future__ import annotations
@@ -19,7 +22,12 @@ import numpy as np
 
 from lilyvae.data.schema import BOREHOLE_COL
 from lilyvae.evaluation.config import EvalConfig
-from lilyvae.evaluation.scores import fit_mixture, standardisation
+from lilyvae.evaluation.scores import (
+    FittedMixture,
+    fit_mixture,
+    mixture_digest,
+    standardisation,
+)
 from lilyvae.evaluation.splits import subsamples
 from lilyvae.model.embeddings import NamedModel, embedded_names, embedding_matrix
 from lilyvae.report.figures.figure_spec import FigureInputs
@@ -88,18 +96,6 @@ def fit_sample(inputs: FigureInputs) -> np.ndarray:
     return inputs.memo["fit_sample"]
 
 
-@dataclass(frozen=True)
-class Clustering:
-    """A Gaussian mixture on a model's standardised embedding."""
-
-    gmm: object
-    mean: np.ndarray
-    sd: np.ndarray
-
-    def predict(self, embedding: np.ndarray) -> np.ndarray:
-        return self.gmm.predict((embedding - self.mean) / self.sd)
-
-
 #: Fewest rows (fit rows x models) whose mixtures are worth a worker process (which
 #: imports scikit-learn first): below this they take about a second here.
 SIDE_PROCESS_MIN_ROWS = 10_000
@@ -108,10 +104,11 @@ SIDE_PROCESS_MIN_ROWS = 10_000
 def _mixture_problem(inputs: FigureInputs, m: NamedModel):
     """(the standardised rows the mixture is fitted on, components, seed, mean, sd)."""
     config = evaluation_config(inputs)
-    # Every row embedded at once and then indexed, as the evaluation does.
-    embedding = embedding_of(inputs, m, np.arange(len(inputs.frame)))
+    # Every row embedded at once and then indexed, and standardised in float64, as the
+    # evaluation does (a float32 mean and sd differ from its own in the fourth digit).
+    embedding = embedding_of(inputs, m, np.arange(len(inputs.frame))).astype(np.float64)
     mean, sd = standardisation(embedding, training_rows(inputs))
-    X = ((embedding[fit_sample(inputs)] - mean) / sd).astype(np.float64)
+    X = (embedding[fit_sample(inputs)] - mean) / sd
     return X, config.gmm_components, config.seed, mean, sd
 
 
@@ -122,6 +119,23 @@ def fit_mixture_one_thread(X: np.ndarray, components: int, seed: int):
 
     with threadpool_limits(limits=1, user_api="blas"):
         return fit_mixture(X, components, seed)
+
+
+def adopt_mixtures(inputs: FigureInputs, mixtures: dict[str, FittedMixture] | None) -> int:
+    """Use the evaluation's fitted mixtures (``evaluate(mixtures=...)``, by model name)
+    as the models' clusterings where each was fitted on exactly the rows, components
+    and seed the figures would fit (equal :func:`~lilyvae.evaluation.scores.mixture_digest`);
+    any other is passed over and fitted here. Returns how many were adopted."""
+    adopted = 0
+    for m in inputs.models:
+        given = (mixtures or {}).get(m.name)
+        if given is None or ("clustering", m.name) in inputs.memo:
+            continue
+        X, components, seed, _, _ = _mixture_problem(inputs, m)
+        if given.digest == mixture_digest(X, components, seed):
+            inputs.memo[("clustering", m.name)] = given
+            adopted += 1
+    return adopted
 
 
 def start_clusterings(inputs: FigureInputs, pool) -> int:
@@ -137,22 +151,24 @@ def start_clusterings(inputs: FigureInputs, pool) -> int:
             continue
         X, components, seed, mean, sd = _mixture_problem(inputs, m)
         job = pool.submit(fit_mixture_one_thread, X, components, seed)
-        inputs.memo[("clustering_job", m.name)] = (job, mean, sd)
+        digest = mixture_digest(X, components, seed)
+        inputs.memo[("clustering_job", m.name)] = (job, mean, sd, digest)
         started += 1
     return started
 
 
-def clustering(inputs: FigureInputs, m: NamedModel) -> Clustering:
+def clustering(inputs: FigureInputs, m: NamedModel) -> FittedMixture:
     """The evaluation's Gaussian mixture of the model's embedding: standardised over
     the rows of training boreholes, fitted on :func:`fit_sample` by the evaluation's
     own function and seed (once per drawing; in a worker when
-    :func:`start_clusterings` started it)."""
+    :func:`start_clusterings` started it; none at all when :func:`adopt_mixtures`
+    took the evaluation's)."""
     key = ("clustering", m.name)
     if key not in inputs.memo:
         gmm = None
         pending = inputs.memo.pop(("clustering_job", m.name), None)
         if pending is not None:
-            job, mean, sd = pending
+            job, mean, sd, digest = pending
             try:
                 gmm = job.result()
             except BrokenProcessPool:  # the worker died (killed, out of memory): here, then
@@ -160,7 +176,8 @@ def clustering(inputs: FigureInputs, m: NamedModel) -> Clustering:
         if gmm is None:
             X, components, seed, mean, sd = _mixture_problem(inputs, m)
             gmm = fit_mixture_one_thread(X, components, seed)
-        inputs.memo[key] = Clustering(gmm, mean, sd)
+            digest = mixture_digest(X, components, seed)
+        inputs.memo[key] = FittedMixture(gmm, mean, sd, digest)
     return inputs.memo[key]
 
 
