@@ -544,3 +544,33 @@ def test_umap_layouts_and_mixtures_made_in_a_worker_process_are_those_made_here(
     np.testing.assert_array_equal(
         model_outputs.clusters_of(beside, m, rows), model_outputs.clusters_of(here, m, rows)
     )
+
+
+def test_umap_kernels_are_cached_on_disk_and_lay_out_the_same():
+    """umap-learn compiles its graph and layout kernels without numba's disk cache;
+    the figures turn it on, so a later process loads them instead of compiling them
+    again (seconds of every report), and lays out the same rows to the same bytes."""
+    import subprocess
+    import sys
+
+    script = (
+        "import hashlib, numpy as np\n"
+        "from umap import layouts, umap_\n"
+        "from lilyvae.report.figures.umap_figure import umap_layouts\n"
+        "X = np.random.default_rng(0).normal(size=(300, 10)).astype(np.float32)\n"
+        "print(hashlib.sha256(umap_layouts({'a': X})['a'].tobytes()).hexdigest())\n"
+        "kernels = [umap_.smooth_knn_dist, umap_.compute_membership_strengths,\n"
+        "           layouts._nb_optimize_layout_euclidean_single_epoch]\n"
+        "print(all(k.stats.cache_hits for k in kernels))\n"
+    )
+
+    def layout() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        )
+        return done.stdout.split()
+
+    first = layout()  # compiles the kernels, or loads them from an earlier run
+    digest, loaded = layout()
+    assert loaded == "True"  # every kernel came from the disk cache
+    assert digest == first[0]
