@@ -289,6 +289,35 @@ def test_land_grid_is_cached_and_the_cache_gives_the_same_grid(tmp_path, monkeyp
     borehole_map.land_fraction_grid.cache_clear()
 
 
+def test_land_grid_cache_is_shared_by_every_install_of_the_same_mask(tmp_path, monkeypatch):
+    """The cache is named by the mask's content: a reinstalled or freshly cloned copy
+    (the same file with a new time) uses the grid already cached, and adds no file."""
+    import os
+    import shutil
+
+    from lilyvae.report.figures import borehole_map
+
+    shipped = borehole_map._land_mask_file()
+    copy = tmp_path / "install" / shipped.name
+    copy.parent.mkdir()
+    shutil.copyfile(shipped, copy)
+    monkeypatch.setattr(borehole_map, "_land_mask_file", lambda: copy)
+    monkeypatch.setenv("LILYVAE_CACHE_DIR", str(tmp_path / "cache"))
+    borehole_map.land_fraction_grid.cache_clear()
+    first = borehole_map.land_fraction_grid()
+    os.utime(copy, ns=(1_000_000_000, 1_000_000_000))  # another install's time
+    borehole_map.land_fraction_grid.cache_clear()
+
+    def no_averaging(*_):
+        raise AssertionError("averaged the mask again for the same mask")
+
+    monkeypatch.setattr(borehole_map, "_average_land_mask", no_averaging)
+    for a, b in zip(first, borehole_map.land_fraction_grid(), strict=True):
+        assert np.array_equal(a, b)
+    assert len(list((tmp_path / "cache").glob("land_fraction_*.npz"))) == 1
+    borehole_map.land_fraction_grid.cache_clear()
+
+
 def test_land_mask_without_download():
     lat, lon, land = land_fraction_grid()
     assert land.shape == (len(lat), len(lon)) == (720, 1440)

@@ -38,13 +38,14 @@ def land_fraction_grid(step: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarr
     own import loads whole). It is streamed block by block and averaged over ``step`` x
     ``step`` cells (30: a quarter degree), so memory stays small. Inflating it takes
     about 4 s, a seventh of the demo's figures, so the grid is kept in the user's cache
-    (:func:`lilyvae.files.user_cache_dir`), named by the mask file's size and time; a
-    cache that cannot be read or written is passed over, never an error.
+    (:func:`lilyvae.files.user_cache_dir`), named by the mask's size and CRC-32 (read
+    from the zip's directory: its content, not its file time, so every install of the
+    same mask, a fresh clone's included, shares one cache file); a cache that cannot be
+    read or written is passed over, never an error.
     """
     npz = _land_mask_file()
-    stat = npz.stat()
     cached = user_cache_dir() / (
-        f"land_fraction_v{LAND_GRID_FORMAT}_step{step}_{stat.st_size}_{stat.st_mtime_ns}.npz"
+        f"land_fraction_v{LAND_GRID_FORMAT}_step{step}_{_mask_fingerprint(npz)}.npz"
     )
     try:
         with np.load(cached) as f:
@@ -58,6 +59,16 @@ def land_fraction_grid(step: int = 30) -> tuple[np.ndarray, np.ndarray, np.ndarr
     except (OSError, LilyVAEError):
         pass  # a read-only home: the next map averages the mask again
     return lat, lon, land
+
+
+def _mask_fingerprint(npz: Path) -> str:
+    """The mask's uncompressed size and CRC-32, as the zip's directory records them."""
+    try:
+        with zipfile.ZipFile(npz) as zf:
+            info = zf.getinfo("mask.npy")
+    except (OSError, KeyError, zipfile.BadZipFile) as exc:
+        raise LilyVAEError(f"{npz}: not the land mask global-land-mask ships ({exc})") from None
+    return f"{info.file_size}_{info.CRC:08x}"
 
 
 def _save_grid(path: Path, lat, lon, land) -> None:
