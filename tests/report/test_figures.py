@@ -603,3 +603,31 @@ def test_umap_kernels_are_cached_on_disk_and_lay_out_the_same():
     digest, loaded = layout()
     assert loaded == "True"  # every kernel came from the disk cache
     assert digest == first[0]
+
+
+def test_figures_drawn_beside_are_the_same_files_in_the_same_order(run, tmp_path, monkeypatch):
+    """On a large table, half the figures are drawn in a worker process while this one
+    draws the rest: the same PNG bytes, the same manifest, as drawn all here."""
+    import lilyvae.report.figures.all_figures as all_figures
+    from lilyvae.workers import side_pool
+
+    if side_pool() is None:
+        pytest.skip("one core: no worker process beside this one")
+    args = (run["df"], run["models"], run["metrics"])
+    monkeypatch.setattr(all_figures, "BESIDE_MIN_ROWS", 10**12)  # all here
+    here = make_figures(tmp_path / "here", *args, synthetic=True)
+    lines: list[str] = []
+    monkeypatch.setattr(all_figures, "BESIDE_MIN_ROWS", 0)
+    monkeypatch.setattr("builtins.print", lambda *a, **k: lines.append(" ".join(map(str, a))))
+    beside = make_figures(tmp_path / "beside", *args, synthetic=True, quiet=False)
+    assert sum(line.endswith(", beside)") for line in lines) >= len(all_figures.DRAWN_BESIDE)
+    assert [f.name for f in beside.figures] == [f.name for f in here.figures]
+    assert beside.skipped == here.skipped
+    import re
+
+    def untimed(caption: str) -> str:  # the UMAP caption says how long it took
+        return re.sub(r"took [\d.]+ s", "took - s", caption)
+
+    for a, b in zip(here.figures, beside.figures, strict=True):
+        assert (a.title, untimed(a.caption)) == (b.title, untimed(b.caption))
+        assert (here.output_dir / a.file).read_bytes() == (beside.output_dir / b.file).read_bytes()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Sequence
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from pathlib import Path
 
@@ -69,6 +70,73 @@ FIGURES: tuple[FigureSpec, ...] = (
 )
 
 
+#: Figures drawn in a worker process beside this one, when there is one (the side
+#: pool's second worker; its first makes the UMAP layouts): about half of the drawing,
+#: none of which reads what the other figures compute (layouts, mixtures). Drawing is
+#: matplotlib on one core, so the demo's second core stood idle through most of it.
+DRAWN_BESIDE = (
+    "dataset_overview",
+    "input_distributions",
+    "training_curves",
+    "reconstruction",
+    "prior_samples",
+)
+#: Fewest table rows for which drawing beside is worth sending the inputs to a worker
+#: (about a second for the demo's 238,506 rows and four models); below, all here.
+BESIDE_MIN_ROWS = 50_000
+
+
+def _draw_spec(spec, inputs, out: Path, pdf: bool, before: DrawnBefore, say):
+    """One spec's figures (those ``before`` holds kept as they are), or the reason it is
+    skipped: (figures, None) or ([], reason)."""
+    if not spec.needs.met_by(inputs):
+        return [], spec.needs.missing
+    tag, cap_tag = title_tag(inputs.synthetic), caption_tag(inputs.synthetic)
+    figures: list[FigureInfo] = []
+    for name, figure_inputs in spec.instances(inputs):
+        if name in before.figures:
+            figures.append(before.figures[name])
+            continue
+        start = time.perf_counter()
+        title = spec.title_for(figure_inputs, tag)
+        png, pdf_name = save_figure(spec.draw(figure_inputs, title), out, name, pdf)
+        caption = cap_tag + spec.caption_for(figure_inputs)
+        seconds = round(time.perf_counter() - start, 2)
+        figures.append(FigureInfo(name, png, title, caption, pdf_name, seconds))
+        say(f"  {png} ({seconds:.1f} s)")
+    return figures, None
+
+
+def draw_specs_beside(names, parts: tuple, out: Path, pdf: bool, before: DrawnBefore) -> dict:
+    """What a worker process runs: the named specs of :data:`FIGURES`, drawn from
+    inputs made again from ``parts`` (:class:`FigureInputs`' arguments), by spec name."""
+    inputs = FigureInputs(*parts)
+    quiet = lambda *_: None  # noqa: E731  (the calling process prints the lines)
+    return {
+        s.name: _draw_spec(s, inputs, out, pdf, before, quiet) for s in FIGURES if s.name in names
+    }
+
+
+def _start_beside(specs, inputs: FigureInputs, out: Path, pdf: bool, before, pool):
+    """Start :data:`DRAWN_BESIDE`'s specs among ``specs`` in ``pool``; (names, job) or None."""
+    names = [s.name for s in specs if s.name in DRAWN_BESIDE]
+    if pool is None or not names or len(inputs.table) < BESIDE_MIN_ROWS:
+        return None
+    i = inputs
+    parts = (
+        i.table,
+        i.table_path,
+        i.models,
+        i.metrics,
+        i.roc_curves,
+        i.embeddings,
+        i.synthetic,
+        i.options,
+        i.properties,
+    )
+    return names, pool.submit(draw_specs_beside, names, parts, out, pdf, before)
+
+
 def draw_figures(
     specs: tuple[FigureSpec, ...],
     inputs: FigureInputs,
@@ -76,28 +144,39 @@ def draw_figures(
     pdf: bool,
     say,
     before: DrawnBefore | None = None,
+    pool=None,
 ) -> tuple[list[FigureInfo], dict[str, str]]:
     """Draw each spec whose needs the inputs meet, except the figures ``before`` holds
-    (kept as they are); the others' reasons are returned."""
+    (kept as they are); the others' reasons are returned. With a ``pool`` (worker
+    processes) and a large table, :data:`DRAWN_BESIDE`'s figures are drawn in a worker
+    while this process draws the others: the same files (the same code on the same
+    inputs), listed in the same order."""
     before = before or DrawnBefore.none()
+    beside = _start_beside(specs, inputs, out, pdf, before, pool)
+    names = beside[0] if beside else []
+    drawn = {
+        s.name: _draw_spec(s, inputs, out, pdf, before, say) for s in specs if s.name not in names
+    }
+    if beside:
+        try:
+            from_worker = beside[1].result()
+            for figures, _ in from_worker.values():
+                for f in figures:
+                    say(f"  {f.file} ({f.seconds:.1f} s, beside)")
+        except BrokenProcessPool:  # the worker died (killed, out of memory): here, then
+            from_worker = {
+                s.name: _draw_spec(s, inputs, out, pdf, before, say)
+                for s in specs
+                if s.name in names
+            }
+        drawn |= from_worker
     figures: list[FigureInfo] = []
     skipped: dict[str, str] = {}
-    tag, cap_tag = title_tag(inputs.synthetic), caption_tag(inputs.synthetic)
     for spec in specs:
-        if not spec.needs.met_by(inputs):
-            skipped[spec.skipped_as] = spec.needs.missing
-            continue
-        for name, figure_inputs in spec.instances(inputs):
-            if name in before.figures:
-                figures.append(before.figures[name])
-                continue
-            start = time.perf_counter()
-            title = spec.title_for(figure_inputs, tag)
-            png, pdf_name = save_figure(spec.draw(figure_inputs, title), out, name, pdf)
-            caption = cap_tag + spec.caption_for(figure_inputs)
-            seconds = round(time.perf_counter() - start, 2)
-            figures.append(FigureInfo(name, png, title, caption, pdf_name, seconds))
-            say(f"  {png} ({seconds:.1f} s)")
+        made, reason = drawn[spec.name]
+        figures.extend(made)
+        if reason is not None:
+            skipped[spec.skipped_as] = reason
     return figures, skipped
 
 
@@ -159,8 +238,9 @@ def make_figures(
     say = (lambda *_: None) if quiet else print
     before = _kept_figures(out, pdf) if missing_only else DrawnBefore.none()
     adopt_mixtures(inputs, mixtures)
-    _start_side_work(inputs, before)
-    figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say, before)
+    pool = side_pool()
+    _start_side_work(inputs, before, pool)
+    figures, skipped = draw_figures(FIGURES, inputs, out, pdf, say, before, pool)
     explorer = write_explorer_points(inputs, out) or before.explorer
     manifest = write_json_atomic(
         out / MANIFEST,
@@ -177,11 +257,10 @@ def make_figures(
     return FigureSet(out, figures, skipped, manifest, drawn)
 
 
-def _start_side_work(inputs: FigureInputs, before: DrawnBefore) -> None:
+def _start_side_work(inputs: FigureInputs, before: DrawnBefore, pool) -> None:
     """The slowest parts of the figures still to draw, started in worker processes
     while this one draws the rest: the UMAP layouts, then the models' mixtures (the
     explorer's and the down-core logs' clusters)."""
-    pool = side_pool()
     if pool is None:
         return
     umap = UMAP.name not in before.figures and UMAP.needs.met_by(inputs)
