@@ -154,9 +154,11 @@ def draw_figures(
     before = before or DrawnBefore.none()
     beside = _start_beside(specs, inputs, out, pdf, before, pool)
     names = beside[0] if beside else []
-    drawn = {
-        s.name: _draw_spec(s, inputs, out, pdf, before, say) for s in specs if s.name not in names
-    }
+
+    def draw_here(chosen) -> dict:
+        return {s.name: _draw_spec(s, inputs, out, pdf, before, say) for s in specs if chosen(s)}
+
+    drawn = draw_here(lambda s: s.name not in names)
     if beside:
         try:
             from_worker = beside[1].result()
@@ -164,11 +166,7 @@ def draw_figures(
                 for f in figures:
                     say(f"  {f.file} ({f.seconds:.1f} s, beside)")
         except BrokenProcessPool:  # the worker died (killed, out of memory): here, then
-            from_worker = {
-                s.name: _draw_spec(s, inputs, out, pdf, before, say)
-                for s in specs
-                if s.name in names
-            }
+            from_worker = draw_here(lambda s: s.name in names)
         drawn |= from_worker
     figures: list[FigureInfo] = []
     skipped: dict[str, str] = {}
