@@ -109,6 +109,7 @@ def write_marked_table(df, path: str | os.PathLike, fmt: str) -> None:
     """Write a synthetic table (``fmt`` "csv" or "parquet") carrying the mark."""
     import numpy as np
 
+    from lilyvae.data.csv_text import write_csv
     from lilyvae.data.schema import DEPTH_COL
 
     if fmt == "csv":
@@ -116,7 +117,7 @@ def write_marked_table(df, path: str | os.PathLike, fmt: str) -> None:
         depth = out[DEPTH_COL].to_numpy(dtype=float).astype(str)
         plain = (np.char.find(depth, ".") >= 0) & (np.char.find(depth, "e") < 0)
         out[DEPTH_COL] = np.where(plain, np.char.add(depth, DEPTH_MARK), depth)
-        out.to_csv(path, index=False)
+        write_csv(out, path)
         return
     import pyarrow as pa
     import pyarrow.parquet as pq

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lilyvae.data.csv_text import write_csv
 from lilyvae.data.provenance import UNKNOWN, Provenance, table_provenance
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS, LABEL_COL
 from lilyvae.data.table_checks import (
@@ -112,7 +113,7 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike, fmt: str | None = Non
     """
     fmt = fmt or table_format(path)
     if fmt == "csv":
-        df.to_csv(path, index=False)
+        write_csv(df, path)
     else:
         df.to_parquet(path, index=False)
 

@@ -38,6 +38,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lilyvae.data.csv_text import write_csv
 from lilyvae.data.lily.property_tables import PROPERTY_TABLES, property_file, reference_variables
 from lilyvae.data.lily.release import LATITUDE_COLUMN, LONGITUDE_COLUMN
 from lilyvae.data.lily.release import WATER_DEPTH_COLUMN as WATER_COLUMN
@@ -360,9 +361,7 @@ def write_property_tables(
     for table in tables:
         rng = np.random.default_rng(streams[1 + PROPERTY_TABLES.index(table)])
         df, info = property_table(lily, table, float(scale), sites, rng)
-        path = write_atomic(
-            out / property_file(table), lambda tmp, df=df: df.to_csv(tmp, index=False)
-        )
+        path = write_atomic(out / property_file(table), lambda tmp, df=df: write_csv(df, tmp))
         info["bytes"] = path.stat().st_size
         files[table] = info
         say(f"wrote {path} ({len(df):,} rows, {len(info['variables'])} variables)")
