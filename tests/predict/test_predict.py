@@ -248,3 +248,19 @@ def test_a_figure_that_fails_leaves_no_file(world, tmp_path, monkeypatch):
     with pytest.raises(LilyVAEError, match="no ink"):
         write_prediction(result, out, las=tmp_path / "c.las", figure=tmp_path / "f.png")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_boreholes_drawn_on_one_reused_page_are_their_own_figures(world, tmp_path):
+    """predict draws every borehole on one page, each after the last one's curves are
+    taken off: each PNG is what a page of its own gives, byte for byte."""
+    from lilyvae.predict.figure import CorePages, draw_core
+
+    ordinary = Predictor(world.semisup).predict(world.ordinary)
+    by_borehole = list(ordinary.table.groupby("Borehole_ID", sort=False).indices.items())
+    pages = CorePages()
+    for borehole, rows in by_borehole[:3]:
+        draw_core(ordinary, rows, borehole, tmp_path / f"{borehole}.shared.png", pages)
+        draw_core(ordinary, rows, borehole, tmp_path / f"{borehole}.own.png")
+    for borehole, _ in by_borehole[:3]:
+        shared = (tmp_path / f"{borehole}.shared.png").read_bytes()
+        assert shared == (tmp_path / f"{borehole}.own.png").read_bytes(), borehole

@@ -161,12 +161,15 @@ def write_prediction(
         names["intervals"] = [Path(intervals)]
     figures: dict[Path, Callable[[Path], None]] = {}
     if figure is not None:
-        from lilyvae.predict.figure import draw_core
+        from lilyvae.predict.figure import CorePages, draw_core
 
         names["figure"] = []
+        pages = CorePages()  # one page for every borehole, in the process drawing them
         for borehole, rows in by_borehole.items():
             path = per_borehole_path(Path(figure), str(borehole), several)
-            figures[path] = lambda tmp, rows=rows, b=str(borehole): draw_core(result, rows, b, tmp)
+            figures[path] = lambda tmp, rows=rows, b=str(borehole): draw_core(
+                result, rows, b, tmp, pages
+            )
             names["figure"].append(path)
     record = summary(result, {k: [str(p) for p in v] for k, v in names.items()})
     writers[summary_path(output)] = (
