@@ -264,3 +264,13 @@ def test_boreholes_drawn_on_one_reused_page_are_their_own_figures(world, tmp_pat
     for borehole, _ in by_borehole[:3]:
         shared = (tmp_path / f"{borehole}.shared.png").read_bytes()
         assert shared == (tmp_path / f"{borehole}.own.png").read_bytes(), borehole
+
+
+def test_predict_gives_pytorch_its_threads_back(world):
+    """The chunks run on half the cores beside the search; a notebook's PyTorch keeps
+    the threads it had."""
+    import torch
+
+    before = torch.get_num_threads()
+    Predictor(world.semisup).predict(world.core, analogs=2)
+    assert torch.get_num_threads() == before

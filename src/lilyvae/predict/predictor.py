@@ -120,6 +120,8 @@ class _Pass:
     pieces: object = None  # the blind-well test's RowPieces, for a described core
     places: tuple = ()  # (borehole code, place in the borehole) of each bin (see _places)
     parts: list = field(default_factory=list)
+    #: Cores for (this thread's PyTorch, the search beside it): see _share_cores.
+    cores: tuple[int, int] = (1, 1)
 
 
 class Predictor:
@@ -165,7 +167,7 @@ class Predictor:
         search = None
         if self.index is not None:
             k = max(K_NOVELTY, run.analogs)
-            search = run.searcher.submit(self._search, fwd.embedding, k, watch)
+            search = run.searcher.submit(self._search, fwd.embedding, k, watch, run.cores[1])
         heads = None if self.calibration is None else self.calibration.heads
         temperature = None if self.calibration is None else self.calibration.temperature
         with watch("probabilities and sets"):
@@ -181,9 +183,9 @@ class Predictor:
             columns["ensemble_disagreement"] = probs.disagreement
         return _Chunk(rows, columns, probs.group_calibrated, probs.calibrated, sets, fwd, search)
 
-    def _search(self, embedding, k: int, watch):
+    def _search(self, embedding, k: int, watch, threads: int):
         with watch("nearest training bins (beside the rest)"):
-            return self.index.search(embedding, k)
+            return self.index.search(embedding, k, threads)
 
     def _finish(self, run: _Pass, chunk: _Chunk) -> None:
         """The chunk's novelty and analog columns once its search is done; then keep it."""
@@ -250,15 +252,17 @@ class Predictor:
             )
             if run.labels is not None:
                 run.pieces, run.places = RowPieces(), _places(frame)
+            run.cores = _share_cores(self.index is not None)
             # One chunk ahead: a chunk's search runs while the next goes through the networks.
-            pending = None
-            for start in range(0, len(rows), chunk_bins):
-                take = rows[start : start + chunk_bins]
-                chunk = self._chunk(run, take, values[take])
-                if pending is not None:
-                    self._finish(run, pending)
-                pending = chunk
-            self._finish(run, pending)
+            with _torch_threads(run.cores[0]):
+                pending = None
+                for start in range(0, len(rows), chunk_bins):
+                    take = rows[start : start + chunk_bins]
+                    chunk = self._chunk(run, take, values[take])
+                    if pending is not None:
+                        self._finish(run, pending)
+                    pending = chunk
+                self._finish(run, pending)
         with watch("assemble"):
             table = _assemble(frame, run.parts, self, run.set_names)
         notes = []
@@ -280,6 +284,34 @@ class Predictor:
             with watch("blind-well test"):
                 result.scores = blind_well_scores(run.pieces, self.calibrated, level)
         return result
+
+
+def _share_cores(searching: bool) -> tuple[int, int]:
+    """(PyTorch threads here, search threads beside) while the chunks go through.
+
+    With a search beside, the two take half the cores each: left to themselves both
+    would take every core, and on 2 cores their four threads spin against each other
+    (PyTorch's pool waits for its threads by spinning): the chunks took a sixth longer."""
+    from lilyvae.workers import default_workers
+
+    cores = default_workers()
+    if not searching:
+        return cores, 1
+    here = max(1, cores // 2)
+    return here, max(1, cores - here)
+
+
+@contextmanager
+def _torch_threads(threads: int):
+    """PyTorch's intra-op threads set to ``threads`` for a while, then put back."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _checked(frame: pd.DataFrame) -> pd.DataFrame:
