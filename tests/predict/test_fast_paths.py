@@ -100,3 +100,26 @@ def test_set_names_are_the_joined_classes_with_one_code_per_set_across_chunks():
     joined = [";".join(n for n, member in zip(names, row, strict=True) if member) for row in sets]
     assert [encoder.names[c] for c in codes] == joined
     assert len(encoder.names) == len(set(joined))  # each set named once
+
+
+def test_a_search_shared_by_two_threads_is_the_whole_search():
+    """predict's search is taken block by block by the searcher's thread and, instead of
+    waiting, by the thread that needs it: the result is one search's, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from lilyvae.predict import predictor
+    from lilyvae.predict.predictor import BESIDE, Stopwatch, _SharedSearch
+
+    rng = np.random.default_rng(1)
+    train = rng.normal(size=(2000, 5))
+    index = build_index(train, np.array(["A"] * 2000), np.arange(2000.0), [""] * 2000, "sha")
+    queries = rng.normal(size=(predictor.SEARCH_BLOCK * 3 + 17, 5))
+    watch = Stopwatch()
+    with ThreadPoolExecutor(max_workers=1) as searcher:
+        shared = _SharedSearch(index, queries, 4, 1, watch)
+        shared.beside = searcher.submit(shared.work, BESIDE)
+        distances, neighbours = shared.result()
+    expected_d, expected_i = index.search(queries, 4)
+    np.testing.assert_array_equal(neighbours, expected_i)
+    np.testing.assert_array_equal(distances, expected_d)
+    assert len(shared.found) == 4  # every block once

@@ -12,6 +12,7 @@ stays bounded whatever its length.
 from __future__ import annotations
 
 import os
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -124,6 +125,49 @@ class _Pass:
     cores: tuple[int, int] = (1, 1)
 
 
+#: Stages of the nearest-neighbour search: in the searcher's thread, and in this one.
+BESIDE = "nearest training bins (beside the rest)"
+HERE = "nearest training bins (here, instead of waiting)"
+#: Bins searched at a time: the share of a chunk's search that either thread takes.
+SEARCH_BLOCK = 8192
+
+
+class _SharedSearch:
+    """One chunk's nearest-neighbour search in blocks of :data:`SEARCH_BLOCK` bins, taken
+    by whichever thread is free: the searcher's, from when the chunk starts; this
+    thread's, when it needs the result and the searcher is not done (instead of waiting:
+    on 2 cores the search takes longer than everything else a chunk does)."""
+
+    def __init__(self, index: AnalogIndex, embedding, k: int, threads: int, watch):
+        self.index, self.embedding, self.k, self.threads = index, embedding, k, threads
+        self.watch = watch
+        self.starts = list(range(0, len(embedding), SEARCH_BLOCK))
+        self.found: dict[int, tuple] = {}
+        self.lock = threading.Lock()
+        self.beside = None  # the searcher's future
+
+    def work(self, stage: str) -> None:
+        """Search blocks until none is left to take."""
+        with self.watch(stage):
+            while True:
+                with self.lock:
+                    if not self.starts:
+                        return
+                    start = self.starts.pop(0)
+                block = self.embedding[start : start + SEARCH_BLOCK]
+                self.found[start] = self.index.search(block, self.k, self.threads)
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """(distances, neighbours) of the whole chunk, in its order."""
+        self.work(HERE)
+        with self.watch("waiting for the search"):
+            self.beside.result()  # its last block
+        parts = [self.found[start] for start in sorted(self.found)]
+        if not parts:
+            return self.index.search(self.embedding, self.k, self.threads)
+        return np.concatenate([d for d, _ in parts]), np.concatenate([i for _, i in parts])
+
+
 class Predictor:
     """A model (``M.pt`` or an ensemble directory) with its calibration."""
 
@@ -167,7 +211,8 @@ class Predictor:
         search = None
         if self.index is not None:
             k = max(K_NOVELTY, run.analogs)
-            search = run.searcher.submit(self._search, fwd.embedding, k, watch, run.cores[1])
+            search = _SharedSearch(self.index, fwd.embedding, k, run.cores[1], watch)
+            search.beside = run.searcher.submit(search.work, BESIDE)
         heads = None if self.calibration is None else self.calibration.heads
         temperature = None if self.calibration is None else self.calibration.temperature
         with watch("probabilities and sets"):
@@ -183,16 +228,11 @@ class Predictor:
             columns["ensemble_disagreement"] = probs.disagreement
         return _Chunk(rows, columns, probs.group_calibrated, probs.calibrated, sets, fwd, search)
 
-    def _search(self, embedding, k: int, watch, threads: int):
-        with watch("nearest training bins (beside the rest)"):
-            return self.index.search(embedding, k, threads)
-
     def _finish(self, run: _Pass, chunk: _Chunk) -> None:
         """The chunk's novelty and analog columns once its search is done; then keep it."""
         watch, take = run.watch, chunk.rows
         if chunk.search is not None:
-            with watch("waiting for the search"):
-                distances, neighbours = chunk.search.result()
+            distances, neighbours = chunk.search.result()
             with watch("novelty and analog columns"):
                 fitted = self.calibration.novelty
                 components = novelty_components(distances, chunk.fwd.recon_error)
