@@ -15,6 +15,8 @@ the one-vs-rest scores are built by the rule scikit-learn documents for
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 #: Test rows per block: bounds the (rows x pairs) arrays (139 classes: 9,591 pairs).
@@ -67,15 +69,25 @@ def pairwise_decision(svm, X) -> np.ndarray:
 def one_vs_rest_scores(decision: np.ndarray, n_classes: int) -> np.ndarray:
     """(n, classes): each class's one-vs-one votes, plus its summed confidences mapped
     into (-1/3, 1/3) (they break ties between equal votes, never outweigh a vote)."""
-    first, second = _pairs(n_classes)
-    to_first = np.zeros((len(first), n_classes))
-    to_first[np.arange(len(first)), first] = 1.0
-    to_second = np.zeros_like(to_first)
-    to_second[np.arange(len(first)), second] = 1.0
-    wins_first = (decision >= 0).astype(np.float64)
-    votes = wins_first @ to_first + (1.0 - wins_first) @ to_second
-    confidence = decision @ (to_first - to_second)
+    signs, second_in = _pair_signs(n_classes)
+    # A class wins a pair it is first in when the decision is >= 0, one it is second in
+    # otherwise: its votes are (pairs won as first) - (pairs lost as second) + (pairs
+    # it is second in), the last being its index. Sums of 0 and +-1: exact, as counting.
+    votes = (decision >= 0).astype(np.float64) @ signs + second_in
+    confidence = decision @ signs
     return votes + confidence / (3.0 * (np.abs(confidence) + 1.0))
+
+
+@functools.cache
+def _pair_signs(n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(pairs, classes): +1 for a pair's first class, -1 for its second; and the number
+    of pairs each class is second in. Made once per class count, not per block of rows."""
+    first, second = _pairs(n_classes)
+    signs = np.zeros((len(first), n_classes))
+    signs[np.arange(len(first)), first] = 1.0
+    signs[np.arange(len(first)), second] = -1.0
+    signs.flags.writeable = False
+    return signs, np.arange(n_classes, dtype=np.float64)
 
 
 def decision_scores(svm, X) -> np.ndarray:
