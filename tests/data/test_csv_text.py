@@ -72,3 +72,14 @@ def test_write_csv_of_dates_or_coded_numbers_is_pandas_text(tmp_path):
     )
     write_csv(df, tmp_path / "t.csv")
     assert (tmp_path / "t.csv").read_text() == _pandas_text(df)
+
+
+def test_a_csv_duckdb_cannot_write_is_an_os_error_naming_the_file(tmp_path):
+    """DuckDB's own errors (a full disk, say) reach the commands as an OSError naming the
+    file, which they print as one line."""
+    path = tmp_path / "t.csv"
+    (tmp_path / "t.csv.body").mkdir()  # where DuckDB writes the rows: it cannot
+    with pytest.raises(OSError) as caught:
+        write_csv(_long(100), path)
+    assert caught.value.filename == str(path)
+    assert "cannot write the CSV" in caught.value.strerror

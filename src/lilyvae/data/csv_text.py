@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import os
 import shutil
 from pathlib import Path
@@ -46,8 +47,13 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
             )
             with open(path, "ab") as out, open(part, "rb") as src:
                 shutil.copyfileobj(src, out, 1 << 22)
+        except duckdb.Error as exc:
+            # as an OSError naming the file (a full disk, say): the commands' one line
+            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise OSError(errno.EIO, f"cannot write the CSV ({text})", str(path)) from None
         finally:
-            part.unlink(missing_ok=True)
+            if part.is_file():
+                part.unlink()
 
 
 def _plain(dtype) -> bool:

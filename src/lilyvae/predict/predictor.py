@@ -121,8 +121,9 @@ class _Pass:
     pieces: object = None  # the blind-well test's RowPieces, for a described core
     places: tuple = ()  # (borehole code, place in the borehole) of each bin (see _places)
     parts: list = field(default_factory=list)
-    #: Cores for (this thread's PyTorch, the search beside it): see _share_cores.
-    cores: tuple[int, int] = (1, 1)
+    #: Cores for (this thread's PyTorch, None: as it is; the search beside it): see
+    #: _share_cores.
+    cores: tuple[int | None, int] = (None, 1)
 
 
 #: Stages of the nearest-neighbour search: in the searcher's thread, and in this one.
@@ -326,26 +327,31 @@ class Predictor:
         return result
 
 
-def _share_cores(searching: bool) -> tuple[int, int]:
-    """(PyTorch threads here, search threads beside) while the chunks go through.
+def _share_cores(searching: bool) -> tuple[int | None, int]:
+    """(PyTorch threads here, None: as they are; search threads beside) while the chunks
+    go through.
 
     With a search beside, the two take half the cores each: left to themselves both
     would take every core, and on 2 cores their four threads spin against each other
     (PyTorch's pool waits for its threads by spinning): the chunks took a sixth longer."""
     from lilyvae.workers import default_workers
 
-    cores = default_workers()
     if not searching:
-        return cores, 1
+        return None, 1
+    cores = default_workers()
     here = max(1, cores // 2)
     return here, max(1, cores - here)
 
 
 @contextmanager
-def _torch_threads(threads: int):
-    """PyTorch's intra-op threads set to ``threads`` for a while, then put back."""
+def _torch_threads(threads: int | None):
+    """PyTorch's intra-op threads set to ``threads`` (None: left as they are) for a
+    while, then put back."""
     import torch
 
+    if threads is None:
+        yield
+        return
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
