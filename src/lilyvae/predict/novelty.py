@@ -22,6 +22,7 @@ so that the same search gives the novelty distances and the ``--analogs`` neighb
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,6 +40,7 @@ MAX_INDEX_ROWS = 50_000
 THRESHOLD_QUANTILES = (0.95, 0.99, 0.999)
 FLAG_QUANTILE = 0.99
 INDEX_FORMAT = "lilyvae-analog-index"
+_TREE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -71,7 +73,9 @@ class AnalogIndex:
         if len(embedding) == 0:
             return np.empty((0, k)), np.empty((0, k), dtype=np.int64)
         if self._tree is None:
-            self._tree = _RotatedTree(self.embedding)
+            with _TREE_LOCK:  # predict searches from two threads: the tree is made once
+                if self._tree is None:
+                    self._tree = _RotatedTree(self.embedding)
         return self._tree.query(self.standardise(embedding), k, threads)
 
     def save_to(self, fh) -> None:
