@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lilyvae.errors import first_line
+
 
 def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
     """Write ``df`` as CSV: the same text as ``df.to_csv(path, index=False)``, in a
@@ -49,8 +51,8 @@ def write_csv(df: pd.DataFrame, path: str | os.PathLike) -> None:
                 shutil.copyfileobj(src, out, 1 << 22)
         except duckdb.Error as exc:
             # as an OSError naming the file (a full disk, say): the commands' one line
-            text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise OSError(errno.EIO, f"cannot write the CSV ({text})", str(path)) from None
+            message = f"cannot write the CSV ({first_line(exc)})"
+            raise OSError(errno.EIO, message, str(path)) from None
         finally:
             if part.is_file():
                 part.unlink()
@@ -78,14 +80,13 @@ def _csv_ready(column: pd.Series) -> pd.Series | pd.Categorical:
     """A column as DuckDB should see it to write pandas' text (see :func:`write_csv`)."""
     dtype = column.dtype
     if pd.api.types.is_bool_dtype(dtype) and not isinstance(dtype, pd.CategoricalDtype):
-        filled = column.fillna(False) if column.hasnans else column
-        codes = np.where(column.isna(), -1, filled.to_numpy(bool).astype(np.int8))
+        codes = column.astype("boolean").to_numpy(np.int8, na_value=-1)
         return pd.Categorical.from_codes(codes, categories=["False", "True"])
     if isinstance(dtype, pd.CategoricalDtype):
         if "" in dtype.categories:
             return column.cat.remove_categories([""])
         return column
-    if pd.api.types.is_object_dtype(dtype) or pd.api.types.is_string_dtype(dtype):
+    if _plain_text(dtype):
         kind = pd.api.types.infer_dtype(column, skipna=True)
         if kind == "boolean":
             return _csv_ready(column.astype("boolean"))

@@ -33,7 +33,7 @@ from lilyvae.data.lily.release import (
 from lilyvae.data.lily.rules import GRA_RANGE, RGB_RANGE, depth_bin_index, depth_bin_value
 from lilyvae.data.schema import BOREHOLE_COL, DEPTH_COL, FEATURE_COLS, GRA, LABEL_COL, MS, NGR
 from lilyvae.data.tables import read_table, require_columns
-from lilyvae.errors import LilyVAEError
+from lilyvae.errors import LilyVAEError, first_line
 
 #: LAS curve mnemonics of the six inputs (case-insensitive).
 LAS_CURVES = {"GRA": GRA, "MS": MS, "NGR": NGR, "R": "R", "G": "G", "B": "B"}
@@ -88,7 +88,7 @@ def _read_lims(path: Path, table: str) -> pd.DataFrame:
     try:
         header = list(pd.read_csv(path, nrows=0).columns)
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise LilyVAEError(f"{path}: cannot read the header ({str(exc).splitlines()[0]})") from None
+        raise LilyVAEError(f"{path}: cannot read the header ({first_line(exc)})") from None
     wanted = [*ID_COLUMNS, DEPTH_COLUMN, *MEASUREMENT_COLUMNS[table]]
     missing = [c for c in wanted if c not in header]
     if missing:
@@ -105,7 +105,7 @@ def _read_lims(path: Path, table: str) -> pd.DataFrame:
             keep_default_na=False,
         )
     except (ValueError, pd.errors.ParserError) as exc:
-        raise LilyVAEError(f"{path}: cannot read the file ({str(exc).splitlines()[0]})") from None
+        raise LilyVAEError(f"{path}: cannot read the file ({first_line(exc)})") from None
 
 
 def _bin_lims(df: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -157,8 +157,7 @@ def read_las(path: Path) -> pd.DataFrame:
     try:
         las = lasio.read(str(path))
     except Exception as exc:  # lasio raises many kinds for a malformed file
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LilyVAEError(f"{path}: not a readable LAS file ({first})") from None
+        raise LilyVAEError(f"{path}: not a readable LAS file ({first_line(exc)})") from None
     by_name = {c.mnemonic.upper(): c for c in las.curves}
     missing = [m for m in LAS_CURVES if m not in by_name]
     if missing:

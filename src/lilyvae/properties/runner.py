@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from lilyvae.errors import LilyVAEError
+from lilyvae.errors import LilyVAEError, first_line
 from lilyvae.properties.scoring import Task, run_task
 from lilyvae.workers import RaySession, check_backend, default_workers, import_ray
 
@@ -70,9 +70,8 @@ def _run_ray(shared, tasks, workers, address, done) -> dict[int, dict]:
             try:
                 results[task.index] = ray.get(ready[0])
             except ray.exceptions.RayError as exc:
-                first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
                 results[task.index] = {"scored": False, "failed": True, "scores": {}}
-                results[task.index]["reason"] = f"Ray task failed: {first}"
+                results[task.index]["reason"] = f"Ray task failed: {first_line(exc)}"
             done(task, results[task.index])
     finally:
         session.close()
