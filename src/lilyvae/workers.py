@@ -7,6 +7,7 @@ tasks), so it sits below all of them and imports none.
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 
 from lilyvae.errors import LilyVAEError
 
@@ -32,6 +33,23 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not Linux
         return max(1, os.cpu_count() or 1)
+
+
+@contextmanager
+def torch_threads(threads: int | None):
+    """PyTorch's intra-op threads set to ``threads`` (None: left as they are) for a
+    while, then put back."""
+    import torch  # here: most of what imports this module needs no PyTorch
+
+    if threads is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 #: A worker beside the main process runs on one thread of BLAS and OpenMP: the two

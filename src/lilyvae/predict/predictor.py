@@ -49,6 +49,7 @@ from lilyvae.predict.novelty import (
     novelty_flag,
     novelty_score,
 )
+from lilyvae.workers import default_workers, torch_threads
 
 #: Bins per pass of the networks. Results do not depend on it but for the last bit of
 #: float32 sums (the group probabilities are a matrix product, which BLAS sums in
@@ -295,7 +296,7 @@ class Predictor:
                 run.pieces, run.places = RowPieces(), _places(frame)
             run.cores = _share_cores(self.index is not None)
             # One chunk ahead: a chunk's search runs while the next goes through the networks.
-            with _torch_threads(run.cores[0]):
+            with torch_threads(run.cores[0]):
                 pending = None
                 for start in range(0, len(rows), chunk_bins):
                     take = rows[start : start + chunk_bins]
@@ -334,30 +335,11 @@ def _share_cores(searching: bool) -> tuple[int | None, int]:
     With a search beside, the two take half the cores each: left to themselves both
     would take every core, and on 2 cores their four threads spin against each other
     (PyTorch's pool waits for its threads by spinning): the chunks took a sixth longer."""
-    from lilyvae.workers import default_workers
-
     if not searching:
         return None, 1
     cores = default_workers()
     here = max(1, cores // 2)
     return here, max(1, cores - here)
-
-
-@contextmanager
-def _torch_threads(threads: int | None):
-    """PyTorch's intra-op threads set to ``threads`` (None: left as they are) for a
-    while, then put back."""
-    import torch
-
-    if threads is None:
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def _checked(frame: pd.DataFrame) -> pd.DataFrame:

@@ -79,16 +79,12 @@ def zero_shot_properties(lily_dir: Path, table: Path, models: list[str], out: Pa
 @contextlib.contextmanager
 def _one_thread_here():
     """BLAS, OpenMP and PyTorch at one thread in this process while the workers run."""
-    import torch
     from threadpoolctl import threadpool_limits
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(1):
-            yield
-    finally:
-        torch.set_num_threads(threads)
+    from lilyvae.workers import torch_threads
+
+    with torch_threads(1), threadpool_limits(1):
+        yield
 
 
 def score_all(
