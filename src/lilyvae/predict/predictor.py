@@ -164,9 +164,7 @@ class _SharedSearch:
         self.work(HERE)
         with self.watch("waiting for the search"):
             self.beside.result()  # its last block
-        parts = [self.found[start] for start in sorted(self.found)]
-        if not parts:
-            return self.index.search(self.embedding, self.k, self.threads)
+        parts = [self.found[start] for start in sorted(self.found)]  # a chunk has bins
         return np.concatenate([d for d, _ in parts]), np.concatenate([i for _, i in parts])
 
 
