@@ -23,7 +23,7 @@ import torch
 
 from lilyvae.errors import LilyVAEError
 from lilyvae.files import sha256_file
-from lilyvae.model.checkpoint import TrainedModel, load_model
+from lilyvae.model.checkpoint import INFERENCE_BATCH_ROWS, TrainedModel, load_model
 
 #: Where an ensemble directory keeps its members.
 MEMBERS_FOLDER = "members"
@@ -150,7 +150,9 @@ def _one_member(model: TrainedModel, features: np.ndarray, batch_size: int):
     return mu_out, logits_out, err_out
 
 
-def forward(models: ModelSet, features: np.ndarray, batch_size: int = 65536) -> Forward:
+def forward(
+    models: ModelSet, features: np.ndarray, batch_size: int = INFERENCE_BATCH_ROWS
+) -> Forward:
     """Run every member over raw ``features`` (n, 6) once."""
     features = np.asarray(features, dtype=np.float64)
     embeddings, logits, errors = [], [], []

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -55,11 +55,15 @@ class AnalogIndex:
     lithology: np.ndarray  # (m,) str ("" where not described)
     model_sha256: str
     _tree: object = None
+    _coded: dict = field(default_factory=dict)
 
-    def coded(self, field: str) -> tuple[list[str], np.ndarray]:
-        """(distinct values, the code of each bin) of ``boreholes`` or ``lithology``."""
-        values, codes = np.unique(getattr(self, field), return_inverse=True)
-        return [str(v) for v in values], codes.astype(np.int64)
+    def coded(self, name: str) -> tuple[list[str], np.ndarray]:
+        """(distinct values, the code of each bin) of ``boreholes`` or ``lithology``; found
+        once per index (every chunk of a prediction asks)."""
+        if name not in self._coded:
+            values, codes = np.unique(getattr(self, name), return_inverse=True)
+            self._coded[name] = ([str(v) for v in values], codes.astype(np.int64))
+        return self._coded[name]
 
     def standardise(self, embedding: np.ndarray) -> np.ndarray:
         return ((np.asarray(embedding, np.float64) - self.mean) / self.scale).astype(np.float32)

@@ -51,27 +51,34 @@ class RowPieces:
     unknown: int = 0
     undescribed: int = 0
 
-    def add(self, proba, sets, labels, class_group, borehole, position) -> None:
+    def add(
+        self, proba, sets, labels, class_group, borehole, position, best=None, set_size=None
+    ) -> None:
         """One chunk: its calibrated probabilities (n, classes), sets (n, classes) or
         None, class index per bin (-1 unknown, -2 undescribed), and per bin its
-        borehole's code and its place in that borehole (0 = the borehole's first bin)."""
+        borehole's code and its place in that borehole (0 = the borehole's first bin).
+        ``best`` (the most likely class of each bin) and ``set_size``, where the caller
+        has them, save a pass over the probabilities and the sets.
+
+        Nothing (n, classes) is copied: only the described bins' entries are read."""
         self.unknown += int((labels == -1).sum())
         self.undescribed += int((labels == -2).sum())
         rows = np.flatnonzero(labels >= 0)
         y = labels[rows]
-        p = proba[rows]
-        pred = p.argmax(axis=1)
+        best = proba.argmax(axis=1) if best is None else np.asarray(best)
+        pred = best[rows].astype(np.int64)
         self.label.append(y)
         self.pred.append(pred)
-        self.confidence.append(p.max(axis=1))
-        self.p_true.append(p[np.arange(len(y)), y])
+        self.confidence.append(proba[rows, pred])
+        self.p_true.append(proba[rows, y])
         self.group_label.append(class_group[y])
         self.group_pred.append(class_group[pred])
         self.borehole.append(np.asarray(borehole)[rows])
         self.position.append(np.asarray(position)[rows])
         if sets is not None:
-            self.covered.append(sets[rows][np.arange(len(y)), y])
-            self.size.append(sets[rows].sum(axis=1))
+            set_size = sets.sum(axis=1) if set_size is None else np.asarray(set_size)
+            self.covered.append(sets[rows, y])
+            self.size.append(set_size[rows])
 
     def arrays(self) -> dict[str, np.ndarray]:
         names = ("label", "pred", "confidence", "p_true", "covered", "size")
