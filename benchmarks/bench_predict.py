@@ -178,10 +178,12 @@ def main() -> None:
 
 
 def print_stages(stages: dict, total: float) -> None:
-    """Where predict's time went. Two pairs of stages overlap in time (so the seconds add
-    up to more than the wall time): the nearest-neighbour search runs in a thread beside
-    the networks and the probabilities, and the figures are drawn beside the other files;
-    "waiting for the search" is the time the search kept the rest waiting."""
+    """Where predict's time went. Stages overlap in time (so the seconds add up to more
+    than the wall time): the nearest-neighbour search runs in a thread beside the
+    networks and the probabilities, and the files are written by two processes at once
+    (the stages "(beside the rest)" are the forked one's: the figures first, and any LAS
+    file or table that it took before this one did); "waiting for the search" is the
+    time the search kept the rest waiting."""
     if not stages:
         return
     print(f"predict's stages (seconds; the command took {total:.1f} s, imports and start-up")

@@ -4,13 +4,10 @@ flags, and the described lithology's group beside it when the core has one."""
 
 from __future__ import annotations
 
-import time
-
 import numpy as np
 
 from lilyvae.data.lithology import class_groups
 from lilyvae.data.schema import DEPTH_COL, FEATURE_COLS, FEATURE_SHORT, LABEL_COL
-from lilyvae.errors import LilyVAEError
 
 #: Most bins drawn per borehole (an even stride beyond): a page cannot show more.
 MAX_DRAWN = 2000
@@ -152,58 +149,3 @@ def draw_core(result, rows: np.ndarray, borehole: str, path, pages: CorePages | 
     page.title.set_text(title)
     # zlib level 1: a quarter less time than the default 6 for files 6% larger
     fig.savefig(path, format="png", dpi=90, pil_kwargs={"compress_level": 1})
-
-
-class FigureDrawing:
-    """Draw figures (``jobs``: functions that each draw one) in a forked process while
-    this one writes the other files, then :meth:`wait` for them.
-
-    Not in a thread: matplotlib is Python that holds the GIL, and a thread of it slowed
-    the NumPy formatting of the LAS files beside it more than it saved. Where processes
-    cannot be forked (Windows, and macOS by default), the figures are drawn at once,
-    here."""
-
-    def __init__(self, jobs: list):
-        import multiprocessing
-
-        self.seconds = 0.0
-        self.process = None
-        try:
-            context = multiprocessing.get_context("fork")
-        except ValueError:
-            self.seconds = _draw_all(jobs)
-            return
-        self.reader, writer = context.Pipe(duplex=False)
-        self.process = context.Process(target=_draw_and_tell, args=(jobs, writer), daemon=True)
-        self.process.start()
-        writer.close()  # the child's copy is what it writes to; EOF here if it dies
-
-    def wait(self) -> float:
-        """Seconds the drawing took; raises LilyVAEError if it failed."""
-        if self.process is None:
-            return self.seconds
-        try:
-            seconds, failure = self.reader.recv()
-        except EOFError:
-            seconds, failure = 0.0, "the process drawing them stopped"
-        self.process.join()
-        self.reader.close()
-        if failure:
-            raise LilyVAEError(f"could not draw the figures: {failure}")
-        return seconds
-
-
-def _draw_all(jobs) -> float:
-    start = time.perf_counter()
-    for job in jobs:
-        job()
-    return time.perf_counter() - start
-
-
-def _draw_and_tell(jobs, writer) -> None:
-    try:
-        writer.send((_draw_all(jobs), None))
-    except Exception as exc:
-        writer.send((0.0, f"{type(exc).__name__}: {exc}"))
-    finally:
-        writer.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from lilyvae.data.tables import table_format, write_table
 from lilyvae.files import atomic_path, to_json
 from lilyvae.predict.las import las_text
 from lilyvae.predict.predictor import CorePrediction
+from lilyvae.predict.sharing import SharedJobs
 
 
 def per_borehole_path(path: Path, borehole: str, several: bool) -> Path:
@@ -128,67 +128,71 @@ def write_prediction(
     intervals: str | os.PathLike | None = None,
     figure: str | os.PathLike | None = None,
 ) -> dict[str, list[Path]]:
-    """Write the table and whichever of the other outputs are asked, as one unit.
+    """Write the table and whichever of the other outputs are asked, as one unit: by
+    this process and a forked one at once (:class:`~lilyvae.predict.sharing.SharedJobs`),
+    each file to a temporary name, moved into place when all are written.
 
     The seconds each kind of output took are added to ``result.seconds``."""
     output = Path(output)
     watch = result.seconds
     fmt = table_format(output)
-    # path -> (stage, writer of the file at a temporary path)
-    writers: dict[Path, tuple[str, Callable[[Path], None]]] = {
-        output: ("write table", lambda tmp: write_table(result.table, tmp, fmt))
-    }
-    names: dict[str, list[Path]] = {"table": [output]}
     by_borehole = result.table.groupby(BOREHOLE_COL, sort=False).indices
     several = len(by_borehole) > 1
-    if las is not None:
-        names["las"] = []
-        for borehole, rows in by_borehole.items():
-            path = per_borehole_path(Path(las), str(borehole), several)
-            # Made when written: ten boreholes of text held at once would be 200 MB.
-            writers[path] = (
-                "LAS",
-                lambda tmp, rows=rows, b=str(borehole): tmp.write_text(
-                    las_text(result, rows, b), encoding="utf-8"
-                ),
-            )
-            names["las"].append(path)
+
+    def each_borehole(path) -> dict[Path, tuple]:
+        return {
+            per_borehole_path(Path(path), str(b), several): (rows, str(b))
+            for b, rows in by_borehole.items()
+        }
+
+    # path -> (stage, writer of the file at a temporary path)
+    table = {output: ("write table", lambda tmp: write_table(result.table, tmp, fmt))}
+    las_files, interval_file, figures = {}, {}, {}
+    for path, (rows, borehole) in each_borehole(las).items() if las is not None else ():
+        # Made when written: ten boreholes of text held at once would be 200 MB.
+        las_files[path] = (
+            "LAS",
+            lambda tmp, rows=rows, b=borehole: tmp.write_text(
+                las_text(result, rows, b), encoding="utf-8"
+            ),
+        )
     if intervals is not None:
-        writers[Path(intervals)] = (
+        interval_file[Path(intervals)] = (
             "intervals",
             lambda tmp: write_table(intervals_frame(result), tmp, table_format(intervals)),
         )
-        names["intervals"] = [Path(intervals)]
-    figures: dict[Path, Callable[[Path], None]] = {}
     if figure is not None:
         from lilyvae.predict.figure import CorePages, draw_core
 
-        names["figure"] = []
         pages = CorePages()  # one page for every borehole, in the process drawing them
-        for borehole, rows in by_borehole.items():
-            path = per_borehole_path(Path(figure), str(borehole), several)
-            figures[path] = lambda tmp, rows=rows, b=str(borehole): draw_core(
-                result, rows, b, tmp, pages
-            )
-            names["figure"].append(path)
-    record = summary(result, {k: [str(p) for p in v] for k, v in names.items()})
-    writers[summary_path(output)] = (
-        "summary",
-        lambda tmp: tmp.write_text(to_json(record), encoding="utf-8"),
-    )
+        for path, (rows, borehole) in each_borehole(figure).items():
+            draw = partial(draw_core, result, rows, borehole, pages=pages)
+            figures[path] = ("figures", lambda tmp, draw=draw: draw(path=tmp))
+    names = {"table": [output]}
+    for kind, written, asked in (
+        ("las", las_files, las),
+        ("intervals", interval_file, intervals),
+        ("figure", figures, figure),
+    ):
+        if asked is not None:
+            names[kind] = list(written)
+    listed = {k: [str(p) for p in v] for k, v in names.items()}
     names["summary"] = [summary_path(output)]
+    # The order the process beside this one takes them in (see SharedJobs): the figures
+    # first, the table last.
+    files = figures | las_files | interval_file | table
     with contextlib.ExitStack() as stack:
-        temporary = {path: stack.enter_context(atomic_path(path)) for path in [*writers, *figures]}
-        drawing = None
-        if figures:
-            from lilyvae.predict.figure import FigureDrawing
-
-            jobs = [partial(draw, temporary[path]) for path, draw in figures.items()]
-            drawing = FigureDrawing(jobs)  # beside the other files, in its own process
-        for path, (stage, writer) in writers.items():
-            with watch(stage):
-                writer(temporary[path])
-        if drawing is not None:
-            with watch("waiting for the figures"):
-                watch["figures (beside the rest)"] = drawing.wait()
+        temporary = {
+            path: stack.enter_context(atomic_path(path)) for path in [*files, *names["summary"]]
+        }
+        shared = SharedJobs(
+            [(stage, partial(write, temporary[path])) for path, (stage, write) in files.items()]
+        )
+        stack.callback(shared.stop)  # on a failure here, before the files are cleaned up
+        record = summary(result, listed)  # the blind-well test, here, as the figures start
+        shared.run_here(watch)
+        with watch("waiting for the process beside"):
+            shared.wait(watch)
+        with watch("summary"):
+            temporary[summary_path(output)].write_text(to_json(record), encoding="utf-8")
     return names

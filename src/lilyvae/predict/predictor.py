@@ -17,6 +17,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -83,10 +84,23 @@ class CorePrediction:
     calibrated: bool
     synthetic: bool
     model: str
-    scores: dict | None = None
     notes: list[str] = field(default_factory=list)
     #: Wall seconds per stage of the prediction (and of ``write_prediction``'s outputs).
     seconds: Stopwatch = field(default_factory=Stopwatch)
+    #: The blind-well test until it is first asked for (see :attr:`scores`).
+    blind_well: object = field(default=None, repr=False)
+    _scores: dict | None = field(default=None, repr=False)
+
+    @property
+    def scores(self) -> dict | None:
+        """The blind-well test of a described core (None: the core has no description).
+        Computed when first asked for: ``write_prediction`` asks while the figures are
+        drawn beside it, where on 2 cores it had kept the other core idle."""
+        if self.blind_well is not None:
+            test, self.blind_well = self.blind_well, None
+            with self.seconds("blind-well test"):
+                self._scores = test()
+        return self._scores
 
     @property
     def label(self) -> str:
@@ -123,7 +137,7 @@ class _Pass:
     labels: np.ndarray | None  # described class of each bin (see _labels)
     pieces: object = None  # the blind-well test's RowPieces, for a described core
     places: tuple = ()  # (borehole code, place in the borehole) of each bin (see _places)
-    parts: list = field(default_factory=list)
+    parts: list = field(default_factory=list)  # (rows, columns) of each chunk
     #: Cores for (this thread's PyTorch, None: as it is; the search beside it): see
     #: _share_cores.
     cores: tuple[int | None, int] = (None, 1)
@@ -243,7 +257,7 @@ class Predictor:
                 if run.analogs:
                     chunk.columns |= analog_columns(self.index, distances, neighbours, run.analogs)
         with watch("assemble"):
-            run.parts.append(pd.DataFrame(chunk.columns, index=take))
+            run.parts.append((take, chunk.columns))
             run.groups[take] = chunk.group_proba
         if run.pieces is not None:
             borehole, position = run.places
@@ -325,8 +339,7 @@ class Predictor:
             seconds=watch,
         )
         if run.pieces is not None:
-            with watch("blind-well test"):
-                result.scores = blind_well_scores(run.pieces, self.calibrated, level)
+            result.blind_well = partial(blind_well_scores, run.pieces, self.calibrated, level)
         return result
 
 
@@ -382,8 +395,28 @@ def _labels(frame: pd.DataFrame, class_names) -> np.ndarray | None:
     return lookup[codes]
 
 
-def _assemble(frame: pd.DataFrame, parts: list[pd.DataFrame], predictor: Predictor, set_names):
-    body = pd.concat(parts).reindex(range(len(frame)))
+def _joined_column(pieces: list):
+    """One column of every chunk, joined. A categorical column has the same categories in
+    every chunk, so its codes are joined (pandas' concat of a few dozen chunks of
+    categoricals took a second on a million bins)."""
+    first = pieces[0]
+    if isinstance(first, pd.Categorical) and all(p.dtype == first.dtype for p in pieces):
+        codes = np.concatenate([p.codes for p in pieces])
+        return pd.Categorical.from_codes(codes, dtype=first.dtype, validate=False)
+    if isinstance(first, pd.Categorical):
+        return pd.concat([pd.Series(p) for p in pieces], ignore_index=True).array
+    return np.concatenate(pieces)
+
+
+def _assemble(frame: pd.DataFrame, parts: list[tuple], predictor: Predictor, set_names):
+    rows = np.concatenate([take for take, _ in parts])
+    names = list(parts[0][1])
+    body = pd.DataFrame(
+        {name: _joined_column([columns[name] for _, columns in parts]) for name in names},
+        index=rows,
+    )
+    if len(rows) < len(frame):  # bins without a prediction: empty rows in their places
+        body = body.reindex(range(len(frame)))
     set_column = next((c for c in body.columns if c.startswith("set_") and c != "set_size"), None)
     if set_column is not None:
         body[set_column] = set_names.categorical(body[set_column])

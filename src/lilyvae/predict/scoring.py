@@ -144,37 +144,41 @@ def _block_sums(a: dict, sums: _Sums, block: np.ndarray, n_blocks: int):
     return hstack([parts[name] for name in sums.slices], format="csr")
 
 
-def _recall_mean(confusion: np.ndarray) -> float:
-    support = confusion.sum(axis=1)
+def _recall_means(confusion: np.ndarray) -> np.ndarray:
+    """(r,) mean recall over the classes present, of (r, classes, classes) confusions."""
+    support = confusion.sum(axis=2)
     present = support > 0
-    return float(np.mean(np.diag(confusion)[present] / support[present]))
+    recall = np.diagonal(confusion, axis1=1, axis2=2) / np.where(present, support, 1.0)
+    return (recall * present).sum(axis=1) / present.sum(axis=1)
 
 
-def _f1_mean(confusion: np.ndarray) -> float:
-    support = confusion.sum(axis=1)
+def _f1_means(confusion: np.ndarray) -> np.ndarray:
+    """(r,) mean F1 over the classes present (a class present has support, so its
+    denominator is positive)."""
+    support = confusion.sum(axis=2)
     present = support > 0
-    # a class present has support, so its denominator is positive
-    denominator = (support + confusion.sum(axis=0))[present]
-    return float(np.mean(2 * np.diag(confusion)[present] / denominator))
+    denominator = np.where(present, support + confusion.sum(axis=1), 1.0)
+    f1 = 2 * np.diagonal(confusion, axis1=1, axis2=2) / denominator
+    return (f1 * present).sum(axis=1) / present.sum(axis=1)
 
 
-def _scores(total: np.ndarray, sums: _Sums, level: float) -> dict[str, float]:
-    """Every score from one vector of summed pieces."""
-    part = {name: total[s] for name, s in sums.slices.items()}
-    bins = part["bins"][0]
-    confusion = part["confusion"].reshape(sums.n_cls, sums.n_cls)
+def _scores(totals: np.ndarray, sums: _Sums, level: float) -> dict[str, np.ndarray]:
+    """Every score of each row of ``totals`` ((r, sums.width) summed pieces: the whole
+    core, or the resamples of the bootstrap, all at once)."""
+    part = {name: totals[:, s] for name, s in sums.slices.items()}
+    bins = part["bins"][:, 0]
+    confusion = part["confusion"].reshape(-1, sums.n_cls, sums.n_cls)
+    groups = part["group_confusion"].reshape(-1, sums.n_grp, sums.n_grp)
     out = {
-        "balanced_accuracy": _recall_mean(confusion),
-        "macro_f1": _f1_mean(confusion),
-        "group_balanced_accuracy": _recall_mean(
-            part["group_confusion"].reshape(sums.n_grp, sums.n_grp)
-        ),
-        "ece": float(np.abs(part["ece_correct"] - part["ece_confidence"]).sum() / bins),
-        "log_loss": float(part["log_loss"][0] / bins),
+        "balanced_accuracy": _recall_means(confusion),
+        "macro_f1": _f1_means(confusion),
+        "group_balanced_accuracy": _recall_means(groups),
+        "ece": np.abs(part["ece_correct"] - part["ece_confidence"]).sum(axis=1) / bins,
+        "log_loss": part["log_loss"][:, 0] / bins,
     }
     if "covered" in part:
-        out[f"coverage_{level:g}"] = float(part["covered"][0] / bins)
-        out["mean_set_size"] = float(part["size"][0] / bins)
+        out[f"coverage_{level:g}"] = part["covered"][:, 0] / bins
+        out["mean_set_size"] = part["size"][:, 0] / bins
     return out
 
 
@@ -183,6 +187,10 @@ def _blocks(borehole: np.ndarray, position: np.ndarray, block_bins: int):
     bins of one borehole, counted from its first bin."""
     per_borehole = int(position.max()) // block_bins + 1
     key = borehole.astype(np.int64) * per_borehole + position // block_bins
+    steps = np.diff(key)
+    if (steps >= 0).all():  # a core in its order (boreholes coded as they come): no sort
+        first = np.r_[True, steps > 0]
+        return np.cumsum(first) - 1, key[first] // per_borehole
     distinct, block = np.unique(key, return_inverse=True)
     return block.ravel(), distinct // per_borehole
 
@@ -216,15 +224,16 @@ def blind_well_scores(
     sums = _Sums(n_cls, n_grp, "covered" in a)
     block, stratum = _blocks(a["borehole"], a["position"], block_bins)
     by_block = _block_sums(a, sums, block, len(stratum))
-    values = _scores(np.asarray(by_block.sum(axis=0)).ravel(), sums, level)
+    whole = _scores(np.asarray(by_block.sum(axis=0)), sums, level)
+    values = {name: float(v[0]) for name, v in whole.items()}
     resampled = {name: [] for name in values}
     rng = np.random.default_rng(seed)
     if len(stratum) >= 2:
         for start in range(0, n_resamples, _RESAMPLES_AT_ONCE):
             counts = _resample_counts(stratum, min(_RESAMPLES_AT_ONCE, n_resamples - start), rng)
-            for total in np.asarray(by_block.T.dot(counts.T).T):
-                for name, value in _scores(total, sums, level).items():
-                    resampled[name].append(value)
+            totals = np.asarray(by_block.T.dot(counts.T).T)
+            for name, scores in _scores(totals, sums, level).items():
+                resampled[name].extend(scores)
     tail = (1 - INTERVAL_LEVEL) / 2 * 100
     out = {}
     for name, value in values.items():
