@@ -408,12 +408,14 @@ class _Columns:
         self.dtypes: dict[str, pd.CategoricalDtype] = {}
 
     def fill(self, columns: dict) -> None:
-        """The next chunk's columns (name -> array or categorical, all of its length)."""
-        n = None
+        """The next chunk's columns (name -> array or categorical, all of its length; the
+        same names and categories in every chunk)."""
+        if self.filled and set(columns) != set(self.arrays):
+            raise ValueError("a chunk's columns differ from the first chunk's")
+        n = 0
         for name, values in columns.items():
             if isinstance(values, pd.Categorical):
-                self.dtypes.setdefault(name, values.dtype)
-                if values.dtype != self.dtypes[name]:
+                if values.dtype != self.dtypes.setdefault(name, values.dtype):
                     raise ValueError(f"{name}: the chunks' categories differ")
                 values = values.codes
             values = np.asarray(values)
@@ -421,7 +423,7 @@ class _Columns:
                 self.arrays[name] = np.empty(self.bins, dtype=values.dtype)
             n = len(values)
             self.arrays[name][self.filled : self.filled + n] = values
-        self.filled += n or 0
+        self.filled += n
 
     def table(self, index: np.ndarray) -> pd.DataFrame:
         columns = {
@@ -434,9 +436,10 @@ class _Columns:
 
 
 def _assemble(frame: pd.DataFrame, rows, columns: _Columns, predictor: Predictor, set_names):
-    body = columns.table(rows)
-    if len(rows) < len(frame):  # bins without a prediction: empty rows in their places
-        body = body.reindex(range(len(frame)))
+    if len(rows) == len(frame):  # every bin predicted
+        body = columns.table(pd.RangeIndex(len(frame)))
+    else:  # bins without a prediction: empty rows in their places
+        body = columns.table(rows).reindex(range(len(frame)))
     set_column = next((c for c in body.columns if c.startswith("set_") and c != "set_size"), None)
     if set_column is not None:
         body[set_column] = set_names.categorical(body[set_column])
