@@ -67,27 +67,28 @@ def intervals_frame(result: CorePrediction) -> pd.DataFrame:
         tops = np.r_[np.round(first, DEPTH_DECIMALS), mids]
         bases = np.r_[mids, np.round(depth[-1] + step / 2, DEPTH_DECIMALS)]
         lith = sub["lithology"].astype(object).fillna(NO_PREDICTION).to_numpy(object)
-        start = np.r_[True, lith[1:] != lith[:-1]]
-        run = np.cumsum(start) - 1
-        grouped = pd.DataFrame(
+        # Each run of one lithology by its first and last bin; its sums by np.*.reduceat
+        # (a pandas groupby of the runs took ten times as long).
+        first = np.flatnonzero(np.r_[True, lith[1:] != lith[:-1]])
+        last = np.r_[first[1:], len(lith)] - 1
+        bins = last - first + 1
+        nan, no = np.full(len(sub), np.nan), np.zeros(len(sub), bool)
+        novelty = sub["novelty"].to_numpy(np.float64) if "novelty" in sub else nan
+        novel = sub["novel"].fillna(False).to_numpy(bool) if "novel" in sub else no
+        probability = sub["probability"].to_numpy(np.float64)
+        merged = pd.DataFrame(
             {
-                "run": run,
-                "Top": tops,
-                "Base": bases,
-                "Lithology": lith,
-                "Probability": sub["probability"].to_numpy(np.float64),
-                "Novelty": sub["novelty"].to_numpy(np.float64) if "novelty" in sub else np.nan,
-                "Novel_bins": sub["novel"].fillna(False).astype(int) if "novel" in sub else 0,
+                "Top": tops[first],
+                "Base": bases[last],
+                "Lithology": lith[first],
+                # A run's bins are all predicted or none (NaN): no NaN to skip. A plain
+                # sum (pandas' groupby had summed with compensation: the same means on
+                # the 186,680 runs of the benchmark's core).
+                "Probability": np.add.reduceat(probability, first) / bins,
+                "Novelty": np.fmax.reduceat(novelty, first),  # fmax: NaN only if all are
+                "Novel_bins": np.add.reduceat(novel.astype(np.int64), first),
+                "Bins": bins,
             }
-        ).groupby("run", sort=True)
-        merged = grouped.agg(
-            Top=("Top", "first"),
-            Base=("Base", "last"),
-            Lithology=("Lithology", "first"),
-            Probability=("Probability", "mean"),
-            Novelty=("Novelty", "max"),
-            Novel_bins=("Novel_bins", "sum"),
-            Bins=("Top", "size"),
         )
         merged.insert(0, BOREHOLE_COL, borehole)
         pieces.append(merged)
