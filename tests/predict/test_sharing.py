@@ -65,11 +65,11 @@ def test_a_job_failing_beside_is_an_error_here(tmp_path):
 
 @forks
 def test_stop_ends_the_process_beside():
+    """A job that would run for a minute is ended by a signal, not left to finish."""
     shared = SharedJobs([("figures", lambda: time.sleep(60))])
-    start = time.perf_counter()
     shared.stop()
     assert not shared.process.is_alive()
-    assert time.perf_counter() - start < 30
+    assert shared.process.exitcode is not None and shared.process.exitcode < 0
 
 
 def test_without_fork_every_job_runs_here(tmp_path, monkeypatch):
