@@ -35,6 +35,7 @@ from lilyvae.cli import (
 )
 from lilyvae.cli.streams import EXIT_TERMINATED, Terminated, safe_streams
 from lilyvae.errors import LilyVAEError
+from lilyvae.memory import keep_freed_memory
 
 #: The command modules, in the order of the data's path; each has ``register(sub)``.
 COMMAND_MODULES = (
@@ -82,6 +83,8 @@ def output_name(filename) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Freed arrays are reused instead of returned to the kernel (lilyvae.memory).
+    keep_freed_memory()
     with safe_streams():
         parser = build_parser()
         args = parser.parse_args(argv)
