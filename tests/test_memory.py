@@ -36,6 +36,7 @@ print(faults() - start, 8 * 2**18 * 8 // resource.getpagesize())
 def _python(code: str, **env) -> str:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("MALLOC_")}
     environ.pop("GLIBC_TUNABLES", None)
+    environ.pop("LILYVAE_KEEP_FREED_MEMORY", None)
     out = subprocess.run(
         [sys.executable, "-c", code],
         env=environ | env,
@@ -72,3 +73,4 @@ def test_a_users_own_choice_is_kept():
     )
     assert _python(code, MALLOC_TRIM_THRESHOLD_="131072") == ["False", "-"]
     assert _python(code, GLIBC_TUNABLES="glibc.malloc.trim_threshold=131072") == ["False", "-"]
+    assert _python(code, LILYVAE_KEEP_FREED_MEMORY="0") == ["False", "-"]

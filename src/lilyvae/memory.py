@@ -18,10 +18,12 @@ number: PyTorch aligns its own tensors, and NumPy's and BLAS's results do not de
 on where an array lies.
 
 Only the ``lilyvae`` command calls it (a Python user's own process keeps its
-allocator); it does nothing off glibc, or where the user has chosen the thresholds
+allocator); it does nothing off glibc, where the user has chosen the thresholds
 (``MALLOC_MMAP_THRESHOLD_``, ``MALLOC_TRIM_THRESHOLD_`` or malloc tunables in
-``GLIBC_TUNABLES``). Worker processes started afresh (scikit-learn's loky pool) get
-the same settings through those environment variables; forked ones inherit them.
+``GLIBC_TUNABLES``), or with ``LILYVAE_KEEP_FREED_MEMORY=0`` (glibc's own behaviour:
+``benchmarks/bench_demo.py --allocator`` compares the two). Worker processes started
+afresh (scikit-learn's loky pool) get the same settings through those environment
+variables; forked ones inherit them.
 """
 
 from __future__ import annotations
@@ -43,10 +45,14 @@ _ENVIRONMENT = {
 }
 
 
+#: Set to 0 to leave glibc's allocator as it is.
+SWITCH = "LILYVAE_KEEP_FREED_MEMORY"
 _SET = False  # whether this process has set them (a second call changes nothing)
 
 
 def _user_chose() -> bool:
+    if os.environ.get(SWITCH, "1").strip() == "0":
+        return True
     return any(name in os.environ for name in _ENVIRONMENT) or "glibc.malloc" in os.environ.get(
         "GLIBC_TUNABLES", ""
     )

@@ -54,16 +54,29 @@ def pairwise_decision(svm, X) -> np.ndarray:
     n_classes = len(svm.classes_)
     first, second = _pairs(n_classes)
     edges = np.concatenate([[0], np.cumsum(svm.n_support_)])
-    # squared distances as |x|^2 + |s|^2 - 2 x.s (clipped at 0: rounding can dip below)
-    sq = np.einsum("ij,ij->i", X, X)[:, None] + np.einsum("ij,ij->i", sv, sv)[None, :]
-    kernel = np.exp(-_gamma(svm) * np.maximum(sq - 2.0 * (X @ sv.T), 0.0))
+    # squared distances as |x|^2 + |s|^2 - 2 x.s (clipped at 0: rounding can dip below),
+    # then the kernel, in two (rows x support vectors) buffers: each temporary of the
+    # plain expression was a new array of that size, and new memory costs page faults
+    twice_dot = np.matmul(X, sv.T)
+    twice_dot *= 2.0  # exact
+    kernel = np.add(np.einsum("ij,ij->i", X, X)[:, None], np.einsum("ij,ij->i", sv, sv)[None, :])
+    kernel -= twice_dot
+    del twice_dot
+    np.maximum(kernel, 0.0, out=kernel)
+    kernel *= -_gamma(svm)
+    np.exp(kernel, out=kernel)
     # part[:, c, r]: class c's support vectors' share of its r-th pair (libsvm stores the
     # coefficient of class c's vector in the pair with class j in row j if j < c, else j - 1)
     part = np.empty((len(X), n_classes, n_classes - 1))
     for c in range(n_classes):
         block = slice(edges[c], edges[c + 1])
-        part[:, c, :] = kernel[:, block] @ coef[:, block].T
-    return part[:, first, second - 1] + part[:, second, first] + svm.intercept_
+        np.matmul(kernel[:, block], coef[:, block].T, out=part[:, c, :])
+    # each pair's two shares, gathered by flat column (one index array, not two)
+    flat = part.reshape(len(X), -1)
+    decision = np.take(flat, first * (n_classes - 1) + second - 1, axis=1)
+    decision += np.take(flat, second * (n_classes - 1) + first, axis=1)
+    decision += svm.intercept_
+    return decision
 
 
 def one_vs_rest_scores(decision: np.ndarray, n_classes: int) -> np.ndarray:
