@@ -1,21 +1,21 @@
 """The command's memory allocator: keep freed memory for the next array.
 
 Why: a run allocates and frees arrays of a few megabytes thousands of times (each batch
-of embeddings, each SVM block, each boosted-tree fit). glibc's malloc serves such sizes
-with ``mmap`` and hands them back to the kernel with ``munmap`` when they are freed, and
-it trims the top of its heap as soon as 128 KiB there is free, so the next array of the
-same size is new memory, and every page of it is a page fault when first written. On
-this project's 2-core VM that kernel work was about 6% of the demo's CPU time
-(``lilyvae demo --quiet``: 2.1 million minor faults and 23 s of system time; with the
-settings below 0.9 million and 13 s, every output file the same bytes but the timings).
+of embeddings, each SVM block, each boosted-tree fit). glibc's malloc serves blocks above
+its mmap threshold (128 KiB at first, raised as larger blocks are freed) with ``mmap``
+and returns them with ``munmap``, and it trims the top of its heap when more than twice
+that threshold is free there; when sizes vary, the next array is often new memory, and
+every page of it is a page fault when first written. Measured side by side on this
+project's 2-core VM (``benchmarks/bench_demo.py --allocator``), the demo made 1.83
+million minor page faults and spent 18 s in the kernel with glibc's behaviour, 0.90
+million and 12-13 s with these settings; its wall time moved by about 1%, within the
+noise, and every output file was the same, byte for byte, but for timings and paths.
 
 :func:`keep_freed_memory` sets glibc's two thresholds: arrays up to
 :data:`MMAP_THRESHOLD` (the largest glibc allows) come from the heap, and freed heap
-memory is kept up to :data:`TRIM_THRESHOLD` instead of being returned. The process
-keeps its peak heap mapped (its peak memory is about 5% higher: the heap fragments a
-little), which the machine gets back when the command ends. Allocation changes no
-number: PyTorch aligns its own tensors, and NumPy's and BLAS's results do not depend
-on where an array lies.
+memory is kept up to :data:`TRIM_THRESHOLD` instead of being returned. A process keeps
+its heap's peak mapped until it ends, and the heap fragments a little: the demo's peak
+memory was 5% higher, predict's 7% (1.24 GB against 1.16 GB on a million bins).
 
 Only the ``lilyvae`` command calls it (a Python user's own process keeps its
 allocator); it does nothing off glibc, where the user has chosen the thresholds
