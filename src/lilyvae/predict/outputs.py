@@ -69,24 +69,29 @@ def intervals_frame(result: CorePrediction) -> pd.DataFrame:
         lith = sub["lithology"].astype(object).fillna(NO_PREDICTION).to_numpy(object)
         # Each run of one lithology by its first and last bin; its sums by np.*.reduceat
         # (a pandas groupby of the runs took ten times as long).
-        first = np.flatnonzero(np.r_[True, lith[1:] != lith[:-1]])
-        last = np.r_[first[1:], len(lith)] - 1
-        bins = last - first + 1
-        nan, no = np.full(len(sub), np.nan), np.zeros(len(sub), bool)
-        novelty = sub["novelty"].to_numpy(np.float64) if "novelty" in sub else nan
-        novel = sub["novel"].fillna(False).to_numpy(bool) if "novel" in sub else no
+        starts = np.flatnonzero(np.r_[True, lith[1:] != lith[:-1]])
+        ends = np.r_[starts[1:], len(lith)] - 1
+        bins = ends - starts + 1
+        novelty = (
+            sub["novelty"].to_numpy(np.float64) if "novelty" in sub else np.full(len(sub), np.nan)
+        )
+        novel = (
+            sub["novel"].fillna(False).to_numpy(bool)
+            if "novel" in sub
+            else np.zeros(len(sub), bool)
+        )
         probability = sub["probability"].to_numpy(np.float64)
         merged = pd.DataFrame(
             {
-                "Top": tops[first],
-                "Base": bases[last],
-                "Lithology": lith[first],
+                "Top": tops[starts],
+                "Base": bases[ends],
+                "Lithology": lith[starts],
                 # A run's bins are all predicted or none (NaN): no NaN to skip. A plain
                 # sum (pandas' groupby had summed with compensation: the same means on
                 # the 186,680 runs of the benchmark's core).
-                "Probability": np.add.reduceat(probability, first) / bins,
-                "Novelty": np.fmax.reduceat(novelty, first),  # fmax: NaN only if all are
-                "Novel_bins": np.add.reduceat(novel.astype(np.int64), first),
+                "Probability": np.add.reduceat(probability, starts) / bins,
+                "Novelty": np.fmax.reduceat(novelty, starts),  # fmax: NaN only if all are
+                "Novel_bins": np.add.reduceat(novel.astype(np.int64), starts),
                 "Bins": bins,
             }
         )
@@ -167,8 +172,8 @@ def write_prediction(
 
         pages = CorePages()  # one page for every borehole, in the process drawing them
         for path, (rows, borehole) in each_borehole(figure).items():
-            draw = partial(draw_core, result, rows, borehole, pages=pages)
-            figures[path] = ("figures", lambda tmp, draw=draw: draw(path=tmp))
+            # called with the temporary path, draw_core's fourth argument
+            figures[path] = ("figures", partial(draw_core, result, rows, borehole, pages=pages))
     names = {"table": [output]}
     for kind, written, asked in (
         ("las", las_files, las),
