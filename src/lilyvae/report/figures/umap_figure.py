@@ -11,7 +11,9 @@ of the rest was numba compiling UMAP's code (about 9 s on a 2-core machine): uma
 compiles its graph and layout kernels without numba's on-disk cache, so every run paid
 it again. :func:`cache_umap_kernels` turns that cache on, as lilyvae's own kernels have
 it, and a later process loads the compiled code (the same code: the layouts are the
-same bytes). The layouts are also made in a worker process
+same bytes). umap is imported without pynndescent, which it imports for a neighbour
+search the figures do not use and which compiles for 24 s on a machine's first run
+(:mod:`lilyvae.report.figures.umap_import`). The layouts are also made in a worker process
 (:func:`lilyvae.workers.side_pool`) while this one draws the other figures; the
 numbers are the same.
 """
@@ -35,6 +37,7 @@ from lilyvae.report.figures.style import (
     legend_slot_grid,
     pyplot,
 )
+from lilyvae.report.figures.umap_import import import_umap
 
 #: The most frequent lithologies get a colour each; the others are grey.
 UMAP_COLOURED = 15
@@ -53,7 +56,9 @@ def cache_umap_kernels() -> int:
     cache, or ``NUMBA_CACHE_DIR``) and is keyed by the source, the types and the CPU,
     so it never serves code compiled for another. Returns how many kernels it set."""
     from numba.core.dispatcher import Dispatcher
-    from umap import layouts, umap_
+
+    umap = import_umap()
+    layouts, umap_ = umap.layouts, umap.umap_
 
     count = 0
     for module in (umap_, layouts):
@@ -73,8 +78,7 @@ def umap_layouts(spaces: dict[str, np.ndarray], seed: int = 0) -> dict[str, np.n
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        import umap
-
+        umap = import_umap()
         cache_umap_kernels()
         out = {}
         for name, X in spaces.items():
