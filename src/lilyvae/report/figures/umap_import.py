@@ -16,8 +16,8 @@ stand-ins are in ``sys.modules`` only while umap is imported; a later
 ``import pynndescent`` gets the real one. If pynndescent is imported already, or umap
 cannot be imported with the stand-ins (a umap release that takes other names from
 pynndescent), umap is imported plainly. Another thread importing pynndescent in the
-moment umap is imported would be handed the stand-ins; lilyvae imports umap in one
-thread of a worker process, and nothing else imports pynndescent.
+moment umap is imported would be handed the stand-ins; lilyvae imports umap from one
+thread (a worker process's, or the figures' own), and nothing in it imports pynndescent.
 """
 
 from __future__ import annotations
